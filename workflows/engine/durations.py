@@ -1,0 +1,73 @@
+"""Deadlines written as ``N working days | N days | N weeks | N months``.
+
+A deadline ends at local midnight at the end of its last day. Working days skip weekends and
+the calendar's public holidays. Calendar periods (days, weeks, months) that end on a day off
+run to the end of the next working day, as Swiss procedural law does (ATSG art. 38 al. 3).
+"""
+
+from __future__ import annotations
+
+import calendar as _cal
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Literal, Protocol
+
+Unit = Literal["working_days", "days", "weeks", "months"]
+
+_PATTERN = re.compile(
+    r"^\s*(?P<n>[1-9][0-9]{0,3})\s+(?P<unit>working\s+days?|days?|weeks?|months?)\s*$"
+)
+
+
+class Calendar(Protocol):
+    zone: tzinfo
+
+    def add_working_days(self, day: date, n: int) -> date: ...
+    def on_or_after(self, day: date) -> date: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    n: int
+    unit: Unit
+
+    def __str__(self) -> str:
+        return f"{self.n} {self.unit.replace('_', ' ')}"
+
+    def last_day(self, start: date, cal: Calendar) -> date:
+        if self.unit == "working_days":
+            return cal.add_working_days(start, self.n)
+        if self.unit == "days":
+            end = start + timedelta(days=self.n)
+        elif self.unit == "weeks":
+            end = start + timedelta(weeks=self.n)
+        else:
+            end = add_months(start, self.n)
+        return cal.on_or_after(end)
+
+    def due_after(self, start: datetime, cal: Calendar) -> datetime:
+        """When a period starting at ``start`` runs out, as an aware UTC datetime."""
+        local_day = start.astimezone(cal.zone).date()
+        end_day = self.last_day(local_day, cal) + timedelta(days=1)
+        return datetime.combine(end_day, time(0), tzinfo=cal.zone).astimezone(UTC)
+
+
+def parse_duration(text: str) -> Duration | None:
+    """``"10 working days"`` -> ``Duration(10, "working_days")``; None when unreadable."""
+    m = _PATTERN.match(text) if isinstance(text, str) else None
+    if not m:
+        return None
+    word = m["unit"].split()[0].rstrip("s")
+    unit: Unit = {"working": "working_days", "day": "days", "week": "weeks",
+                  "month": "months"}[word]  # type: ignore[assignment]
+    if word == "working" and not m["unit"].startswith("working"):
+        return None
+    return Duration(int(m["n"]), unit)
+
+
+def add_months(day: date, n: int) -> date:
+    """Same day ``n`` months later, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    month0 = day.month - 1 + n
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return date(year, month, min(day.day, _cal.monthrange(year, month)[1]))

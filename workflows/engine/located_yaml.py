@@ -1,0 +1,122 @@
+"""Strict YAML reading that remembers the line of every key and item.
+
+Route files come from people, and sometimes from hostile people. We compose the YAML into
+nodes (never constructing arbitrary Python objects), refuse anchors and aliases outright (no
+alias bomb can expand), refuse duplicate keys and custom tags, and bound size and depth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .problems import Problem, format_path
+
+MAX_BYTES = 512 * 1024
+MAX_DEPTH = 40
+Path = tuple[str | int, ...]
+
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq",
+}
+
+try:  # the C loader when libyaml is there; both compose the same nodes
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover
+    _Loader = yaml.SafeLoader
+
+
+@dataclass
+class Located:
+    """Plain data (dicts, lists, scalars) and the line of every path in it."""
+
+    data: Any
+    lines: dict[Path, int] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    def line(self, path: Path) -> int:
+        """The line of ``path``, or of its nearest ancestor that exists."""
+        while path not in self.lines and path:
+            path = path[:-1]
+        return self.lines.get(path, 1)
+
+    def problem(self, path: Path, code: str, **params: Any) -> None:
+        self.problems.append(Problem(self.line(path), format_path(path), code, params))
+
+
+class _Builder:
+    def __init__(self, doc: Located) -> None:
+        self.doc = doc
+        self.seen: set[int] = set()
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def build(self, node: yaml.Node, path: Path, depth: int) -> Any:
+        line = node.start_mark.line + 1
+        self.doc.lines.setdefault(path, line)
+        if id(node) in self.seen:  # composed aliases share their node: refuse, never expand
+            self.doc.problem(path, "alias")
+            return None
+        self.seen.add(id(node))
+        if depth > MAX_DEPTH:
+            self.doc.problem(path, "too_deep")
+            return None
+        if node.tag not in _PLAIN_TAGS:
+            self.doc.problem(path, "tag", tag=node.tag)
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
+        return self.constructor.construct_object(node)
+
+    def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        first_line: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key_line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode) or id(key_node) in self.seen:
+                self.doc.problems.append(
+                    Problem(key_line, format_path(path), "wrong_type",
+                            {"expected": "une clé simple / a plain key", "found": "?"}))
+                continue
+            self.seen.add(id(key_node))
+            key = str(key_node.value)  # keys stay text: `no:` is a key, not False
+            if key in out:
+                self.doc.problems.append(Problem(key_line, format_path((*path, key)),
+                                                 "duplicate_key",
+                                                 {"key": key, "first": first_line[key]}))
+                continue
+            first_line[key] = key_line
+            self.doc.lines[(*path, key)] = key_line
+            out[key] = self.build(value_node, (*path, key), depth + 1)
+        return out
+
+
+def load(text: str | bytes) -> Located:
+    """Read a YAML document strictly; problems are collected, never raised."""
+    doc = Located(data=None)
+    size = len(text.encode("utf-8") if isinstance(text, str) else text)
+    if size > MAX_BYTES:
+        doc.problem((), "too_large", size=size, limit=MAX_BYTES)
+        return doc
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        detail = " ".join(filter(None, [exc.context, exc.problem]))
+        doc.problems.append(Problem(line, "", "yaml_syntax", {"detail": detail}))
+        return doc
+    except yaml.YAMLError as exc:
+        doc.problems.append(Problem(1, "", "yaml_syntax", {"detail": str(exc)}))
+        return doc
+    except RecursionError:
+        doc.problem((), "too_deep")
+        return doc
+    if node is not None:
+        doc.data = _Builder(doc).build(node, (), 0)
+    return doc

@@ -1,0 +1,84 @@
+"""A validated route: plain, immutable data. Built only by ``validate.parse_route``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .durations import Duration
+from .guards import FieldType, Guard
+
+Text = Mapping[str, str]  # by language; "fr" always present
+
+LEAD = "lead"
+COORDINATION = "coordination"
+ESCALATE = "escalate"
+CHOOSE = "choose"
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    type: FieldType
+    minimum: float | None = None
+    maximum: float | None = None
+    title: Text | None = None
+
+
+@dataclass(frozen=True)
+class StateSpec:
+    name: str
+    title: Text
+    owner: tuple[str, ...] = ()  # ("lead",), ("coordination",), or kinds/codes
+    deadline: Duration | None = None
+    on_deadline: str = ESCALATE
+    actions: tuple[str, ...] = ()
+    final: bool = False
+    needs_outcome: bool = True  # entering this final state needs an outcome
+
+
+@dataclass(frozen=True)
+class TransitionSpec:
+    index: int
+    event: str
+    sources: tuple[str, ...]
+    target: str
+    guard: Guard | None = None
+    require: tuple[str, ...] = ()
+    signoff: tuple[str, ...] = ()
+    lead: str | None = None  # a kind, a code, or "choose": a handoff
+    title: Text | None = None
+
+
+@dataclass(frozen=True)
+class Route:
+    id: str
+    version: int
+    title: Text
+    institutions: tuple[str, ...]
+    calendar: str
+    initial: str
+    states: Mapping[str, StateSpec]
+    transitions: tuple[TransitionSpec, ...]
+    outcomes: Mapping[str, Text] = field(default_factory=dict)
+    fields: Mapping[str, FieldSpec] = field(default_factory=dict)
+    description: Text | None = None
+    handoff_deadline: Duration = Duration(5, "working_days")
+    source: str = ""
+    digest: str = ""
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.id, self.version)
+
+    def transitions_from(self, state: str) -> list[TransitionSpec]:
+        return [t for t in self.transitions if state in t.sources]
+
+    def events_from(self, state: str) -> list[str]:
+        seen: dict[str, None] = {}
+        for t in self.transitions_from(state):
+            seen.setdefault(t.event, None)
+        return list(seen)
+
+    def field_types(self) -> dict[str, FieldType]:
+        return {name: f.type for name, f in self.fields.items()}
