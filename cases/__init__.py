@@ -1,0 +1,1 @@
+"""Cases: the aggregate (state, lead, deadlines, handoffs, history), its services and storage."""

@@ -1,0 +1,78 @@
+"""The case aggregate's state. Changed only by ``events.evolve``; decided by ``decide``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """A proposal to move the lead. The sender stays lead until the receiver accepts."""
+
+    id: str
+    sender: str  # institution code
+    receiver: str
+    event: str
+    to_state: str
+    proposed_at: datetime
+    due_at: datetime
+    status: str = "proposed"  # proposed | accepted | refused | expired | withdrawn
+    reason: str | None = None
+    outcome: str | None = None  # when the move it carries closes the case
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """When the current state's time runs out. Level 1: owner reminded; 2: escalated."""
+
+    due_at: datetime | None
+    status: str = "open"  # open | escalated
+    level: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Signoff:
+    """Signatures gathered for a transition that binds several institutions."""
+
+    event: str
+    transition: int
+    names: tuple[str, ...]  # what must sign: kinds or codes, from the route
+    signed: tuple[tuple[str, str], ...] = ()  # (name, institution code)
+    proposal: tuple[tuple[str, Any], ...] = ()  # lead, reason, outcome, fields of the first
+
+
+@dataclass(frozen=True, slots=True)
+class CaseState:
+    id: str
+    person: int  # the person's id
+    route_id: str
+    route_version: int
+    state: str
+    lead: str
+    manager: str | None
+    opened_at: datetime
+    version: int = 1
+    fields: dict[str, Any] = field(default_factory=dict)
+    deadline: Deadline = Deadline(None)
+    handoff: Handoff | None = None  # the pending one; decided ones live in the history
+    signoff: Signoff | None = None
+    transfers: int = 0
+    handed_on: tuple[str, ...] = ()  # institutions that handed the lead on, in order
+    refusals: int = 0  # handoffs of this case refused so far
+    revolving_door: str | None = None  # why the case was flagged, if it was
+    closed_at: datetime | None = None
+    outcome: str | None = None
+    last_hash: str = ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def escalated(self) -> bool:
+        return self.deadline.level >= 2
+
+    def but(self, **changes: Any) -> CaseState:
+        return replace(self, **changes)

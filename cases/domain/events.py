@@ -1,0 +1,150 @@
+"""The history of a case: append-only events, chained by hash, and ``evolve`` to replay them.
+
+Each event carries every value ``evolve`` needs (deadlines already computed, flags already
+decided), so replaying a history needs neither the calendar nor the route: it gives the case
+back exactly as it was stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from .case import CaseState, Deadline, Handoff, Signoff
+
+KINDS = (
+    "case_opened", "transitioned", "signed", "handoff_proposed", "handoff_accepted",
+    "handoff_refused", "handoff_withdrawn", "handoff_expired", "deadline_reminded",
+    "deadline_escalated", "escalation_settled", "fields_updated",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    case_id: str
+    seq: int  # the case's version after this event
+    at: datetime
+    kind: str
+    actor: str
+    institution: str
+    event: str | None = None  # the route's event name, when there is one
+    from_state: str | None = None
+    to_state: str | None = None
+    reason: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    route_version: int = 0
+    prev_hash: str = ""
+    hash: str = ""
+
+    def canonical(self) -> bytes:
+        body = {"case_id": self.case_id, "seq": self.seq, "at": _iso(self.at), "kind": self.kind,
+                "actor": self.actor, "institution": self.institution, "event": self.event,
+                "from": self.from_state, "to": self.to_state, "reason": self.reason,
+                "data": self.data, "route_version": self.route_version,
+                "prev_hash": self.prev_hash}
+        return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+                          default=str).encode("utf-8")
+
+    def sealed(self) -> Event:
+        """This event with its hash: sha256 over its content and the previous hash."""
+        return replace(self, hash=hashlib.sha256(self.canonical()).hexdigest())
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat(timespec="microseconds")
+
+
+def dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def handoff_from(d: dict[str, Any]) -> Handoff:
+    return Handoff(d["id"], d["sender"], d["receiver"], d["event"], d["to_state"],
+                   datetime.fromisoformat(d["proposed_at"]), datetime.fromisoformat(d["due_at"]),
+                   d.get("status", "proposed"), d.get("reason"), d.get("outcome"))
+
+
+def handoff_data(h: Handoff) -> dict[str, Any]:
+    return {"id": h.id, "sender": h.sender, "receiver": h.receiver, "event": h.event,
+            "to_state": h.to_state, "proposed_at": _iso(h.proposed_at),
+            "due_at": _iso(h.due_at), "status": h.status, "reason": h.reason,
+            "outcome": h.outcome}
+
+
+def _enter(case: CaseState, e: Event) -> CaseState:
+    """Entering a new state resets its deadline, signatures and refusals."""
+    due = dt(e.data.get("deadline_at"))
+    return case.but(state=e.to_state, deadline=Deadline(due), signoff=None,
+                    closed_at=e.at if e.data.get("closed") else None,
+                    outcome=e.data.get("outcome"))
+
+
+def _close_handoff(case: CaseState, status: str, reason: str | None) -> CaseState:
+    assert case.handoff is not None, f"{status}: no pending handoff"
+    return case.but(handoff=None)
+
+
+def evolve(case: CaseState | None, e: Event) -> CaseState:
+    """The case after event ``e``. Pure: the same history always gives the same case."""
+    d = e.data
+    if e.kind == "case_opened":
+        return CaseState(
+            id=e.case_id, person=d["person"], route_id=d["route"], route_version=e.route_version,
+            state=e.to_state or "", lead=d["lead"], manager=d.get("manager"), opened_at=e.at,
+            version=e.seq, fields=dict(d.get("fields", {})),
+            deadline=Deadline(dt(d.get("deadline_at"))), last_hash=e.hash)
+    assert case is not None, "a history starts with case_opened"
+    case = case.but(version=e.seq, last_hash=e.hash)
+    if "fields" in d and e.kind in ("transitioned", "fields_updated", "handoff_proposed"):
+        case = case.but(fields={**case.fields, **d["fields"]})
+    if e.kind == "transitioned":
+        return _enter(case, e)
+    if e.kind == "signed":
+        s = d["signoff"]
+        return case.but(signoff=Signoff(s["event"], s["transition"], tuple(s["names"]),
+                                        tuple(tuple(x) for x in s["signed"]),  # type: ignore[misc]
+                                        tuple(tuple(x) for x in s["proposal"])))  # type: ignore[misc]
+    if e.kind == "handoff_proposed":
+        return case.but(handoff=handoff_from(d["handoff"]), signoff=None)
+    if e.kind == "handoff_accepted":
+        case = _new_lead(_close_handoff(case, "accepted", None), d)
+        return _enter(case.but(manager=d.get("manager")), e)
+    if e.kind == "handoff_refused":
+        case = _close_handoff(case, "refused", e.reason).but(refusals=case.refusals + 1)
+        return _escalate(case, d)
+    if e.kind == "handoff_withdrawn":
+        return _close_handoff(case, "withdrawn", e.reason)
+    if e.kind == "handoff_expired":
+        return _escalate(_close_handoff(case, "expired", e.reason), d)
+    if e.kind == "deadline_reminded":
+        return case.but(deadline=Deadline(dt(d["deadline_at"]), "open", 1))
+    if e.kind == "deadline_escalated":
+        return case.but(deadline=Deadline(case.deadline.due_at, "escalated", 2))
+    if e.kind == "escalation_settled":
+        if "lead" in d:
+            case = _new_lead(case, d).but(manager=None)
+        return case.but(deadline=Deadline(dt(d["deadline_at"])))
+    if e.kind == "fields_updated":
+        return case
+    raise ValueError(f"unknown event kind {e.kind!r}")
+
+
+def _new_lead(case: CaseState, d: dict[str, Any]) -> CaseState:
+    return case.but(lead=d["lead"], transfers=d["transfers"], handed_on=tuple(d["handed_on"]),
+                    revolving_door=case.revolving_door or d.get("revolving_door"))
+
+
+def _escalate(case: CaseState, d: dict[str, Any]) -> CaseState:
+    if d.get("escalated"):
+        return case.but(deadline=Deadline(case.deadline.due_at, "escalated", 2))
+    return case
+
+
+def replay(events: list[Event]) -> CaseState | None:
+    case: CaseState | None = None
+    for e in events:
+        case = evolve(case, e)
+    return case

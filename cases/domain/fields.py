@@ -1,0 +1,68 @@
+"""Case fields: checked against the route's typed ``fields`` before anything is recorded."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from workflows.engine.model import Route
+
+from .errors import MissingInput
+
+MAX_TEXT = 2000
+
+
+def checked_fields(route: Route, values: Any) -> dict[str, Any]:
+    """The values as stored (JSON-friendly); MissingInput names the first field at fault."""
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise MissingInput("fields doit être un objet / fields must be an object", field="fields")
+    out: dict[str, Any] = {}
+    for name, value in values.items():
+        spec = route.fields.get(name)
+        if spec is None:
+            raise MissingInput(f"champ inconnu « {name} » pour cette route / unknown field",
+                               field=name, known=sorted(route.fields))
+        out[name] = _one(name, spec.type.type, spec.type.values, spec.minimum, spec.maximum,
+                         value)
+    return out
+
+
+def _one(name: str, kind: str, values: tuple[str, ...], lo: float | None, hi: float | None,
+         value: Any) -> Any:
+    def bad(expected: str) -> MissingInput:
+        return MissingInput(f"« {name} » : {expected} attendu / {expected} expected", field=name)
+
+    if value is None:
+        return None
+    if kind == "boolean":
+        if not isinstance(value, bool):
+            raise bad("true/false")
+    elif kind in ("integer", "number"):
+        ok = isinstance(value, int) if kind == "integer" else isinstance(value, int | float)
+        if isinstance(value, bool) or not ok:
+            raise bad("entier / integer" if kind == "integer" else "nombre / number")
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise MissingInput(f"« {name} » doit être entre {lo} et {hi} / must be between "
+                               f"{lo} and {hi}", field=name)
+    elif kind == "date":
+        try:
+            date.fromisoformat(value)
+        except (TypeError, ValueError):
+            raise bad("date AAAA-MM-JJ / YYYY-MM-DD") from None
+    else:
+        if not isinstance(value, str) or len(value) > MAX_TEXT:
+            raise bad(f"texte ≤ {MAX_TEXT} caractères / text")
+        if kind == "enum" and value not in values:
+            raise MissingInput(f"« {name} » : une de {', '.join(values)} / one of", field=name)
+    return value
+
+
+def guard_view(route: Route, stored: dict[str, Any]) -> dict[str, Any]:
+    """Stored values as guards compare them (dates as dates)."""
+    out = dict(stored)
+    for name, spec in route.fields.items():
+        if spec.type.type == "date" and isinstance(out.get(name), str):
+            out[name] = date.fromisoformat(out[name])
+    return out

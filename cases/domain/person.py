@@ -1,0 +1,77 @@
+"""A person, identified by AVS number, with the eCH-0044 identification fields."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from .avs import InvalidAVS, format_avs, normalize_avs
+
+SEX = {"1": "male", "2": "female", "3": "unknown"}  # eCH-0044 sexType codes
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+class InvalidPerson(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    avs: str  # 13 digits, check digit verified
+    official_name: str
+    first_name: str
+    birth_date: date
+    sex: str | None = None  # eCH-0044: "1" male, "2" female, "3" unknown
+    nationality: str | None = None  # ISO 3166-1 alpha-2
+
+    @property
+    def avs_formatted(self) -> str:
+        return format_avs(self.avs)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"avs": format_avs(self.avs), "official_name": self.official_name,
+                "first_name": self.first_name, "birth_date": self.birth_date.isoformat(),
+                "sex": self.sex, "nationality": self.nationality}
+
+
+def _name(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidPerson(key, "obligatoire / required")
+    if len(value) > 100:
+        raise InvalidPerson(key, "100 caractères au plus / at most 100 characters")
+    return value.strip()
+
+
+def person_from(data: dict[str, Any], today: date | None = None) -> Person:
+    """Build a Person from request-like data; InvalidPerson names the field at fault."""
+    if not isinstance(data, dict):
+        raise InvalidPerson("person", "un objet est attendu / an object is expected")
+    try:
+        avs = normalize_avs(data.get("avs"))  # type: ignore[arg-type]
+    except InvalidAVS as exc:
+        raise InvalidPerson("avs", str(exc)) from None
+    raw_birth = data.get("birth_date")
+    try:
+        birth = raw_birth if isinstance(raw_birth, date) else date.fromisoformat(str(raw_birth))
+    except ValueError:
+        raise InvalidPerson("birth_date", "date ISO attendue (AAAA-MM-JJ) / ISO date expected") \
+            from None
+    if birth > (today or date.today()) or birth.year < 1900:
+        raise InvalidPerson("birth_date", "date de naissance impossible / impossible birth date")
+    sex = data.get("sex")
+    if sex is not None:
+        sex = str(sex)
+        if sex not in SEX:
+            raise InvalidPerson("sex", "1 (homme), 2 (femme) ou 3 (inconnu) / 1, 2 or 3 (eCH-0044)")
+    nationality = data.get("nationality")
+    if nationality is not None and (not isinstance(nationality, str)
+                                    or not _COUNTRY.match(nationality)):
+        raise InvalidPerson("nationality", "code pays ISO à deux lettres / ISO 3166 alpha-2 code")
+    return Person(avs, _name(data, "official_name"), _name(data, "first_name"), birth, sex,
+                  nationality)

@@ -1,0 +1,222 @@
+"""The case services: the only way to change a case. Each call is one transaction:
+
+    with the unit of work: load the case, decide (domain rules), append the events, save.
+
+A CaseError leaves the case and its history exactly as they were.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from conventions.policy import DEFAULT_POLICY, Policy
+from institutions.registry import Registry, default_registry
+from workflows.engine.compile import machine_for
+from workflows.engine.model import Route
+
+from .domain import decide
+from .domain.actors import Actor, system_actor
+from .domain.case import CaseState
+from .domain.decide import EventInput
+from .domain.errors import CaseError, NotFound, StaleVersion
+from .domain.events import Event
+from .domain.history import append
+from .domain.person import person_from
+from .store.people import person_id
+from .store.repository import CaseRepository
+from .store.route_book import RouteBook
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action did: ``done``, ``handoff`` (waits for the receiver) or ``signed``."""
+
+    case: CaseState
+    status: str
+    events: list[Event]
+
+
+@dataclass
+class SweepReport:
+    handled: int = 0
+    events: int = 0
+    skipped: int = 0
+    lags_s: list[float] = field(default_factory=list)
+
+
+class CaseServices:
+    def __init__(self, engine: Engine, *, registry: Registry | None = None,
+                 policy: Policy = DEFAULT_POLICY, clock: Callable[[], datetime] = utcnow) -> None:
+        self.engine = engine
+        self.registry = registry or default_registry()
+        self.policy = policy
+        self.clock = clock
+        self.routes = RouteBook(self.registry)
+        self.system = system_actor(policy.coordination)
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    @contextmanager
+    def _unit(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    def _context(self, route: Route, now: datetime | None = None) -> decide.Context:
+        return decide.Context(route, machine_for(route), self.registry, self.policy,
+                              now or self.clock())
+
+    def _act(self, case_id: str, expected_version: int | None,
+             rule: Callable[[decide.Context, CaseState], list[Event]],
+             now: datetime | None = None) -> Outcome:
+        with self._unit() as conn:
+            repo = CaseRepository(conn)
+            case = repo.get(case_id)
+            if case is None:
+                raise NotFound("cas introuvable / case not found", case=case_id)
+            if expected_version is not None and expected_version != case.version:
+                raise StaleVersion(f"version {expected_version} dépassée : le cas est à la "
+                                   f"version {case.version} / stale version",
+                                   version=case.version)
+            route = self.routes.get(conn, case.route_id, case.route_version)
+            drafts = rule(self._context(route, now), case)
+            if not drafts:
+                return Outcome(case, "done", [])
+            after, events = append(case, drafts)
+            try:
+                repo.save(case, after, events)
+            except IntegrityError:  # a concurrent writer took this version number first
+                raise StaleVersion("le cas a changé entre-temps / the case changed meanwhile",
+                                   version=case.version) from None
+        kinds = {e.kind for e in events}
+        status = ("handoff" if "handoff_proposed" in kinds
+                  else "signed" if kinds == {"signed"} else "done")
+        return Outcome(after, status, events)
+
+    # -- reading ------------------------------------------------------------------------
+
+    def get(self, case_id: str) -> CaseState:
+        with self.engine.connect() as conn:
+            case = CaseRepository(conn).get(case_id)
+        if case is None:
+            raise NotFound("cas introuvable / case not found", case=case_id)
+        return case
+
+    def history(self, case_id: str) -> list[Event]:
+        with self.engine.connect() as conn:
+            return CaseRepository(conn).history(case_id)
+
+    def route_of(self, case: CaseState) -> Route:
+        with self.engine.connect() as conn:
+            return self.routes.get(conn, case.route_id, case.route_version)
+
+    def allowed_events(self, case: CaseState) -> list[str]:
+        if not case.is_open or case.handoff is not None:
+            return []
+        route = self.route_of(case)
+        from .domain.fields import guard_view
+        return machine_for(route).allowed_events(case.state, guard_view(route, case.fields))
+
+    # -- changing -----------------------------------------------------------------------
+
+    def publish_route(self, text: str, *, by: str) -> tuple[Route, bool]:
+        with self._unit() as conn:
+            return self.routes.publish(conn, text, by=by, now=self.clock())
+
+    def open_case(self, *, route: str, person: dict[str, Any], actor: Actor,
+                  fields: dict[str, Any] | None = None, reason: str | None = None,
+                  version: int | None = None) -> Outcome:
+        now = self.clock()
+        p = person_from(person, today=now.date())
+        with self._unit() as conn:
+            r = self.routes.get(conn, route, version)
+            case_id = str(uuid.uuid4())
+            drafts = decide.open_case(self._context(r, now), case_id=case_id,
+                                      person=person_id(conn, p), actor=actor, fields=fields,
+                                      reason=reason)
+            case, events = append(None, drafts)
+            CaseRepository(conn).save(None, case, events)
+        return Outcome(case, "done", events)
+
+    def fire(self, case_id: str, event: str, *, actor: Actor,
+             expected_version: int | None = None, data: EventInput | None = None) -> Outcome:
+        return self._act(case_id, expected_version,
+                         lambda ctx, c: decide.fire(ctx, c, event, actor, data or EventInput()))
+
+    def update_fields(self, case_id: str, values: dict[str, Any], *, actor: Actor,
+                      expected_version: int | None = None) -> Outcome:
+        return self._act(case_id, expected_version,
+                         lambda ctx, c: decide.update_fields(ctx, c, actor, values))
+
+    def _handoff_case(self, handoff_id: str) -> str:
+        with self.engine.connect() as conn:
+            case_id = CaseRepository(conn).case_of_handoff(handoff_id)
+        if case_id is None:
+            raise NotFound("transfert introuvable / handoff not found", handoff=handoff_id)
+        return case_id
+
+    def _on_handoff(self, handoff_id: str, rule: Callable[[decide.Context, CaseState],
+                                                          list[Event]]) -> Outcome:
+        def guarded(ctx: decide.Context, case: CaseState) -> list[Event]:
+            if case.handoff is None or case.handoff.id != handoff_id:
+                raise NotFound("ce transfert n'attend plus de réponse / this handoff is no "
+                               "longer pending", handoff=handoff_id)
+            return rule(ctx, case)
+        return self._act(self._handoff_case(handoff_id), None, guarded)
+
+    def accept_handoff(self, handoff_id: str, *, actor: Actor) -> Outcome:
+        return self._on_handoff(handoff_id, lambda ctx, c: decide.accept(ctx, c, actor))
+
+    def refuse_handoff(self, handoff_id: str, *, actor: Actor, reason: str | None) -> Outcome:
+        return self._on_handoff(handoff_id, lambda ctx, c: decide.refuse(ctx, c, actor, reason))
+
+    def withdraw_handoff(self, handoff_id: str, *, actor: Actor,
+                         reason: str | None = None) -> Outcome:
+        return self._on_handoff(handoff_id,
+                                lambda ctx, c: decide.withdraw(ctx, c, actor, reason))
+
+    def expire_handoff(self, handoff_id: str, now: datetime | None = None) -> Outcome:
+        return self._on_handoff(handoff_id, lambda ctx, c: decide.expire(ctx, c, self.system))
+
+    def settle_escalation(self, case_id: str, *, actor: Actor, reason: str | None,
+                          lead: str | None = None) -> Outcome:
+        return self._act(case_id, None,
+                         lambda ctx, c: decide.settle(ctx, c, actor, reason, lead))
+
+    def sweep_deadlines(self, now: datetime | None = None, *, batch: int = 500) -> SweepReport:
+        """Handle every deadline due at ``now``: one indexed query a batch, one transaction a
+        case. Idempotent: a case someone else handled meanwhile is skipped."""
+        now = now or self.clock()
+        report = SweepReport()
+        seen: set[str] = set()
+        while True:
+            with self.engine.connect() as conn:
+                due = [c for c in CaseRepository(conn).due(now, batch) if c not in seen]
+            if not due:
+                return report
+            for case_id in due:
+                seen.add(case_id)
+                try:
+                    out = self._act(case_id, None,
+                                    lambda ctx, c: decide.on_deadline(ctx, c, self.system), now)
+                except (StaleVersion, NotFound):
+                    report.skipped += 1
+                    continue
+                except CaseError:
+                    report.skipped += 1
+                    continue
+                if out.events:
+                    report.handled += 1
+                    report.events += len(out.events)
+                    report.lags_s += [e.data["lag_s"] for e in out.events if "lag_s" in e.data]

@@ -1,0 +1,1 @@
+"""Persistence of cases: SQLModel tables, the repository, and the history audit."""

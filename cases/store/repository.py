@@ -1,0 +1,118 @@
+"""Reading and writing cases in one transaction per event, with optimistic concurrency.
+
+Writes use SQLAlchemy Core on the connection of the unit of work: the event rows, the case
+row (``WHERE version = expected``), its deadline and handoff rows, and the outbox.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from cases.domain.case import CaseState
+from cases.domain.errors import StaleVersion
+from cases.domain.events import Event
+
+from .codec import case_from, case_values, event_from, event_values
+from .tables import CaseEventRow, CaseRow, DeadlineRow, HandoffRow, OutboxRow, PersonRow
+
+case_t = CaseRow.__table__  # type: ignore[attr-defined]
+event_t = CaseEventRow.__table__  # type: ignore[attr-defined]
+deadline_t = DeadlineRow.__table__  # type: ignore[attr-defined]
+handoff_t = HandoffRow.__table__  # type: ignore[attr-defined]
+outbox_t = OutboxRow.__table__  # type: ignore[attr-defined]
+person_t = PersonRow.__table__  # type: ignore[attr-defined]
+
+
+class CaseRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def get(self, case_id: str) -> CaseState | None:
+        row = self.conn.execute(select(case_t).where(case_t.c.id == case_id)).first()
+        return case_from(row) if row else None
+
+    def case_of_handoff(self, handoff_id: str) -> str | None:
+        return self.conn.execute(select(handoff_t.c.case_id)
+                                 .where(handoff_t.c.id == handoff_id)).scalar()
+
+    def history(self, case_id: str) -> list[Event]:
+        rows = self.conn.execute(select(event_t).where(event_t.c.case_id == case_id)
+                                 .order_by(event_t.c.seq))
+        return [event_from(r) for r in rows]
+
+    def save(self, before: CaseState | None, after: CaseState, events: list[Event]) -> None:
+        """Write ``events`` and what they made of the case; StaleVersion if someone was first."""
+        values = case_values(after)
+        if before is None:
+            self.conn.execute(insert(case_t).values(values))
+        else:
+            done = self.conn.execute(
+                update(case_t).where(case_t.c.id == after.id,
+                                     case_t.c.version == before.version).values(values))
+            if done.rowcount != 1:
+                raise StaleVersion("le cas a changé entre-temps ; recharger / the case changed "
+                                   "meanwhile; reload", version=before.version)
+        self.conn.execute(insert(event_t), [event_values(e) for e in events])
+        self._deadlines(before, after)
+        self._handoffs(before, after, events)
+        outbox = [_outbox(e, action) for e in events for action in e.data.get("actions", ())]
+        if outbox:
+            self.conn.execute(insert(outbox_t), outbox)
+
+    def _deadlines(self, before: CaseState | None, after: CaseState) -> None:
+        d = after.deadline
+        status = "done" if not after.is_open else d.status
+        state_row = {"due_at": d.due_at, "status": status, "level": d.level}
+        if before is None:
+            self.conn.execute(insert(deadline_t).values(case_id=after.id, kind="state",
+                                                        **state_row))
+        elif (before.deadline, before.is_open) != (d, after.is_open):
+            self.conn.execute(update(deadline_t).where(deadline_t.c.case_id == after.id,
+                                                       deadline_t.c.kind == "state")
+                              .values(state_row))
+
+    def _handoffs(self, before: CaseState | None, after: CaseState, events: list[Event]) -> None:
+        old = before.handoff if before else None
+        new = after.handoff
+        if old == new:
+            return
+        if old is not None:
+            status, reason = next((_STATUS_BY_KIND[e.kind], e.reason) for e in events
+                                  if e.data.get("handoff_id") == old.id)
+            self.conn.execute(update(deadline_t).where(deadline_t.c.case_id == after.id,
+                                                       deadline_t.c.kind == "handoff")
+                              .values(status="done"))
+            self.conn.execute(update(handoff_t).where(handoff_t.c.id == old.id)
+                              .values(status=status, reason=reason))
+        if new is not None:
+            self.conn.execute(insert(handoff_t).values(
+                id=new.id, case_id=after.id, sender=new.sender, receiver=new.receiver,
+                event=new.event, to_state=new.to_state, proposed_at=new.proposed_at,
+                due_at=new.due_at, status="proposed", reason=None, outcome=new.outcome))
+            values = {"due_at": new.due_at, "status": "open", "level": 0}
+            found = self.conn.execute(update(deadline_t).where(
+                deadline_t.c.case_id == after.id, deadline_t.c.kind == "handoff").values(values))
+            if found.rowcount == 0:
+                self.conn.execute(insert(deadline_t).values(case_id=after.id, kind="handoff",
+                                                            **values))
+
+    def due(self, now: datetime, limit: int) -> list[str]:
+        """Cases with a deadline due: the indexed query on (status, due_at)."""
+        rows = self.conn.execute(
+            select(deadline_t.c.case_id).where(deadline_t.c.status == "open",
+                                               deadline_t.c.due_at <= now)
+            .order_by(deadline_t.c.due_at).limit(limit))
+        return list(dict.fromkeys(r[0] for r in rows))
+
+
+_STATUS_BY_KIND = {"handoff_accepted": "accepted", "handoff_refused": "refused",
+                   "handoff_expired": "expired", "handoff_withdrawn": "withdrawn"}
+
+
+def _outbox(e: Event, action: str) -> dict[str, Any]:
+    return {"idempotency_key": f"{e.case_id}:{e.seq}:{action}", "case_id": e.case_id,
+            "seq": e.seq, "action": action, "payload": {"kind": e.kind, "event": e.event},
+            "status": "pending", "created_at": e.at, "attempts": 0}

@@ -1,0 +1,77 @@
+"""Published routes: each (id, version) is stored once and never changes."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select
+
+from cases.domain.errors import Conflict, NotFound
+from institutions.registry import Registry
+from workflows.engine.model import Route
+from workflows.engine.problems import Problem
+from workflows.engine.validate import parse_route
+
+from .tables import RouteVersionRow
+
+route_t = RouteVersionRow.__table__  # type: ignore[attr-defined]
+
+
+class InvalidRoute(ValueError):
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+class RouteBook:
+    """Routes by (id, version), parsed once and kept: a published version never changes."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self._cache: dict[tuple[str, int], Route] = {}
+        self._lock = threading.Lock()
+
+    def publish(self, conn: Connection, text: str, *, by: str, now: datetime) -> tuple[Route, bool]:
+        """Store a valid route; (route, False) when the identical version already exists."""
+        route, problems = parse_route(text, self.registry)
+        if route is None:
+            raise InvalidRoute(problems)
+        existing = conn.execute(select(route_t.c.digest).where(
+            route_t.c.route_id == route.id, route_t.c.version == route.version)).scalar()
+        if existing is not None:
+            if existing != route.digest:
+                raise Conflict(f"la version {route.version} de « {route.id} » est déjà publiée "
+                               f"avec un autre contenu / version {route.version} of "
+                               f"'{route.id}' is already published with other content",
+                               route=route.id, version=route.version)
+            return route, False
+        conn.execute(insert(route_t).values(route_id=route.id, version=route.version,
+                                            digest=route.digest, source=route.source,
+                                            published_at=now, published_by=by))
+        return route, True
+
+    def get(self, conn: Connection, route_id: str, version: int | None = None) -> Route:
+        if version is not None and (route_id, version) in self._cache:
+            return self._cache[(route_id, version)]
+        query = select(route_t.c.version, route_t.c.source).where(route_t.c.route_id == route_id)
+        if version is not None:
+            query = query.where(route_t.c.version == version)
+        row = conn.execute(query.order_by(route_t.c.version.desc()).limit(1)).first()
+        if row is None:
+            raise NotFound(f"route inconnue « {route_id} » / unknown route", route=route_id)
+        key = (route_id, row.version)
+        with self._lock:
+            if key not in self._cache:
+                route, problems = parse_route(row.source, self.registry)
+                if route is None:  # the registry changed under a published route
+                    raise InvalidRoute(problems)
+                self._cache[key] = route
+        return self._cache[key]
+
+    def versions(self, conn: Connection) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for rid, v in conn.execute(select(route_t.c.route_id, route_t.c.version)
+                                   .order_by(route_t.c.route_id, route_t.c.version)):
+            out.setdefault(rid, []).append(v)
+        return out

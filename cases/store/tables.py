@@ -1,0 +1,120 @@
+"""The tables. Schema changes go through Alembic migrations (``migrations/``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(sa_column=Column(DateTime(timezone=True), **kw))
+
+
+class PersonRow(SQLModel, table=True):
+    __tablename__ = "person"
+    id: int | None = Field(default=None, primary_key=True)
+    avs: str = Field(sa_column=Column(String(13), unique=True, nullable=False))
+    official_name: str = Field(max_length=100)
+    first_name: str = Field(max_length=100)
+    birth_date: date
+    sex: str | None = Field(default=None, max_length=1)
+    nationality: str | None = Field(default=None, max_length=2)
+
+
+class RouteVersionRow(SQLModel, table=True):
+    __tablename__ = "route_version"
+    route_id: str = Field(primary_key=True, max_length=64)
+    version: int = Field(primary_key=True)
+    digest: str = Field(max_length=64)
+    source: str = Field(sa_column=Column(Text, nullable=False))
+    published_at: datetime = _ts(nullable=False)
+    published_by: str = Field(max_length=100)
+
+
+class CaseRow(SQLModel, table=True):
+    __tablename__ = "case"
+    id: str = Field(primary_key=True, max_length=36)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    route_id: str = Field(max_length=64)
+    route_version: int
+    state: str = Field(max_length=64)
+    lead: str = Field(max_length=32, index=True)
+    manager: str | None = Field(default=None, max_length=100)
+    version: int
+    opened_at: datetime = _ts(nullable=False)
+    closed_at: datetime | None = _ts(nullable=True)
+    outcome: str | None = Field(default=None, max_length=64)
+    transfers: int = 0
+    revolving_door: str | None = Field(default=None, max_length=200)
+    escalation_level: int = 0
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # what the route's next steps need and no query filters on: signatures, past leads
+    memory: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    last_hash: str = Field(max_length=64)
+
+
+class CaseEventRow(SQLModel, table=True):
+    """The append-only history. Never updated, never deleted."""
+
+    __tablename__ = "case_event"
+    case_id: str = Field(primary_key=True, foreign_key="case.id", max_length=36)
+    seq: int = Field(primary_key=True)
+    at: datetime = _ts(nullable=False)
+    kind: str = Field(max_length=32)
+    actor: str = Field(max_length=100)
+    institution: str = Field(max_length=32)
+    event: str | None = Field(default=None, max_length=64)
+    from_state: str | None = Field(default=None, max_length=64)
+    to_state: str | None = Field(default=None, max_length=64)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    route_version: int
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class DeadlineRow(SQLModel, table=True):
+    """One per open case and kind: ``state`` (the current step) or ``handoff`` (an answer)."""
+
+    __tablename__ = "deadline"
+    __table_args__ = (Index("ix_deadline_status_due", "status", "due_at"),)
+    case_id: str = Field(primary_key=True, foreign_key="case.id", max_length=36)
+    kind: str = Field(primary_key=True, max_length=16)
+    due_at: datetime | None = _ts(nullable=True)
+    status: str = Field(max_length=16)  # open | escalated | done
+    level: int = 0
+
+
+class HandoffRow(SQLModel, table=True):
+    __tablename__ = "handoff"
+    id: str = Field(primary_key=True, max_length=32)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=36)
+    sender: str = Field(max_length=32)
+    receiver: str = Field(max_length=32, index=True)
+    event: str = Field(max_length=64)
+    to_state: str = Field(max_length=64)
+    proposed_at: datetime = _ts(nullable=False)
+    due_at: datetime = _ts(nullable=False)
+    status: str = Field(max_length=16)
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    outcome: str | None = Field(default=None, max_length=64)
+
+
+class OutboxRow(SQLModel, table=True):
+    """Work to start, written in the same transaction as the event that causes it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("idempotency_key"),
+                      Index("ix_outbox_status_created", "status", "created_at"))
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(max_length=120)
+    case_id: str = Field(foreign_key="case.id", max_length=36)
+    seq: int
+    action: str = Field(max_length=64)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)  # pending | dispatched | done | failed
+    created_at: datetime = _ts(nullable=False)
+    attempts: int = 0

@@ -1,0 +1,1 @@
+"""Collaboration agreements: who takes part, what each may see, default deadlines and limits."""

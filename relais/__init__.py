@@ -1,0 +1,1 @@
+"""The thin shell that wires Relais together: settings, database, command line."""

@@ -1,0 +1,136 @@
+"""Compile a validated Route into a python-statemachine class, cached per (id, version).
+
+States and events get prefixes (``s_``, ``e_``) so that no name a coordinator picks can
+collide with an attribute of the machine class. Each transition's ``on`` callback records
+which transition fired and each state's ``enter`` callback records the actions to start:
+the machine decides, the case services persist. Errors raised by callbacks propagate
+(``catch_errors_as_events`` is off) and a refused event raises TransitionNotAllowed.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from statemachine import State, StateMachine
+from statemachine.exceptions import TransitionNotAllowed
+
+from .model import Route, TransitionSpec
+
+
+@dataclass
+class _Slot:
+    """The model the machine reads and writes: the state, and what happened on the way."""
+
+    state: str | None = None
+    fired: int | None = None
+    entered: list[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    transition: TransitionSpec
+    target: str
+    actions: tuple[str, ...]
+
+
+class RouteMachine:
+    """One route's compiled machine; ``step`` is safe to call from many threads."""
+
+    def __init__(self, route: Route) -> None:
+        self.route = route
+        self.machine_class = _build_class(route)
+        self._local = threading.local()
+
+    def _instance(self) -> tuple[StateMachine, _Slot]:
+        inst = getattr(self._local, "instance", None)
+        if inst is None:
+            slot = _Slot(state=self.route.initial)
+            inst = (self.machine_class(model=slot), slot)
+            self._local.instance = inst
+        return inst
+
+    def step(self, state: str, event: str, fields: Mapping[str, Any]) -> Step | None:
+        """Which transition ``event`` takes from ``state`` with ``fields``; None if refused."""
+        machine, slot = self._instance()
+        slot.state, slot.fired, slot.entered = state, None, []
+        try:
+            machine.send(f"e_{event}", fields=fields)
+        except TransitionNotAllowed:
+            return None
+        finally:
+            target, fired, entered = slot.state, slot.fired, slot.entered
+            slot.state = self.route.initial
+        assert fired is not None and target is not None
+        return Step(self.route.transitions[fired], target, tuple(entered or ()))
+
+    def allowed_events(self, state: str, fields: Mapping[str, Any]) -> list[str]:
+        """Events that would be taken now: same first-match rule as the machine."""
+        return [e for e in self.route.events_from(state)
+                if any(t.guard is None or t.guard(fields)
+                       for t in self.route.transitions_from(state) if t.event == e)]
+
+
+def _build_class(route: Route) -> type[StateMachine]:
+    states: dict[str, State] = {}
+    attrs: dict[str, Any] = {"catch_errors_as_events": False,
+                             "allow_event_without_transition": False}
+    index = {t.index: pos for pos, t in enumerate(route.transitions)}
+    for name, spec in route.states.items():
+        st = State(spec.title["fr"], value=name, initial=name == route.initial, final=spec.final)
+        if spec.actions:
+            st.enter(_record_actions(spec.actions))
+        states[name] = attrs[f"s_{name}"] = st
+    events: dict[str, Any] = {}
+    for t in route.transitions:
+        for src in t.sources:
+            kwargs: dict[str, Any] = {"on": _record_fired(index[t.index])}
+            if t.guard is not None:
+                kwargs["cond"] = _condition(t)
+            tl = states[src].to(states[t.target], **kwargs)
+            key = f"e_{t.event}"
+            events[key] = events[key] | tl if key in events else tl
+    attrs.update(events)
+    cls = type(StateMachine)(f"Route_{route.id.replace('-', '_')}_v{route.version}",
+                             (StateMachine,), attrs)
+    return cls  # type: ignore[no-any-return]
+
+
+def _record_actions(actions: tuple[str, ...]) -> Callable[..., None]:
+    def enter(model: _Slot) -> None:
+        assert model.entered is not None
+        model.entered.extend(actions)
+    return enter
+
+
+def _record_fired(position: int) -> Callable[..., None]:
+    def on(model: _Slot) -> None:
+        model.fired = position
+    return on
+
+
+def _condition(t: TransitionSpec) -> Callable[..., bool]:
+    guard = t.guard
+    assert guard is not None
+
+    def cond(fields: Mapping[str, Any]) -> bool:
+        return guard(fields)
+    cond.__name__ = f"guard_{t.index}"
+    return cond
+
+
+_CACHE: dict[tuple[str, int, str], RouteMachine] = {}
+_LOCK = threading.Lock()
+
+
+def machine_for(route: Route) -> RouteMachine:
+    """The compiled machine of ``route``, built once per (id, version, content)."""
+    key = (route.id, route.version, route.digest)
+    found = _CACHE.get(key)
+    if found is None:
+        with _LOCK:
+            found = _CACHE.get(key) or RouteMachine(route)
+            _CACHE[key] = found
+    return found
