@@ -63,6 +63,8 @@ class RouteMachine:
         finally:
             target, fired, entered = slot.state, slot.fired, slot.entered
             slot.state = self.route.initial
+            if machine.is_terminated:  # a machine that reached a final state stops for good
+                self._local.instance = None
         assert fired is not None and target is not None
         return Step(self.route.transitions[fired], target, tuple(entered or ()))
 

@@ -1,0 +1,183 @@
+"""The ``relais`` command line."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from workflows.engine import diagram
+from workflows.engine.model import Route
+from workflows.engine.validate import parse_route
+
+from .settings import settings
+
+app = typer.Typer(help="Relais — collaboration interinstitutionnelle (CII) / CII workflow engine",
+                  no_args_is_help=True, add_completion=False)
+routes_app = typer.Typer(help="Routes : valider, afficher, dessiner, publier / routes",
+                         no_args_is_help=True)
+db_app = typer.Typer(help="Base de données / database", no_args_is_help=True)
+audit_app = typer.Typer(help="Historique inviolable / tamper-evident history",
+                        no_args_is_help=True)
+app.add_typer(routes_app, name="routes")
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+
+Files = Annotated[list[Path], typer.Argument(help="route files (YAML)")]
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        typer.echo(f"{path}:1: : fichier illisible / cannot read file ({exc.__class__.__name__})")
+        return None
+
+
+def _load(path: Path) -> Route:
+    text = _read(path)
+    if text is None:
+        raise typer.Exit(1)
+    route, problems = parse_route(text)
+    for p in problems:
+        typer.echo(p.render(str(path), settings().lang))
+    if route is None:
+        raise typer.Exit(1)
+    return route
+
+
+@routes_app.command("validate")
+def routes_validate(files: Files) -> None:
+    """Check route files without publishing: one line per problem, exit 1 if any."""
+    failed = False
+    for path in files:
+        text = _read(path)
+        if text is None:
+            failed = True
+            continue
+        _, problems = parse_route(text)
+        for p in problems:
+            typer.echo(p.render(str(path), settings().lang))
+        failed = failed or bool(problems)
+    raise typer.Exit(1 if failed else 0)
+
+
+@routes_app.command("show")
+def routes_show(file: Path, lang: str = "fr") -> None:
+    """Print a route: states, owners, deadlines, transitions."""
+    r = _load(file)
+    typer.echo(f"{r.title.get(lang) or r.title['fr']}  [{r.id} v{r.version}]  "
+               f"calendrier {r.calendar}  institutions {', '.join(r.institutions)}")
+    for name, s in r.states.items():
+        mark = "◉" if name == r.initial else ("■" if s.final else "○")
+        owner = ", ".join(s.owner) if s.owner else "—"
+        extra = f"  délai {s.deadline} → {s.on_deadline}" if s.deadline else ""
+        acts = f"  actions {', '.join(s.actions)}" if s.actions else ""
+        typer.echo(f"  {mark} {name:<20} {s.title.get(lang) or s.title['fr']:<40} "
+                   f"responsable {owner}{extra}{acts}")
+    for t in r.transitions:
+        bits = [f"si {t.guard.text}" if t.guard else "",
+                f"exige {', '.join(t.require)}" if t.require else "",
+                f"transfert → {t.lead}" if t.lead else "",
+                f"signatures {', '.join(t.signoff)}" if t.signoff else ""]
+        typer.echo(f"    {t.event:<20} {', '.join(t.sources)} → {t.target}  "
+                   + "  ".join(b for b in bits if b))
+
+
+@routes_app.command("diagram")
+def routes_diagram(file: Path,
+                   fmt: Annotated[str, typer.Option("--format", help="svg | mermaid")] = "svg",
+                   current: Annotated[str | None, typer.Option(help="state to highlight")] = None,
+                   output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+                   lang: str = "fr") -> None:
+    """Draw a route as SVG (no Graphviz needed) or Mermaid."""
+    r = _load(file)
+    if current is not None and current not in r.states:
+        typer.echo(f"état inconnu « {current} » / unknown state", err=True)
+        raise typer.Exit(2)
+    if fmt not in ("svg", "mermaid"):
+        typer.echo("--format svg | mermaid", err=True)
+        raise typer.Exit(2)
+    text = diagram.svg(r, current, lang) if fmt == "svg" else diagram.mermaid(r, current, lang)
+    if output:
+        output.write_text(text, "utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+@routes_app.command("publish")
+def routes_publish(files: Files, by: str = "coordination") -> None:
+    """Validate and publish route files into the database."""
+    from cases.domain.errors import Conflict
+    from cases.store.route_book import InvalidRoute
+
+    from .wiring import build_services
+    services = build_services()
+    failed = False
+    for path in files:
+        text = _read(path)
+        if text is None:
+            failed = True
+            continue
+        try:
+            route, new = services.publish_route(text, by=by)
+        except InvalidRoute as exc:
+            for p in exc.problems:
+                typer.echo(p.render(str(path), settings().lang))
+            failed = True
+        except Conflict as exc:
+            typer.echo(f"{path}:1: version: {exc.message}")
+            failed = True
+        else:
+            state = "publiée / published" if new else "déjà publiée, identique / already published"
+            typer.echo(f"{route.id} v{route.version}: {state}")
+    raise typer.Exit(1 if failed else 0)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations and publish the standard routes."""
+    from .wiring import build_services
+    build_services()
+    typer.echo(f"base à jour / database up to date: {settings().database_url}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check every case's hash chain, and that replaying its history gives its row back."""
+    from cases.store.audit import verify
+
+    from .wiring import build_services
+    report = verify(build_services().engine)
+    for p in report.problems:
+        typer.echo(p)
+    typer.echo(f"{report.cases} cas, {report.events} événements : "
+               f"{'intègres / intact' if report.ok else f'{len(report.problems)} problème(s)'}")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command("sweep")
+def sweep(now: Annotated[str | None, typer.Option(help="ISO date-time; default: now")] = None
+          ) -> None:
+    """Handle every deadline due (once; the orchestration schedules it)."""
+    from .wiring import build_services
+    at = datetime.fromisoformat(now) if now else datetime.now(UTC)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    report = build_services().sweep_deadlines(at)
+    typer.echo(f"{report.handled} cas traités, {report.events} événements, "
+               f"{report.skipped} ignorés")
+
+
+@app.command("demo")
+def demo(database: Annotated[str | None, typer.Option(help="database URL")] = None) -> None:
+    """Run journeys A, B and C of the CII network through the engine and print them."""
+    from .demo import run
+    run(database)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

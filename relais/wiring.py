@@ -1,0 +1,42 @@
+"""Build the running pieces from settings: the engine, migrations, standard routes, services."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+from sqlalchemy import Engine
+
+from cases.services import CaseServices
+from conventions.policy import Policy
+
+from .db import make_engine
+from .migrate import upgrade
+from .settings import settings
+
+
+def standard_route_texts() -> dict[str, str]:
+    folder = resources.files("workflows").joinpath("routes")
+    return {f.name: f.read_text("utf-8") for f in sorted(folder.iterdir(), key=lambda f: f.name)
+            if f.name.endswith(".yaml")}
+
+
+def publish_standard_routes(services: CaseServices) -> list[str]:
+    """Publish the shipped routes; already published identical versions are left alone."""
+    published = []
+    for text in standard_route_texts().values():
+        route, new = services.publish_route(text, by="relais")
+        if new:
+            published.append(f"{route.id} v{route.version}")
+    return published
+
+
+def build_services(url: str | None = None, *, migrate: bool = True,
+                   engine: Engine | None = None, **kw: object) -> CaseServices:
+    s = settings()
+    engine = engine or make_engine(url or s.database_url)
+    if migrate:
+        upgrade(engine)
+    policy = Policy(revolving_door_transfers=s.revolving_door_transfers)
+    services = CaseServices(engine, policy=policy, **kw)  # type: ignore[arg-type]
+    publish_standard_routes(services)
+    return services

@@ -1,0 +1,139 @@
+"""Drawings of a route: SVG from a layout computed here (no Graphviz needed), and Mermaid.
+
+Layout: each state's row is its distance from the initial state; forward moves go down,
+moves back or sideways curve round the right. The current state of a case is highlighted.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from xml.sax.saxutils import escape
+
+from .model import Route
+
+BOX_H, ROW_GAP, COL_GAP, CHAR_W, PAD = 44, 78, 36, 7.4, 24
+
+
+def _ranks(route: Route) -> dict[str, int]:
+    rank = {route.initial: 0}
+    todo = deque([route.initial])
+    while todo:
+        s = todo.popleft()
+        for t in route.transitions_from(s):
+            if t.target not in rank:
+                rank[t.target] = rank[s] + 1
+                todo.append(t.target)
+    # final states share the bottom row, so the working path reads top to bottom
+    last = max((r for n, r in rank.items() if not route.states[n].final), default=0)
+    for name, spec in route.states.items():
+        if spec.final or name not in rank:
+            rank[name] = last + 1
+    return rank
+
+
+def _label(route: Route, name: str, lang: str) -> str:
+    title = route.states[name].title
+    return title.get(lang) or title["fr"]
+
+
+def _subtitle(route: Route, name: str) -> str:
+    deadline = route.states[name].deadline
+    return f"{name} · {deadline}" if deadline else name
+
+
+def layout(route: Route, lang: str = "fr") -> tuple[dict[str, tuple[float, float, float]], float,
+                                                    float]:
+    """Each state's (x, y, width), and the canvas width and height."""
+    rank = _ranks(route)
+    rows: dict[int, list[str]] = {}
+    for name in route.states:
+        rows.setdefault(rank[name], []).append(name)
+    widths = {n: max(110.0, len(_label(route, n, lang)) * CHAR_W + 28,
+                     len(_subtitle(route, n)) * 6.4 + 28) for n in route.states}
+    row_w = {r: sum(widths[n] for n in ns) + COL_GAP * (len(ns) - 1) for r, ns in rows.items()}
+    canvas_w = max(row_w.values()) + 2 * PAD + 160  # room on the right for curved returns
+    boxes = {}
+    for r, names in rows.items():
+        x = PAD + (canvas_w - 160 - 2 * PAD - row_w[r]) / 2
+        for n in names:
+            boxes[n] = (x, PAD + r * (BOX_H + ROW_GAP), widths[n])
+            x += widths[n] + COL_GAP
+    height = PAD * 2 + (max(rows) + 1) * (BOX_H + ROW_GAP) - ROW_GAP
+    return boxes, canvas_w, height
+
+
+def svg(route: Route, current: str | None = None, lang: str = "fr") -> str:
+    boxes, width, height = layout(route, lang)
+    edges: dict[tuple[str, str], list[str]] = {}
+    for t in route.transitions:
+        for src in t.sources:
+            edges.setdefault((src, t.target), []).append(t.event)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
+           f'width="{width:.0f}" height="{height:.0f}" role="img" '
+           f'aria-label="{escape(route.title.get(lang) or route.title["fr"])}" '
+           f'font-family="sans-serif" font-size="13">',
+           f"<title>{escape(route.title.get(lang) or route.title['fr'])} "
+           f"(v{route.version})</title>",
+           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+           'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+           'fill="#374151"/></marker></defs>']
+    for (src, dst), events in edges.items():
+        out.append(_edge(boxes, src, dst, ", ".join(dict.fromkeys(events))))
+    for name, (x, y, w) in boxes.items():
+        spec = route.states[name]
+        cls = "state current" if name == current else "state"
+        fill, stroke, sw = ("#fde68a", "#92400e", 3) if name == current else ("#f9fafb", "#374151",
+                                                                              1.5)
+        out.append(f'<g class="{cls}" data-state="{escape(name)}">')
+        out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{BOX_H}" rx="12" '
+                   f'fill="{fill}" stroke="{stroke}" stroke-width="{sw}"/>')
+        if spec.final:
+            out.append(f'<rect x="{x + 4:.1f}" y="{y + 4:.1f}" width="{w - 8:.1f}" '
+                       f'height="{BOX_H - 8}" rx="9" fill="none" stroke="{stroke}"/>')
+        out.append(f'<text x="{x + w / 2:.1f}" y="{y + 19:.1f}" text-anchor="middle" '
+                   f'font-weight="bold" fill="#111827">{escape(_label(route, name, lang))}</text>')
+        out.append(f'<text x="{x + w / 2:.1f}" y="{y + 35:.1f}" text-anchor="middle" '
+                   f'font-size="11" fill="#374151">{escape(_subtitle(route, name))}</text></g>')
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def _edge(boxes: dict[str, tuple[float, float, float]], src: str, dst: str, label: str) -> str:
+    sx, sy, sw = boxes[src]
+    dx, dy, dw = boxes[dst]
+    if src == dst:  # a loop on the right side
+        x, y = sx + sw, sy + BOX_H / 2
+        path = f"M{x:.1f},{y - 10:.1f} C{x + 50:.1f},{y - 30:.1f} {x + 50:.1f},{y + 30:.1f} " \
+               f"{x:.1f},{y + 10:.1f}"
+        lx, ly = x + 44, y + 4
+    elif dy > sy:  # forward: down
+        x1, y1, x2, y2 = sx + sw / 2, sy + BOX_H, dx + dw / 2, dy
+        path = f"M{x1:.1f},{y1:.1f} C{x1:.1f},{y1 + 40:.1f} {x2:.1f},{y2 - 40:.1f} " \
+               f"{x2:.1f},{y2:.1f}"
+        lx, ly = (x1 + x2) / 2, (y1 + y2) / 2 + 4
+    else:  # back up or sideways: round the right
+        x1, y1, x2, y2 = sx + sw, sy + BOX_H / 2 + 6, dx + dw, dy + BOX_H / 2 - 6
+        bulge = max(x1, x2) + 60 + abs(sy - dy) / 6
+        path = f"M{x1:.1f},{y1:.1f} C{bulge:.1f},{y1:.1f} {bulge:.1f},{y2:.1f} {x2:.1f},{y2:.1f}"
+        lx, ly = bulge - 12, (y1 + y2) / 2 + 4
+    text = escape(label)
+    tw = len(label) * 6.4 + 8
+    return (f'<g class="transition"><path d="{path}" fill="none" stroke="#374151" '
+            f'stroke-width="1.3" marker-end="url(#arrow)"/>'
+            f'<rect x="{lx - tw / 2:.1f}" y="{ly - 12:.1f}" width="{tw:.1f}" height="16" rx="3" '
+            f'fill="#ffffff" opacity="0.9"/><text x="{lx:.1f}" y="{ly:.1f}" '
+            f'text-anchor="middle" font-size="11" fill="#1f2937">{text}</text></g>')
+
+
+def mermaid(route: Route, current: str | None = None, lang: str = "fr") -> str:
+    lines = ["stateDiagram-v2", f"    [*] --> {route.initial}"]
+    for name in route.states:
+        lines.append(f'    state "{_label(route, name, lang).replace(chr(34), "")}" as {name}')
+    for t in route.transitions:
+        for src in t.sources:
+            lines.append(f"    {src} --> {t.target}: {t.event}")
+    lines += [f"    {n} --> [*]" for n, s in route.states.items() if s.final]
+    if current:
+        lines += ["    classDef current fill:#fde68a,stroke:#92400e,stroke-width:3px",
+                  f"    class {current} current"]
+    return "\n".join(lines) + "\n"
