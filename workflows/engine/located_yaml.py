@@ -18,6 +18,16 @@ MAX_BYTES = 512 * 1024
 MAX_DEPTH = 40
 Path = tuple[str | int, ...]
 
+
+class _Rejected:
+    """Stands for a value already reported (an alias, a tag): later checks stay quiet."""
+
+    def __repr__(self) -> str:
+        return "REJECTED"
+
+
+REJECTED: Any = _Rejected()
+
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
     "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp",
@@ -59,14 +69,14 @@ class _Builder:
         self.doc.lines.setdefault(path, line)
         if id(node) in self.seen:  # composed aliases share their node: refuse, never expand
             self.doc.problem(path, "alias")
-            return None
+            return REJECTED
         self.seen.add(id(node))
         if depth > MAX_DEPTH:
             self.doc.problem(path, "too_deep")
-            return None
+            return REJECTED
         if node.tag not in _PLAIN_TAGS:
             self.doc.problem(path, "tag", tag=node.tag)
-            return None
+            return REJECTED
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from .located_yaml import Located, Path
+from .located_yaml import REJECTED, Located, Path
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 NAME = re.compile(r"^[a-z][A-Za-z0-9_]*$")
@@ -47,6 +47,8 @@ class Shape:
         self.doc = doc
 
     def wrong(self, path: Path, expected: str, value: Any) -> None:
+        if value is REJECTED:
+            return
         fr, en = _TYPE_NAMES[expected]
         self.doc.problem(path, "wrong_type", expected=f"{fr} / {en}", found=found(value))
 

@@ -307,6 +307,7 @@ class _Parser:
             self._check_institution((*path, "lead"), lead)
         title = shape.lang_text((*path, "title"), spec["title"]) if "title" in spec else None
         if not (isinstance(event, str) and sources and isinstance(target, str)):
+            self.dangling = True
             return None
         return TransitionSpec(i, event, sources, target, guard, tuple(require or ()),
                               tuple(signoff or ()), lead if isinstance(lead, str) else None,

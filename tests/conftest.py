@@ -1,0 +1,138 @@
+"""Test fixtures: a real database per test, on SQLite always and on PostgreSQL when reachable.
+
+Under CI=true a missing PostgreSQL fails the run instead of skipping: CI must test both.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from cases.domain.actors import Actor
+from cases.services import CaseServices
+from institutions.registry import Kind, Role
+from relais.db import make_engine
+from relais.migrate import upgrade
+from relais.wiring import publish_standard_routes
+
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+PG_ADMIN_URL = os.environ.get("RELAIS_TEST_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def postgres_reachable() -> str | None:
+    try:
+        eng = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with eng.connect() as conn:
+            conn.execute(text("select 1"))
+        eng.dispose()
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        return f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+
+
+def require_postgres() -> None:
+    why = postgres_reachable()
+    if why is None:
+        return
+    message = (f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({why}). Start it with: "
+               f"pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start")
+    if IN_CI:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "relais.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    require_postgres()
+    name = f"relais_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+TABLES = ("outbox", "deadline", "handoff", "case_event", '"case"', "person", "route_version")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A migrated, empty database: a fresh SQLite file, or a truncated PostgreSQL one."""
+    if request.param == "sqlite":
+        path = tmp_path / "relais.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        eng = make_engine(f"sqlite:///{path}")
+    else:
+        eng = make_engine(request.getfixturevalue("postgres_url"))
+        with eng.begin() as conn:
+            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
+    yield eng
+    eng.dispose()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def services(engine: Engine, clock: Clock) -> CaseServices:
+    s = CaseServices(engine, clock=clock)
+    publish_standard_routes(s)
+    return s
+
+
+def actor(user: str, code: str, kind: Kind, role: Role = Role.case_manager) -> Actor:
+    return Actor(user, code, kind, role)
+
+
+ORP = actor("orp", "ORP-NE", Kind.AC)
+ORP_LCF = actor("orp2", "ORP-LCF", Kind.AC)
+OAI = actor("oai", "OAI-NE", Kind.AI)
+SSR = actor("ssr", "SSR-NE", Kind.SA)
+SSR_LCF = actor("ssr2", "SSR-LCF", Kind.SA)
+OFIJ = actor("ofij", "OFIJ-NE", Kind.FP)
+SMIG = actor("smig", "SMIG-NE", Kind.MIG)
+COORD = actor("coord", "CII-NE", Kind.CII, Role.coordinator)
+STEERING = actor("gp", "CII-NE", Kind.CII, Role.steering)
+
+PERSON = {"avs": "756.1234.5678.97", "official_name": "Muster", "first_name": "Jean",
+          "birth_date": "1978-05-01"}
+SPEC_EXAMPLE = Path(__file__).parent / "routes" / "spec_example.yaml"
