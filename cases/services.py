@@ -35,6 +35,9 @@ from .store.repository import CaseRepository
 from .store.route_book import RouteBook
 
 
+MAX_DUE_PER_CASE = 5  # handoff expiry, then the step's own deadline, then a reminder...
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -207,16 +210,22 @@ class CaseServices:
                 return report
             for case_id in due:
                 seen.add(case_id)
-                try:
-                    out = self._act(case_id, None,
-                                    lambda ctx, c: decide.on_deadline(ctx, c, self.system), now)
-                except (StaleVersion, NotFound):
-                    report.skipped += 1
-                    continue
-                except CaseError:
-                    report.skipped += 1
-                    continue
-                if out.events:
-                    report.handled += 1
-                    report.events += len(out.events)
-                    report.lags_s += [e.data["lag_s"] for e in out.events if "lag_s" in e.data]
+                self._sweep_case(case_id, now, report)
+
+    def _sweep_case(self, case_id: str, now: datetime, report: SweepReport) -> None:
+        """One case may have several things due (a handoff answer and its step's time):
+        handle them one transaction each until nothing is due."""
+        handled = False
+        for _ in range(MAX_DUE_PER_CASE):
+            try:
+                out = self._act(case_id, None,
+                                lambda ctx, c: decide.on_deadline(ctx, c, self.system), now)
+            except CaseError:  # someone acted meanwhile (stale) or the case is gone
+                report.skipped += 1
+                return
+            if not out.events:
+                break
+            handled = True
+            report.events += len(out.events)
+            report.lags_s += [e.data["lag_s"] for e in out.events if "lag_s" in e.data]
+        report.handled += handled

@@ -1,0 +1,166 @@
+"""The case services on a real database (SQLite and PostgreSQL): one transaction per event,
+optimistic concurrency, deadlines, outbox, publishing, and the audit."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine, func, select, text, update
+
+from cases.domain.decide import EventInput
+from cases.domain.errors import Conflict, EventRefused, NotFound, StaleVersion
+from cases.domain.person import InvalidPerson
+from cases.services import CaseServices
+from cases.store.audit import verify
+from cases.store.repository import case_t, deadline_t, event_t, handoff_t, outbox_t, person_t
+from cases.store.route_book import InvalidRoute
+from tests.conftest import COORD, OAI, ORP, PERSON, SPEC_EXAMPLE, SSR, Clock
+
+
+def open_referred(services: CaseServices) -> str:
+    out = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
+                             fields={"age": 48, "consentement": True})
+    services.fire(out.case.id, "transmettre", actor=ORP)
+    services.fire(out.case.id, "retenir", actor=COORD)
+    return out.case.id
+
+
+def count(engine: Engine, table: object, *where: object) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar())
+
+
+def test_opening_a_case_writes_the_case_its_first_event_and_its_deadline(
+        services: CaseServices, engine: Engine) -> None:
+    out = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
+                             fields={"age": 48, "consentement": True})
+    assert out.case.version == 1 and out.case.lead == "ORP-NE"
+    assert count(engine, event_t) == 1
+    assert count(engine, deadline_t, deadline_t.c.status == "open") == 1
+    assert count(engine, outbox_t, outbox_t.c.action == "notify_institutions") == 1
+
+
+def test_a_second_case_of_the_same_person_links_to_the_same_person(
+        services: CaseServices, engine: Engine) -> None:
+    services.open_case(route="reseau-cii", person=PERSON, actor=ORP, fields={})
+    services.open_case(route="ne-eso", person={**PERSON, "avs": "7561234567897"}, actor=SSR,
+                       fields={})
+    assert count(engine, person_t) == 1 and count(engine, case_t) == 2
+
+
+def test_a_bad_avs_number_is_a_clear_error(services: CaseServices, engine: Engine) -> None:
+    with pytest.raises(InvalidPerson) as exc:
+        services.open_case(route="reseau-cii", person={**PERSON, "avs": "756.1234.5678.98"},
+                           actor=ORP)
+    assert exc.value.field == "avs" and "contrôle" in exc.value.message
+    assert count(engine, case_t) == 0
+
+
+def test_a_stale_version_is_refused_and_changes_nothing(services: CaseServices) -> None:
+    out = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
+                             fields={"consentement": True})
+    services.fire(out.case.id, "transmettre", actor=ORP, expected_version=1)
+    with pytest.raises(StaleVersion):
+        services.fire(out.case.id, "ecarter", actor=COORD, expected_version=1,
+                      data=EventInput(reason="x"))
+    assert services.get(out.case.id).state == "triage"
+    assert len(services.history(out.case.id)) == 2
+
+
+def test_a_refused_event_leaves_case_history_and_outbox_as_they_were(
+        services: CaseServices, engine: Engine) -> None:
+    case_id = open_referred(services)
+    before = (services.get(case_id), count(engine, event_t), count(engine, outbox_t))
+    with pytest.raises(EventRefused):
+        services.fire(case_id, "cloturer", actor=ORP)
+    assert (services.get(case_id), count(engine, event_t), count(engine, outbox_t)) == before
+
+
+def test_a_handoff_is_answered_through_its_own_id(services: CaseServices,
+                                                  engine: Engine) -> None:
+    case_id = open_referred(services)
+    services.fire(case_id, "planifier", actor=ORP, data=EventInput(lead="OAI-NE"))
+    services.fire(case_id, "planifier", actor=OAI)
+    out = services.fire(case_id, "planifier", actor=SSR)
+    assert out.status == "handoff"
+    handoff = out.case.handoff
+    assert handoff is not None
+    assert count(engine, handoff_t, handoff_t.c.status == "proposed") == 1
+    assert count(engine, deadline_t, deadline_t.c.kind == "handoff",
+                 deadline_t.c.status == "open") == 1
+    out = services.accept_handoff(handoff.id, actor=OAI)
+    assert (out.case.lead, out.case.state) == ("OAI-NE", "plan")
+    assert count(engine, handoff_t, handoff_t.c.status == "accepted") == 1
+    assert count(engine, deadline_t, deadline_t.c.kind == "handoff",
+                 deadline_t.c.status == "done") == 1
+    with pytest.raises(NotFound):
+        services.accept_handoff(handoff.id, actor=OAI)
+    with pytest.raises(NotFound):
+        services.refuse_handoff("nope", actor=OAI, reason="x")
+
+
+def test_the_sweep_handles_what_is_due_once(services: CaseServices, clock: Clock) -> None:
+    ids = [services.open_case(route="reseau-cii", person={**PERSON, "avs": avs}, actor=ORP,
+                              fields={}).case.id
+           for avs in ("7561234567897", "7569217076985")]
+    clock.advance(days=2)
+    assert services.sweep_deadlines().handled == 0
+    clock.advance(days=10)
+    report = services.sweep_deadlines()
+    assert report.handled == 2 and len(report.lags_s) == 2 and min(report.lags_s) > 0
+    assert services.sweep_deadlines().handled == 0  # idempotent
+    assert all(services.get(i).deadline.level == 1 for i in ids)
+
+
+def test_publishing_the_same_version_with_other_content_is_refused(
+        services: CaseServices) -> None:
+    route, new = services.publish_route(SPEC_EXAMPLE.read_text().replace(
+        "id: reseau-cii", "id: exemple"), by="coord")
+    assert new and route.key == ("exemple", 1)
+    _, again = services.publish_route(SPEC_EXAMPLE.read_text().replace(
+        "id: reseau-cii", "id: exemple") + "\n# commentaire\n", by="coord")
+    assert again is False
+    with pytest.raises(Conflict):
+        services.publish_route(SPEC_EXAMPLE.read_text().replace("id: reseau-cii", "id: exemple")
+                               .replace("5 working days", "6 working days"), by="coord")
+    with pytest.raises(InvalidRoute):
+        services.publish_route("id: x\n", by="coord")
+
+
+def test_a_case_keeps_its_route_version_when_a_new_one_is_published(
+        services: CaseServices) -> None:
+    out = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
+                             fields={"consentement": True})
+    v2 = (SPEC_EXAMPLE.read_text().replace("version: 1 ", "version: 2 ")
+          .replace("deadline: 5 working days", "deadline: 2 working days"))
+    services.publish_route(v2.replace("reseau-cii", "reseau-cii"), by="coord")
+    newer = services.open_case(route="reseau-cii", person=PERSON, actor=ORP, fields={})
+    assert (out.case.route_version, newer.case.route_version) == (1, 2)
+    assert services.fire(out.case.id, "transmettre", actor=ORP).case.route_version == 1
+
+
+def test_the_audit_passes_and_then_catches_tampering(services: CaseServices,
+                                                     engine: Engine) -> None:
+    case_id = open_referred(services)
+    report = verify(engine)
+    assert report.ok and (report.cases, report.events) == (1, 3)
+    with engine.begin() as conn:
+        conn.execute(update(event_t).where(event_t.c.case_id == case_id, event_t.c.seq == 2)
+                     .values(reason="réécrit"))
+    assert any("content does not match its hash" in p for p in verify(engine).problems)
+
+
+def test_the_audit_catches_a_case_row_changed_behind_the_engine(services: CaseServices,
+                                                                engine: Engine) -> None:
+    case_id = open_referred(services)
+    with engine.begin() as conn:
+        conn.execute(update(case_t).where(case_t.c.id == case_id).values(lead="OAI-NE"))
+    problems = verify(engine).problems
+    assert len(problems) == 1 and "lead" in problems[0]
+
+
+def test_a_deleted_event_breaks_the_chain(services: CaseServices, engine: Engine) -> None:
+    case_id = open_referred(services)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM case_event WHERE seq = 2 AND case_id = :c"),
+                     {"c": case_id})
+    assert not verify(engine).ok
