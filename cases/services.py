@@ -34,7 +34,6 @@ from .store.people import person_id
 from .store.repository import CaseRepository
 from .store.route_book import RouteBook
 
-
 MAX_DUE_PER_CASE = 5  # handoff expiry, then the step's own deadline, then a reminder...
 
 

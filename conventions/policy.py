@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from workflows.engine.durations import Duration
 
@@ -14,7 +14,7 @@ class Policy:
     # a case whose lead changed more often than this is a revolving-door case
     revolving_door_transfers: int = 3
     # after a reminder, how long the owner has before the coordination is alerted
-    reminder_grace: Duration = Duration(2, "working_days")
+    reminder_grace: Duration = field(default_factory=lambda: Duration(2, "working_days"))
     # refused handoffs of one case before the coordination must settle competence
     refusals_before_escalation: int = 2
 

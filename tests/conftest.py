@@ -37,7 +37,7 @@ def postgres_reachable() -> str | None:
             conn.execute(text("select 1"))
         eng.dispose()
         return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+    except Exception as exc:
         return f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}"
 
 

@@ -15,12 +15,14 @@ LEADS = [None, None, None, "choose", "AI", "SA", "OAI-NE"]
 @st.composite
 def route_texts(draw: st.DrawFn) -> str:
     n = draw(st.integers(2, 5))
-    names = [f"etape{i}" for i in range(n)]
+    # names that python-statemachine uses itself are fair game for a coordinator
+    pool = ["etape", "configuration", "model", "send", "states", "initial_state", "accueil"]
+    names = draw(st.permutations(pool))[:n]
     states: dict[str, Any] = {}
     for name in names:
         unit = draw(st.sampled_from(["working days", "days"]))
         owner = draw(st.sampled_from(OWNERS))
-        states[name] = {"title": {"fr": name.capitalize()},
+        states[name] = {"title": {"fr": name.replace("_", " ").capitalize()},
                         "owner": list(owner) if isinstance(owner, list) else owner,
                         "deadline": f"{draw(st.integers(1, 15))} {unit}"}
     states["fin"] = {"title": {"fr": "Fin"}, "final": True}

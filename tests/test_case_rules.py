@@ -8,7 +8,12 @@ import pytest
 from cases.domain import decide
 from cases.domain.actors import system_actor
 from cases.domain.errors import (
-    Conflict, EventRefused, HandoffPending, MissingInput, NotAllowed, NotFound,
+    Conflict,
+    EventRefused,
+    HandoffPending,
+    MissingInput,
+    NotAllowed,
+    NotFound,
 )
 from cases.domain.events import replay
 from cases.domain.handoffs import HandoffLifecycle

@@ -52,7 +52,7 @@ def test_twenty_threads_firing_at_one_case_have_one_winner_per_version(
                     stale["stale"] += 1
                 else:
                     wins.append(out.case.version - 1)  # the version it was fired against
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker) for _ in range(THREADS)]

@@ -22,8 +22,8 @@ def normalize_avs(text: str) -> str:
         raise InvalidAVS("le numéro AVS doit être un texte / the AVS number must be text")
     digits = re.sub(r"[.\s]", "", text)
     if not _DIGITS.match(digits):
-        raise InvalidAVS(f"« {text[:40]} » n'est pas un numéro AVS à 13 chiffres commençant par 756 "
-                         f"/ is not a 13-digit AVS number starting with 756")
+        raise InvalidAVS(f"« {text[:40]} » n'est pas un numéro AVS à 13 chiffres commençant par "
+                         f"756 / is not a 13-digit AVS number starting with 756")
     if ean13_check_digit(digits[:12]) != int(digits[12]):
         raise InvalidAVS(f"« {text[:40]} » : chiffre de contrôle erroné / wrong check digit")
     return digits

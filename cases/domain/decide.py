@@ -181,7 +181,7 @@ def _sign(ctx: Context, case: CaseState, actor: Actor, step: Step, inp: EventInp
         raise NotAllowed(f"seules signent : {', '.join(t.signoff)} / only these sign",
                          signoff=list(t.signoff))
     current = case.signoff if case.signoff and case.signoff.transition == t.index else None
-    proposal = dict(current.proposal) if current else {
+    proposal: dict[str, Any] = dict(current.proposal) if current else {
         "lead": inp.lead, "reason": inp.reason, "outcome": inp.outcome, "fields": new_fields}
     if current and inp.lead and inp.lead != proposal.get("lead"):
         raise Conflict(f"la proposition signée nomme {proposal.get('lead')} ; signer la même ou "

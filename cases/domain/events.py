@@ -105,8 +105,8 @@ def evolve(case: CaseState | None, e: Event) -> CaseState:
     if e.kind == "signed":
         s = d["signoff"]
         return case.but(signoff=Signoff(s["event"], s["transition"], tuple(s["names"]),
-                                        tuple(tuple(x) for x in s["signed"]),  # type: ignore[misc]
-                                        tuple(tuple(x) for x in s["proposal"])))  # type: ignore[misc]
+                                        tuple(tuple(x) for x in s["signed"]),
+                                        tuple(tuple(x) for x in s["proposal"])))
     if e.kind == "handoff_proposed":
         return case.but(handoff=handoff_from(d["handoff"]), signoff=None)
     if e.kind == "handoff_accepted":

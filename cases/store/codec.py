@@ -43,8 +43,8 @@ def case_from(row: Any) -> CaseState:
         deadline=Deadline(dt(d["due_at"]), d["status"], d["level"]),
         handoff=handoff_from(m["handoff"]) if m.get("handoff") else None,
         signoff=Signoff(s["event"], s["transition"], tuple(s["names"]),
-                        tuple(tuple(x) for x in s["signed"]),  # type: ignore[misc]
-                        tuple(tuple(x) for x in s["proposal"])) if s else None,  # type: ignore[misc]
+                        tuple(tuple(x) for x in s["signed"]),
+                        tuple(tuple(x) for x in s["proposal"])) if s else None,
         transfers=row.transfers, handed_on=tuple(m["handed_on"]), refusals=m["refusals"],
         revolving_door=row.revolving_door, closed_at=_aware(row.closed_at),
         outcome=row.outcome, last_hash=row.last_hash)

@@ -1,13 +1,12 @@
 """cases, history, deadlines, handoffs, outbox, routes
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-23 16:55:08.038138
 """
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
+from alembic import op
 
 revision = '0001'
 down_revision = None

@@ -1,1 +1,3 @@
-"""The route engine: plain Python over python-statemachine; knows nothing of HTTP, SQL or Prefect."""
+"""The route engine: plain Python over python-statemachine.
+
+It knows nothing of HTTP, SQL or Prefect."""

@@ -1,7 +1,8 @@
 """Compile a validated Route into a python-statemachine class, cached per (id, version).
 
-States and events get prefixes (``s_``, ``e_``) so that no name a coordinator picks can
-collide with an attribute of the machine class. Each transition's ``on`` callback records
+States (their attribute and their value) and events get prefixes (``s_``, ``e_``) so that
+no name a coordinator picks can collide with an attribute of the machine (python-statemachine
+refuses to set any attribute named like a state *value*, ``configuration`` included). Each transition's ``on`` callback records
 which transition fired and each state's ``enter`` callback records the actions to start:
 the machine decides, the case services persist. Errors raised by callbacks propagate
 (``catch_errors_as_events`` is off) and a refused event raises TransitionNotAllowed.
@@ -47,7 +48,7 @@ class RouteMachine:
     def _instance(self) -> tuple[StateMachine, _Slot]:
         inst = getattr(self._local, "instance", None)
         if inst is None:
-            slot = _Slot(state=self.route.initial)
+            slot = _Slot(state=f"s_{self.route.initial}")
             inst = (self.machine_class(model=slot), slot)
             self._local.instance = inst
         return inst
@@ -55,18 +56,18 @@ class RouteMachine:
     def step(self, state: str, event: str, fields: Mapping[str, Any]) -> Step | None:
         """Which transition ``event`` takes from ``state`` with ``fields``; None if refused."""
         machine, slot = self._instance()
-        slot.state, slot.fired, slot.entered = state, None, []
+        slot.state, slot.fired, slot.entered = f"s_{state}", None, []
         try:
             machine.send(f"e_{event}", fields=fields)
         except TransitionNotAllowed:
             return None
         finally:
             target, fired, entered = slot.state, slot.fired, slot.entered
-            slot.state = self.route.initial
+            slot.state = f"s_{self.route.initial}"
             if machine.is_terminated:  # a machine that reached a final state stops for good
                 self._local.instance = None
         assert fired is not None and target is not None
-        return Step(self.route.transitions[fired], target, tuple(entered or ()))
+        return Step(self.route.transitions[fired], target[2:], tuple(entered or ()))
 
     def allowed_events(self, state: str, fields: Mapping[str, Any]) -> list[str]:
         """Events that would be taken now: same first-match rule as the machine."""
@@ -81,7 +82,7 @@ def _build_class(route: Route) -> type[StateMachine]:
                              "allow_event_without_transition": False}
     index = {t.index: pos for pos, t in enumerate(route.transitions)}
     for name, spec in route.states.items():
-        st = State(spec.title["fr"], value=name, initial=name == route.initial, final=spec.final)
+        st = State(spec.title["fr"], value=f"s_{name}", initial=name == route.initial, final=spec.final)
         if spec.actions:
             st.enter(_record_actions(spec.actions))
         states[name] = attrs[f"s_{name}"] = st
@@ -95,9 +96,10 @@ def _build_class(route: Route) -> type[StateMachine]:
             key = f"e_{t.event}"
             events[key] = events[key] | tl if key in events else tl
     attrs.update(events)
-    cls = type(StateMachine)(f"Route_{route.id.replace('-', '_')}_v{route.version}",
-                             (StateMachine,), attrs)
-    return cls  # type: ignore[no-any-return]
+    metaclass: Any = type(StateMachine)
+    cls: type[StateMachine] = metaclass(f"Route_{route.id.replace('-', '_')}_v{route.version}",
+                                        (StateMachine,), attrs)
+    return cls
 
 
 def _record_actions(actions: tuple[str, ...]) -> Callable[..., None]:

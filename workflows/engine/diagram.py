@@ -52,14 +52,14 @@ def layout(route: Route, lang: str = "fr") -> tuple[dict[str, tuple[float, float
                      len(_subtitle(route, n)) * 6.4 + 28) for n in route.states}
     row_w = {r: sum(widths[n] for n in ns) + COL_GAP * (len(ns) - 1) for r, ns in rows.items()}
     canvas_w = max(row_w.values()) + 2 * PAD + 160  # room on the right for curved returns
-    boxes = {}
+    boxes: dict[str, tuple[float, float, float]] = {}
     for r, names in rows.items():
         x = PAD + (canvas_w - 160 - 2 * PAD - row_w[r]) / 2
         for n in names:
             boxes[n] = (x, PAD + r * (BOX_H + ROW_GAP), widths[n])
             x += widths[n] + COL_GAP
-    height = PAD * 2 + (max(rows) + 1) * (BOX_H + ROW_GAP) - ROW_GAP
-    return boxes, canvas_w, height
+    height = float(PAD * 2 + (max(rows) + 1) * (BOX_H + ROW_GAP) - ROW_GAP)
+    return boxes, float(canvas_w), height
 
 
 def svg(route: Route, current: str | None = None, lang: str = "fr") -> str:

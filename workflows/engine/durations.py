@@ -21,7 +21,8 @@ _PATTERN = re.compile(
 
 
 class Calendar(Protocol):
-    zone: tzinfo
+    @property
+    def zone(self) -> tzinfo: ...
 
     def add_working_days(self, day: date, n: int) -> date: ...
     def on_or_after(self, day: date) -> date: ...

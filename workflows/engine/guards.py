@@ -95,7 +95,9 @@ def compile_guard(text: str, fields: Mapping[str, FieldType]) -> Guard:
 
 def _near(text: str, column: int) -> str:
     snippet = text[max(column - 1, 0):][:20]
-    return f"près de « {snippet} » / near '{snippet}'" if snippet else "fin inattendue / unexpected end"
+    if not snippet:
+        return "fin inattendue / unexpected end"
+    return f"près de « {snippet} » / near '{snippet}'"
 
 
 class _Checker:
@@ -140,8 +142,8 @@ class _Checker:
     def _compare(self, left: Tree[Token] | Token, op: str, right: Tree[Token] | Token) -> None:
         lt, rt = self.type_of(left), self.type_of(right)
         # a date field compares with a quoted ISO date
-        for a, b, lit in ((lt, rt, right), (rt, lt, left)):
-            if a == "date" and b == "text":
+        for a_type, b_type, lit in ((lt, rt, right), (rt, lt, left)):
+            if a_type == "date" and b_type == "text":
                 _date_literal(lit)
                 return
         if lt != rt:
@@ -149,8 +151,8 @@ class _Checker:
         if lt in ("boolean", "text") and op not in ("==", "!="):
             raise GuardError("guard_type", detail=f"« {op} » ne compare pas des {lt} "
                                                   f"/ '{op}' cannot order {lt} values")
-        for a, b in ((left, right), (right, left)):
-            self._check_enum(a, b)
+        for one, other in ((left, right), (right, left)):
+            self._check_enum(one, other)
 
     def _check_enum(self, field_node: Tree[Token] | Token, lit: Tree[Token] | Token) -> None:
         if not (isinstance(field_node, Tree) and field_node.data == "field"):
@@ -170,8 +172,9 @@ def _string(node: Tree[Token]) -> str:
 
 def _date_literal(node: Tree[Token] | Token) -> date:
     if not (isinstance(node, Tree) and node.data == "string"):
-        raise GuardError("guard_type", detail="une date se compare à une date écrite \"AAAA-MM-JJ\" "
-                                              "/ a date compares with a quoted \"YYYY-MM-DD\"")
+        raise GuardError("guard_type",
+                         detail="une date se compare à une date écrite \"AAAA-MM-JJ\" "
+                                "/ a date compares with a quoted \"YYYY-MM-DD\"")
     try:
         return date.fromisoformat(_string(node))
     except ValueError:

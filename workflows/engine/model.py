@@ -63,7 +63,7 @@ class Route:
     outcomes: Mapping[str, Text] = field(default_factory=dict)
     fields: Mapping[str, FieldSpec] = field(default_factory=dict)
     description: Text | None = None
-    handoff_deadline: Duration = Duration(5, "working_days")
+    handoff_deadline: Duration = field(default_factory=lambda: Duration(5, "working_days"))
     source: str = ""
     digest: str = ""
 

@@ -79,8 +79,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "enum_values": ("un champ enum doit lister ses valeurs (values)", "an enum field must list its values"),
     "bounds": ("min et max ne valent que pour integer et number, avec min ≤ max",
                "min and max apply to integer and number only, with min ≤ max"),
-    "version_exists": ("la version {version} de la route « {id} » est déjà publiée avec un autre contenu",
-                       "version {version} of route '{id}' is already published with other content"),
 }
 
 

@@ -30,14 +30,16 @@ FIELD_TYPES = ("integer", "number", "boolean", "string", "date", "enum")
 _TYPE_NAMES = {
     "text": ("un texte", "a text"), "int": ("un entier", "an integer"),
     "bool": ("true ou false", "true or false"), "map": ("une table (clé: valeur)", "a mapping"),
-    "list": ("une liste", "a list"), "names": ("un nom ou une liste de noms", "a name or a list of names"),
+    "list": ("une liste", "a list"),
+    "names": ("un nom ou une liste de noms", "a name or a list of names"),
     "number": ("un nombre", "a number"),
 }
 
 
 def found(value: Any) -> str:
-    return {dict: "mapping", list: "list", str: "text", bool: "boolean", int: "integer",
-            float: "number", type(None): "nothing", date: "date"}.get(type(value), type(value).__name__)
+    names = {dict: "mapping", list: "list", str: "text", bool: "boolean", int: "integer",
+             float: "number", type(None): "nothing", date: "date"}
+    return names.get(type(value), type(value).__name__)
 
 
 class Shape:

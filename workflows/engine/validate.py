@@ -22,8 +22,16 @@ from .model import CHOOSE, COORDINATION, ESCALATE, LEAD, FieldSpec, Route, State
 from .problems import Problem
 from .reachability import check_graph
 from .schema import (
-    FIELD_KEYS, FIELD_TYPES, NAME, SLUG, STATE_KEYS, TOP_KEYS, TOP_REQUIRED, TRANSITION_KEYS,
-    TRANSITION_REQUIRED, Shape,
+    FIELD_KEYS,
+    FIELD_TYPES,
+    NAME,
+    SLUG,
+    STATE_KEYS,
+    TOP_KEYS,
+    TOP_REQUIRED,
+    TRANSITION_KEYS,
+    TRANSITION_REQUIRED,
+    Shape,
 )
 
 

@@ -1,0 +1,38 @@
+# Relais — the two commands of the README:
+#   make demo   runs the main job on the embedded default (SQLite under ./var)
+#   make test   runs every check: lint, types, layering, the test suite (SQLite + PostgreSQL)
+# Both create the virtual environment from pyproject.toml and constraints.txt when needed.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# Prefect stays offline: no telemetry, nothing leaves loopback.
+export DO_NOT_TRACK := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+demo: $(STAMP)
+	$(BIN)/relais demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.transitions
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,83 @@
+"""The ``relais`` command line, run as a real process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import SPEC_EXAMPLE
+
+BAD = Path(__file__).parent / "routes" / "bad"
+
+
+def relais(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+           ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "relais.cli", *args], capture_output=True,
+                          text=True, cwd=cwd, env={**os.environ, **(env or {})}, timeout=120,
+                          check=False)
+
+
+def test_validate_exits_zero_when_every_file_is_valid() -> None:
+    done = relais("routes", "validate", str(SPEC_EXAMPLE), "workflows/routes/cmfp.yaml")
+    assert (done.returncode, done.stdout) == (0, "")
+
+
+def test_validate_prints_one_line_per_problem_and_exits_one() -> None:
+    bad = BAD / "unknown_state_key.yaml"
+    done = relais("routes", "validate", str(SPEC_EXAMPLE), str(bad),
+                  env={"RELAIS_LANG": "en"})
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        f"{bad}:12: states.ouvert: a non-final state needs a deadline",
+        f"{bad}:14: states.ouvert.dedline: unknown key 'dedline'; expected one of: actions, "
+        "deadline, description, final, on_deadline, outcome, owner, title",
+    ]
+
+
+def test_validate_speaks_french_by_default() -> None:
+    done = relais("routes", "validate", str(BAD / "to_unknown_state.yaml"))
+    assert "« suit » ne désigne aucun état" in done.stdout
+
+
+def test_validate_handles_a_missing_file_like_a_bad_one(tmp_path: Path) -> None:
+    done = relais("routes", "validate", str(tmp_path / "absent.yaml"))
+    assert done.returncode == 1 and done.stdout.startswith(f"{tmp_path / 'absent.yaml'}:1: ")
+
+
+def test_a_hostile_file_gets_its_error_quickly(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n"
+        for i in range(9)))
+    start = time.perf_counter()
+    done = relais("routes", "validate", str(bomb), str(BAD / "python_tag.yaml"))
+    assert time.perf_counter() - start < 20
+    assert done.returncode == 1 and "alias" in done.stdout and "python/object" in done.stdout
+
+
+def test_show_and_diagram_describe_a_route(tmp_path: Path) -> None:
+    shown = relais("routes", "show", "workflows/routes/reseau-cii.yaml")
+    assert shown.returncode == 0 and "planifier" in shown.stdout and "CH-NE" in shown.stdout
+    out = tmp_path / "r.svg"
+    drawn = relais("routes", "diagram", "workflows/routes/reseau-cii.yaml", "--current", "plan",
+                   "-o", str(out))
+    assert drawn.returncode == 0 and out.read_text().startswith("<svg")
+    mermaid = relais("routes", "diagram", "workflows/routes/cmfp.yaml", "--format", "mermaid")
+    assert mermaid.stdout.startswith("stateDiagram-v2")
+
+
+def test_publish_and_audit_on_a_database(tmp_path: Path) -> None:
+    env = {"RELAIS_DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}"}
+    mine = tmp_path / "exemple.yaml"
+    mine.write_text(SPEC_EXAMPLE.read_text().replace("id: reseau-cii", "id: exemple"))
+    published = relais("routes", "publish", str(mine), env=env)
+    assert (published.returncode, published.stdout.strip()) == \
+        (0, "exemple v1: publiée / published")
+    mine.write_text(mine.read_text().replace("5 working days", "7 working days"))
+    refused = relais("routes", "publish", str(mine), env=env)
+    assert refused.returncode == 1 and "déjà publiée avec un autre contenu" in refused.stdout
+    audit = relais("audit", "verify", env=env)
+    assert audit.returncode == 0 and "0 cas" in audit.stdout
