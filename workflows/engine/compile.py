@@ -2,8 +2,9 @@
 
 States (their attribute and their value) and events get prefixes (``s_``, ``e_``) so that
 no name a coordinator picks can collide with an attribute of the machine (python-statemachine
-refuses to set any attribute named like a state *value*, ``configuration`` included). Each transition's ``on`` callback records
-which transition fired and each state's ``enter`` callback records the actions to start:
+refuses to set any attribute named like a state *value*, ``configuration`` included).
+Each transition's ``on`` callback records which transition fired and each state's ``enter``
+callback records the actions to start:
 the machine decides, the case services persist. Errors raised by callbacks propagate
 (``catch_errors_as_events`` is off) and a refused event raises TransitionNotAllowed.
 """
@@ -82,7 +83,8 @@ def _build_class(route: Route) -> type[StateMachine]:
                              "allow_event_without_transition": False}
     index = {t.index: pos for pos, t in enumerate(route.transitions)}
     for name, spec in route.states.items():
-        st = State(spec.title["fr"], value=f"s_{name}", initial=name == route.initial, final=spec.final)
+        st = State(spec.title["fr"], value=f"s_{name}", initial=name == route.initial,
+                   final=spec.final)
         if spec.actions:
             st.enter(_record_actions(spec.actions))
         states[name] = attrs[f"s_{name}"] = st
