@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from cases.domain.case import CaseState
 from cases.domain.errors import StaleVersion
@@ -25,13 +25,27 @@ handoff_t = HandoffRow.__table__  # type: ignore[attr-defined]
 outbox_t = OutboxRow.__table__  # type: ignore[attr-defined]
 person_t = PersonRow.__table__  # type: ignore[attr-defined]
 
+# Statements built once: SQLAlchemy then reuses their compiled form and cache key, which
+# matters on the hot path (building a statement costs more than SQLite running it).
+_GET_CASE = select(case_t).where(case_t.c.id == bindparam("b_id"))
+_INSERT_CASE = insert(case_t)
+_UPDATE_CASE = update(case_t).where(case_t.c.id == bindparam("b_id"),
+                                    case_t.c.version == bindparam("b_version"))
+_INSERT_EVENT = insert(event_t)
+_INSERT_OUTBOX = insert(outbox_t)
+_INSERT_DEADLINE = insert(deadline_t)
+_UPDATE_DEADLINE = update(deadline_t).where(deadline_t.c.case_id == bindparam("b_case"),
+                                            deadline_t.c.kind == bindparam("b_kind"))
+_INSERT_HANDOFF = insert(handoff_t)
+_UPDATE_HANDOFF = update(handoff_t).where(handoff_t.c.id == bindparam("b_id"))
+
 
 class CaseRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def get(self, case_id: str) -> CaseState | None:
-        row = self.conn.execute(select(case_t).where(case_t.c.id == case_id)).first()
+        row = self.conn.execute(_GET_CASE, {"b_id": case_id}).first()
         return case_from(row) if row else None
 
     def case_of_handoff(self, handoff_id: str) -> str | None:
@@ -47,32 +61,30 @@ class CaseRepository:
         """Write ``events`` and what they made of the case; StaleVersion if someone was first."""
         values = case_values(after)
         if before is None:
-            self.conn.execute(insert(case_t).values(values))
+            self.conn.execute(_INSERT_CASE, values)
         else:
-            done = self.conn.execute(
-                update(case_t).where(case_t.c.id == after.id,
-                                     case_t.c.version == before.version).values(values))
+            done = self.conn.execute(_UPDATE_CASE, {**values, "b_id": after.id,
+                                                    "b_version": before.version})
             if done.rowcount != 1:
                 raise StaleVersion("le cas a changé entre-temps ; recharger / the case changed "
                                    "meanwhile; reload", version=before.version)
-        self.conn.execute(insert(event_t), [event_values(e) for e in events])
+        self.conn.execute(_INSERT_EVENT, [event_values(e) for e in events])
         self._deadlines(before, after)
         self._handoffs(before, after, events)
         outbox = [_outbox(e, action) for e in events for action in e.data.get("actions", ())]
         if outbox:
-            self.conn.execute(insert(outbox_t), outbox)
+            self.conn.execute(_INSERT_OUTBOX, outbox)
 
     def _deadlines(self, before: CaseState | None, after: CaseState) -> None:
         d = after.deadline
         status = "done" if not after.is_open else d.status
         state_row = {"due_at": d.due_at, "status": status, "level": d.level}
         if before is None:
-            self.conn.execute(insert(deadline_t).values(case_id=after.id, kind="state",
-                                                        **state_row))
+            self.conn.execute(_INSERT_DEADLINE, {"case_id": after.id, "kind": "state",
+                                                 **state_row})
         elif (before.deadline, before.is_open) != (d, after.is_open):
-            self.conn.execute(update(deadline_t).where(deadline_t.c.case_id == after.id,
-                                                       deadline_t.c.kind == "state")
-                              .values(state_row))
+            self.conn.execute(_UPDATE_DEADLINE, {"b_case": after.id, "b_kind": "state",
+                                                 **state_row})
 
     def _handoffs(self, before: CaseState | None, after: CaseState, events: list[Event]) -> None:
         old = before.handoff if before else None
@@ -82,22 +94,22 @@ class CaseRepository:
         if old is not None:
             status, reason = next((_STATUS_BY_KIND[e.kind], e.reason) for e in events
                                   if e.data.get("handoff_id") == old.id)
-            self.conn.execute(update(deadline_t).where(deadline_t.c.case_id == after.id,
-                                                       deadline_t.c.kind == "handoff")
-                              .values(status="done"))
-            self.conn.execute(update(handoff_t).where(handoff_t.c.id == old.id)
-                              .values(status=status, reason=reason))
+            self.conn.execute(_UPDATE_DEADLINE, {"b_case": after.id, "b_kind": "handoff",
+                                                 "status": "done"})
+            self.conn.execute(_UPDATE_HANDOFF, {"b_id": old.id, "status": status,
+                                                "reason": reason})
         if new is not None:
-            self.conn.execute(insert(handoff_t).values(
-                id=new.id, case_id=after.id, sender=new.sender, receiver=new.receiver,
-                event=new.event, to_state=new.to_state, proposed_at=new.proposed_at,
-                due_at=new.due_at, status="proposed", reason=None, outcome=new.outcome))
+            self.conn.execute(_INSERT_HANDOFF, {
+                "id": new.id, "case_id": after.id, "sender": new.sender,
+                "receiver": new.receiver, "event": new.event, "to_state": new.to_state,
+                "proposed_at": new.proposed_at, "due_at": new.due_at, "status": "proposed",
+                "reason": None, "outcome": new.outcome})
             values = {"due_at": new.due_at, "status": "open", "level": 0}
-            found = self.conn.execute(update(deadline_t).where(
-                deadline_t.c.case_id == after.id, deadline_t.c.kind == "handoff").values(values))
+            found = self.conn.execute(_UPDATE_DEADLINE, {"b_case": after.id,
+                                                         "b_kind": "handoff", **values})
             if found.rowcount == 0:
-                self.conn.execute(insert(deadline_t).values(case_id=after.id, kind="handoff",
-                                                            **values))
+                self.conn.execute(_INSERT_DEADLINE, {"case_id": after.id, "kind": "handoff",
+                                                     **values})
 
     def due(self, now: datetime, limit: int) -> list[str]:
         """Cases with a deadline due: the indexed query on (status, due_at)."""
