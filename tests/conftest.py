@@ -81,6 +81,13 @@ def postgres_url() -> Iterator[str]:
 TABLES = ("outbox", "deadline", "handoff", "case_event", '"case"', "person", "route_version")
 
 
+def emptied_postgres(url: str) -> Engine:
+    eng = make_engine(url)
+    with eng.begin() as conn:
+        conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
+    return eng
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     """A migrated, empty database: a fresh SQLite file, or a truncated PostgreSQL one."""
@@ -89,9 +96,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         eng = make_engine(f"sqlite:///{path}")
     else:
-        eng = make_engine(request.getfixturevalue("postgres_url"))
-        with eng.begin() as conn:
-            conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
+        eng = emptied_postgres(request.getfixturevalue("postgres_url"))
     yield eng
     eng.dispose()
 

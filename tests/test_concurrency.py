@@ -13,7 +13,7 @@ from cases.domain.errors import StaleVersion
 from cases.services import CaseServices
 from cases.store.audit import verify
 from relais.wiring import publish_standard_routes
-from tests.conftest import COORD, OAI, ORP, PERSON, SSR, Clock, require_postgres
+from tests.conftest import COORD, OAI, ORP, PERSON, SSR, Clock, emptied_postgres, require_postgres
 
 THREADS, ROUNDS = 20, 15
 
@@ -22,8 +22,7 @@ THREADS, ROUNDS = 20, 15
 def test_twenty_threads_firing_at_one_case_have_one_winner_per_version(
         postgres_url: str, clock: Clock) -> None:
     require_postgres()
-    from relais.db import make_engine
-    engine: Engine = make_engine(postgres_url)
+    engine: Engine = emptied_postgres(postgres_url)
     services = CaseServices(engine, clock=clock)
     publish_standard_routes(services)
     case_id = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
