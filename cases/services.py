@@ -30,6 +30,7 @@ from .domain.errors import CaseError, NotFound, StaleVersion
 from .domain.events import Event
 from .domain.history import append
 from .domain.person import person_from
+from .store import WRITE
 from .store.people import person_id
 from .store.repository import CaseRepository
 from .store.route_book import RouteBook
@@ -72,7 +73,8 @@ class CaseServices:
 
     @contextmanager
     def _unit(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
+        """One transaction that writes (on SQLite: BEGIN IMMEDIATE, see relais.db)."""
+        with self.engine.connect() as conn, conn.execution_options(**WRITE).begin():
             yield conn
 
     def _context(self, route: Route, now: datetime | None = None) -> decide.Context:

@@ -59,6 +59,7 @@ class WorkingCalendar:
         self._holidays = holidays.country_holidays(country, subdiv=subdiv, language="fr")
         self._easter_offsets = _closures().get(code, {}).get("easter_offsets", {})
         self._extra_by_year: dict[int, dict[date, str]] = {}
+        self._days_off: dict[int, frozenset[date]] = {}  # deadlines ask this a lot
         self.zone = ZoneInfo(_ZONES.get(country, "UTC"))
 
     def _extra(self, year: int) -> dict[date, str]:
@@ -74,7 +75,15 @@ class WorkingCalendar:
         return str(name) if name else None
 
     def is_working_day(self, day: date) -> bool:
-        return day.weekday() < 5 and self.holiday_name(day) is None
+        if day.weekday() >= 5:
+            return False
+        off = self._days_off.get(day.year)
+        if off is None:
+            self._holidays.get(date(day.year, 1, 1))  # makes the library fill in that year
+            off = frozenset(d for d in self._holidays if d.year == day.year) \
+                | frozenset(self._extra(day.year))
+            self._days_off[day.year] = off
+        return day not in off
 
     def add_working_days(self, day: date, n: int) -> date:
         """The ``n``-th working day after ``day`` (``day`` itself is not counted)."""

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from cases.store import WRITE
+
 
 def make_engine(url: str, **kw: Any) -> Engine:
     parsed = make_url(url)
@@ -17,11 +19,17 @@ def make_engine(url: str, **kw: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False},
                                **kw)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # SQLite's driver opens transactions lazily; BEGIN IMMEDIATE takes the write lock at
-        # the start, so two writers queue instead of failing halfway ("database is locked").
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        # We issue BEGIN ourselves: IMMEDIATE for units of work that write (they take the
+        # write lock at the start, so two writers queue instead of failing halfway with
+        # "database is locked"), a plain deferred BEGIN for reads, which must not block.
+        event.listen(engine, "begin", _begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kw)
+
+
+def _begin(conn: Any) -> None:
+    immediate = all(conn.get_execution_options().get(k) == v for k, v in WRITE.items())
+    conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -100,3 +100,21 @@ def test_the_mermaid_drawing_lists_every_transition() -> None:
         for src in t.sources:
             assert f"{src} --> {t.target}: {t.event}" in text
     assert "class plan current" in text
+
+
+def test_remembered_decisions_agree_with_running_the_machine() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    r = route("reseau-cii")
+    m = machine_for(r)
+    events = [*sorted({t.event for t in r.transitions}), "inconnu"]
+
+    @settings(max_examples=300, deadline=None)
+    @given(state=st.sampled_from(sorted(r.states)), event=st.sampled_from(events),
+           age=st.none() | st.integers(0, 99), consent=st.none() | st.booleans())
+    def check(state: str, event: str, age: int | None, consent: bool | None) -> None:
+        fields = {k: v for k, v in (("age", age), ("consentement", consent)) if v is not None}
+        assert m.step(state, event, fields) == m.send(state, event, fields)
+
+    check()

@@ -15,6 +15,7 @@ from cases.domain.case import CaseState
 from cases.domain.errors import StaleVersion
 from cases.domain.events import Event
 
+from . import fastsql
 from .codec import case_from, case_values, event_from, event_values
 from .tables import CaseEventRow, CaseRow, DeadlineRow, HandoffRow, OutboxRow, PersonRow
 
@@ -25,14 +26,9 @@ handoff_t = HandoffRow.__table__  # type: ignore[attr-defined]
 outbox_t = OutboxRow.__table__  # type: ignore[attr-defined]
 person_t = PersonRow.__table__  # type: ignore[attr-defined]
 
-# Statements built once: SQLAlchemy then reuses their compiled form and cache key, which
-# matters on the hot path (building a statement costs more than SQLite running it).
-_GET_CASE = select(case_t).where(case_t.c.id == bindparam("b_id"))
+# The rarer statements, built once so SQLAlchemy reuses their compiled form; the hot path
+# (every transition) goes straight to the driver through ``fastsql``.
 _INSERT_CASE = insert(case_t)
-_UPDATE_CASE = update(case_t).where(case_t.c.id == bindparam("b_id"),
-                                    case_t.c.version == bindparam("b_version"))
-_INSERT_EVENT = insert(event_t)
-_INSERT_OUTBOX = insert(outbox_t)
 _INSERT_DEADLINE = insert(deadline_t)
 _UPDATE_DEADLINE = update(deadline_t).where(deadline_t.c.case_id == bindparam("b_case"),
                                             deadline_t.c.kind == bindparam("b_kind"))
@@ -45,8 +41,9 @@ class CaseRepository:
         self.conn = conn
 
     def get(self, case_id: str) -> CaseState | None:
-        row = self.conn.execute(_GET_CASE, {"b_id": case_id}).first()
-        return case_from(row) if row else None
+        sql = fastsql.statements(self.conn.dialect.name).select(case_t, ["id"])
+        row = fastsql.fetch_one(self.conn, sql, {"id": case_id})
+        return case_from(_Row(fastsql.from_db(case_t, row))) if row else None
 
     def case_of_handoff(self, handoff_id: str) -> str | None:
         return self.conn.execute(select(handoff_t.c.case_id)
@@ -60,20 +57,29 @@ class CaseRepository:
     def save(self, before: CaseState | None, after: CaseState, events: list[Event]) -> None:
         """Write ``events`` and what they made of the case; StaleVersion if someone was first."""
         values = case_values(after)
+        sql = fastsql.statements(self.conn.dialect.name)
         if before is None:
             self.conn.execute(_INSERT_CASE, values)
         else:
-            done = self.conn.execute(_UPDATE_CASE, {**values, "b_id": after.id,
-                                                    "b_version": before.version})
+            # never SET the key: with foreign keys on, SQLite would check every table that
+            # points at cases (a scan of the outbox per event)
+            done = fastsql.run(
+                self.conn, sql.update(case_t, ["id", "version"], [k for k in values if k != "id"]),
+                fastsql.to_db(self.conn, case_t, {**{k: v for k, v in values.items()
+                                                     if k != "id"},
+                                                  "w_id": after.id,
+                                                  "w_version": before.version}))
             if done.rowcount != 1:
                 raise StaleVersion("le cas a changé entre-temps ; recharger / the case changed "
                                    "meanwhile; reload", version=before.version)
-        self.conn.execute(_INSERT_EVENT, [event_values(e) for e in events])
+        rows = [fastsql.to_db(self.conn, event_t, event_values(e)) for e in events]
+        fastsql.run(self.conn, sql.insert(event_t, rows[0]), rows)
         self._deadlines(before, after)
         self._handoffs(before, after, events)
         outbox = [_outbox(e, action) for e in events for action in e.data.get("actions", ())]
         if outbox:
-            self.conn.execute(_INSERT_OUTBOX, outbox)
+            rows = [fastsql.to_db(self.conn, outbox_t, o) for o in outbox]
+            fastsql.run(self.conn, sql.insert(outbox_t, rows[0]), rows)
 
     def _deadlines(self, before: CaseState | None, after: CaseState) -> None:
         d = after.deadline
@@ -83,8 +89,11 @@ class CaseRepository:
             self.conn.execute(_INSERT_DEADLINE, {"case_id": after.id, "kind": "state",
                                                  **state_row})
         elif (before.deadline, before.is_open) != (d, after.is_open):
-            self.conn.execute(_UPDATE_DEADLINE, {"b_case": after.id, "b_kind": "state",
-                                                 **state_row})
+            fastsql.run(
+                self.conn, fastsql.statements(self.conn.dialect.name).update(
+                    deadline_t, ["case_id", "kind"], ["due_at", "status", "level"]),
+                fastsql.to_db(self.conn, deadline_t, {"w_case_id": after.id, "w_kind": "state",
+                                                      **state_row}))
 
     def _handoffs(self, before: CaseState | None, after: CaseState, events: list[Event]) -> None:
         old = before.handoff if before else None
@@ -118,6 +127,13 @@ class CaseRepository:
                                                deadline_t.c.due_at <= now)
             .order_by(deadline_t.c.due_at).limit(limit))
         return list(dict.fromkeys(r[0] for r in rows))
+
+
+class _Row:
+    """Attribute access over a converted row, as the codec expects from SQLAlchemy rows."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
 
 
 _STATUS_BY_KIND = {"handoff_accepted": "accepted", "handoff_refused": "refused",

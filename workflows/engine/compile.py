@@ -39,12 +39,34 @@ class Step:
 
 
 class RouteMachine:
-    """One route's compiled machine; ``step`` is safe to call from many threads."""
+    """One route's compiled machine; ``step`` is safe to call from many threads.
+
+    The machine decides. What it decides depends only on the state, the event and which of
+    the candidate transitions' guards hold (the callbacks are pure), so each distinct
+    situation is sent to the machine once and its answer kept: the hot path then costs a
+    few guard evaluations and a dictionary look-up instead of a run of the machine's engine.
+    """
 
     def __init__(self, route: Route) -> None:
         self.route = route
         self.machine_class = _build_class(route)
         self._local = threading.local()
+        self._candidates: dict[tuple[str, str], tuple[TransitionSpec, ...]] = {}
+        for t in route.transitions:
+            for src in t.sources:
+                key = (src, t.event)
+                self._candidates[key] = (*self._candidates.get(key, ()), t)
+        self._decided: dict[tuple[str, str, tuple[bool, ...]], Step | None] = {}
+
+    def step(self, state: str, event: str, fields: Mapping[str, Any]) -> Step | None:
+        """Which transition ``event`` takes from ``state`` with ``fields``; None if refused."""
+        candidates = self._candidates.get((state, event), ())
+        key = (state, event, tuple(t.guard is None or t.guard(fields) for t in candidates))
+        if key in self._decided:
+            return self._decided[key]
+        decided = self.send(state, event, fields)
+        self._decided[key] = decided
+        return decided
 
     def _instance(self) -> tuple[StateMachine, _Slot]:
         inst = getattr(self._local, "instance", None)
@@ -54,8 +76,8 @@ class RouteMachine:
             self._local.instance = inst
         return inst
 
-    def step(self, state: str, event: str, fields: Mapping[str, Any]) -> Step | None:
-        """Which transition ``event`` takes from ``state`` with ``fields``; None if refused."""
+    def send(self, state: str, event: str, fields: Mapping[str, Any]) -> Step | None:
+        """Run the machine itself: set ``state``, send ``event``, see where it went."""
         machine, slot = self._instance()
         slot.state, slot.fired, slot.entered = f"s_{state}", None, []
         try:
@@ -71,10 +93,9 @@ class RouteMachine:
         return Step(self.route.transitions[fired], target[2:], tuple(entered or ()))
 
     def allowed_events(self, state: str, fields: Mapping[str, Any]) -> list[str]:
-        """Events that would be taken now: same first-match rule as the machine."""
+        """Events that the machine would take now."""
         return [e for e in self.route.events_from(state)
-                if any(t.guard is None or t.guard(fields)
-                       for t in self.route.transitions_from(state) if t.event == e)]
+                if self.step(state, e, fields) is not None]
 
 
 def _build_class(route: Route) -> type[StateMachine]:

@@ -1,0 +1,106 @@
+"""The hot path's SQL, sent straight to the driver.
+
+Building and executing a SQLAlchemy statement costs several times what SQLite takes to run
+it, and an event is five statements. So the statements of one transition (read the case,
+write events, case, deadline, outbox) are generated once per dialect from the table
+definitions and sent on the driver's own cursor, with values converted here exactly as
+SQLAlchemy would store them (the audit reads them back through SQLAlchemy and checks).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import JSON, Connection, DateTime, Table
+
+
+class Statements:
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self.named = "%({})s" if dialect == "postgresql" else ":{}"
+
+    def p(self, name: str) -> str:
+        return self.named.format(name)
+
+    def insert(self, table: Table, cols: Iterable[str]) -> str:
+        cols = list(cols)
+        return (f'INSERT INTO "{table.name}" ({", ".join(cols)}) '
+                f'VALUES ({", ".join(self.p(c) for c in cols)})')
+
+    def update(self, table: Table, where: Iterable[str], sets: Iterable[str]) -> str:
+        """``UPDATE … SET <sets> WHERE <where>``; where-parameters are named ``w_<column>``."""
+        cols = [c for c in sets if not c.startswith("w_")]
+        sets_sql = ", ".join(f"{c} = {self.p(c)}" for c in cols)
+        where_sql = " AND ".join(f"{c} = {self.p('w_' + c)}" for c in where)
+        return f'UPDATE "{table.name}" SET {sets_sql} WHERE {where_sql}'
+
+    def select(self, table: Table, where: Iterable[str]) -> str:
+        return (f'SELECT * FROM "{table.name}" WHERE '
+                + " AND ".join(f"{c} = {self.p(c)}" for c in where))
+
+
+@cache
+def statements(dialect: str) -> Statements:
+    return Statements(dialect)
+
+
+@cache
+def _kinds(table: Table) -> dict[str, str]:
+    return {c.name: "json" if isinstance(c.type, JSON) else
+            "datetime" if isinstance(c.type, DateTime) else "plain" for c in table.columns}
+
+
+def run(conn: Connection, sql: str, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
+    """Execute on the driver's own cursor, inside the connection's current transaction."""
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    if isinstance(params, list):
+        cursor.executemany(sql, params)
+    else:
+        cursor.execute(sql, params)
+    return cursor
+
+
+def fetch_one(conn: Connection, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    cursor = run(conn, sql, params)
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in cursor.description], row, strict=True))
+
+
+def to_db(conn: Connection, table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """Values as SQLAlchemy would send them for this table's column types."""
+    kinds = _kinds(table)
+    sqlite = conn.dialect.name == "sqlite"
+    out = {}
+    for name, value in values.items():
+        kind = kinds.get(name.removeprefix("w_"), "plain")
+        if value is None or kind == "plain":
+            out[name] = value
+        elif kind == "json":
+            out[name] = json.dumps(value)
+        elif sqlite:  # SQLAlchemy's SQLite storage format, in UTC
+            out[name] = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        else:
+            out[name] = value
+    return out
+
+
+def from_db(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    """A raw driver row as SQLAlchemy would have read it (aware UTC datetimes, parsed JSON)."""
+    kinds = _kinds(table)
+    out = {}
+    for name, value in row.items():
+        kind = kinds[name]
+        if kind == "json" and isinstance(value, str | bytes):
+            value = json.loads(value)
+        elif kind == "datetime" and isinstance(value, str):
+            value = datetime.fromisoformat(value).replace(tzinfo=UTC)
+        elif kind == "datetime" and isinstance(value, datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        out[name] = value
+    return out
