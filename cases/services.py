@@ -28,6 +28,7 @@ from .domain.case import CaseState
 from .domain.decide import EventInput
 from .domain.errors import CaseError, NotFound, StaleVersion
 from .domain.events import Event
+from .domain.fields import guard_view
 from .domain.history import append
 from .domain.person import person_from
 from .store import WRITE
@@ -129,7 +130,6 @@ class CaseServices:
         if not case.is_open or case.handoff is not None:
             return []
         route = self.route_of(case)
-        from .domain.fields import guard_view
         return machine_for(route).allowed_events(case.state, guard_view(route, case.fields))
 
     # -- changing -----------------------------------------------------------------------

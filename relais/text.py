@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 ZURICH = ZoneInfo("Europe/Zurich")
@@ -24,5 +24,4 @@ def deadline_end(d: datetime | None) -> str:
     """A deadline ends at midnight: people read the last day on which it still runs."""
     if d is None:
         return "—"
-    from datetime import timedelta
     return swiss_date(d.astimezone(ZURICH) - timedelta(microseconds=1))

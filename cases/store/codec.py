@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from cases.domain.case import CaseState, Deadline, Signoff
@@ -52,7 +53,6 @@ def case_from(row: Any) -> CaseState:
 
 def _aware(value: Any) -> Any:
     """SQLite gives naive datetimes back; everything we store is UTC."""
-    from datetime import UTC, datetime
     if isinstance(value, datetime) and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value

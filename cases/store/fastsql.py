@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, Connection, DateTime, Table
@@ -27,18 +27,29 @@ class Statements:
         return self.named.format(name)
 
     def insert(self, table: Table, cols: Iterable[str]) -> str:
-        cols = list(cols)
-        return (f'INSERT INTO "{table.name}" ({", ".join(cols)}) '
-                f'VALUES ({", ".join(self.p(c) for c in cols)})')
+        return self._insert(table, tuple(cols))
 
     def update(self, table: Table, where: Iterable[str], sets: Iterable[str]) -> str:
         """``UPDATE … SET <sets> WHERE <where>``; where-parameters are named ``w_<column>``."""
-        cols = [c for c in sets if not c.startswith("w_")]
-        sets_sql = ", ".join(f"{c} = {self.p(c)}" for c in cols)
+        return self._update(table, tuple(where), tuple(sets))
+
+    def select(self, table: Table, where: Iterable[str]) -> str:
+        return self._select(table, tuple(where))
+
+    # the texts are built once per shape: building them costs more than SQLite running them
+    @lru_cache(maxsize=256)  # noqa: B019 - one Statements per dialect, kept for good
+    def _insert(self, table: Table, cols: tuple[str, ...]) -> str:
+        return (f'INSERT INTO "{table.name}" ({", ".join(cols)}) '
+                f'VALUES ({", ".join(self.p(c) for c in cols)})')
+
+    @lru_cache(maxsize=256)  # noqa: B019
+    def _update(self, table: Table, where: tuple[str, ...], sets: tuple[str, ...]) -> str:
+        sets_sql = ", ".join(f"{c} = {self.p(c)}" for c in sets)
         where_sql = " AND ".join(f"{c} = {self.p('w_' + c)}" for c in where)
         return f'UPDATE "{table.name}" SET {sets_sql} WHERE {where_sql}'
 
-    def select(self, table: Table, where: Iterable[str]) -> str:
+    @lru_cache(maxsize=64)  # noqa: B019
+    def _select(self, table: Table, where: tuple[str, ...]) -> str:
         return (f'SELECT * FROM "{table.name}" WHERE '
                 + " AND ".join(f"{c} = {self.p(c)}" for c in where))
 
