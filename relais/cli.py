@@ -25,6 +25,8 @@ audit_app = typer.Typer(help="Historique inviolable / tamper-evident history",
 app.add_typer(routes_app, name="routes")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+cases_app = typer.Typer(help="Cas / cases", no_args_is_help=True)
+app.add_typer(cases_app, name="cases")
 
 Files = Annotated[list[Path], typer.Argument(help="route files (YAML)")]
 
@@ -157,6 +159,37 @@ def audit_verify() -> None:
     typer.echo(f"{report.cases} cas, {report.events} événements : "
                f"{'intègres / intact' if report.ok else f'{len(report.problems)} problème(s)'}")
     raise typer.Exit(0 if report.ok else 1)
+
+
+@cases_app.command("show")
+def cases_show(case_id: str,
+               svg: Annotated[Path | None, typer.Option(help="draw the route to this file, "
+                                                        "the case's state highlighted")] = None
+               ) -> None:
+    """Print a case: state, lead, deadline, pending handoff, and its history."""
+    from cases.domain.errors import NotFound
+
+    from .text import deadline_end, swiss_date
+    from .wiring import build_services
+    services = build_services()
+    try:
+        case = services.get(case_id)
+    except NotFound as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+    route = services.route_of(case)
+    typer.echo(f"{case.id}  {route.title['fr']} v{route.version}  état {case.state}  "
+               f"responsable {case.lead}  version {case.version}  délai "
+               f"{deadline_end(case.deadline.due_at)} ({case.deadline.status})"
+               + (f"  transfert en attente → {case.handoff.receiver}" if case.handoff else "")
+               + (f"  clos : {case.outcome or '—'}" if case.closed_at else "")
+               + (f"  TOURNIQUET : {case.revolving_door}" if case.revolving_door else ""))
+    for e in services.history(case_id):
+        move = f"{e.from_state or ''} → {e.to_state}" if e.to_state else ""
+        typer.echo(f"  #{e.seq:<3} {swiss_date(e.at)} {e.kind:<19} {e.event or '':<16} "
+                   f"{move:<30} {e.institution:<8} {e.actor}")
+    if svg:
+        svg.write_text(diagram.svg(route, case.state), "utf-8")
 
 
 @app.command("sweep")

@@ -81,3 +81,20 @@ def test_publish_and_audit_on_a_database(tmp_path: Path) -> None:
     assert refused.returncode == 1 and "déjà publiée avec un autre contenu" in refused.stdout
     audit = relais("audit", "verify", env=env)
     assert audit.returncode == 0 and "0 cas" in audit.stdout
+
+
+def test_a_case_is_shown_with_its_history_and_drawn(tmp_path: Path) -> None:
+    env = {"RELAIS_DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}"}
+    demo = relais("demo", env=env)
+    assert demo.returncode == 0
+    from sqlalchemy import create_engine, text
+    engine = create_engine(env["RELAIS_DATABASE_URL"])
+    with engine.connect() as conn:
+        case_id = conn.execute(text('SELECT id FROM "case" WHERE route_id = \'cmfp\'')).scalar()
+    engine.dispose()
+    out = tmp_path / "case.svg"
+    shown = relais("cases", "show", str(case_id), "--svg", str(out), env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert "responsable OFIJ-NE" in shown.stdout and "handoff_accepted" in shown.stdout
+    assert 'class="state current" data-state="clos"' in out.read_text()
+    assert relais("cases", "show", "nope", env=env).returncode == 1
