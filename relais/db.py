@@ -16,8 +16,10 @@ def make_engine(url: str, **kw: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # Every connection leaves through a commit or a rollback of its own transaction
+        # (SQLAlchemy closes them so), so the pool's extra rollback on return is skipped.
         engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False},
-                               **kw)
+                               pool_reset_on_return=None, **kw)
         event.listen(engine, "connect", _sqlite_pragmas)
         # We issue BEGIN ourselves: IMMEDIATE for units of work that write (they take the
         # write lock at the start, so two writers queue instead of failing halfway with
