@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -39,6 +40,12 @@ def _read(path: Path) -> str | None:
         return None
 
 
+def _texts(files: list[Path]) -> Iterator[tuple[Path, str | None]]:
+    """Each file's text, or None (already reported) when it cannot be read."""
+    for path in files:
+        yield path, _read(path)
+
+
 def _load(path: Path) -> Route:
     text = _read(path)
     if text is None:
@@ -55,8 +62,7 @@ def _load(path: Path) -> Route:
 def routes_validate(files: Files) -> None:
     """Check route files without publishing: one line per problem, exit 1 if any."""
     failed = False
-    for path in files:
-        text = _read(path)
+    for path, text in _texts(files):
         if text is None:
             failed = True
             continue
@@ -119,8 +125,7 @@ def routes_publish(files: Files, by: str = "coordination") -> None:
     from .wiring import build_services
     services = build_services()
     failed = False
-    for path in files:
-        text = _read(path)
+    for path, text in _texts(files):
         if text is None:
             failed = True
             continue

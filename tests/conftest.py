@@ -9,16 +9,16 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from cases.domain.actors import Actor
 from cases.services import CaseServices
 from institutions.registry import Kind, Role
 from relais.db import make_engine
+from relais.demo import Clock, actor
 from relais.migrate import upgrade
 from relais.wiring import publish_standard_routes
 
@@ -101,20 +101,9 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     eng.dispose()
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))  # a Monday
 
 
 @pytest.fixture
@@ -122,10 +111,6 @@ def services(engine: Engine, clock: Clock) -> CaseServices:
     s = CaseServices(engine, clock=clock)
     publish_standard_routes(s)
     return s
-
-
-def actor(user: str, code: str, kind: Kind, role: Role = Role.case_manager) -> Actor:
-    return Actor(user, code, kind, role)
 
 
 ORP = actor("orp", "ORP-NE", Kind.AC)

@@ -290,3 +290,9 @@ def test_the_history_replays_to_the_case_and_its_chain_holds() -> None:
 def test_entering_a_state_queues_its_actions() -> None:
     desk = referred()
     assert desk.events[-1].data["actions"] == ["gather_files", "convene_assessment"]
+
+
+def test_there_is_nothing_to_settle_on_a_case_that_is_not_escalated() -> None:
+    desk = referred()
+    with pytest.raises(Conflict):
+        desk.call(decide.settle, COORD, "Rien", None)

@@ -12,6 +12,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ class Network(RuleBasedStateMachine):
         self.dir = Path(tempfile.mkdtemp())
         shutil.copy(TEMPLATE[0], self.dir / "r.sqlite3")
         self.engine = make_engine(f"sqlite:///{self.dir / 'r.sqlite3'}")
-        self.clock = Clock()
+        self.clock = Clock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
         self.services = CaseServices(self.engine, clock=self.clock)
         self.leads: dict[str, tuple[str, str | None]] = {}  # case -> (lead, pending handoff)
         self.events: list[str] = []

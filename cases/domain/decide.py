@@ -317,8 +317,9 @@ def settle(ctx: Context, case: CaseState, actor: Actor, reason: str | None,
     if not actor.is_coordination or actor.role not in ACTING_ROLES:
         raise NotAllowed("seule la coordination CII règle une escalade / only the CII "
                          "coordination settles escalations")
-    if not case.is_open or case.handoff is not None:
-        raise Conflict("rien à régler : cas clos ou transfert en attente / nothing to settle")
+    if not case.is_open or case.handoff is not None or not case.escalated:
+        raise Conflict("rien à régler : ce cas n'est pas en escalade / nothing to settle: "
+                       "the case is not escalated")
     if not (reason or "").strip():
         raise MissingInput("un motif est requis / a reason is required", field="reason")
     data: dict[str, Any] = {"deadline_at": ctx.due(ctx.route.states[case.state]),
