@@ -28,6 +28,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 cases_app = typer.Typer(help="Cas / cases", no_args_is_help=True)
 app.add_typer(cases_app, name="cases")
+users_app = typer.Typer(help="Utilisateurs et jetons / users and tokens", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 Files = Annotated[list[Path], typer.Argument(help="route files (YAML)")]
 
@@ -195,6 +197,68 @@ def cases_show(case_id: str,
                    f"{move:<30} {e.institution:<8} {e.actor}")
     if svg:
         svg.write_text(diagram.svg(route, case.state), "utf-8")
+
+
+@users_app.command("add")
+def users_add(name: str,
+              institution: Annotated[str, typer.Option(help="institution code, e.g. ORP-NE")],
+              role: Annotated[str, typer.Option(help="case_manager | coordinator | steering | "
+                                                     "admin")]) -> None:
+    """Create a user and print its token, once: it is stored hashed."""
+    from cases.domain.errors import CaseError
+    from cases.store.users import add_user
+
+    from .wiring import build_services
+    s = build_services()
+    try:
+        token = add_user(s.engine, s.registry, name=name, institution=institution, role=role,
+                         now=datetime.now(UTC))
+    except CaseError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(token)
+
+
+@users_app.command("revoke")
+def users_revoke(name: str) -> None:
+    """Revoke a user's token at once."""
+    from cases.domain.errors import CaseError
+    from cases.store.users import revoke_user
+
+    from .wiring import build_services
+    try:
+        revoke_user(build_services().engine, name, datetime.now(UTC))
+    except CaseError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{name} : jeton révoqué / token revoked")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """The users, their institution and role (never their token)."""
+    from cases.store.users import list_users
+
+    from .wiring import build_services
+    for u in list_users(build_services().engine):
+        typer.echo(f"{u.name:<24} {u.institution:<8} {u.role:<13} "
+                   f"{'révoqué / revoked' if u.revoked else 'actif / active'}")
+
+
+@app.command("serve")
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the HTTP API (migrating the database first)."""
+    import uvicorn
+
+    from api.app import create_app
+    from cases.store.users import list_users
+
+    from .wiring import build_services
+    services = build_services()
+    if not list_users(services.engine):
+        typer.echo("Aucun utilisateur encore : relais users add NOM --institution ORP-NE "
+                   "--role case_manager / no user yet", err=True)
+    uvicorn.run(create_app(services), host=host, port=port, log_level="info")
 
 
 @app.command("sweep")

@@ -78,7 +78,8 @@ def postgres_url() -> Iterator[str]:
     admin.dispose()
 
 
-TABLES = ("outbox", "deadline", "handoff", "case_event", '"case"', "person", "route_version")
+TABLES = ("outbox", "deadline", "handoff", "case_event", '"case"', "person", "route_version",
+          "app_user", "case_read")
 
 
 def emptied_postgres(url: str) -> Engine:

@@ -39,7 +39,7 @@ def case_from(row: Any) -> CaseState:
     s = m.get("signoff")
     return CaseState(
         id=row.id, person=row.person_id, route_id=row.route_id, route_version=row.route_version,
-        state=row.state, lead=row.lead, manager=row.manager, opened_at=_aware(row.opened_at),
+        state=row.state, lead=row.lead, manager=row.manager, opened_at=aware(row.opened_at),
         version=row.version, fields=dict(row.fields),
         deadline=Deadline(dt(d["due_at"]), d["status"], d["level"]),
         handoff=handoff_from(m["handoff"]) if m.get("handoff") else None,
@@ -47,11 +47,11 @@ def case_from(row: Any) -> CaseState:
                         tuple(tuple(x) for x in s["signed"]),
                         tuple(tuple(x) for x in s["proposal"])) if s else None,
         transfers=row.transfers, handed_on=tuple(m["handed_on"]), refusals=m["refusals"],
-        revolving_door=row.revolving_door, closed_at=_aware(row.closed_at),
+        revolving_door=row.revolving_door, closed_at=aware(row.closed_at),
         outcome=row.outcome, last_hash=row.last_hash)
 
 
-def _aware(value: Any) -> Any:
+def aware(value: Any) -> Any:
     """SQLite gives naive datetimes back; everything we store is UTC."""
     if isinstance(value, datetime) and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
@@ -66,7 +66,7 @@ def event_values(e: Event) -> dict[str, Any]:
 
 
 def event_from(row: Any) -> Event:
-    return Event(case_id=row.case_id, seq=row.seq, at=_aware(row.at), kind=row.kind,
+    return Event(case_id=row.case_id, seq=row.seq, at=aware(row.at), kind=row.kind,
                  actor=row.actor, institution=row.institution, event=row.event,
                  from_state=row.from_state, to_state=row.to_state, reason=row.reason,
                  data=row.data, route_version=row.route_version, prev_hash=row.prev_hash,

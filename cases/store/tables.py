@@ -118,3 +118,29 @@ class OutboxRow(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)  # pending | dispatched | done | failed
     created_at: datetime = _ts(nullable=False)
     attempts: int = 0
+
+
+class UserRow(SQLModel, table=True):
+    """A person or program that calls Relais: one institution, one role, a hashed token."""
+
+    __tablename__ = "app_user"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(100), unique=True, nullable=False))
+    institution: str = Field(max_length=32)
+    role: str = Field(max_length=16)
+    token_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    created_at: datetime = _ts(nullable=False)
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
+class CaseReadRow(SQLModel, table=True):
+    """Every read of a case file: who, from which institution, when."""
+
+    __tablename__ = "case_read"
+    __table_args__ = (Index("ix_case_read_case_at", "case_id", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(max_length=36)
+    user: str = Field(max_length=100)
+    institution: str = Field(max_length=32)
+    at: datetime = _ts(nullable=False)
+    what: str = Field(max_length=16)  # case | history

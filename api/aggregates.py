@@ -1,0 +1,56 @@
+"""Deadlines of the caller's cases, and the steering group's aggregates."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from cases import steering
+
+from .deps import CaseWorker, QueriesDep, ServicesDep, Steering
+from .errors import ApiError
+from .schemas import DeadlineOut
+
+router = APIRouter(prefix="/api", tags=["deadlines and steering"])
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+@router.get("/deadlines", response_model=list[DeadlineOut])
+def deadlines(actor: CaseWorker, q: QueriesDep,
+              before: datetime | None = None) -> list[DeadlineOut]:
+    limit = _aware(before) if before else q.s.clock() + timedelta(days=7)
+    return [DeadlineOut(case=d.case.id, kind=d.kind, due_at=d.due_at, state=d.case.state,
+                        lead=d.case.lead) for d in q.deadlines(actor, limit)]
+
+
+def _period(start: date | None, end: date | None) -> tuple[datetime, datetime]:
+    end_at = datetime.combine(end or date.today(), time(0), tzinfo=UTC) + timedelta(days=1)
+    start_at = datetime.combine(start, time(0), tzinfo=UTC) if start else end_at - timedelta(
+        days=366)
+    if start_at >= end_at:
+        raise ApiError(422, "invalid_input", "« from » doit précéder « to » / 'from' must "
+                       "come before 'to'")
+    return start_at, end_at
+
+
+From = Annotated[date | None, Query(alias="from")]
+To = Annotated[date | None, Query(alias="to")]
+
+
+@router.get("/steering/indicators")
+def indicators(_: Steering, s: ServicesDep, route: Annotated[str | None, Query(max_length=64)]
+               = None, start: From = None, end: To = None) -> dict[str, Any]:
+    a, b = _period(start, end)
+    return steering.indicators(s.engine, start=a, end=b, route=route)
+
+
+@router.get("/steering/flows")
+def flows(_: Steering, s: ServicesDep, start: From = None,
+          end: To = None) -> list[dict[str, Any]]:
+    a, b = _period(start, end)
+    return steering.flows(s.engine, s.registry, start=a, end=b)

@@ -1,0 +1,41 @@
+"""The FastAPI application: the contract's endpoints, JSON errors, and a body-size limit."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Depends, FastAPI, Request, Response
+
+from cases.queries import CaseQueries
+from cases.services import CaseServices
+
+from . import aggregates, cases, deps, errors, routes
+
+MAX_BODY = 1024 * 1024
+
+
+def create_app(services: CaseServices) -> FastAPI:
+    app = FastAPI(title="Relais", version="0.1.0", dependencies=[Depends(deps.no_nul)],
+                  description="Collaboration interinstitutionnelle (CII) — API des cas, routes "
+                              "et indicateurs / CII cases, routes and indicators")
+    app.state.services = services
+    app.state.queries = CaseQueries(services)
+    errors.install(app)
+
+    @app.middleware("http")
+    async def limit_body(request: Request,
+                         call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length", "0")
+        if not length.isdigit() or int(length) > MAX_BODY:
+            return errors.error(413, "too_large", f"corps de requête trop grand (maximum "
+                                f"{MAX_BODY} octets) / request body too large")
+        return await call_next(request)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(cases.router)
+    app.include_router(routes.router)
+    app.include_router(aggregates.router)
+    return app

@@ -1,0 +1,103 @@
+"""Cases and handoffs: the case managers' part of the contract."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path, Query, Response
+
+from cases.domain.decide import EventInput
+from cases.domain.errors import Conflict, StaleVersion
+
+from .deps import CaseWorker, QueriesDep
+from .errors import ApiError
+from .schemas import CaseCreate, CaseList, CaseOut, EventIn, HistoryItem, RefuseIn
+from .views import case_out
+
+router = APIRouter(prefix="/api", tags=["cases"])
+CaseId = Annotated[str, Path(max_length=64)]
+HandoffId = Annotated[str, Path(max_length=64)]
+IfMatch = Annotated[str | None, Header(max_length=40)]
+
+
+def _version(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    raw = if_match.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit() or len(raw) > 12:
+        raise ApiError(422, "invalid_input", "If-Match : la version du cas, p. ex. \"3\" / "
+                       "If-Match: the case version, e.g. \"3\"")
+    return int(raw)
+
+
+def _answer(response: Response, case: CaseOut, status: int = 200) -> CaseOut:
+    response.status_code = status
+    response.headers["ETag"] = f'"{case.version}"'
+    return case
+
+
+@router.post("/cases", status_code=201, response_model=CaseOut)
+def open_case(body: CaseCreate, actor: CaseWorker, q: QueriesDep,
+              response: Response) -> CaseOut:
+    out = q.s.open_case(route=body.route, person=body.person.model_dump(), actor=actor,
+                        fields=body.fields, reason=body.reason)
+    return _answer(response, case_out(q, out.case), 201)
+
+
+@router.get("/cases", response_model=CaseList)
+def list_cases(actor: CaseWorker, q: QueriesDep,
+               state: Annotated[str | None, Query(max_length=64)] = None,
+               lead: Annotated[str | None, Query(max_length=32)] = None,
+               overdue: bool = False,
+               cursor: Annotated[str | None, Query(max_length=200)] = None,
+               limit: Annotated[int, Query(ge=1, le=200)] = 50) -> CaseList:
+    found, nxt = q.list_cases(actor, state=state, lead=lead, overdue=overdue, cursor=cursor,
+                              limit=limit)
+    return CaseList(items=[case_out(q, c) for c in found], next=nxt)
+
+
+@router.get("/cases/{case_id}", response_model=CaseOut)
+def get_case(case_id: CaseId, actor: CaseWorker, q: QueriesDep,
+             response: Response) -> CaseOut:
+    case = q.case_for(actor, case_id)
+    q.log_read(actor, case_id, "case")
+    return _answer(response, case_out(q, case))
+
+
+@router.get("/cases/{case_id}/history", response_model=list[HistoryItem],
+            response_model_by_alias=True)
+def history(case_id: CaseId, actor: CaseWorker, q: QueriesDep) -> list[HistoryItem]:
+    q.case_for(actor, case_id)
+    q.log_read(actor, case_id, "history")
+    return [HistoryItem(seq=e.seq, at=e.at, actor=e.actor, institution=e.institution,
+                        kind=e.kind, event=e.event, from_=e.from_state, to=e.to_state,
+                        reason=e.reason) for e in q.s.history(case_id)]
+
+
+@router.post("/cases/{case_id}/events", response_model=CaseOut,
+             responses={202: {"model": CaseOut}})
+def fire(case_id: CaseId, body: EventIn, actor: CaseWorker, q: QueriesDep, response: Response,
+         if_match: IfMatch = None) -> CaseOut:
+    q.case_for(actor, case_id)
+    try:
+        out = q.s.fire(case_id, body.event, actor=actor, expected_version=_version(if_match),
+                       data=EventInput(body.reason, body.outcome, body.fields, body.lead))
+    except StaleVersion as exc:
+        if if_match is not None:
+            raise
+        raise Conflict(exc.message, **exc.details) from None  # a race the caller did not see
+    return _answer(response, case_out(q, out.case), 202 if out.status != "done" else 200)
+
+
+@router.post("/handoffs/{handoff_id}/accept", response_model=CaseOut)
+def accept(handoff_id: HandoffId, actor: CaseWorker, q: QueriesDep,
+           response: Response) -> CaseOut:
+    out = q.s.accept_handoff(handoff_id, actor=actor)
+    return _answer(response, case_out(q, out.case))
+
+
+@router.post("/handoffs/{handoff_id}/refuse", response_model=CaseOut)
+def refuse(handoff_id: HandoffId, actor: CaseWorker, q: QueriesDep, response: Response,
+           body: RefuseIn | None = None) -> CaseOut:
+    out = q.s.refuse_handoff(handoff_id, actor=actor, reason=body.reason if body else None)
+    return _answer(response, case_out(q, out.case))

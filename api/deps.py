@@ -1,0 +1,61 @@
+"""What every request needs: the services, and who is calling."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from cases.domain.actors import Actor
+from cases.queries import CaseQueries
+from cases.services import CaseServices
+from cases.store.users import actor_for_token
+from institutions.registry import Role
+
+from .errors import ApiError
+
+
+def services(request: Request) -> CaseServices:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def queries(request: Request) -> CaseQueries:
+    return request.app.state.queries  # type: ignore[no-any-return]
+
+
+async def no_nul(request: Request) -> None:
+    """PostgreSQL text cannot hold a NUL character: refuse it at the door, whatever the field."""
+    target = f"{request.url.path}?{request.url.query}"
+    body = await request.body()
+    if "\x00" in target or "%00" in target or b"\x00" in body or b"\\u0000" in body:
+        raise ApiError(422, "invalid_input", "caractère NUL refusé / NUL character refused")
+
+
+def caller(request: Request) -> Actor:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "unauthorized", "jeton manquant : Authorization: Bearer <jeton> / "
+                       "missing token")
+    s: CaseServices = request.app.state.services
+    actor = actor_for_token(s.engine, s.registry, token.strip())
+    if actor is None:
+        raise ApiError(401, "unauthorized", "jeton inconnu ou révoqué / unknown or revoked token")
+    return actor
+
+
+def _role(*roles: Role):  # type: ignore[no-untyped-def]
+    def check(actor: Annotated[Actor, Depends(caller)]) -> Actor:
+        if actor.role not in roles:
+            raise ApiError(403, "forbidden", f"réservé aux rôles {', '.join(roles)} / "
+                           f"for roles {', '.join(roles)} only")
+        return actor
+    return check
+
+
+ServicesDep = Annotated[CaseServices, Depends(services)]
+QueriesDep = Annotated[CaseQueries, Depends(queries)]
+CallerDep = Annotated[Actor, Depends(caller)]
+CaseWorker = Annotated[Actor, Depends(_role(Role.case_manager, Role.coordinator))]
+Coordinator = Annotated[Actor, Depends(_role(Role.coordinator))]
+Steering = Annotated[Actor, Depends(_role(Role.steering, Role.coordinator, Role.admin))]

@@ -1,0 +1,103 @@
+"""Every error answers JSON ``{"error", "message"}`` with a status a client can act on.
+
+Domain errors map to 4xx; malformed requests to 422; unknown paths to 404. An unexpected
+exception is logged and answered 500 in the same shape: the test suite (schemathesis)
+makes sure no input reaches it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from cases.domain.errors import (
+    CaseError,
+    Conflict,
+    EventRefused,
+    HandoffPending,
+    MissingInput,
+    NotAllowed,
+    NotFound,
+    StaleVersion,
+)
+from cases.domain.person import InvalidPerson
+from cases.store.route_book import InvalidRoute
+
+log = logging.getLogger("relais.api")
+
+STATUS: dict[type[CaseError], int] = {
+    NotFound: 404, NotAllowed: 403, EventRefused: 409, HandoffPending: 409, Conflict: 409,
+    MissingInput: 422, StaleVersion: 412,
+}
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 406: "not_acceptable", 409: "conflict",
+               412: "precondition_failed", 413: "too_large", 415: "unsupported_media_type",
+               422: "invalid_input", 428: "precondition_required"}
+
+
+def error(status: int, code: str, message: str, **details: Any) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message, **details}, status_code=status)
+
+
+class ApiError(Exception):
+    """An error the API itself raises (authentication, headers, bodies)."""
+
+    def __init__(self, status: int, code: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.details = status, code, message, details
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        response = error(exc.status, exc.code, exc.message, **exc.details)
+        if headers:
+            response.headers.update(headers)
+        return response
+
+    @app.exception_handler(CaseError)
+    async def case_error(_: Request, exc: CaseError) -> JSONResponse:
+        status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
+        return error(status, exc.code, exc.message, **_jsonable(exc.details))
+
+    @app.exception_handler(InvalidPerson)
+    async def invalid_person(_: Request, exc: InvalidPerson) -> JSONResponse:
+        return error(422, "invalid_person", exc.message, field=f"person.{exc.field}")
+
+    @app.exception_handler(InvalidRoute)
+    async def invalid_route(request: Request, exc: InvalidRoute) -> JSONResponse:
+        lang = request.headers.get("accept-language", "fr")[:2]
+        return error(422, "invalid_route", "le fichier de route n'est pas valide / the route "
+                     "file is not valid", valid=False,
+                     errors=[{"line": p.line, "path": p.path, "message": p.message(lang)}
+                             for p in exc.problems])
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [{"loc": [str(x) for x in e.get("loc", ())], "message": str(e.get("msg"))}
+                    for e in exc.errors()[:20]]
+        first = problems[0] if problems else {"loc": [], "message": "?"}
+        return error(422, "invalid_input", f"{'.'.join(first['loc'])}: {first['message']}",
+                     problems=problems)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        return error(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:  # pragma: no cover
+        log.exception("unexpected error", exc_info=exc)
+        return error(500, "internal_error", "erreur interne, rien n'a été modifié / internal "
+                     "error, nothing was changed")
+
+
+def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, str | int | float | bool | list | dict | None) else str(v)
+            for k, v in details.items()}

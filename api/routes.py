@@ -1,0 +1,88 @@
+"""Routes: list, validate, publish, draw (coordinators write; every user may read)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request, Response
+from sqlalchemy import select
+
+from cases.store.route_book import InvalidRoute, route_t
+from workflows.engine import diagram
+from workflows.engine.located_yaml import MAX_BYTES
+from workflows.engine.validate import parse_route
+
+from .deps import CallerDep, Coordinator, ServicesDep
+from .errors import ApiError
+from .schemas import ProblemOut, RouteVersions, Validation
+
+router = APIRouter(prefix="/api/routes", tags=["routes"])
+YAML_BODY = {"requestBody": {"required": True, "content": {
+    "application/yaml": {"schema": {"type": "string"}}}}}
+
+
+async def _yaml(request: Request) -> str:
+    body = await request.body()
+    if len(body) > MAX_BYTES:
+        raise ApiError(413, "too_large", f"fichier de route trop grand (maximum {MAX_BYTES} "
+                       f"octets) / route file too large")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(422, "invalid_input", "le fichier doit être en UTF-8 / the file must be "
+                       "UTF-8") from None
+
+
+@router.get("", response_model=list[RouteVersions])
+def list_routes(_: CallerDep, s: ServicesDep) -> list[RouteVersions]:
+    with s.engine.connect() as conn:
+        versions = s.routes.versions(conn)
+        return [RouteVersions(id=rid, versions=vs,
+                              title=dict(s.routes.get(conn, rid, vs[-1]).title))
+                for rid, vs in versions.items()]
+
+
+@router.post("/validate", response_model=Validation, response_model_exclude_none=True,
+             openapi_extra=YAML_BODY,
+             responses={422: {"model": Validation}})
+async def validate(request: Request, _: CallerDep, response: Response) -> Validation:
+    text = await _yaml(request)
+    lang = request.headers.get("accept-language", "fr")[:2]
+    problems = parse_route(text)[1]
+    if problems:
+        response.status_code = 422
+        return Validation(valid=False, error="invalid_route", message=(
+            f"{len(problems)} problème(s) dans le fichier de route / problem(s) in the route "
+            f"file"), errors=[ProblemOut(line=p.line, path=p.path, message=p.message(lang))
+                              for p in problems])
+    return Validation(valid=True)
+
+
+@router.post("", status_code=201, openapi_extra=YAML_BODY)
+async def publish(request: Request, actor: Coordinator, s: ServicesDep,
+                  response: Response) -> dict[str, object]:
+    text = await _yaml(request)
+    route, new = s.publish_route(text, by=actor.user)
+    if not new:
+        response.status_code = 200
+    return {"id": route.id, "version": route.version, "published": new}
+
+
+@router.get("/{route_id}/versions/{version}/diagram.svg",
+            responses={200: {"content": {"image/svg+xml": {}}}})
+def draw(route_id: Annotated[str, Path(max_length=64)],
+         version: Annotated[int, Path(ge=1, le=1_000_000)], _: CallerDep, s: ServicesDep,
+         current: str | None = None) -> Response:
+    with s.engine.connect() as conn:
+        exists = conn.execute(select(route_t.c.version).where(
+            route_t.c.route_id == route_id, route_t.c.version == version)).scalar()
+        if exists is None:
+            raise ApiError(404, "not_found", "route ou version inconnue / unknown route or "
+                           "version")
+        route = s.routes.get(conn, route_id, version)
+    if current is not None and current not in route.states:
+        raise ApiError(422, "invalid_input", "état inconnu / unknown state")
+    return Response(diagram.svg(route, current), media_type="image/svg+xml")
+
+
+__all__ = ["InvalidRoute", "router"]

@@ -1,0 +1,130 @@
+"""What the API takes and gives. Inputs forbid unknown keys and bound every size."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Text = Annotated[str, StringConstraints(max_length=2000)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Fields = Annotated[dict[Annotated[str, StringConstraints(max_length=64)], Any],
+                   Field(max_length=50)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PersonIn(Strict):
+    avs: Annotated[str, StringConstraints(max_length=20)]
+    official_name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    first_name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    birth_date: date
+    sex: Annotated[str, StringConstraints(pattern=r"^[123]$")] | None = None
+    nationality: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
+
+
+class CaseCreate(Strict):
+    route: Name
+    person: PersonIn
+    fields: Fields = Field(default_factory=dict)
+    reason: Text | None = None
+
+
+class EventIn(Strict):
+    event: Name
+    reason: Text | None = None
+    outcome: Name | None = None
+    fields: Fields = Field(default_factory=dict)
+    lead: Annotated[str, StringConstraints(max_length=32)] | None = None
+
+
+class RefuseIn(Strict):
+    reason: Text | None = None
+
+
+class HandoffOut(BaseModel):
+    id: str
+    to: str
+    deadline: datetime
+
+
+class SignoffOut(BaseModel):
+    event: str
+    signed: list[str]
+    awaited: list[str]
+
+
+class CaseOut(BaseModel):
+    id: str
+    route: str
+    route_version: int
+    state: str
+    state_title: dict[str, str]
+    lead: str
+    manager: str | None
+    version: int
+    opened_at: datetime
+    deadline: datetime | None
+    deadline_status: str
+    escalated: bool
+    allowed_events: list[str]
+    pending_handoff: HandoffOut | None
+    signoff: SignoffOut | None
+    transfers: int
+    revolving_door: str | None
+    closed: bool
+    outcome: str | None
+    person: dict[str, Any]
+    fields: dict[str, Any]
+
+
+class CaseList(BaseModel):
+    items: list[CaseOut]
+    next: str | None
+
+
+class HistoryItem(BaseModel):
+    seq: int
+    at: datetime
+    actor: str
+    institution: str
+    kind: str
+    event: str | None
+    from_: str | None = Field(serialization_alias="from")
+    to: str | None
+    reason: str | None
+
+
+class RouteVersions(BaseModel):
+    id: str
+    versions: list[int]
+    title: dict[str, str]
+
+
+class ProblemOut(BaseModel):
+    line: int
+    path: str
+    message: str
+
+
+class Validation(BaseModel):
+    valid: bool
+    error: str | None = None  # with valid: false, as every 4xx body
+    message: str | None = None
+    errors: list[ProblemOut] | None = None
+
+
+class DeadlineOut(BaseModel):
+    case: str
+    kind: str
+    due_at: datetime
+    state: str
+    lead: str
+
+
+class ErrorOut(BaseModel):
+    error: str
+    message: str

@@ -1,0 +1,120 @@
+"""The read side: what a user may list and read, and the log of who read which case file.
+
+Nothing here changes a case. Visibility is the domain's rule (``domain.visibility``),
+applied to pages of rows read in a stable order (opened_at, id).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, tuple_
+
+from .domain.actors import Actor
+from .domain.case import CaseState
+from .domain.errors import MissingInput, NotFound
+from .domain.person import Person
+from .domain.visibility import may_see
+from .services import CaseServices
+from .store.codec import aware, case_from
+from .store.repository import case_t, deadline_t, person_t
+from .store.tables import CaseReadRow
+
+read_t = CaseReadRow.__table__  # type: ignore[attr-defined]
+PAGE = 200
+
+
+@dataclass(frozen=True)
+class Due:
+    case: CaseState
+    kind: str
+    due_at: datetime
+
+
+def encode_cursor(case: CaseState) -> str:
+    raw = f"{case.opened_at.isoformat()}|{case.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, case_id = raw.split("|", 1)
+        return datetime.fromisoformat(at), case_id
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise MissingInput("curseur illisible / unreadable cursor", field="cursor") from None
+
+
+class CaseQueries:
+    def __init__(self, services: CaseServices) -> None:
+        self.s = services
+
+    def visible(self, actor: Actor, case: CaseState) -> bool:
+        return may_see(actor, case, self.s.route_of(case), self.s.registry)
+
+    def case_for(self, actor: Actor, case_id: str) -> CaseState:
+        """The case if ``actor`` may know it exists; NotFound otherwise (never 'forbidden')."""
+        case = self.s.get(case_id)
+        if not self.visible(actor, case):
+            raise NotFound("cas introuvable / case not found", case=case_id)
+        return case
+
+    def person(self, case: CaseState) -> Person:
+        with self.s.engine.connect() as conn:
+            r = conn.execute(select(person_t).where(person_t.c.id == case.person)).one()
+        return Person(r.avs, r.official_name, r.first_name, r.birth_date, r.sex, r.nationality)
+
+    def log_read(self, actor: Actor, case_id: str, what: str) -> None:
+        with self.s.engine.begin() as conn:
+            conn.execute(insert(read_t).values(case_id=case_id, user=actor.user,
+                                               institution=actor.institution,
+                                               at=self.s.clock(), what=what))
+
+    def _rows(self, after: tuple[datetime, str] | None, **filters: Any) -> Iterator[CaseState]:
+        while True:
+            query = select(case_t).order_by(case_t.c.opened_at, case_t.c.id).limit(PAGE)
+            for column, value in filters.items():
+                query = query.where(case_t.c[column] == value)
+            if after is not None:
+                query = query.where(tuple_(case_t.c.opened_at, case_t.c.id) > after)
+            with self.s.engine.connect() as conn:
+                rows = [case_from(r) for r in conn.execute(query)]
+            yield from rows
+            if len(rows) < PAGE:
+                return
+            after = (rows[-1].opened_at, rows[-1].id)
+
+    def list_cases(self, actor: Actor, *, state: str | None = None, lead: str | None = None,
+                   overdue: bool = False, cursor: str | None = None, limit: int = 50
+                   ) -> tuple[list[CaseState], str | None]:
+        filters = {k: v for k, v in (("state", state), ("lead", lead)) if v}
+        now = self.s.clock()
+        out: list[CaseState] = []
+        for case in self._rows(decode_cursor(cursor) if cursor else None, **filters):
+            if overdue and not (case.is_open and case.deadline.due_at is not None
+                                and (case.deadline.due_at <= now or case.escalated)):
+                continue
+            if self.visible(actor, case):
+                if len(out) == limit:
+                    return out, encode_cursor(out[-1])
+                out.append(case)
+        return out, None
+
+    def deadlines(self, actor: Actor, before: datetime, limit: int = 200) -> list[Due]:
+        query = (select(deadline_t, case_t).join(case_t, case_t.c.id == deadline_t.c.case_id)
+                 .where(deadline_t.c.status == "open", deadline_t.c.due_at < before)
+                 .order_by(deadline_t.c.due_at))
+        out: list[Due] = []
+        with self.s.engine.connect() as conn:
+            for row in conn.execute(query):
+                case = case_from(row)
+                if self.visible(actor, case):
+                    out.append(Due(case, row.kind, aware(row.due_at)))
+                    if len(out) == limit:
+                        break
+        return out

@@ -1,0 +1,75 @@
+"""Users and their tokens. A token is shown once; only its SHA-256 is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from cases.domain.actors import Actor
+from cases.domain.errors import Conflict, NotFound
+from institutions.registry import Registry, Role
+
+from .tables import UserRow
+
+user_t = UserRow.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    institution: str
+    role: Role
+    revoked: bool
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def add_user(engine: Engine, registry: Registry, *, name: str, institution: str, role: str,
+             now: datetime) -> str:
+    """Create a user; return its token (the only time it is ever seen)."""
+    if institution not in registry:
+        raise NotFound(f"institution inconnue « {institution} » / unknown institution; "
+                       f"connues / known: {', '.join(i.code for i in registry)}")
+    if role not in Role.__members__:
+        raise NotFound(f"rôle inconnu « {role} » ; rôles : {', '.join(Role.__members__)}")
+    token = secrets.token_urlsafe(32)
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(user_t).values(name=name, institution=institution, role=role,
+                                               token_hash=token_hash(token), created_at=now))
+    except IntegrityError:
+        raise Conflict(f"l'utilisateur « {name} » existe déjà / user already exists") from None
+    return token
+
+
+def revoke_user(engine: Engine, name: str, now: datetime) -> None:
+    with engine.begin() as conn:
+        done = conn.execute(update(user_t).where(user_t.c.name == name,
+                                                 user_t.c.revoked_at.is_(None))
+                            .values(revoked_at=now))
+    if done.rowcount != 1:
+        raise NotFound(f"aucun utilisateur actif « {name} » / no active user")
+
+
+def list_users(engine: Engine) -> list[User]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(user_t).order_by(user_t.c.name))
+        return [User(r.name, r.institution, Role(r.role), r.revoked_at is not None)
+                for r in rows]
+
+
+def actor_for_token(engine: Engine, registry: Registry, token: str) -> Actor | None:
+    """The active user holding ``token``, as an Actor; None when unknown or revoked."""
+    with engine.connect() as conn:
+        row = conn.execute(select(user_t).where(user_t.c.token_hash == token_hash(token),
+                                                user_t.c.revoked_at.is_(None))).first()
+    if row is None or row.institution not in registry:
+        return None
+    return Actor(row.name, row.institution, registry.get(row.institution).kind, Role(row.role))

@@ -1,0 +1,64 @@
+"""A real HTTP server (uvicorn on a free port, in a thread) for the API tests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import httpx
+import uvicorn
+
+from api.app import create_app
+from cases.services import CaseServices
+from cases.store.users import add_user
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running(services: CaseServices) -> Iterator[str]:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
+                                           log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+class People:
+    """One user per (institution, role), each with an httpx client carrying its token."""
+
+    def __init__(self, services: CaseServices, base: str) -> None:
+        self.services, self.base = services, base
+        self.clients: dict[str, httpx.Client] = {}
+
+    def __getitem__(self, who: str) -> httpx.Client:
+        if who not in self.clients:
+            institution, _, role = who.partition(":")
+            token = add_user(self.services.engine, self.services.registry,
+                             name=who.lower().replace(":", "-"), institution=institution,
+                             role=role or "case_manager", now=datetime.now(UTC))
+            self.clients[who] = httpx.Client(base_url=self.base, timeout=30, headers={
+                "Authorization": f"Bearer {token}"})
+        return self.clients[who]
+
+    def close(self) -> None:
+        for c in self.clients.values():
+            c.close()
