@@ -1,6 +1,7 @@
 # Relais — the two commands of the README:
-#   make demo   runs the main job on the embedded default (SQLite under ./var)
+#   make run    runs the main job on the embedded default: the API on SQLite under ./var
 #   make test   runs every check: lint, types, layering, the test suite (SQLite + PostgreSQL)
+# and: make demo (journeys A, B and C through the engine), make bench.
 # Both create the virtual environment from pyproject.toml and constraints.txt when needed.
 
 PYTHON ?= python3
@@ -12,13 +13,16 @@ STAMP  := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint bench clean
+.PHONY: run demo test lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@
+
+run: $(STAMP)
+	$(BIN)/relais serve
 
 demo: $(STAMP)
 	$(BIN)/relais demo
