@@ -59,6 +59,11 @@ class People:
                 "Authorization": f"Bearer {token}"})
         return self.clients[who]
 
+    def anonymous(self) -> httpx.Client:
+        if "" not in self.clients:
+            self.clients[""] = httpx.Client(base_url=self.base, timeout=30)
+        return self.clients[""]
+
     def close(self) -> None:
         for c in self.clients.values():
             c.close()

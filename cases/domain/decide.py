@@ -80,12 +80,12 @@ def fire(ctx: Context, case: CaseState, event: str, actor: Actor, inp: EventInpu
          ) -> list[Event]:
     if not case.is_open:
         raise EventRefused("le cas est clos / the case is closed", allowed_events=[])
+    state = ctx.route.states[case.state]
+    check_may_act(actor, case, state, ctx.registry)  # who may act, before what is pending
     if case.handoff is not None:
         raise HandoffPending("un transfert attend une réponse : accepter, refuser ou retirer "
                              "d'abord / a handoff awaits an answer first",
                              handoff=case.handoff.id)
-    state = ctx.route.states[case.state]
-    check_may_act(actor, case, state, ctx.registry)
     new_fields = checked_fields(ctx.route, inp.fields)
     merged = guard_view(ctx.route, {**case.fields, **new_fields})
     step = ctx.machine.step(case.state, event, merged)

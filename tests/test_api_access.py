@@ -1,0 +1,90 @@
+"""The access matrix: every endpoint × role × institution, allowed or refused as the
+contract says (401 without a token, 403 without the right, 404 for a case one may not know)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from cases.services import CaseServices
+from tests.api_server import People, running
+from tests.conftest import PERSON, SPEC_EXAMPLE
+
+CALLERS = {
+    "lead": "ORP-NE",                        # case manager of the lead institution
+    "outsider": "SMIG-NE",                   # case manager of an institution not taking part
+    "coordinator": "CII-NE:coordinator",
+    "steering": "CII-NE:steering",
+    "admin": "CII-NE:admin",
+}
+OK, CREATED, ACCEPTED = 200, 201, 202
+# endpoint -> expected status for: lead, outsider, coordinator, steering, admin, no token
+MATRIX = {
+    "GET /api/cases/{case}":              (OK, 404, OK, 403, 403, 401),
+    "GET /api/cases/{case}/history":      (OK, 404, OK, 403, 403, 401),
+    "GET /api/cases":                     (OK, OK, OK, 403, 403, 401),
+    "POST /api/cases":                    (CREATED, 403, 403, 403, 403, 401),
+    "POST /api/cases/{case}/events":      (OK, 404, 403, 403, 403, 401),
+    "POST /api/handoffs/{handoff}/accept": (403, 403, 403, 403, 403, 401),
+    "POST /api/handoffs/{handoff}/refuse": (403, 403, 403, 403, 403, 401),
+    "GET /api/routes":                    (OK, OK, OK, OK, OK, 401),
+    "POST /api/routes/validate":          (OK, OK, OK, OK, OK, 401),
+    "POST /api/routes":                   (403, 403, CREATED, 403, 403, 401),
+    "GET /api/routes/reseau-cii/versions/1/diagram.svg": (OK, OK, OK, OK, OK, 401),
+    "GET /api/deadlines":                 (OK, OK, OK, 403, 403, 401),
+    "GET /api/steering/indicators":       (403, 403, OK, OK, OK, 401),
+    "GET /api/steering/flows":            (403, 403, OK, OK, OK, 401),
+    "GET /healthz":                       (OK, OK, OK, OK, OK, OK),
+}
+
+
+@pytest.fixture
+def world(services: CaseServices) -> Iterator[tuple[People, str, str]]:
+    """A case led by ORP-NE with a handoff to OAI-NE pending."""
+    with running(services) as base:
+        people = People(services, base)
+        case = people["ORP-NE"].post("/api/cases", json={
+            "route": "reseau-cii", "person": PERSON,
+            "fields": {"age": 40, "consentement": True}}).json()
+        cid = case["id"]
+        people["ORP-NE"].post(f"/api/cases/{cid}/events", json={"event": "transmettre"})
+        people["CII-NE:coordinator"].post(f"/api/cases/{cid}/events", json={"event": "retenir"})
+        for who in ("ORP-NE", "OAI-NE", "SSR-NE"):
+            body = {"event": "planifier", **({"lead": "OAI-NE"} if who == "ORP-NE" else {})}
+            last = people[who].post(f"/api/cases/{cid}/events", json=body).json()
+        yield people, cid, last["pending_handoff"]["id"]
+        people.close()
+
+
+def request(people: People, who: str | None, line: str, case: str, handoff: str,
+            n: int) -> int:
+    method, path = line.split(" ", 1)
+    path = path.format(case=case, handoff=handoff)
+    client = people[CALLERS[who]] if who else people.anonymous()
+    kwargs: dict[str, object] = {}
+    if path == "/api/cases":
+        kwargs["json"] = {"route": "reseau-cii", "fields": {},
+                          "person": {**PERSON, "avs": "7569217076985"}}
+    elif path.endswith("/events"):
+        kwargs["json"] = {"event": "nothing"}  # refused (409) once the caller may act
+    elif path.endswith("/refuse"):
+        kwargs["json"] = {"reason": "non"}
+    elif path.startswith("/api/routes") and method == "POST":
+        text = SPEC_EXAMPLE.read_text().replace("id: reseau-cii", f"id: matrice-{n}")
+        kwargs["content"] = text
+        kwargs["headers"] = {"Content-Type": "application/yaml"}
+    return client.request(method, path, **kwargs).status_code  # type: ignore[arg-type]
+
+
+def test_the_access_matrix(world: tuple[People, str, str]) -> None:
+    people, case, handoff = world
+    wrong = []
+    for n, (line, expected) in enumerate(MATRIX.items()):
+        for who, want in zip([*CALLERS, None], expected, strict=True):
+            got = request(people, who, line, case, handoff, n)
+            if want == OK and line.endswith("/events") and who in ("lead",):
+                want = 409  # allowed to act, but "nothing" is no event: refused as such
+            if got != want:
+                wrong.append(f"{line} as {who}: {got}, expected {want}")
+    assert wrong == [], "\n".join(wrong)
