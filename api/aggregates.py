@@ -29,6 +29,10 @@ def deadlines(actor: CaseWorker, q: QueriesDep,
 
 
 def _period(start: date | None, end: date | None) -> tuple[datetime, datetime]:
+    for day in (start, end):
+        if day is not None and not 1900 <= day.year <= 2200:
+            raise ApiError(422, "invalid_input", "dates entre 1900 et 2200 / dates between "
+                           "1900 and 2200")
     end_at = datetime.combine(end or date.today(), time(0), tzinfo=UTC) + timedelta(days=1)
     start_at = datetime.combine(start, time(0), tzinfo=UTC) if start else end_at - timedelta(
         days=366)

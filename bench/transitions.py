@@ -48,6 +48,8 @@ transitions:
   - {event: aller, from: a, to: b, guard: score >= 1}
   - {event: retour, from: b, to: a, guard: score >= 1}
   - {event: clore, from: [a, b], to: fin, require: [outcome]}
+  - {event: noter, from: a, to: a, guard: score >= 1}
+  - {event: noter, from: b, to: b, guard: score >= 1}
 """
 ORP = Actor("bench", "ORP-NE", Kind.AC, Role.case_manager)
 CASES = 100

@@ -188,6 +188,8 @@ def test_steering_users_get_aggregates_and_no_case(api: tuple[str, People]) -> N
     assert figures["referred"] == "<5" and figures["open_by_state"] == {"signalement": "<5"}
     assert steering.get("/api/steering/flows").json() == []
     assert people["ORP-NE"].get("/api/steering/indicators").status_code == 403
+    far = steering.get("/api/steering/flows", params={"to": "9999-12-31"})
+    assert far.status_code == 422 and far.json()["error"] == "invalid_input"
 
 
 def test_routes_are_validated_published_and_drawn(api: tuple[str, People]) -> None:

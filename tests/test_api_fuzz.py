@@ -3,6 +3,7 @@ real server (SQLite), with a bounded number of examples per operation."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,7 +62,8 @@ def test_no_request_gets_a_server_error(label: str, server: tuple[str, str]) -> 
     assert operation is not None
     headers = {"Authorization": f"Bearer {token}"}
 
-    @settings(max_examples=30, deadline=None, database=None,
+    @settings(max_examples=int(os.environ.get("RELAIS_FUZZ_EXAMPLES", "30")), deadline=None,
+              database=None,
               suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy())
     def call(case: Any) -> None:
