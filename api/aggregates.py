@@ -21,7 +21,7 @@ def _aware(at: datetime) -> datetime:
 
 
 @router.get("/deadlines", response_model=list[DeadlineOut])
-def deadlines(actor: CaseWorker, q: QueriesDep,
+async def deadlines(actor: CaseWorker, q: QueriesDep,
               before: datetime | None = None) -> list[DeadlineOut]:
     limit = _aware(before) if before else q.s.clock() + timedelta(days=7)
     return [DeadlineOut(case=d.case.id, kind=d.kind, due_at=d.due_at, state=d.case.state,
@@ -47,14 +47,14 @@ To = Annotated[date | None, Query(alias="to")]
 
 
 @router.get("/steering/indicators")
-def indicators(_: Steering, s: ServicesDep, route: Annotated[str | None, Query(max_length=64)]
+async def indicators(_: Steering, s: ServicesDep, route: Annotated[str | None, Query(max_length=64)]
                = None, start: From = None, end: To = None) -> dict[str, Any]:
     a, b = _period(start, end)
     return steering.indicators(s.engine, start=a, end=b, route=route)
 
 
 @router.get("/steering/flows")
-def flows(_: Steering, s: ServicesDep, start: From = None,
+async def flows(_: Steering, s: ServicesDep, start: From = None,
           end: To = None) -> list[dict[str, Any]]:
     a, b = _period(start, end)
     return steering.flows(s.engine, s.registry, start=a, end=b)

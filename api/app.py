@@ -15,6 +15,10 @@ MAX_BODY = 1024 * 1024
 
 
 def create_app(services: CaseServices) -> FastAPI:
+    # Endpoints are `async def` and call the (synchronous, short) database work directly:
+    # measured here, the thread pool that `def` endpoints use cost more than the work itself
+    # and its contention made the latency tail (see docs/benchmarks.md). Scale out with
+    # processes (uvicorn --workers, or several API machines on PostgreSQL).
     app = FastAPI(title="Relais", version="0.1.0", dependencies=[Depends(deps.no_nul)],
                   description="Collaboration interinstitutionnelle (CII) — API des cas, routes "
                               "et indicateurs / CII cases, routes and indicators")
@@ -32,7 +36,7 @@ def create_app(services: CaseServices) -> FastAPI:
         return await call_next(request)
 
     @app.get("/healthz", tags=["health"])
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     app.include_router(cases.router)

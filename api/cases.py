@@ -37,7 +37,7 @@ def _answer(response: Response, case: CaseOut, status: int = 200) -> CaseOut:
 
 
 @router.post("/cases", status_code=201, response_model=CaseOut)
-def open_case(body: CaseCreate, actor: CaseWorker, q: QueriesDep,
+async def open_case(body: CaseCreate, actor: CaseWorker, q: QueriesDep,
               response: Response) -> CaseOut:
     out = q.s.open_case(route=body.route, person=body.person.model_dump(), actor=actor,
                         fields=body.fields, reason=body.reason)
@@ -45,7 +45,7 @@ def open_case(body: CaseCreate, actor: CaseWorker, q: QueriesDep,
 
 
 @router.get("/cases", response_model=CaseList)
-def list_cases(actor: CaseWorker, q: QueriesDep,
+async def list_cases(actor: CaseWorker, q: QueriesDep,
                state: Annotated[str | None, Query(max_length=64)] = None,
                lead: Annotated[str | None, Query(max_length=32)] = None,
                overdue: bool = False,
@@ -57,7 +57,7 @@ def list_cases(actor: CaseWorker, q: QueriesDep,
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
-def get_case(case_id: CaseId, actor: CaseWorker, q: QueriesDep,
+async def get_case(case_id: CaseId, actor: CaseWorker, q: QueriesDep,
              response: Response) -> CaseOut:
     case = q.case_for(actor, case_id)
     q.log_read(actor, case_id, "case")
@@ -66,7 +66,7 @@ def get_case(case_id: CaseId, actor: CaseWorker, q: QueriesDep,
 
 @router.get("/cases/{case_id}/history", response_model=list[HistoryItem],
             response_model_by_alias=True)
-def history(case_id: CaseId, actor: CaseWorker, q: QueriesDep) -> list[HistoryItem]:
+async def history(case_id: CaseId, actor: CaseWorker, q: QueriesDep) -> list[HistoryItem]:
     q.case_for(actor, case_id)
     q.log_read(actor, case_id, "history")
     return [HistoryItem(seq=e.seq, at=e.at, actor=e.actor, institution=e.institution,
@@ -76,7 +76,7 @@ def history(case_id: CaseId, actor: CaseWorker, q: QueriesDep) -> list[HistoryIt
 
 @router.post("/cases/{case_id}/events", response_model=CaseOut,
              responses={202: {"model": CaseOut}})
-def fire(case_id: CaseId, body: EventIn, actor: CaseWorker, q: QueriesDep, response: Response,
+async def fire(case_id: CaseId, body: EventIn, actor: CaseWorker, q: QueriesDep, response: Response,
          if_match: IfMatch = None) -> CaseOut:
     q.case_for(actor, case_id)
     try:
@@ -90,14 +90,14 @@ def fire(case_id: CaseId, body: EventIn, actor: CaseWorker, q: QueriesDep, respo
 
 
 @router.post("/handoffs/{handoff_id}/accept", response_model=CaseOut)
-def accept(handoff_id: HandoffId, actor: CaseWorker, q: QueriesDep,
+async def accept(handoff_id: HandoffId, actor: CaseWorker, q: QueriesDep,
            response: Response) -> CaseOut:
     out = q.s.accept_handoff(handoff_id, actor=actor)
     return _answer(response, case_out(q, out.case))
 
 
 @router.post("/handoffs/{handoff_id}/refuse", response_model=CaseOut)
-def refuse(handoff_id: HandoffId, actor: CaseWorker, q: QueriesDep, response: Response,
+async def refuse(handoff_id: HandoffId, actor: CaseWorker, q: QueriesDep, response: Response,
            body: RefuseIn | None = None) -> CaseOut:
     out = q.s.refuse_handoff(handoff_id, actor=actor, reason=body.reason if body else None)
     return _answer(response, case_out(q, out.case))

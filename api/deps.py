@@ -15,11 +15,11 @@ from institutions.registry import Role
 from .errors import ApiError
 
 
-def services(request: Request) -> CaseServices:
+async def services(request: Request) -> CaseServices:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
-def queries(request: Request) -> CaseQueries:
+async def queries(request: Request) -> CaseQueries:
     return request.app.state.queries  # type: ignore[no-any-return]
 
 
@@ -31,7 +31,7 @@ async def no_nul(request: Request) -> None:
         raise ApiError(422, "invalid_input", "caractère NUL refusé / NUL character refused")
 
 
-def caller(request: Request) -> Actor:
+async def caller(request: Request) -> Actor:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -45,7 +45,7 @@ def caller(request: Request) -> Actor:
 
 
 def _role(*roles: Role):  # type: ignore[no-untyped-def]
-    def check(actor: Annotated[Actor, Depends(caller)]) -> Actor:
+    async def check(actor: Annotated[Actor, Depends(caller)]) -> Actor:
         if actor.role not in roles:
             raise ApiError(403, "forbidden", f"réservé aux rôles {', '.join(roles)} / "
                            f"for roles {', '.join(roles)} only")

@@ -34,7 +34,7 @@ async def _yaml(request: Request) -> str:
 
 
 @router.get("", response_model=list[RouteVersions])
-def list_routes(_: CallerDep, s: ServicesDep) -> list[RouteVersions]:
+async def list_routes(_: CallerDep, s: ServicesDep) -> list[RouteVersions]:
     with s.engine.connect() as conn:
         versions = s.routes.versions(conn)
         return [RouteVersions(id=rid, versions=vs,
@@ -70,7 +70,7 @@ async def publish(request: Request, actor: Coordinator, s: ServicesDep,
 
 @router.get("/{route_id}/versions/{version}/diagram.svg",
             responses={200: {"content": {"image/svg+xml": {}}}})
-def draw(route_id: Annotated[str, Path(max_length=64)],
+async def draw(route_id: Annotated[str, Path(max_length=64)],
          version: Annotated[int, Path(ge=1, le=1_000_000)], _: CallerDep, s: ServicesDep,
          current: str | None = None) -> Response:
     with s.engine.connect() as conn:

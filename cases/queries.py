@@ -10,10 +10,10 @@ import base64
 import binascii
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import select, tuple_
 
 from .domain.actors import Actor
 from .domain.case import CaseState
@@ -21,6 +21,7 @@ from .domain.errors import MissingInput, NotFound
 from .domain.person import Person
 from .domain.visibility import may_see
 from .services import CaseServices
+from .store import WRITE, fastsql
 from .store.codec import aware, case_from
 from .store.repository import case_t, deadline_t, person_t
 from .store.tables import CaseReadRow
@@ -66,14 +67,20 @@ class CaseQueries:
 
     def person(self, case: CaseState) -> Person:
         with self.s.engine.connect() as conn:
-            r = conn.execute(select(person_t).where(person_t.c.id == case.person)).one()
-        return Person(r.avs, r.official_name, r.first_name, r.birth_date, r.sex, r.nationality)
+            sql = fastsql.statements(conn.dialect.name).select(person_t, ["id"])
+            r = fastsql.fetch_one(conn, sql, {"id": case.person})
+        assert r is not None, "a case always has its person"
+        born = r["birth_date"]
+        return Person(r["avs"], r["official_name"], r["first_name"],
+                      born if isinstance(born, date) else date.fromisoformat(born), r["sex"],
+                      r["nationality"])
 
     def log_read(self, actor: Actor, case_id: str, what: str) -> None:
-        with self.s.engine.begin() as conn:
-            conn.execute(insert(read_t).values(case_id=case_id, user=actor.user,
-                                               institution=actor.institution,
-                                               at=self.s.clock(), what=what))
+        row = {"case_id": case_id, "user": actor.user, "institution": actor.institution,
+               "at": self.s.clock(), "what": what}
+        with self.s.engine.connect() as conn, conn.execution_options(**WRITE).begin():
+            fastsql.run(conn, fastsql.statements(conn.dialect.name).insert(read_t, row),
+                        fastsql.to_db(conn, read_t, row))
 
     def _rows(self, after: tuple[datetime, str] | None, **filters: Any) -> Iterator[CaseState]:
         while True:

@@ -123,6 +123,9 @@ class CaseServices:
             return CaseRepository(conn).history(case_id)
 
     def route_of(self, case: CaseState) -> Route:
+        found = self.routes.cached(case.route_id, case.route_version)
+        if found is not None:
+            return found
         with self.engine.connect() as conn:
             return self.routes.get(conn, case.route_id, case.route_version)
 

@@ -23,6 +23,7 @@ class Statements:
         self.dialect = dialect
         self.named = "%({})s" if dialect == "postgresql" else ":{}"
 
+    # identifiers are quoted: PostgreSQL reserves some of our column names (``user``)
     def p(self, name: str) -> str:
         return self.named.format(name)
 
@@ -39,19 +40,24 @@ class Statements:
     # the texts are built once per shape: building them costs more than SQLite running them
     @lru_cache(maxsize=256)  # noqa: B019 - one Statements per dialect, kept for good
     def _insert(self, table: Table, cols: tuple[str, ...]) -> str:
-        return (f'INSERT INTO "{table.name}" ({", ".join(cols)}) '
-                f'VALUES ({", ".join(self.p(c) for c in cols)})')
+        names = ", ".join(_quoted(c) for c in cols)
+        values = ", ".join(self.p(c) for c in cols)
+        return f'INSERT INTO "{table.name}" ({names}) VALUES ({values})'
 
     @lru_cache(maxsize=256)  # noqa: B019
     def _update(self, table: Table, where: tuple[str, ...], sets: tuple[str, ...]) -> str:
-        sets_sql = ", ".join(f"{c} = {self.p(c)}" for c in sets)
-        where_sql = " AND ".join(f"{c} = {self.p('w_' + c)}" for c in where)
+        sets_sql = ", ".join(f"{_quoted(c)} = {self.p(c)}" for c in sets)
+        where_sql = " AND ".join(f"{_quoted(c)} = {self.p('w_' + c)}" for c in where)
         return f'UPDATE "{table.name}" SET {sets_sql} WHERE {where_sql}'
 
     @lru_cache(maxsize=64)  # noqa: B019
     def _select(self, table: Table, where: tuple[str, ...]) -> str:
         return (f'SELECT * FROM "{table.name}" WHERE '
-                + " AND ".join(f"{c} = {self.p(c)}" for c in where))
+                + " AND ".join(f"{_quoted(c)} = {self.p(c)}" for c in where))
+
+
+def _quoted(name: str) -> str:
+    return f'"{name}"'
 
 
 @cache

@@ -51,6 +51,9 @@ class RouteBook:
                                             published_at=now, published_by=by))
         return route, True
 
+    def cached(self, route_id: str, version: int) -> Route | None:
+        return self._cache.get((route_id, version))
+
     def get(self, conn: Connection, route_id: str, version: int | None = None) -> Route:
         if version is not None and (route_id, version) in self._cache:
             return self._cache[(route_id, version)]

@@ -14,6 +14,7 @@ from cases.domain.actors import Actor
 from cases.domain.errors import Conflict, NotFound
 from institutions.registry import Registry, Role
 
+from . import fastsql
 from .tables import UserRow
 
 user_t = UserRow.__table__  # type: ignore[attr-defined]
@@ -67,9 +68,10 @@ def list_users(engine: Engine) -> list[User]:
 
 def actor_for_token(engine: Engine, registry: Registry, token: str) -> Actor | None:
     """The active user holding ``token``, as an Actor; None when unknown or revoked."""
-    with engine.connect() as conn:
-        row = conn.execute(select(user_t).where(user_t.c.token_hash == token_hash(token),
-                                                user_t.c.revoked_at.is_(None))).first()
-    if row is None or row.institution not in registry:
+    with engine.connect() as conn:  # on every request: straight to the driver
+        sql = fastsql.statements(conn.dialect.name).select(user_t, ["token_hash"])
+        row = fastsql.fetch_one(conn, sql, {"token_hash": token_hash(token)})
+    if row is None or row["revoked_at"] is not None or row["institution"] not in registry:
         return None
-    return Actor(row.name, row.institution, registry.get(row.institution).kind, Role(row.role))
+    return Actor(row["name"], row["institution"], registry.get(row["institution"]).kind,
+                 Role(row["role"]))
