@@ -8,8 +8,9 @@ from fastapi import Depends, FastAPI, Request, Response
 
 from cases.queries import CaseQueries
 from cases.services import CaseServices
+from cases.sharing import Sharing
 
-from . import aggregates, cases, deps, errors, routes
+from . import aggregates, cases, consents, deps, errors, routes
 
 MAX_BODY = 1024 * 1024
 
@@ -24,6 +25,7 @@ def create_app(services: CaseServices) -> FastAPI:
                               "et indicateurs / CII cases, routes and indicators")
     app.state.services = services
     app.state.queries = CaseQueries(services)
+    app.state.sharing = Sharing(services)
     errors.install(app)
 
     @app.middleware("http")
@@ -41,5 +43,6 @@ def create_app(services: CaseServices) -> FastAPI:
 
     app.include_router(cases.router)
     app.include_router(routes.router)
+    app.include_router(consents.router)
     app.include_router(aggregates.router)
     return app

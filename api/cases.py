@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from cases.domain.decide import EventInput
 from cases.domain.errors import Conflict, StaleVersion
 
-from .deps import CaseWorker, QueriesDep
+from .deps import CaseWorker, QueriesDep, SharingDep
 from .errors import ApiError
 from .schemas import CaseCreate, CaseList, CaseOut, EventIn, HistoryItem, RefuseIn
 from .views import case_out
@@ -37,15 +37,15 @@ def _answer(response: Response, case: CaseOut, status: int = 200) -> CaseOut:
 
 
 @router.post("/cases", status_code=201, response_model=CaseOut)
-async def open_case(body: CaseCreate, actor: CaseWorker, q: QueriesDep,
+async def open_case(body: CaseCreate, actor: CaseWorker, q: QueriesDep, sh: SharingDep,
               response: Response) -> CaseOut:
     out = q.s.open_case(route=body.route, person=body.person.model_dump(), actor=actor,
                         fields=body.fields, reason=body.reason)
-    return _answer(response, case_out(q, out.case), 201)
+    return _answer(response, case_out(q, sh, actor, out.case), 201)
 
 
 @router.get("/cases", response_model=CaseList)
-async def list_cases(actor: CaseWorker, q: QueriesDep,
+async def list_cases(actor: CaseWorker, q: QueriesDep, sh: SharingDep,
                state: Annotated[str | None, Query(max_length=64)] = None,
                lead: Annotated[str | None, Query(max_length=32)] = None,
                overdue: bool = False,
@@ -53,15 +53,15 @@ async def list_cases(actor: CaseWorker, q: QueriesDep,
                limit: Annotated[int, Query(ge=1, le=200)] = 50) -> CaseList:
     found, nxt = q.list_cases(actor, state=state, lead=lead, overdue=overdue, cursor=cursor,
                               limit=limit)
-    return CaseList(items=[case_out(q, c) for c in found], next=nxt)
+    return CaseList(items=[case_out(q, sh, actor, c) for c in found], next=nxt)
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
-async def get_case(case_id: CaseId, actor: CaseWorker, q: QueriesDep,
+async def get_case(case_id: CaseId, actor: CaseWorker, q: QueriesDep, sh: SharingDep,
              response: Response) -> CaseOut:
     case = q.case_for(actor, case_id)
     q.log_read(actor, case_id, "case")
-    return _answer(response, case_out(q, case))
+    return _answer(response, case_out(q, sh, actor, case))
 
 
 @router.get("/cases/{case_id}/history", response_model=list[HistoryItem],
@@ -76,8 +76,8 @@ async def history(case_id: CaseId, actor: CaseWorker, q: QueriesDep) -> list[His
 
 @router.post("/cases/{case_id}/events", response_model=CaseOut,
              responses={202: {"model": CaseOut}})
-async def fire(case_id: CaseId, body: EventIn, actor: CaseWorker, q: QueriesDep, response: Response,
-         if_match: IfMatch = None) -> CaseOut:
+async def fire(case_id: CaseId, body: EventIn, actor: CaseWorker, q: QueriesDep,
+               sh: SharingDep, response: Response, if_match: IfMatch = None) -> CaseOut:
     q.case_for(actor, case_id)
     try:
         out = q.s.fire(case_id, body.event, actor=actor, expected_version=_version(if_match),
@@ -86,18 +86,18 @@ async def fire(case_id: CaseId, body: EventIn, actor: CaseWorker, q: QueriesDep,
         if if_match is not None:
             raise
         raise Conflict(exc.message, **exc.details) from None  # a race the caller did not see
-    return _answer(response, case_out(q, out.case), 202 if out.status != "done" else 200)
+    return _answer(response, case_out(q, sh, actor, out.case), 202 if out.status != "done" else 200)
 
 
 @router.post("/handoffs/{handoff_id}/accept", response_model=CaseOut)
-async def accept(handoff_id: HandoffId, actor: CaseWorker, q: QueriesDep,
+async def accept(handoff_id: HandoffId, actor: CaseWorker, q: QueriesDep, sh: SharingDep,
            response: Response) -> CaseOut:
     out = q.s.accept_handoff(handoff_id, actor=actor)
-    return _answer(response, case_out(q, out.case))
+    return _answer(response, case_out(q, sh, actor, out.case))
 
 
 @router.post("/handoffs/{handoff_id}/refuse", response_model=CaseOut)
-async def refuse(handoff_id: HandoffId, actor: CaseWorker, q: QueriesDep, response: Response,
-           body: RefuseIn | None = None) -> CaseOut:
+async def refuse(handoff_id: HandoffId, actor: CaseWorker, q: QueriesDep, sh: SharingDep,
+                 response: Response, body: RefuseIn | None = None) -> CaseOut:
     out = q.s.refuse_handoff(handoff_id, actor=actor, reason=body.reason if body else None)
-    return _answer(response, case_out(q, out.case))
+    return _answer(response, case_out(q, sh, actor, out.case))

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from cases.domain.actors import Actor
 from cases.queries import CaseQueries
 from cases.services import CaseServices
+from cases.sharing import Sharing
 from cases.store.users import actor_for_token
 from institutions.registry import Role
 
@@ -29,6 +30,10 @@ async def no_nul(request: Request) -> None:
     body = await request.body()
     if "\x00" in target or "%00" in target or b"\x00" in body or b"\\u0000" in body:
         raise ApiError(422, "invalid_input", "caractère NUL refusé / NUL character refused")
+
+
+async def sharing(request: Request) -> Sharing:
+    return request.app.state.sharing  # type: ignore[no-any-return]
 
 
 async def caller(request: Request) -> Actor:
@@ -55,6 +60,7 @@ def _role(*roles: Role):  # type: ignore[no-untyped-def]
 
 ServicesDep = Annotated[CaseServices, Depends(services)]
 QueriesDep = Annotated[CaseQueries, Depends(queries)]
+SharingDep = Annotated[Sharing, Depends(sharing)]
 CallerDep = Annotated[Actor, Depends(caller)]
 CaseWorker = Annotated[Actor, Depends(_role(Role.case_manager, Role.coordinator))]
 Coordinator = Annotated[Actor, Depends(_role(Role.coordinator))]

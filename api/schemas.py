@@ -77,8 +77,10 @@ class CaseOut(BaseModel):
     revolving_door: str | None
     closed: bool
     outcome: str | None
-    person: dict[str, Any]
+    person: dict[str, Any] | None  # null when the caller has no basis to see who it is
     fields: dict[str, Any]
+    legal_basis: dict[str, str]  # data category shown -> on which basis
+    withheld: list[str]  # data categories the caller may not see
 
 
 class CaseList(BaseModel):
@@ -123,6 +125,41 @@ class DeadlineOut(BaseModel):
     due_at: datetime
     state: str
     lead: str
+
+
+class ConsentIn(Strict):
+    grantor: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    recipients: Annotated[list[Annotated[str, StringConstraints(max_length=32)]],
+                          Field(min_length=1, max_length=20)]
+    categories: Annotated[list[Annotated[str, StringConstraints(max_length=32)]],
+                          Field(min_length=1, max_length=10)]
+    purpose: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    valid_until: date | None = None
+
+
+class ConsentOut(BaseModel):
+    id: str
+    grantor: str
+    recipients: list[str]
+    categories: list[str]
+    purpose: str
+    valid_from: date
+    valid_until: date | None
+    revoked_on: date | None
+
+
+class ExchangeOut(BaseModel):
+    id: int
+    recipient: str
+    category: str
+    legal_basis: str
+    at: datetime
+    inform_person: bool
+    informed_on: date | None
+
+
+class InformedIn(Strict):
+    on: date
 
 
 class ErrorOut(BaseModel):

@@ -249,3 +249,39 @@ def test_cursor_pagination_walks_every_case_once(api: tuple[str, People]) -> Non
         if cursor is None:
             break
     assert sorted(seen) == sorted(ids)
+
+
+def test_medical_data_go_out_only_with_consent_and_exchanges_are_recorded(
+        api: tuple[str, People]) -> None:
+    _, people = api
+    case = open_case(people, incapacite_travail_pct=100)
+    cid = case["id"]
+    assert case["fields"]["incapacite_travail_pct"] == 100  # the lead's own file
+    fire(people, "ORP-NE", case, "transmettre")
+    fire(people, "CII-NE:coordinator", case, "retenir")
+    seen_by_ai = people["OAI-NE"].get(f"/api/cases/{cid}").json()
+    assert seen_by_ai["legal_basis"]["situation"] == "LACI art. 85f"
+    assert "incapacite_travail_pct" not in seen_by_ai["fields"]
+    assert "medical" in seen_by_ai["withheld"] and seen_by_ai["person"] is not None
+    assert people["SSR-NE"].get(f"/api/cases/{cid}").json()["fields"].get(
+        "incapacite_travail_pct") is None
+    r = people["ORP-NE"].post(f"/api/cases/{cid}/consents", json={
+        "grantor": "Jean Muster", "recipients": ["AI"], "categories": ["medical"],
+        "purpose": "Assessment commun CII"})
+    assert r.status_code == 201
+    consent = r.json()["id"]
+    assert people["OAI-NE"].post(f"/api/cases/{cid}/consents", json={
+        "grantor": "x", "recipients": ["AI"], "categories": ["medical"],
+        "purpose": "p"}).status_code == 403  # only the lead records consents
+    seen = people["OAI-NE"].get(f"/api/cases/{cid}").json()
+    assert seen["fields"]["incapacite_travail_pct"] == 100
+    assert seen["legal_basis"]["medical"] == "consentement / consent"
+    exchanges = people["ORP-NE"].get(f"/api/cases/{cid}/exchanges").json()
+    statutory = [e for e in exchanges if e["legal_basis"] == "LACI art. 85f"
+                 and e["recipient"] == "OAI-NE"]
+    assert statutory and all(e["inform_person"] and e["informed_on"] is None for e in statutory)
+    done = people["ORP-NE"].post(f"/api/cases/{cid}/exchanges/{statutory[0]['id']}/informed",
+                                 json={"on": "2026-03-10"})
+    assert done.status_code == 204
+    assert people["ORP-NE"].post(f"/api/consents/{consent}/revoke").status_code == 200
+    assert "medical" in people["OAI-NE"].get(f"/api/cases/{cid}").json()["withheld"]

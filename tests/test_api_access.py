@@ -31,11 +31,15 @@ MATRIX = {
     "GET /api/routes":                    (OK, OK, OK, OK, OK, 401),
     "POST /api/routes/validate":          (OK, OK, OK, OK, OK, 401),
     "POST /api/routes":                   (403, 403, CREATED, 403, 403, 401),
-    "GET /api/routes/reseau-cii/versions/1/diagram.svg": (OK, OK, OK, OK, OK, 401),
+    "GET /api/routes/reseau-cii/versions/2/diagram.svg": (OK, OK, OK, OK, OK, 401),
     "GET /api/deadlines":                 (OK, OK, OK, 403, 403, 401),
     "GET /api/steering/indicators":       (403, 403, OK, OK, OK, 401),
     "GET /api/steering/flows":            (403, 403, OK, OK, OK, 401),
     "GET /healthz":                       (OK, OK, OK, OK, OK, OK),
+    "GET /api/cases/{case}/consents":     (OK, 404, OK, 403, 403, 401),
+    "POST /api/cases/{case}/consents":    (CREATED, 404, CREATED, 403, 403, 401),
+    "GET /api/cases/{case}/exchanges":    (OK, 404, OK, 403, 403, 401),
+    "POST /api/consents/nope/revoke":     (404, 404, 404, 403, 403, 401),
 }
 
 
@@ -68,6 +72,9 @@ def request(people: People, who: str | None, line: str, case: str, handoff: str,
                           "person": {**PERSON, "avs": "7569217076985"}}
     elif path.endswith("/events"):
         kwargs["json"] = {"event": "nothing"}  # refused (409) once the caller may act
+    elif path.endswith("/consents") and method == "POST":
+        kwargs["json"] = {"grantor": "P", "recipients": ["AI"], "categories": ["medical"],
+                          "purpose": "CII"}
     elif path.endswith("/refuse"):
         kwargs["json"] = {"reason": "non"}
     elif path.startswith("/api/routes") and method == "POST":

@@ -44,7 +44,10 @@ OPERATIONS = ["GET /healthz", "POST /api/cases", "GET /api/cases", "GET /api/cas
               "POST /api/handoffs/{handoff_id}/accept", "POST /api/handoffs/{handoff_id}/refuse",
               "GET /api/routes", "POST /api/routes/validate", "POST /api/routes",
               "GET /api/routes/{route_id}/versions/{version}/diagram.svg", "GET /api/deadlines",
-              "GET /api/steering/indicators", "GET /api/steering/flows"]
+              "GET /api/steering/indicators", "GET /api/steering/flows",
+              "GET /api/cases/{case_id}/consents", "POST /api/cases/{case_id}/consents",
+              "POST /api/consents/{consent_id}/revoke", "GET /api/cases/{case_id}/exchanges",
+              "POST /api/cases/{case_id}/exchanges/{exchange_id}/informed"]
 
 
 def test_the_fuzzed_operations_are_all_the_operations(server: tuple[str, str]) -> None:

@@ -130,12 +130,12 @@ def test_a_case_keeps_its_route_version_when_a_new_one_is_published(
         services: CaseServices) -> None:
     out = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
                              fields={"consentement": True})
-    v2 = (SPEC_EXAMPLE.read_text().replace("version: 1 ", "version: 2 ")
+    v9 = (SPEC_EXAMPLE.read_text().replace("version: 1 ", "version: 9 ")
           .replace("deadline: 5 working days", "deadline: 2 working days"))
-    services.publish_route(v2.replace("reseau-cii", "reseau-cii"), by="coord")
+    services.publish_route(v9, by="coord")
     newer = services.open_case(route="reseau-cii", person=PERSON, actor=ORP, fields={})
-    assert (out.case.route_version, newer.case.route_version) == (1, 2)
-    assert services.fire(out.case.id, "transmettre", actor=ORP).case.route_version == 1
+    assert (out.case.route_version, newer.case.route_version) == (2, 9)
+    assert services.fire(out.case.id, "transmettre", actor=ORP).case.route_version == 2
 
 
 def test_the_audit_passes_and_then_catches_tampering(services: CaseServices,

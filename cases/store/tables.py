@@ -144,3 +144,35 @@ class CaseReadRow(SQLModel, table=True):
     institution: str = Field(max_length=32)
     at: datetime = _ts(nullable=False)
     what: str = Field(max_length=16)  # case | history
+
+
+class ConsentRow(SQLModel, table=True):
+    """A person's consent to share data categories with named institutions for a purpose."""
+
+    __tablename__ = "consent"
+    id: str = Field(primary_key=True, max_length=32)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    grantor: str = Field(max_length=200)  # the person, or their legal representative
+    recipients: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    categories: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    purpose: str = Field(sa_column=Column(Text, nullable=False))
+    valid_from: date
+    valid_until: date | None = None
+    revoked_on: date | None = None
+    recorded_by: str = Field(max_length=100)
+    recorded_at: datetime = _ts(nullable=False)
+
+
+class DataExchangeRow(SQLModel, table=True):
+    """The first time an institution received a data category of a case, and on what basis."""
+
+    __tablename__ = "data_exchange"
+    __table_args__ = (UniqueConstraint("case_id", "recipient", "category", "legal_basis"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(max_length=36, index=True)
+    recipient: str = Field(max_length=32)
+    category: str = Field(max_length=32)
+    legal_basis: str = Field(max_length=64)
+    at: datetime = _ts(nullable=False)
+    inform_person: bool = False  # a statutory exchange: the person is told afterwards
+    informed_on: date | None = None

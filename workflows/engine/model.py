@@ -23,6 +23,7 @@ class FieldSpec:
     minimum: float | None = None
     maximum: float | None = None
     title: Text | None = None
+    category: str = "situation"  # situation | medical | aide_sociale: who may see it
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from .model import CHOOSE, COORDINATION, ESCALATE, LEAD, FieldSpec, Route, State
 from .problems import Problem
 from .reachability import check_graph
 from .schema import (
+    FIELD_CATEGORIES,
     FIELD_KEYS,
     FIELD_TYPES,
     NAME,
@@ -167,9 +168,13 @@ class _Parser:
                 self.doc.problem((*path, "min"), "bounds")
             title = self.shape.lang_text((*path, "title"), spec["title"]) if "title" in spec \
                 else None
+            category = spec.get("category", "situation")
+            if category not in FIELD_CATEGORIES:
+                self.doc.problem((*path, "category"), "wrong_type",
+                                 expected=" | ".join(FIELD_CATEGORIES), found=str(category))
             if kind:
                 out[name] = FieldSpec(name, FieldType(kind, values), spec.get("min"),
-                                      spec.get("max"), title)
+                                      spec.get("max"), title, str(category))
         return out
 
     # -- states --------------------------------------------------------------------------

@@ -1,0 +1,61 @@
+"""Consents and the exchanges they (or the law) allow: recorded, revoked, listed."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from cases.domain.actors import Actor
+
+from .deps import CaseWorker, QueriesDep, SharingDep
+from .schemas import ConsentIn, ConsentOut, ExchangeOut, InformedIn
+
+router = APIRouter(prefix="/api", tags=["consents"])
+CaseId = Annotated[str, Path(max_length=64)]
+
+
+@router.get("/cases/{case_id}/consents", response_model=list[ConsentOut])
+async def list_consents(case_id: CaseId, actor: CaseWorker, q: QueriesDep,
+                        sh: SharingDep) -> list[ConsentOut]:
+    case = q.case_for(actor, case_id)
+    return [ConsentOut(id=c.id, grantor=extra["grantor"], recipients=list(c.recipients),
+                       categories=list(c.categories), purpose=c.purpose,
+                       valid_from=c.valid_from, valid_until=c.valid_until,
+                       revoked_on=c.revoked_on) for c, extra in sh.consents(case.person)]
+
+
+@router.post("/cases/{case_id}/consents", status_code=201, response_model=dict[str, str])
+async def add_consent(case_id: CaseId, body: ConsentIn, actor: CaseWorker, q: QueriesDep,
+                      sh: SharingDep) -> dict[str, str]:
+    case = q.case_for(actor, case_id)
+    cid = sh.record(actor, case, grantor=body.grantor, recipients=body.recipients,
+                    categories=body.categories, purpose=body.purpose,
+                    valid_until=body.valid_until)
+    return {"id": cid}
+
+
+@router.post("/consents/{consent_id}/revoke", response_model=dict[str, str])
+async def revoke_consent(consent_id: Annotated[str, Path(max_length=64)], actor: CaseWorker,
+                         q: QueriesDep, sh: SharingDep) -> dict[str, str]:
+    def leads_a_case_of(person: int, who: Actor) -> bool:
+        return any(c.person == person and c.lead == who.institution
+                   for c in q.list_cases(who, limit=200)[0])
+    sh.revoke(actor, consent_id, leads_a_case_of)
+    return {"id": consent_id, "status": "revoked"}
+
+
+@router.get("/cases/{case_id}/exchanges", response_model=list[ExchangeOut])
+async def exchanges(case_id: CaseId, actor: CaseWorker, q: QueriesDep,
+                    sh: SharingDep) -> list[ExchangeOut]:
+    q.case_for(actor, case_id)
+    return [ExchangeOut(**{k: v for k, v in e.items() if k in ExchangeOut.model_fields})
+            for e in sh.exchanges(case_id)]
+
+
+@router.post("/cases/{case_id}/exchanges/{exchange_id}/informed", status_code=204)
+async def informed(case_id: CaseId, exchange_id: Annotated[int, Path(ge=1, le=2**62)],
+                   body: InformedIn, actor: CaseWorker, q: QueriesDep, sh: SharingDep) -> None:
+    case = q.case_for(actor, case_id)
+    sh.check_holder(actor, case)
+    sh.mark_informed(case, exchange_id, body.on)
