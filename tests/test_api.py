@@ -285,3 +285,60 @@ def test_medical_data_go_out_only_with_consent_and_exchanges_are_recorded(
     assert done.status_code == 204
     assert people["ORP-NE"].post(f"/api/consents/{consent}/revoke").status_code == 200
     assert "medical" in people["OAI-NE"].get(f"/api/cases/{cid}").json()["withheld"]
+
+
+def accept_pending(people: People, who: str, body: dict) -> dict:  # type: ignore[type-arg]
+    r = people[who].post(f"/api/handoffs/{body['pending_handoff']['id']}/accept")
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_journey_b_through_the_api(api: tuple[str, People]) -> None:
+    """SA -> AI -> partial pension, with a refusal on the way."""
+    _, people = api
+    r = people["SSR-LCF"].post("/api/cases", json={
+        "route": "reseau-cii", "person": {**PERSON, "avs": "756.9217.0769.85"},
+        "fields": {"age": 31, "consentement": True, "signal": "apres_fin_de_droit"}})
+    case = r.json()
+    assert r.status_code == 201 and case["lead"] == "SSR-LCF"
+    fire(people, "SSR-LCF", case, "transmettre")
+    fire(people, "CII-NE:coordinator", case, "retenir")
+    for who in ("SSR-LCF", "ORP-NE", "OAI-NE"):
+        body = fire(people, who, case, "planifier",
+                    **({"lead": "OAI-NE"} if who == "SSR-LCF" else {})).json()
+    hid = body["pending_handoff"]["id"]
+    refused = people["OAI-NE"].post(f"/api/handoffs/{hid}/refuse",
+                                    json={"reason": "Rapport psychiatrique manquant"})
+    assert refused.json()["lead"] == "SSR-LCF"
+    for who in ("SSR-LCF", "ORP-NE", "OAI-NE"):
+        body = fire(people, who, case, "planifier",
+                    **({"lead": "OAI-NE"} if who == "SSR-LCF" else {})).json()
+    assert accept_pending(people, "OAI-NE", body)["lead"] == "OAI-NE"
+    fire(people, "OAI-NE", case, "lancer")
+    closed = fire(people, "OAI-NE", case, "cloturer", outcome="rente_ai_partielle",
+                  reason="Rente 50 %, emploi 50 %").json()
+    assert (closed["closed"], closed["outcome"], closed["transfers"]) == \
+        (True, "rente_ai_partielle", 1)
+    flows = people["CII-NE:steering"].get("/api/steering/flows").json()
+    assert flows == [{"from": "SA", "to": "AI", "count": "<5"}]
+
+
+def test_journey_c_through_the_api(api: tuple[str, People]) -> None:
+    """Migration -> vocational training; an AI side branch does not change the lead."""
+    _, people = api
+    r = people["SMIG-NE"].post("/api/cases", json={
+        "route": "cmfp", "person": {**PERSON, "avs": "756.0000.0000.02"},
+        "fields": {"age": 19, "statut_sejour": "admission_provisoire",
+                   "problematiques_multiples": True, "suivi_deja_assure": False}})
+    assert r.status_code == 201, r.text
+    case = r.json()
+    body = fire(people, "SMIG-NE", case, "transmettre")
+    assert body.status_code == 202
+    assert accept_pending(people, "OFIJ-NE", body.json())["state"] == "examen_entree"
+    fire(people, "OFIJ-NE", case, "admettre")
+    fire(people, "OFIJ-NE", case, "accompagner")
+    fire(people, "OFIJ-NE", case, "demander_bilan_ai", reason="Dyslexie suspectée")
+    side = fire(people, "OAI-NE", case, "bilan_rendu").json()
+    assert (side["state"], side["lead"]) == ("accompagnement", "OFIJ-NE")
+    closed = fire(people, "OFIJ-NE", case, "cloturer", outcome="cfc_afp").json()
+    assert closed["closed"] and closed["outcome"] == "cfc_afp"
