@@ -30,16 +30,9 @@ from pathlib import Path
 
 import httpx
 
-from bench.transitions import ROUTE
-from cases.domain.actors import Actor
-from cases.services import CaseServices
+from bench.transitions import setup
 from cases.store.users import add_user
-from institutions.registry import Kind, Role
 from relais.db import make_engine
-from relais.demo import avs
-from relais.migrate import upgrade
-
-ORP = Actor("bench", "ORP-NE", Kind.AC, Role.case_manager)
 
 
 def free_port() -> int:
@@ -104,17 +97,10 @@ async def open_loop(urls: list[str], method: str, headers: dict[str, str], body:
             latencies[int(len(latencies) * 0.99) - 1] * 1000)
 
 
-CASES = 50
-
-
 def prepare(db: Path) -> tuple[list[str], str]:
+    """The cases of the transitions benchmark, and a token for their lead institution."""
     engine = make_engine(f"sqlite:///{db}")
-    upgrade(engine)
-    services = CaseServices(engine)
-    services.publish_route(ROUTE, by="bench")
-    ids = [services.open_case(route="banc", actor=ORP, fields={"score": 5}, person={
-        "avs": avs(123456 + i), "official_name": "Banc", "first_name": "Essai",
-        "birth_date": "1980-01-01"}).case.id for i in range(CASES)]
+    services, ids = setup(engine)
     token = add_user(engine, services.registry, name="bench", institution="ORP-NE",
                      role="case_manager", now=datetime.now(UTC))
     engine.dispose()
