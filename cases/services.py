@@ -8,13 +8,14 @@ A CaseError leaves the case and its history exactly as they were.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
 
 from conventions.policy import DEFAULT_POLICY, Policy
@@ -33,7 +34,7 @@ from .domain.history import append
 from .domain.person import person_from
 from .store import WRITE
 from .store.people import person_id
-from .store.repository import CaseRepository
+from .store.repository import CaseRepository, case_t
 from .store.route_book import RouteBook
 
 MAX_DUE_PER_CASE = 5  # handoff expiry, then the step's own deadline, then a reminder...
@@ -50,6 +51,13 @@ class Outcome:
     case: CaseState
     status: str
     events: list[Event]
+
+
+@dataclass
+class MigrationReport:
+    applied: bool
+    moves: Counter[tuple[str, str]] = field(default_factory=Counter)
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -84,7 +92,7 @@ class CaseServices:
 
     def _act(self, case_id: str, expected_version: int | None,
              rule: Callable[[decide.Context, CaseState], list[Event]],
-             now: datetime | None = None) -> Outcome:
+             now: datetime | None = None, onto: Route | None = None) -> Outcome:
         with self._unit() as conn:
             repo = CaseRepository(conn)
             case = repo.get(case_id)
@@ -94,7 +102,7 @@ class CaseServices:
                 raise StaleVersion(f"version {expected_version} dépassée : le cas est à la "
                                    f"version {case.version} / stale version",
                                    version=case.version)
-            route = self.routes.get(conn, case.route_id, case.route_version)
+            route = onto or self.routes.get(conn, case.route_id, case.route_version)
             drafts = rule(self._context(route, now), case)
             if not drafts:
                 return Outcome(case, "done", [])
@@ -200,6 +208,33 @@ class CaseServices:
                           lead: str | None = None) -> Outcome:
         return self._act(case_id, None,
                          lambda ctx, c: decide.settle(ctx, c, actor, reason, lead))
+
+    def migrate_cases(self, route_id: str, from_version: int, to_version: int, *,
+                      mapping: dict[str, str], actor: Actor, reason: str | None = None,
+                      apply: bool = False) -> MigrationReport:
+        """Move the open cases of one route version onto a newer one. A dry run (the
+        default) decides every case and reports; ``apply`` records one event per case."""
+        with self.engine.connect() as conn:
+            new = self.routes.get(conn, route_id, to_version)
+            ids = [r[0] for r in conn.execute(
+                select(case_t.c.id).where(case_t.c.route_id == route_id,
+                                          case_t.c.route_version == from_version,
+                                          case_t.c.closed_at.is_(None)))]
+        report = MigrationReport(applied=apply)
+        for case_id in ids:
+            try:
+                if apply:
+                    out = self._act(case_id, None, lambda ctx, c: decide.migrate(
+                        ctx, c, actor, mapping, reason), onto=new)
+                    moved = out.events[0]
+                else:
+                    case = self.get(case_id)
+                    moved = decide.migrate(self._context(new), case, actor, mapping, reason)[0]
+            except CaseError as exc:
+                report.problems.append((case_id, exc.message))
+                continue
+            report.moves[(moved.from_state or "", moved.to_state or "")] += 1
+        return report
 
     def sweep_deadlines(self, now: datetime | None = None, *, batch: int = 500) -> SweepReport:
         """Handle every deadline due at ``now``: one indexed query a batch, one transaction a

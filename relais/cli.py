@@ -146,6 +146,42 @@ def routes_publish(files: Files, by: str = "coordination") -> None:
     raise typer.Exit(1 if failed else 0)
 
 
+@routes_app.command("migrate")
+def routes_migrate(route_id: str,
+                   from_version: Annotated[int, typer.Option("--from")],
+                   to_version: Annotated[int, typer.Option("--to")],
+                   maps: Annotated[list[str] | None, typer.Option(
+                       "--map", help="OLD=NEW for a state that changed name")] = None,
+                   apply: Annotated[bool, typer.Option(help="record it (default: dry run)")]
+                   = False,
+                   by: str = "coordination",
+                   reason: str = "migration de route / route migration") -> None:
+    """Move the open cases of a route version onto a newer one (dry run first)."""
+    from cases.domain.actors import Actor
+    from institutions.registry import Kind, Role
+
+    from .wiring import build_services
+    mapping = {}
+    for item in maps or []:
+        old, sep, new = item.partition("=")
+        if not sep or not old or not new:
+            typer.echo(f"--map attend ANCIEN=NOUVEAU, pas « {item} » / expects OLD=NEW",
+                       err=True)
+            raise typer.Exit(2)
+        mapping[old] = new
+    services = build_services()
+    actor = Actor(by, services.policy.coordination, Kind.CII, Role.coordinator)
+    report = services.migrate_cases(route_id, from_version, to_version, mapping=mapping,
+                                    actor=actor, reason=reason, apply=apply)
+    for (old, new), n in sorted(report.moves.items()):
+        typer.echo(f"  {old} → {new} : {n} cas")
+    for case_id, message in report.problems:
+        typer.echo(f"  {case_id} : {message}")
+    done = "migrés / migrated" if apply else "à migrer (essai) / would migrate (dry run)"
+    typer.echo(f"{sum(report.moves.values())} cas {done}, {len(report.problems)} problème(s)")
+    raise typer.Exit(1 if report.problems else 0)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply the database migrations and publish the standard routes."""

@@ -164,3 +164,34 @@ def test_a_deleted_event_breaks_the_chain(services: CaseServices, engine: Engine
         conn.execute(text("DELETE FROM case_event WHERE seq = 2 AND case_id = :c"),
                      {"c": case_id})
     assert not verify(engine).ok
+
+
+def test_running_cases_move_to_a_new_route_version_only_when_migrated(
+        services: CaseServices, engine: Engine) -> None:
+    from cases.domain.actors import Actor
+    from institutions.registry import Kind, Role
+    coordination = Actor("coord", "CII-NE", Kind.CII, Role.coordinator)
+    referred = open_referred(services)  # in assessment
+    fresh = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
+                               fields={"consentement": True}).case.id  # in signalement
+    # v9 renames 'signalement' to 'annonce'
+    v9 = (SPEC_EXAMPLE.read_text().replace("version: 1 ", "version: 9 ")
+          .replace("signalement", "annonce"))
+    services.publish_route(v9, by="coord")
+    dry = services.migrate_cases("reseau-cii", 2, 9, mapping={}, actor=coordination)
+    assert dry.problems and "signalement" in dry.problems[0][1]
+    assert services.get(fresh).route_version == 2  # a dry run changes nothing
+    refused = services.migrate_cases("reseau-cii", 2, 9, mapping={"signalement": "annonce"},
+                                     actor=ORP, apply=True)  # a case manager may not migrate
+    assert len(refused.problems) == 2 and not refused.moves
+    assert all("coordination" in message for _, message in refused.problems)
+    done = services.migrate_cases("reseau-cii", 2, 9, mapping={"signalement": "annonce"},
+                                  actor=coordination, apply=True)
+    assert done.problems == [] and done.moves == {("signalement", "annonce"): 1,
+                                                  ("assessment", "assessment"): 1}
+    moved = services.get(fresh)
+    assert (moved.route_version, moved.state) == (9, "annonce")
+    assert services.history(fresh)[-1].kind == "route_migrated"
+    assert services.fire(referred, "planifier", actor=ORP,
+                         data=EventInput(lead="ORP-NE")).case.route_version == 9
+    assert verify(engine).ok

@@ -98,3 +98,12 @@ def test_a_case_is_shown_with_its_history_and_drawn(tmp_path: Path) -> None:
     assert "responsable OFIJ-NE" in shown.stdout and "handoff_accepted" in shown.stdout
     assert 'class="state current" data-state="clos"' in out.read_text()
     assert relais("cases", "show", "nope", env=env).returncode == 1
+
+
+def test_migrate_is_a_dry_run_unless_applied_and_checks_its_mapping(tmp_path: Path) -> None:
+    env = {"RELAIS_DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}"}
+    bad = relais("routes", "migrate", "reseau-cii", "--from", "1", "--to", "2", "--map", "x",
+                 env=env)
+    assert bad.returncode == 2 and "OLD=NEW" in bad.stderr
+    dry = relais("routes", "migrate", "reseau-cii", "--from", "1", "--to", "2", env=env)
+    assert dry.returncode == 0 and "0 cas à migrer (essai)" in dry.stdout

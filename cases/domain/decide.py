@@ -342,3 +342,36 @@ def update_fields(ctx: Context, case: CaseState, actor: Actor, values: Any) -> l
         raise MissingInput("aucun champ à enregistrer / no field given", field="fields")
     return [_draft(ctx, case.id, "fields_updated", actor, from_state=case.state,
                    to_state=case.state, data={"fields": new})]
+
+
+def migrate(ctx: Context, case: CaseState, actor: Actor, mapping: dict[str, str],
+            reason: str | None) -> list[Event]:
+    """Move a running case onto a newer version of its route (``ctx.route``), its state
+    mapped explicitly. Only the coordination migrates; the lead must be allowed on the new
+    version; nothing is moved into a final state (closing is a decision, not a migration)."""
+    new = ctx.route
+    if actor.role not in ACTING_ROLES or not actor.is_coordination:
+        raise NotAllowed("seule la coordination migre des cas / only the coordination "
+                         "migrates cases")
+    if case.route_id != new.id or case.route_version >= new.version:
+        raise Conflict(f"le cas suit {case.route_id} v{case.route_version} : rien à migrer "
+                       f"vers v{new.version} / nothing to migrate")
+    if not case.is_open or case.handoff is not None:
+        raise Conflict("cas clos ou transfert en attente : pas de migration / closed case or "
+                       "pending handoff: no migration")
+    target = mapping.get(case.state, case.state)
+    if target not in new.states:
+        raise MissingInput(f"l'état « {case.state} » n'existe plus en v{new.version} : "
+                           f"indiquer où il va (--map {case.state}=…) / map this state",
+                           field="mapping", state=case.state)
+    if new.states[target].final:
+        raise MissingInput(f"« {target} » est final : une migration ne clôt pas un cas / a "
+                           f"migration does not close a case", field="mapping")
+    if not ctx.registry.matches(case.lead, new.institutions):
+        raise Conflict(f"{case.lead} ne peut plus être responsable en v{new.version} / can no "
+                       f"longer lead on the new version")
+    checked_fields(new, {k: v for k, v in case.fields.items() if k in new.fields})
+    return [_draft(ctx, case.id, "route_migrated", actor, from_state=case.state,
+                   to_state=target, reason=reason,
+                   data={"from_version": case.route_version, "mapping": dict(mapping),
+                         "deadline_at": ctx.due(new.states[target]), "actions": []})]

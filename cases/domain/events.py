@@ -18,7 +18,7 @@ from .case import CaseState, Deadline, Handoff, Signoff
 KINDS = (
     "case_opened", "transitioned", "signed", "handoff_proposed", "handoff_accepted",
     "handoff_refused", "handoff_withdrawn", "handoff_expired", "deadline_reminded",
-    "deadline_escalated", "escalation_settled", "fields_updated",
+    "deadline_escalated", "escalation_settled", "fields_updated", "route_migrated",
 )
 
 
@@ -129,6 +129,9 @@ def evolve(case: CaseState | None, e: Event) -> CaseState:
         return case.but(deadline=Deadline(dt(d["deadline_at"])))
     if e.kind == "fields_updated":
         return case
+    if e.kind == "route_migrated":
+        return case.but(route_version=e.route_version, state=e.to_state or case.state,
+                        deadline=Deadline(dt(d["deadline_at"])), signoff=None)
     raise ValueError(f"unknown event kind {e.kind!r}")
 
 
