@@ -57,6 +57,7 @@ class Network(RuleBasedStateMachine):
 
     @initialize(text=route_texts())
     def publish(self, text: str) -> None:
+        self.text = text
         self.route, _ = self.services.publish_route(text, by="hypothesis")
 
     def teardown(self) -> None:
@@ -109,6 +110,18 @@ class Network(RuleBasedStateMachine):
     @rule(case=cases, lead=st.sampled_from(LEADS))
     def coordination_settles(self, case: str, lead: str | None) -> None:
         self._try(self.services.settle_escalation, case, actor=COORD, reason="réglé", lead=lead)
+
+    @rule()
+    def coordination_migrates_to_a_new_version(self) -> None:
+        """The same route published again as the next version; every open case moves."""
+        old = self.route.version
+        self.text = self.text.replace(f"version: {old}\n", f"version: {old + 1}\n", 1)
+        self.route, _ = self.services.publish_route(self.text, by="hypothesis")
+        assert self.route.version == old + 1
+        report = self.services.migrate_cases("aleatoire", old, old + 1, mapping={},
+                                             actor=COORD, apply=True)
+        assert all("transfert" in m or "handoff" in m for _, m in report.problems), \
+            report.problems
 
     @invariant()
     def nobody_is_bounced(self) -> None:
