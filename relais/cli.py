@@ -169,10 +169,15 @@ def routes_migrate(route_id: str,
                        err=True)
             raise typer.Exit(2)
         mapping[old] = new
+    from cases.domain.errors import CaseError
     services = build_services()
     actor = Actor(by, services.policy.coordination, Kind.CII, Role.coordinator)
-    report = services.migrate_cases(route_id, from_version, to_version, mapping=mapping,
-                                    actor=actor, reason=reason, apply=apply)
+    try:
+        report = services.migrate_cases(route_id, from_version, to_version, mapping=mapping,
+                                        actor=actor, reason=reason, apply=apply)
+    except CaseError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
     for (old, new), n in sorted(report.moves.items()):
         typer.echo(f"  {old} → {new} : {n} cas")
     for case_id, message in report.problems:
