@@ -29,6 +29,7 @@ from .domain.actors import Actor
 from .domain.case import CaseState
 from .domain.errors import MissingInput, NotAllowed, NotFound
 from .services import CaseServices
+from .store.repository import case_t
 from .store.tables import ConsentRow, DataExchangeRow
 
 consent_t = ConsentRow.__table__  # type: ignore[attr-defined]
@@ -84,13 +85,17 @@ class Sharing:
                 recorded_at=self.s.clock()))
         return cid
 
-    def revoke(self, actor: Actor, consent_id: str, case_of: Any) -> None:
+    def revoke(self, actor: Actor, consent_id: str) -> None:
+        """The coordination, or an institution that leads a case of the person, revokes."""
         with self.s.engine.begin() as conn:
             row = conn.execute(select(consent_t).where(consent_t.c.id == consent_id)).first()
             if row is None or row.revoked_on is not None:
                 raise NotFound("consentement introuvable ou déjà révoqué / consent not found "
                                "or already revoked")
-            if actor.role != Role.coordinator and not case_of(row.person_id, actor):
+            leads = conn.execute(select(case_t.c.id).where(
+                case_t.c.person_id == row.person_id,
+                case_t.c.lead == actor.institution).limit(1)).first()
+            if actor.role != Role.coordinator and leads is None:
                 raise NotFound("consentement introuvable / consent not found")
             conn.execute(update(consent_t).where(consent_t.c.id == consent_id)
                          .values(revoked_on=self.s.clock().date()))
