@@ -79,7 +79,7 @@ def postgres_url() -> Iterator[str]:
 
 
 TABLES = ("outbox", "deadline", "handoff", "case_event", '"case"', "person", "route_version",
-          "app_user", "case_read", "consent", "data_exchange")
+          "app_user", "case_read", "consent", "data_exchange", "action_effect")
 
 
 def emptied_postgres(url: str) -> Engine:

@@ -118,6 +118,12 @@ class OutboxRow(SQLModel, table=True):
     status: str = Field(default="pending", max_length=16)  # pending | dispatched | done | failed
     created_at: datetime = _ts(nullable=False)
     attempts: int = 0
+    # the dispatcher's bookkeeping: who holds the row until when, when it may run again
+    claimed_by: str | None = Field(default=None, max_length=100)
+    lease_until: datetime | None = _ts(nullable=True)
+    not_before: datetime | None = _ts(nullable=True)
+    done_at: datetime | None = _ts(nullable=True)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class UserRow(SQLModel, table=True):
@@ -176,3 +182,15 @@ class DataExchangeRow(SQLModel, table=True):
     at: datetime = _ts(nullable=False)
     inform_person: bool = False  # a statutory exchange: the person is told afterwards
     informed_on: date | None = None
+
+
+class ActionEffectRow(SQLModel, table=True):
+    """The visible effect of an action, recorded once per idempotency key (a letter sent,
+    a file gathered): a retried action looks here first and does not act twice."""
+
+    __tablename__ = "action_effect"
+    idempotency_key: str = Field(primary_key=True, max_length=120)
+    action: str = Field(max_length=64)
+    case_id: str = Field(max_length=36)
+    at: datetime = _ts(nullable=False)
+    result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

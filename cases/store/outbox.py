@@ -1,0 +1,105 @@
+"""The outbox seen from the dispatcher: claim work under a lease, complete it, or retry it
+later; and the ledger of visible effects that makes a retried action act only once.
+
+A worker that dies leaves its rows ``dispatched`` with a lease that runs out: the next
+claim takes them again. Only the holder of the lease may complete a row. On PostgreSQL
+claimers skip each other's locked rows; SQLite serialises them (BEGIN IMMEDIATE).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from . import WRITE
+from .repository import outbox_t
+from .tables import ActionEffectRow
+
+effect_t = ActionEffectRow.__table__  # type: ignore[attr-defined]
+MAX_ATTEMPTS = 8
+BACKOFF = timedelta(seconds=30)  # doubled at each failure: 30 s, 1 min, 2 min... ~1 h
+
+
+@dataclass(frozen=True)
+class Work:
+    id: int
+    key: str
+    case_id: str
+    seq: int
+    action: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+class Outbox:
+    def __init__(self, engine: Engine, *, max_attempts: int = MAX_ATTEMPTS) -> None:
+        self.engine = engine
+        self.max_attempts = max_attempts
+
+    def claim(self, worker: str, now: datetime, *, limit: int = 50,
+              lease: timedelta = timedelta(minutes=5)) -> list[Work]:
+        ready = or_(and_(outbox_t.c.status == "pending",
+                         or_(outbox_t.c.not_before.is_(None), outbox_t.c.not_before <= now)),
+                    and_(outbox_t.c.status == "dispatched", outbox_t.c.lease_until < now))
+        query = select(outbox_t).where(ready).order_by(outbox_t.c.id).limit(limit)
+        with self.engine.connect() as conn, conn.execution_options(**WRITE).begin():
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = list(conn.execute(query))
+            if rows:
+                conn.execute(update(outbox_t).where(outbox_t.c.id.in_([r.id for r in rows]))
+                             .values(status="dispatched", claimed_by=worker,
+                                     lease_until=now + lease,
+                                     attempts=outbox_t.c.attempts + 1))
+        return [Work(r.id, r.idempotency_key, r.case_id, r.seq, r.action, r.payload,
+                     r.attempts + 1) for r in rows]
+
+    def _held(self, work: Work, worker: str) -> Any:
+        return and_(outbox_t.c.id == work.id, outbox_t.c.status == "dispatched",
+                    outbox_t.c.claimed_by == worker)
+
+    def complete(self, work: Work, worker: str, now: datetime) -> bool:
+        """Mark done; False when the lease was lost (another worker has the row now)."""
+        with self.engine.begin() as conn:
+            done = conn.execute(update(outbox_t).where(self._held(work, worker))
+                                .values(status="done", done_at=now, lease_until=None))
+        return done.rowcount == 1
+
+    def fail(self, work: Work, worker: str, now: datetime, error: str) -> str:
+        """Put it back with a growing delay, or give up (``failed``) after max attempts."""
+        give_up = work.attempts >= self.max_attempts
+        values: dict[str, Any] = {"status": "failed" if give_up else "pending",
+                                  "last_error": error[:2000], "lease_until": None,
+                                  "not_before": None if give_up else
+                                  now + BACKOFF * 2 ** (work.attempts - 1)}
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox_t).where(self._held(work, worker)).values(values))
+        return str(values["status"])
+
+
+class Effects:
+    """What actions have visibly done, by idempotency key."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(effect_t.c.result)
+                               .where(effect_t.c.idempotency_key == key)).first()
+        return dict(row[0]) if row else None
+
+    def record(self, key: str, *, action: str, case_id: str, result: dict[str, Any],
+               now: datetime) -> bool:
+        """Record an effect; False when it was already recorded (nothing is overwritten)."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(insert(effect_t).values(idempotency_key=key, action=action,
+                                                     case_id=case_id, at=now, result=result))
+        except IntegrityError:
+            return False
+        return True

@@ -1,0 +1,85 @@
+"""The outbox as the dispatcher sees it: leases, completion by the holder only, retries with
+a growing delay, and the ledger that makes an action's visible effect happen once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine
+
+from cases.services import CaseServices
+from cases.store.outbox import Effects, Outbox
+from tests.conftest import ORP, PERSON, Clock, emptied_postgres, require_postgres
+
+
+def queue_work(services: CaseServices, n: int = 3) -> None:
+    for _ in range(n):  # each opening queues notify_institutions
+        services.open_case(route="reseau-cii", person=PERSON, actor=ORP, fields={})
+
+
+def test_claimed_work_is_not_claimed_twice_until_its_lease_runs_out(
+        services: CaseServices, engine: Engine, clock: Clock) -> None:
+    queue_work(services)
+    outbox = Outbox(engine)
+    first = outbox.claim("w1", clock.now, lease=timedelta(minutes=5))
+    assert [w.action for w in first] == ["notify_institutions"] * 3
+    assert all(w.attempts == 1 for w in first)
+    assert outbox.claim("w2", clock.now + timedelta(minutes=4)) == []
+    # w1 died: after the lease, w2 takes the rows again, and w1 can no longer complete them
+    again = outbox.claim("w2", clock.now + timedelta(minutes=6))
+    assert [w.id for w in again] == [w.id for w in first] and again[0].attempts == 2
+    assert outbox.complete(first[0], "w1", clock.now) is False
+    assert outbox.complete(again[0], "w2", clock.now) is True
+    assert [w.id for w in outbox.claim("w3", clock.now + timedelta(hours=1))] == \
+        [w.id for w in again[1:]]
+
+
+def test_a_failure_comes_back_later_and_gives_up_after_the_last_attempt(
+        services: CaseServices, engine: Engine, clock: Clock) -> None:
+    queue_work(services, 1)
+    outbox = Outbox(engine, max_attempts=2)
+    work = outbox.claim("w", clock.now)[0]
+    assert outbox.fail(work, "w", clock.now, "SMTP down") == "pending"
+    assert outbox.claim("w", clock.now + timedelta(seconds=10)) == []  # backoff: 30 s
+    work = outbox.claim("w", clock.now + timedelta(seconds=31))[0]
+    assert work.attempts == 2
+    assert outbox.fail(work, "w", clock.now, "SMTP still down") == "failed"
+    assert outbox.claim("w", clock.now + timedelta(days=1)) == []
+
+
+def test_an_effect_is_recorded_once(engine: Engine, clock: Clock) -> None:
+    effects = Effects(engine)
+    assert effects.get("c:1:notify_person") is None
+    assert effects.record("c:1:notify_person", action="notify_person", case_id="c",
+                          result={"sms": "sent"}, now=clock.now)
+    assert not effects.record("c:1:notify_person", action="notify_person", case_id="c",
+                              result={"sms": "again"}, now=clock.now)
+    assert effects.get("c:1:notify_person") == {"sms": "sent"}
+
+
+@pytest.mark.postgres
+def test_concurrent_claimers_never_share_a_row(postgres_url: str, clock: Clock) -> None:
+    require_postgres()
+    engine = emptied_postgres(postgres_url)
+    services = CaseServices(engine, clock=clock)
+    from relais.wiring import publish_standard_routes
+    publish_standard_routes(services)
+    queue_work(services, 40)
+    outbox = Outbox(engine)
+    taken: list[int] = []
+    lock = threading.Lock()
+
+    def worker(name: str) -> None:
+        while work := outbox.claim(name, clock.now, limit=3):
+            with lock:
+                taken.extend(w.id for w in work)
+
+    threads = [threading.Thread(target=worker, args=(f"w{i}",)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(taken) == 40 and len(set(taken)) == 40
+    engine.dispose()
