@@ -41,11 +41,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(module: str, db: Path, port: int) -> subprocess.Popen[bytes]:
+def start(module: str, db: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "RELAIS_DATABASE_URL": f"sqlite:///{db}", "BENCH_DB": str(db)}
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", module, "--factory", "--port",
                              str(port), "--log-level", "warning", "--loop", "uvloop",
-                             "--http", "httptools"], env=env)
+                             "--http", "httptools", "--workers", str(workers)], env=env)
     for _ in range(200):
         try:
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
@@ -112,14 +112,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.sqlite3"
         ids, token = prepare(db)
         headers = {"Authorization": f"Bearer {token}"}
         ports = {"relais": free_port(), "bare": free_port()}
-        procs = [start("bench.api_apps:relais_app", db, ports["relais"]),
-                 start("bench.api_apps:bare_app", db, ports["bare"])]
+        procs = [start("bench.api_apps:relais_app", db, ports["relais"], args.workers),
+                 start("bench.api_apps:bare_app", db, ports["bare"], args.workers)]
         try:
             for label, method, body in (("GET case", "GET", None),
                                         ("POST event", "POST", {"event": "noter"})):

@@ -14,9 +14,8 @@ from fastapi import FastAPI, Header, HTTPException
 
 
 def relais_app() -> FastAPI:
-    from api.app import create_app
-    from relais.wiring import build_services
-    return create_app(build_services())
+    from relais.asgi import app
+    return app()
 
 
 def bare_app() -> FastAPI:

@@ -287,7 +287,9 @@ def users_list() -> None:
 
 
 @app.command("serve")
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8000,
+          workers: Annotated[int, typer.Option(min=1, max=32, help="worker processes")] = 1
+          ) -> None:
     """Run the HTTP API (migrating the database first)."""
     import uvicorn
 
@@ -295,11 +297,16 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     from cases.store.users import list_users
 
     from .wiring import build_services
-    services = build_services()
+    services = build_services()  # migrates once, here, before any worker starts
     if not list_users(services.engine):
         typer.echo("Aucun utilisateur encore : relais users add NOM --institution ORP-NE "
                    "--role case_manager / no user yet", err=True)
-    uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+    else:
+        services.engine.dispose()
+        uvicorn.run("relais.asgi:app", factory=True, host=host, port=port, workers=workers,
+                    log_level="info")
 
 
 @app.command("sweep")

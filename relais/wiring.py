@@ -38,5 +38,6 @@ def build_services(url: str | None = None, *, migrate: bool = True,
         upgrade(engine)
     policy = Policy(revolving_door_transfers=s.revolving_door_transfers)
     services = CaseServices(engine, policy=policy, **kw)  # type: ignore[arg-type]
-    publish_standard_routes(services)
+    if migrate:
+        publish_standard_routes(services)
     return services

@@ -11,15 +11,19 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.api_server import free_port
 from tests.conftest import PERSON
 
 
-def test_relais_serve_answers_a_client_written_from_the_contract(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2])
+def test_relais_serve_answers_a_client_written_from_the_contract(tmp_path: Path,
+                                                                workers: int) -> None:
     env = {**os.environ, "RELAIS_DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}"}
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "relais.cli", "serve", "--port", str(port)],
+    server = subprocess.Popen([sys.executable, "-m", "relais.cli", "serve", "--port", str(port),
+                               "--workers", str(workers)],
                               env=env, cwd=tmp_path, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT)
     try:

@@ -1,0 +1,14 @@
+"""The ASGI application for uvicorn workers (``relais serve --workers N``): each worker builds
+its services from the settings; the parent process has already migrated the database."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.app import create_app
+
+from .wiring import build_services
+
+
+def app() -> FastAPI:
+    return create_app(build_services(migrate=False))
