@@ -117,9 +117,15 @@ class Sharing:
         return Disclosure(shown, [c for c in CATEGORIES if c not in shown])
 
     def _record_exchanges(self, case: CaseState, recipient: str, shown: dict[str, str]) -> None:
-        for category, basis in shown.items():
-            if basis == OWN:
-                continue  # the lead's own file is no exchange
+        """Record the first disclosure of each category (the lead's own file is none)."""
+        wanted = {(c, b) for c, b in shown.items() if b != OWN}
+        if not wanted:
+            return
+        with self.s.engine.connect() as conn:
+            known = {(r.category, r.legal_basis) for r in conn.execute(
+                select(exchange_t.c.category, exchange_t.c.legal_basis).where(
+                    exchange_t.c.case_id == case.id, exchange_t.c.recipient == recipient))}
+        for category, basis in sorted(wanted - known):
             try:
                 with self.s.engine.begin() as conn:
                     conn.execute(insert(exchange_t).values(
@@ -127,7 +133,7 @@ class Sharing:
                         legal_basis=basis, at=self.s.clock(),
                         inform_person=informed_afterwards(basis), informed_on=None))
             except IntegrityError:
-                pass  # already recorded: the first disclosure is the exchange
+                pass  # a concurrent read recorded it first: the first disclosure counts
 
     def exchanges(self, case_id: str) -> list[dict[str, Any]]:
         with self.s.engine.connect() as conn:
