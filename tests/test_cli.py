@@ -109,3 +109,37 @@ def test_migrate_is_a_dry_run_unless_applied_and_checks_its_mapping(tmp_path: Pa
     assert dry.returncode == 0 and "0 cas à migrer (essai)" in dry.stdout
     absent = relais("routes", "migrate", "reseau-cii", "--from", "2", "--to", "7", env=env)
     assert absent.returncode == 1 and "route inconnue" in absent.stderr
+
+
+def test_users_are_added_listed_and_revoked(tmp_path: Path) -> None:
+    env = {"RELAIS_DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}"}
+    assert relais("db", "upgrade", env=env).returncode == 0
+    added = relais("users", "add", "m.robert", "--institution", "ORP-NE", "--role",
+                   "case_manager", env=env)
+    token = added.stdout.strip()
+    assert added.returncode == 0 and len(token) >= 40
+    assert relais("users", "add", "m.robert", "--institution", "ORP-NE", "--role",
+                  "case_manager", env=env).returncode == 1  # the name is taken
+    assert relais("users", "add", "x", "--institution", "NOPE", "--role", "case_manager",
+                  env=env).returncode == 1
+    listed = relais("users", "list", env=env).stdout
+    assert "m.robert" in listed and "actif" in listed and token not in listed
+    assert relais("users", "revoke", "m.robert", env=env).returncode == 0
+    assert "révoqué" in relais("users", "list", env=env).stdout
+    assert relais("users", "revoke", "m.robert", env=env).returncode == 1
+
+
+def test_the_sweep_command_handles_what_is_due(tmp_path: Path) -> None:
+    from relais.wiring import build_services
+    from tests.conftest import ORP, PERSON
+    url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    services = build_services(url)
+    services.open_case(route="reseau-cii", person=PERSON, actor=ORP, fields={})
+    services.engine.dispose()
+    env = {"RELAIS_DATABASE_URL": url}
+    swept = relais("sweep", "--now", "2031-01-01T00:00:00", env=env)
+    # a reminder to the owner, who then has two more working days before escalation
+    assert swept.returncode == 0 and swept.stdout.startswith("1 cas traités, 1 événements")
+    again = relais("sweep", "--now", "2031-01-01T00:00:00", env=env)
+    assert again.stdout.startswith("0 cas traités")  # idempotent at the same moment
+    assert relais("audit", "verify", env=env).returncode == 0
