@@ -318,8 +318,10 @@ def sweep(now: Annotated[str | None, typer.Option(help="ISO date-time; default: 
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     report = build_services().sweep_deadlines(at)
-    typer.echo(f"{report.handled} cas traités, {report.events} événements, "
-               f"{report.skipped} ignorés")
+    events = f"{report.events} événement{'s' if report.events > 1 else ''}"
+    typer.echo(f"{report.handled} cas traité{'s' if report.handled > 1 else ''}, {events}, "
+               f"{report.skipped} ignoré{'s' if report.skipped > 1 else ''} / cases handled, "
+               f"events, skipped")
 
 
 @app.command("demo")

@@ -139,7 +139,8 @@ def test_the_sweep_command_handles_what_is_due(tmp_path: Path) -> None:
     env = {"RELAIS_DATABASE_URL": url}
     swept = relais("sweep", "--now", "2031-01-01T00:00:00", env=env)
     # a reminder to the owner, who then has two more working days before escalation
-    assert swept.returncode == 0 and swept.stdout.startswith("1 cas traités, 1 événements")
+    assert swept.returncode == 0 and swept.stdout.startswith("1 cas traité, 1 événement, 0 ignoré")
     again = relais("sweep", "--now", "2031-01-01T00:00:00", env=env)
-    assert again.stdout.startswith("0 cas traités")  # idempotent at the same moment
+    # idempotent at the same moment
+    assert again.stdout.startswith("0 cas traité, 0 événement, 0 ignoré")
     assert relais("audit", "verify", env=env).returncode == 0
