@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape
 
 from .model import Route
 
-BOX_H, ROW_GAP, COL_GAP, CHAR_W, PAD = 44, 78, 36, 7.4, 24
+BOX_H, ROW_GAP, COL_GAP, CHAR_W, PAD = 44, 78, 36, 8.2, 24  # CHAR_W: a bold 13 px letter
 
 
 def _ranks(route: Route) -> dict[str, int]:
@@ -62,12 +62,21 @@ def layout(route: Route, lang: str = "fr") -> tuple[dict[str, tuple[float, float
     return boxes, float(canvas_w), height
 
 
+LANE_GAP = 18  # between the vertical lanes of moves that skip rows
+
+
 def svg(route: Route, current: str | None = None, lang: str = "fr") -> str:
-    boxes, width, height = layout(route, lang)
+    placed, width, height = layout(route, lang)
     edges: dict[tuple[str, str], list[str]] = {}
     for t in route.transitions:
         for src in t.sources:
             edges.setdefault((src, t.target), []).append(t.event)
+    # moves down by more than one row run in lanes on the left, not through the boxes between
+    long = [e for e in edges if placed[e[1]][1] - placed[e[0]][1] > BOX_H + ROW_GAP]
+    shift = LANE_GAP * (len(long) + 1) if long else 0
+    boxes = {n: (x + shift, y, w) for n, (x, y, w) in placed.items()}
+    width += shift
+    lanes = {e: LANE_GAP * (i + 1) for i, e in enumerate(long)}
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
            f'width="{width:.0f}" height="{height:.0f}" role="img" '
            f'aria-label="{escape(route.title.get(lang) or route.title["fr"])}" '
@@ -78,7 +87,8 @@ def svg(route: Route, current: str | None = None, lang: str = "fr") -> str:
            'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
            'fill="#374151"/></marker></defs>']
     for (src, dst), events in edges.items():
-        out.append(_edge(boxes, src, dst, ", ".join(dict.fromkeys(events))))
+        out.append(_edge(boxes, src, dst, ", ".join(dict.fromkeys(events)),
+                         lanes.get((src, dst))))
     for name, (x, y, w) in boxes.items():
         spec = route.states[name]
         cls = "state current" if name == current else "state"
@@ -98,10 +108,20 @@ def svg(route: Route, current: str | None = None, lang: str = "fr") -> str:
     return "\n".join(out)
 
 
-def _edge(boxes: dict[str, tuple[float, float, float]], src: str, dst: str, label: str) -> str:
+def _edge(boxes: dict[str, tuple[float, float, float]], src: str, dst: str, label: str,
+          lane: float | None = None) -> str:
     sx, sy, sw = boxes[src]
     dx, dy, dw = boxes[dst]
-    if src == dst:  # a loop on the right side
+    if lane is not None:  # down several rows: out on the left, along the lane, in from above
+        n = int(lane / LANE_GAP)
+        y1, y2 = sy + BOX_H / 2, dy - 8 - (n % 5) * 5
+        x2 = dx + min(dw / 2, 16 + (n % 5) * 12)
+        path = (f"M{sx:.1f},{y1:.1f} L{lane + 8:.1f},{y1:.1f} Q{lane:.1f},{y1:.1f} "
+                f"{lane:.1f},{y1 + 8:.1f} L{lane:.1f},{y2 - 8:.1f} Q{lane:.1f},{y2:.1f} "
+                f"{lane + 8:.1f},{y2:.1f} L{x2 - 6:.1f},{y2:.1f} Q{x2:.1f},{y2:.1f} "
+                f"{x2:.1f},{y2 + 6:.1f} L{x2:.1f},{dy:.1f}")
+        lx, ly = lane + 6 + len(label) * 3.2, y1 + BOX_H / 2 + 14 + (n % 3) * 15
+    elif src == dst:  # a loop on the right side
         x, y = sx + sw, sy + BOX_H / 2
         path = f"M{x:.1f},{y - 10:.1f} C{x + 50:.1f},{y - 30:.1f} {x + 50:.1f},{y + 30:.1f} " \
                f"{x:.1f},{y + 10:.1f}"
