@@ -1,0 +1,86 @@
+"""Letters and messages: French first, English after, Swiss dates, the legal line, and a
+printable PDF."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from html import unescape
+from typing import Any
+
+import pytest
+from jinja2 import UndefinedError
+
+from institutions.registry import default_registry
+from tests.domain_helpers import route
+from workflows.flows.letters import LEGAL, deadline_end, pdf, render, salutation, swiss_date
+
+
+def institution(code: str) -> dict[str, Any]:
+    i = default_registry().get(code)
+    return {"name": dict(i.name), "city": i.city}
+
+
+def convocation(**overrides: Any) -> dict[str, Any]:
+    r = route("reseau-cii")
+    context = {
+        "lang": "fr", "title": "Convocation", "sender": institution("CII-NE"),
+        "today": date(2026, 2, 2), "salutation": salutation("1"),
+        "route": {"title": dict(r.title)},
+        "meeting": {"day": date(2026, 2, 12), "time": "14:00",
+                    "place": "Rue du Musée 1, Neuchâtel"},
+        "partners": [institution(c) for c in ("ORP-NE", "OAI-NE", "SSR-LCF")],
+        "answer_by": date(2026, 2, 9), "manager": "C. Perrin", "case_ref": "2026-0042",
+        "legal": LEGAL["LACI art. 85f"],
+    }
+    return {**context, **overrides}
+
+
+def test_the_convocation_is_french_first_with_swiss_dates_and_the_legal_line() -> None:
+    html = unescape(render("letters/convocation.html", convocation()))
+    assert html.index("Monsieur,") < html.index("Dear Sir,")
+    assert "jeudi 12.02.2026 à 14:00" in html and "le 02.02.2026" in html
+    assert "Office de l'assurance-invalidité du canton de Neuchâtel" in html
+    assert "art. 85f LACI" in html and "Dossier 2026-0042" in html
+
+
+def test_what_people_typed_is_escaped_in_html() -> None:
+    html = render("letters/convocation.html", convocation(manager="<script>x</script>"))
+    assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_a_missing_value_is_an_error_not_a_blank_in_a_letter() -> None:
+    context = convocation()
+    del context["meeting"]
+    with pytest.raises(UndefinedError):
+        render("letters/convocation.html", context)
+
+
+def test_the_letter_prints_as_pdf() -> None:
+    html = render("letters/convocation.html", convocation())
+    document = pdf(html, "Convocation — œuvre")
+    assert document.startswith(b"%PDF") and len(document) > 1500
+
+
+@pytest.mark.parametrize(("name", "fr", "en"), [
+    ("notify_person", "votre dossier", "your file"),
+    ("notify_institutions", "échéance 30.03.2026", "deadline 30.03.2026"),
+    ("remind_owner", "Rappel", "Reminder"),
+    ("alert_coordination", "Escalade", "Escalation"),
+    ("notify_receiver", "Merci d'accepter", "Please accept"),
+    ("notify_sender", "a été refusée", "was refused"),
+])
+def test_every_message_renders_in_french_then_english(name: str, fr: str, en: str) -> None:
+    r = route("reseau-cii")
+    text = render(f"messages/{name}.txt", {
+        "salutation": salutation(None), "route": {"title": dict(r.title)},
+        "state": {"title": dict(r.states["plan"].title)}, "today": date(2026, 3, 2),
+        "institution": institution("OAI-NE"), "deadline": datetime(2026, 3, 30, 22, tzinfo=UTC),
+        "due": datetime(2026, 3, 9, 23, tzinfo=UTC), "case_ref": "2026-0042",
+        "reason": "délai échu", "legal": LEGAL["LAI art. 68bis"]})
+    assert fr in text and en in text and text.index(fr) < text.index(en)
+
+
+def test_a_deadline_reads_as_its_last_day() -> None:
+    # ends at midnight at the end of Monday 30 March (22:00 UTC in summer time)
+    assert deadline_end(datetime(2026, 3, 30, 22, tzinfo=UTC)) == "30.03.2026"
+    assert swiss_date(date(2026, 8, 1)) == "01.08.2026"
