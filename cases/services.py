@@ -23,7 +23,7 @@ from institutions.registry import Registry, default_registry
 from workflows.engine.compile import machine_for
 from workflows.engine.model import Route
 
-from .domain import decide
+from .domain import decide, escalations, handoff_rules
 from .domain.actors import Actor, system_actor
 from .domain.case import CaseState
 from .domain.decide import EventInput
@@ -191,23 +191,25 @@ class CaseServices:
         return self._act(self._handoff_case(handoff_id), None, guarded)
 
     def accept_handoff(self, handoff_id: str, *, actor: Actor) -> Outcome:
-        return self._on_handoff(handoff_id, lambda ctx, c: decide.accept(ctx, c, actor))
+        return self._on_handoff(handoff_id, lambda ctx, c: handoff_rules.accept(ctx, c, actor))
 
     def refuse_handoff(self, handoff_id: str, *, actor: Actor, reason: str | None) -> Outcome:
-        return self._on_handoff(handoff_id, lambda ctx, c: decide.refuse(ctx, c, actor, reason))
+        return self._on_handoff(handoff_id,
+                                lambda ctx, c: handoff_rules.refuse(ctx, c, actor, reason))
 
     def withdraw_handoff(self, handoff_id: str, *, actor: Actor,
                          reason: str | None = None) -> Outcome:
         return self._on_handoff(handoff_id,
-                                lambda ctx, c: decide.withdraw(ctx, c, actor, reason))
+                                lambda ctx, c: handoff_rules.withdraw(ctx, c, actor, reason))
 
     def expire_handoff(self, handoff_id: str, now: datetime | None = None) -> Outcome:
-        return self._on_handoff(handoff_id, lambda ctx, c: decide.expire(ctx, c, self.system))
+        return self._on_handoff(handoff_id,
+                                lambda ctx, c: handoff_rules.expire(ctx, c, self.system))
 
     def settle_escalation(self, case_id: str, *, actor: Actor, reason: str | None,
                           lead: str | None = None) -> Outcome:
         return self._act(case_id, None,
-                         lambda ctx, c: decide.settle(ctx, c, actor, reason, lead))
+                         lambda ctx, c: escalations.settle(ctx, c, actor, reason, lead))
 
     def migrate_cases(self, route_id: str, from_version: int, to_version: int, *,
                       mapping: dict[str, str], actor: Actor, reason: str | None = None,
@@ -224,12 +226,12 @@ class CaseServices:
         for case_id in ids:
             try:
                 if apply:
-                    out = self._act(case_id, None, lambda ctx, c: decide.migrate(
+                    out = self._act(case_id, None, lambda ctx, c: escalations.migrate(
                         ctx, c, actor, mapping, reason), onto=new)
                     moved = out.events[0]
                 else:
                     case = self.get(case_id)
-                    moved = decide.migrate(self._context(new), case, actor, mapping, reason)[0]
+                    moved = escalations.migrate(self._context(new), case, actor, mapping, reason)[0]
             except CaseError as exc:
                 report.problems.append((case_id, exc.message))
                 continue
@@ -258,7 +260,7 @@ class CaseServices:
         for _ in range(MAX_DUE_PER_CASE):
             try:
                 out = self._act(case_id, None,
-                                lambda ctx, c: decide.on_deadline(ctx, c, self.system), now)
+                                lambda ctx, c: escalations.on_deadline(ctx, c, self.system), now)
             except CaseError:  # someone acted meanwhile (stale) or the case is gone
                 report.skipped += 1
                 return

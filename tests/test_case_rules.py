@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases.domain import decide
+from cases.domain import escalations, handoff_rules
 from cases.domain.actors import system_actor
 from cases.domain.errors import (
     Conflict,
@@ -152,8 +152,8 @@ def test_a_handoff_keeps_the_sender_as_lead_until_the_receiver_accepts() -> None
     with pytest.raises(HandoffPending):
         desk.fire("planifier", ORP)
     with pytest.raises(NotAllowed):
-        desk.call(decide.accept, SSR)  # only the receiver accepts
-    case = desk.call(decide.accept, OAI)
+        desk.call(handoff_rules.accept, SSR)  # only the receiver accepts
+    case = desk.call(handoff_rules.accept, OAI)
     assert (case.state, case.lead, case.transfers, case.manager, case.handoff) == \
         ("plan", "OAI-NE", 1, "oai", None)
 
@@ -161,19 +161,19 @@ def test_a_handoff_keeps_the_sender_as_lead_until_the_receiver_accepts() -> None
 def test_a_refusal_needs_a_reason_and_leaves_the_sender_lead() -> None:
     desk = planned_with_lead("OAI-NE")
     with pytest.raises(MissingInput):
-        desk.call(decide.refuse, OAI, "  ")
-    case = desk.call(decide.refuse, OAI, "Dossier médical incomplet")
+        desk.call(handoff_rules.refuse, OAI, "  ")
+    case = desk.call(handoff_rules.refuse, OAI, "Dossier médical incomplet")
     assert (case.lead, case.state, case.handoff, case.escalated) == \
         ("ORP-NE", "assessment", None, False)
 
 
 def test_a_second_refusal_escalates_to_the_coordination() -> None:
     desk = planned_with_lead("OAI-NE")
-    desk.call(decide.refuse, OAI, "Incomplet")
+    desk.call(handoff_rules.refuse, OAI, "Incomplet")
     desk.fire("planifier", ORP, lead="OAI-NE")
     desk.fire("planifier", OAI)
     desk.fire("planifier", SSR)
-    case = desk.call(decide.refuse, OAI, "Toujours incomplet")
+    case = desk.call(handoff_rules.refuse, OAI, "Toujours incomplet")
     assert case.escalated and case.lead == "ORP-NE"
     assert "alert_coordination" in desk.events[-1].data["actions"]
 
@@ -181,9 +181,9 @@ def test_a_second_refusal_escalates_to_the_coordination() -> None:
 def test_an_unanswered_handoff_expires_and_escalates() -> None:
     desk = planned_with_lead("OAI-NE")
     with pytest.raises(Conflict):
-        desk.call(decide.expire, SYSTEM)  # not due yet
+        desk.call(handoff_rules.expire, SYSTEM)  # not due yet
     desk.later(days=10)
-    case = desk.call(decide.on_deadline, SYSTEM)
+    case = desk.call(escalations.on_deadline, SYSTEM)
     assert desk.events[-1].kind == "handoff_expired"
     assert case.handoff is None and case.escalated and case.lead == "ORP-NE"
 
@@ -191,8 +191,8 @@ def test_an_unanswered_handoff_expires_and_escalates() -> None:
 def test_the_sender_may_withdraw_a_pending_handoff() -> None:
     desk = planned_with_lead("OAI-NE")
     with pytest.raises(NotAllowed):
-        desk.call(decide.withdraw, OAI, None)
-    assert desk.call(decide.withdraw, ORP, "Erreur").handoff is None
+        desk.call(handoff_rules.withdraw, OAI, None)
+    assert desk.call(handoff_rules.withdraw, ORP, "Erreur").handoff is None
 
 
 def test_the_handoff_lifecycle_has_one_way_out_of_proposed() -> None:
@@ -201,29 +201,29 @@ def test_the_handoff_lifecycle_has_one_way_out_of_proposed() -> None:
     assert {s.id for s in HandoffLifecycle.final_states} == {"accepted", "refused", "expired",
                                                             "withdrawn"}
     with pytest.raises(NotFound):
-        referred().call(decide.accept, OAI)
+        referred().call(handoff_rules.accept, OAI)
 
 
 def test_a_passed_deadline_first_reminds_then_escalates() -> None:
     desk = Desk(route("reseau-cii"))
     desk.open(ORP, age=48, consentement=True)
     desk.later(days=3)
-    assert desk.call(decide.on_deadline, SYSTEM).version == 1  # not due yet: nothing
+    assert desk.call(escalations.on_deadline, SYSTEM).version == 1  # not due yet: nothing
     desk.later(days=10)
-    case = desk.call(decide.on_deadline, SYSTEM)
+    case = desk.call(escalations.on_deadline, SYSTEM)
     assert (case.deadline.level, case.deadline.status) == (1, "open")
     assert case.deadline.due_at is not None and case.deadline.due_at > desk.now
     desk.later(days=5)
-    case = desk.call(decide.on_deadline, SYSTEM)
+    case = desk.call(escalations.on_deadline, SYSTEM)
     assert (case.deadline.level, case.deadline.status, case.escalated) == (2, "escalated", True)
-    assert desk.call(decide.on_deadline, SYSTEM).version == case.version  # idempotent
+    assert desk.call(escalations.on_deadline, SYSTEM).version == case.version  # idempotent
 
 
 def test_a_passed_deadline_fires_the_states_on_deadline_event() -> None:
     desk = planned_with_lead("ORP-NE")
     desk.fire("lancer", ORP)
     desk.later(days=200)
-    case = desk.call(decide.on_deadline, SYSTEM)
+    case = desk.call(escalations.on_deadline, SYSTEM)
     assert case.state == "plan" and desk.events[-1].event == "revoir"
     assert desk.events[-1].actor == "system"
 
@@ -232,21 +232,21 @@ def test_the_coordination_settles_an_escalation_and_may_decide_competence() -> N
     desk = Desk(route("reseau-cii"))
     desk.open(ORP, age=48, consentement=True)
     desk.later(days=30)
-    desk.call(decide.on_deadline, SYSTEM)
+    desk.call(escalations.on_deadline, SYSTEM)
     desk.later(days=30)
-    desk.call(decide.on_deadline, SYSTEM)
+    desk.call(escalations.on_deadline, SYSTEM)
     with pytest.raises(NotAllowed):
-        desk.call(decide.settle, ORP, "moi", None)
-    case = desk.call(decide.settle, COORD, "Compétence AI", "OAI-NE")
+        desk.call(escalations.settle, ORP, "moi", None)
+    case = desk.call(escalations.settle, COORD, "Compétence AI", "OAI-NE")
     assert (case.lead, case.escalated, case.transfers) == ("OAI-NE", False, 1)
     assert case.deadline.due_at is not None and case.deadline.due_at > desk.now
 
 
 def test_coming_back_to_an_institution_that_handed_the_case_on_is_a_revolving_door() -> None:
     desk = planned_with_lead("OAI-NE")
-    desk.call(decide.accept, OAI)
+    desk.call(handoff_rules.accept, OAI)
     desk.fire("confier", OAI, lead="ORP-NE", reason="Capacité retrouvée")
-    case = desk.call(decide.accept, ORP)
+    case = desk.call(handoff_rules.accept, ORP)
     assert case.revolving_door is not None and "ORP-NE" in case.revolving_door
     assert "alert_coordination" in desk.events[-1].data["actions"]
 
@@ -258,17 +258,17 @@ def test_too_many_transfers_is_a_revolving_door() -> None:
     desk.fire("retenir", COORD)
     for who in (ORP, OAI, SSR):
         desk.fire("planifier", who, lead="OAI-NE") if who is ORP else desk.fire("planifier", who)
-    desk.call(decide.accept, OAI)
+    desk.call(handoff_rules.accept, OAI)
     assert desk.case is not None and desk.case.revolving_door is None
     desk.fire("confier", OAI, lead="SSR-NE", reason="Aide sociale")
-    assert desk.call(decide.accept, SSR).revolving_door == "2 transferts / transfers"
+    assert desk.call(handoff_rules.accept, SSR).revolving_door == "2 transferts / transfers"
 
 
 def test_a_joint_step_lets_each_listed_institution_act_without_changing_the_lead() -> None:
     desk = Desk(route("cmfp"))
     desk.open(SMIG, age=19, problematiques_multiples=True, suivi_deja_assure=False)
     desk.fire("transmettre", SMIG)
-    desk.call(decide.accept, OFIJ)
+    desk.call(handoff_rules.accept, OFIJ)
     desk.fire("admettre", OFIJ)
     desk.fire("accompagner", OFIJ)
     desk.fire("demander_bilan_ai", OFIJ, reason="Dyslexie")
@@ -278,7 +278,7 @@ def test_a_joint_step_lets_each_listed_institution_act_without_changing_the_lead
 
 def test_the_history_replays_to_the_case_and_its_chain_holds() -> None:
     desk = planned_with_lead("OAI-NE")
-    desk.call(decide.accept, OAI)
+    desk.call(handoff_rules.accept, OAI)
     assert replay(desk.events) == desk.case
     assert chain_breaks(desk.events) == []
     from dataclasses import replace
@@ -295,4 +295,4 @@ def test_entering_a_state_queues_its_actions() -> None:
 def test_there_is_nothing_to_settle_on_a_case_that_is_not_escalated() -> None:
     desk = referred()
     with pytest.raises(Conflict):
-        desk.call(decide.settle, COORD, "Rien", None)
+        desk.call(escalations.settle, COORD, "Rien", None)

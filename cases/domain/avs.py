@@ -1,4 +1,4 @@
-"""The Swiss social-security number (AVS/AHV, NAVS13): 756.XXXX.XXXX.XC, EAN-13 check digit."""
+"""The Swiss social-security number (AVS/AHV, NAVS13): 756.NNNN.NNNN.NC, EAN-13 check digit."""
 
 from __future__ import annotations
 

@@ -106,7 +106,7 @@ class _Builder:
         return out
 
 
-def load(text: str | bytes) -> Located:
+def read_document(text: str | bytes) -> Located:
     """Read a YAML document strictly; problems are collected, never raised."""
     doc = Located(data=None)
     size = len(text.encode("utf-8") if isinstance(text, str) else text)

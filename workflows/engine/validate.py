@@ -38,7 +38,7 @@ from .schema import (
 
 def parse_route(text: str | bytes, registry: Registry | None = None
                 ) -> tuple[Route | None, list[Problem]]:
-    doc = located_yaml.load(text)
+    doc = located_yaml.read_document(text)
     if doc.problems and doc.data is None:
         return None, doc.problems
     route = _Parser(doc, registry or default_registry()).route(

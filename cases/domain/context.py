@@ -1,0 +1,64 @@
+"""What every rule needs: the route, its machine, the registry, the agreement, the time;
+the actor's input; and how a rule drafts an event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from conventions.policy import Policy
+from institutions.calendar import WorkingCalendar, calendar
+from institutions.registry import Registry
+from workflows.engine.compile import RouteMachine
+from workflows.engine.model import Route, StateSpec
+
+from .actors import Actor
+from .events import Event
+
+DEADLINE_PASSED = "délai échu / deadline passed"
+
+
+@dataclass(frozen=True)
+class Context:
+    route: Route
+    machine: RouteMachine
+    registry: Registry
+    policy: Policy
+    now: datetime
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        return calendar(self.route.calendar)
+
+    def due(self, state: StateSpec) -> str | None:
+        if state.deadline is None:
+            return None
+        return state.deadline.due_after(self.now, self.calendar).isoformat()
+
+
+@dataclass(frozen=True)
+class EventInput:
+    reason: str | None = None
+    outcome: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    lead: str | None = None  # the receiver, where the transition says `lead: choose`
+
+
+def draft(ctx: Context, case_id: str, kind: str, actor: Actor, **kw: Any) -> Event:
+    return Event(case_id=case_id, seq=0, at=ctx.now, kind=kind, actor=actor.user,
+                 institution=actor.institution, route_version=ctx.route.version, **kw)
+
+
+def entering(ctx: Context, target: StateSpec, actions: tuple[str, ...], outcome: str | None,
+              new_fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"deadline_at": ctx.due(target), "actions": list(actions)}
+    if new_fields:
+        data["fields"] = new_fields
+    if target.final:
+        data.update(closed=True, outcome=outcome)
+    return data
+
+
+def lag(ctx: Context, due: datetime) -> float:
+    return round((ctx.now - due).total_seconds(), 3)

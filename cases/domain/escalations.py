@@ -1,0 +1,99 @@
+"""Time and the coordination: what a passed deadline does, how an escalation is settled,
+and how a running case moves to a newer version of its route."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflows.engine.model import ESCALATE
+
+from .access import ACTING_ROLES
+from .actors import Actor
+from .case import CaseState
+from .context import DEADLINE_PASSED, Context, EventInput, draft, lag
+from .decide import fire
+from .errors import Conflict, EventRefused, MissingInput, NotAllowed
+from .events import Event
+from .fields import checked_fields
+from .handoff_rules import expire, lead_change
+
+
+def on_deadline(ctx: Context, case: CaseState, system: Actor) -> list[Event]:
+    """What a passed deadline does: expire a handoff, fire ``on_deadline``, remind, escalate."""
+    if not case.is_open:
+        return []
+    if case.handoff is not None and case.handoff.due_at <= ctx.now:
+        return expire(ctx, case, system)
+    d = case.deadline
+    if d.status != "open" or d.due_at is None or d.due_at > ctx.now:
+        return []
+    state = ctx.route.states[case.state]
+    if state.on_deadline != ESCALATE and case.handoff is None:
+        try:
+            return fire(ctx, case, state.on_deadline, system, EventInput(reason=DEADLINE_PASSED))
+        except (EventRefused, MissingInput, Conflict):
+            pass  # the automatic event cannot apply: a person must look at it
+    late = lag(ctx, d.due_at)
+    if d.level == 0:
+        grace = ctx.policy.reminder_grace.due_after(ctx.now, ctx.calendar).isoformat()
+        return [draft(ctx, case.id, "deadline_reminded", system, from_state=case.state,
+                       to_state=case.state, reason=DEADLINE_PASSED,
+                       data={"deadline_at": grace, "lag_s": late, "actions": ["remind_owner"]})]
+    return [draft(ctx, case.id, "deadline_escalated", system, from_state=case.state,
+                   to_state=case.state, reason=DEADLINE_PASSED,
+                   data={"lag_s": late, "actions": ["alert_coordination"]})]
+
+
+def settle(ctx: Context, case: CaseState, actor: Actor, reason: str | None,
+           lead: str | None = None) -> list[Event]:
+    """The coordination settles an escalation: restarts the clock, may decide competence."""
+    if not actor.is_coordination or actor.role not in ACTING_ROLES:
+        raise NotAllowed("seule la coordination CII règle une escalade / only the CII "
+                         "coordination settles escalations")
+    if not case.is_open or case.handoff is not None or not case.escalated:
+        raise Conflict("rien à régler : ce cas n'est pas en escalade / nothing to settle: "
+                       "the case is not escalated")
+    if not (reason or "").strip():
+        raise MissingInput("un motif est requis / a reason is required", field="reason")
+    data: dict[str, Any] = {"deadline_at": ctx.due(ctx.route.states[case.state]),
+                            "actions": ["notify_institutions"]}
+    if lead and lead != case.lead:
+        if not ctx.registry.matches(lead, ctx.route.institutions):
+            raise MissingInput(f"{lead} ne peut pas être responsable sur cette route / cannot "
+                               f"lead on this route", field="lead")
+        data.update(lead_change(ctx, case, lead))
+    return [draft(ctx, case.id, "escalation_settled", actor, from_state=case.state,
+                   to_state=case.state, reason=reason, data=data)]
+
+
+def migrate(ctx: Context, case: CaseState, actor: Actor, mapping: dict[str, str],
+            reason: str | None) -> list[Event]:
+    """Move a running case onto a newer version of its route (``ctx.route``), its state
+    mapped explicitly. Only the coordination migrates; the lead must be allowed on the new
+    version; nothing is moved into a final state (closing is a decision, not a migration)."""
+    new = ctx.route
+    if actor.role not in ACTING_ROLES or not actor.is_coordination:
+        raise NotAllowed("seule la coordination migre des cas / only the coordination "
+                         "migrates cases")
+    if case.route_id != new.id or case.route_version >= new.version:
+        raise Conflict(f"le cas suit {case.route_id} v{case.route_version} : rien à migrer "
+                       f"vers v{new.version} / nothing to migrate")
+    if not case.is_open or case.handoff is not None:
+        raise Conflict("cas clos ou transfert en attente : pas de migration / closed case or "
+                       "pending handoff: no migration")
+    target = mapping.get(case.state, case.state)
+    if target not in new.states:
+        raise MissingInput(f"l'état « {case.state} » n'existe plus en v{new.version} : "
+                           f"indiquer où il va (--map {case.state}=…) / map this state",
+                           field="mapping", state=case.state)
+    if new.states[target].final:
+        raise MissingInput(f"« {target} » est final : une migration ne clôt pas un cas / a "
+                           f"migration does not close a case", field="mapping")
+    if not ctx.registry.matches(case.lead, new.institutions):
+        raise Conflict(f"{case.lead} ne peut plus être responsable en v{new.version} / can no "
+                       f"longer lead on the new version")
+    checked_fields(new, {k: v for k, v in case.fields.items() if k in new.fields})
+    return [draft(ctx, case.id, "route_migrated", actor, from_state=case.state,
+                   to_state=target, reason=reason,
+                   data={"from_version": case.route_version, "mapping": dict(mapping),
+                         "deadline_at": ctx.due(new.states[target]), "actions": []})]
