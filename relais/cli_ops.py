@@ -1,0 +1,157 @@
+"""The operator's commands: database, audit, cases, users, the server and the sweep."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from workflows.engine import diagram
+
+from .settings import settings
+
+db_app = typer.Typer(help="Base de données / database", no_args_is_help=True)
+audit_app = typer.Typer(help="Historique inviolable / tamper-evident history",
+                        no_args_is_help=True)
+cases_app = typer.Typer(help="Cas / cases", no_args_is_help=True)
+users_app = typer.Typer(help="Utilisateurs et jetons / users and tokens", no_args_is_help=True)
+operations = typer.Typer()  # serve and sweep, added at the top level by relais.cli
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations and publish the standard routes."""
+    from .wiring import build_services
+    build_services()
+    typer.echo(f"base à jour / database up to date: {settings().database_url}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check every case's hash chain, and that replaying its history gives its row back."""
+    from cases.store.audit import verify
+
+    from .wiring import build_services
+    report = verify(build_services().engine)
+    for p in report.problems:
+        typer.echo(p)
+    typer.echo(f"{report.cases} cas, {report.events} événements : "
+               f"{'intègres / intact' if report.ok else f'{len(report.problems)} problème(s)'}")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@cases_app.command("show")
+def cases_show(case_id: str,
+               svg: Annotated[Path | None, typer.Option(help="draw the route to this file, "
+                                                        "the case's state highlighted")] = None
+               ) -> None:
+    """Print a case: state, lead, deadline, pending handoff, and its history."""
+    from cases.domain.errors import NotFound
+
+    from .text import deadline_end, swiss_date
+    from .wiring import build_services
+    services = build_services()
+    try:
+        case = services.get(case_id)
+    except NotFound as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+    route = services.route_of(case)
+    typer.echo(f"{case.id}  {route.title['fr']} v{route.version}  état {case.state}  "
+               f"responsable {case.lead}  version {case.version}  délai "
+               f"{deadline_end(case.deadline.due_at)} ({case.deadline.status})"
+               + (f"  transfert en attente → {case.handoff.receiver}" if case.handoff else "")
+               + (f"  clos : {case.outcome or '—'}" if case.closed_at else "")
+               + (f"  TOURNIQUET : {case.revolving_door}" if case.revolving_door else ""))
+    for e in services.history(case_id):
+        move = f"{e.from_state or ''} → {e.to_state}" if e.to_state else ""
+        typer.echo(f"  #{e.seq:<3} {swiss_date(e.at)} {e.kind:<19} {e.event or '':<16} "
+                   f"{move:<30} {e.institution:<8} {e.actor}")
+    if svg:
+        svg.write_text(diagram.svg(route, case.state), "utf-8")
+
+
+@users_app.command("add")
+def users_add(name: str,
+              institution: Annotated[str, typer.Option(help="institution code, e.g. ORP-NE")],
+              role: Annotated[str, typer.Option(help="case_manager | coordinator | steering | "
+                                                     "admin")]) -> None:
+    """Create a user and print its token, once: it is stored hashed."""
+    from cases.domain.errors import CaseError
+    from cases.store.users import add_user
+
+    from .wiring import build_services
+    s = build_services()
+    try:
+        token = add_user(s.engine, s.registry, name=name, institution=institution, role=role,
+                         now=datetime.now(UTC))
+    except CaseError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(token)
+
+
+@users_app.command("revoke")
+def users_revoke(name: str) -> None:
+    """Revoke a user's token at once."""
+    from cases.domain.errors import CaseError
+    from cases.store.users import revoke_user
+
+    from .wiring import build_services
+    try:
+        revoke_user(build_services().engine, name, datetime.now(UTC))
+    except CaseError as exc:
+        typer.echo(exc.message, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{name} : jeton révoqué / token revoked")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """The users, their institution and role (never their token)."""
+    from cases.store.users import list_users
+
+    from .wiring import build_services
+    for u in list_users(build_services().engine):
+        typer.echo(f"{u.name:<24} {u.institution:<8} {u.role:<13} "
+                   f"{'révoqué / revoked' if u.revoked else 'actif / active'}")
+
+
+@operations.command("serve")
+def serve(host: str = "127.0.0.1", port: int = 8000,
+          workers: Annotated[int, typer.Option(min=1, max=32, help="worker processes")] = 1
+          ) -> None:
+    """Run the HTTP API (migrating the database first)."""
+    import uvicorn
+
+    from api.app import create_app
+    from cases.store.users import list_users
+
+    from .wiring import build_services
+    services = build_services()  # migrates once, here, before any worker starts
+    if not list_users(services.engine):
+        typer.echo("Aucun utilisateur encore : relais users add NOM --institution ORP-NE "
+                   "--role case_manager / no user yet", err=True)
+    if workers == 1:
+        uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+    else:
+        services.engine.dispose()
+        uvicorn.run("relais.asgi:app", factory=True, host=host, port=port, workers=workers,
+                    log_level="info")
+
+
+@operations.command("sweep")
+def sweep(now: Annotated[str | None, typer.Option(help="ISO date-time; default: now")] = None
+          ) -> None:
+    """Handle every deadline due (once; the orchestration schedules it)."""
+    from .wiring import build_services
+    at = datetime.fromisoformat(now) if now else datetime.now(UTC)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    report = build_services().sweep_deadlines(at)
+    events = f"{report.events} événement{'s' if report.events > 1 else ''}"
+    typer.echo(f"{report.handled} cas traité{'s' if report.handled > 1 else ''}, {events}, "
+               f"{report.skipped} ignoré{'s' if report.skipped > 1 else ''} / cases handled, "
+               f"events, skipped")
