@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from cases import steering
+from cases.store.codec import aware
 
 from .deps import CaseWorker, QueriesDep, ServicesDep, Steering
 from .errors import ApiError
@@ -16,14 +17,10 @@ from .schemas import DeadlineOut
 router = APIRouter(prefix="/api", tags=["deadlines and steering"])
 
 
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
 @router.get("/deadlines", response_model=list[DeadlineOut])
 async def deadlines(actor: CaseWorker, q: QueriesDep,
               before: datetime | None = None) -> list[DeadlineOut]:
-    limit = _aware(before) if before else q.s.clock() + timedelta(days=7)
+    limit = aware(before) if before else q.s.clock() + timedelta(days=7)
     return [DeadlineOut(case=d.case.id, kind=d.kind, due_at=d.due_at, state=d.case.state,
                         lead=d.case.lead) for d in q.deadlines(actor, limit)]
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 from sqlalchemy import select
 
-from cases.store.route_book import InvalidRoute, route_t
+from cases.store.route_book import route_t
 from workflows.engine import diagram
 from workflows.engine.located_yaml import MAX_BYTES
 from workflows.engine.validate import parse_route
@@ -84,5 +84,3 @@ async def draw(route_id: Annotated[str, Path(max_length=64)],
         raise ApiError(422, "invalid_input", "état inconnu / unknown state")
     return Response(diagram.svg(route, current), media_type="image/svg+xml")
 
-
-__all__ = ["InvalidRoute", "router"]

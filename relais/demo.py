@@ -19,8 +19,8 @@ from cases.domain.decide import EventInput
 from cases.services import CaseServices, Outcome
 from cases.store.audit import verify
 from institutions.registry import Kind, Role
+from workflows.flows.dates import deadline_end, swiss_date
 
-from .text import deadline_end, swiss_date
 from .wiring import build_services
 
 

@@ -7,16 +7,17 @@ PDF uses fpdf2's built-in fonts, which cover Latin-1: the few French characters 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from .dates import deadline_end, local_day, swiss_date
+
+__all__ = ["LEGAL", "deadline_end", "environment", "pdf", "render", "salutation", "swiss_date"]
+
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-ZURICH = ZoneInfo("Europe/Zurich")
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _LATIN1 = str.maketrans({"œ": "oe", "Œ": "OE", "’": "'", "‘": "'", "“": '"', "”": '"',
                          "—": "-", "–": "-", "…": "...", "€": "EUR", "\u202f": " "})
@@ -36,19 +37,6 @@ LEGAL = {
 }
 
 
-def _local(d: date | datetime) -> date:
-    return d.astimezone(ZURICH).date() if isinstance(d, datetime) else d
-
-
-def swiss_date(d: date | datetime | None) -> str:
-    return _local(d).strftime("%d.%m.%Y") if d else "—"
-
-
-def deadline_end(d: datetime | None) -> str:
-    """A deadline ends at midnight: people read the last day on which it still runs."""
-    return swiss_date(d - timedelta(microseconds=1)) if d else "—"
-
-
 def salutation(sex: str | None) -> dict[str, str]:
     """eCH-0044 sex code: 1 male, 2 female; otherwise both forms."""
     return {"1": {"fr": "Monsieur", "en": "Dear Sir"},
@@ -62,7 +50,7 @@ def environment(folder: Path = TEMPLATES) -> Environment:
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["swiss_date"] = swiss_date
     env.filters["deadline_end"] = deadline_end
-    env.filters["swiss_weekday_fr"] = lambda d: WEEKDAYS_FR[_local(d).weekday()]
+    env.filters["swiss_weekday_fr"] = lambda d: WEEKDAYS_FR[local_day(d).weekday()]
     return env
 
 
