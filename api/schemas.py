@@ -17,6 +17,12 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class AddressIn(Strict):
+    street: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    postcode: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    town: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
 class PersonIn(Strict):
     avs: Annotated[str, StringConstraints(max_length=20)]
     official_name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
@@ -24,6 +30,10 @@ class PersonIn(Strict):
     birth_date: date
     sex: Annotated[str, StringConstraints(pattern=r"^[123]$")] | None = None
     nationality: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] | None = None
+    # how Relais reaches the person: e-mail, else SMS, else a printed letter
+    email: Annotated[str, StringConstraints(max_length=200)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=30)] | None = None
+    address: AddressIn | None = None
 
 
 class CaseCreate(Strict):

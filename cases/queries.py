@@ -68,12 +68,13 @@ class CaseQueries:
     def person(self, case: CaseState) -> Person:
         with self.s.engine.connect() as conn:
             sql = fastsql.statements(conn.dialect.name).select(person_t, ["id"])
-            r = fastsql.fetch_one(conn, sql, {"id": case.person})
-        assert r is not None, "a case always has its person"
+            raw = fastsql.fetch_one(conn, sql, {"id": case.person})
+        assert raw is not None, "a case always has its person"
+        r = fastsql.from_db(person_t, raw)
         born = r["birth_date"]
         return Person(r["avs"], r["official_name"], r["first_name"],
                       born if isinstance(born, date) else date.fromisoformat(born), r["sex"],
-                      r["nationality"])
+                      r["nationality"], r["email"], r["phone"], r["address"])
 
     def log_read(self, actor: Actor, case_id: str, what: str) -> None:
         row = {"case_id": case_id, "user": actor.user, "institution": actor.institution,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,7 +23,7 @@ from institutions.registry import Registry, default_registry
 from workflows.engine.compile import machine_for
 from workflows.engine.model import Route
 
-from .domain import decide, escalations, handoff_rules
+from .domain import decide, escalations, handoff_rules, results
 from .domain.actors import Actor, system_actor
 from .domain.case import CaseState
 from .domain.decide import EventInput
@@ -32,7 +32,11 @@ from .domain.events import Event
 from .domain.fields import guard_view
 from .domain.history import append
 from .domain.person import person_from
+from .domain.results import TASK_PROVIDE_FILE, Document, Task
+from .domain.visibility import takes_part
 from .store import WRITE
+from .store.documents import Documents
+from .store.outbox import effect_t
 from .store.people import person_id
 from .store.repository import CaseRepository, case_t
 from .store.route_book import RouteBook
@@ -92,7 +96,10 @@ class CaseServices:
 
     def _act(self, case_id: str, expected_version: int | None,
              rule: Callable[[decide.Context, CaseState], list[Event]],
-             now: datetime | None = None, onto: Route | None = None) -> Outcome:
+             now: datetime | None = None, onto: Route | None = None,
+             beside: Callable[[Connection, list[Event]], None] | None = None) -> Outcome:
+        """Load, decide, append, save: one transaction. ``beside`` writes what the events
+        bring with them (documents, tasks) in that same transaction."""
         with self._unit() as conn:
             repo = CaseRepository(conn)
             case = repo.get(case_id)
@@ -109,6 +116,8 @@ class CaseServices:
             after, events = append(case, drafts)
             try:
                 repo.save(case, after, events)
+                if beside is not None:
+                    beside(conn, events)
             except IntegrityError:  # a concurrent writer took this version number first
                 raise StaleVersion("le cas a changé entre-temps / the case changed meanwhile",
                                    version=case.version) from None
@@ -211,6 +220,52 @@ class CaseServices:
         return self._act(case_id, None,
                          lambda ctx, c: escalations.settle(ctx, c, actor, reason, lead))
 
+    def record_action(self, case_id: str, *, key: str, action: str, summary: dict[str, Any],
+                      documents: Sequence[Document] = (), tasks: Sequence[Task] = ()
+                      ) -> Outcome:
+        """What an orchestrated action did, once per idempotency ``key``: a second call with
+        the same key records nothing and answers ``already``."""
+        def recorded() -> bool:
+            with self.engine.connect() as conn:
+                return conn.execute(select(effect_t.c.idempotency_key)
+                                    .where(effect_t.c.idempotency_key == key)).first() is not None
+
+        def beside(conn: Connection, events: list[Event]) -> None:
+            now, seq = events[0].at, events[0].seq
+            conn.execute(effect_t.insert().values(idempotency_key=key, action=action,
+                                                  case_id=case_id, at=now,
+                                                  result={"seq": seq, "summary": summary}))
+            store = Documents(conn)
+            store.attach(case_id, seq, key, list(documents), now)
+            store.open_tasks(case_id, key, list(tasks), now)
+
+        if recorded():
+            return Outcome(self.get(case_id), "already", [])
+        try:
+            return self._act(case_id, None, lambda ctx, c: results.action_done(
+                ctx, c, self.system, key=key, action=action, summary=summary,
+                documents=list(documents), tasks=list(tasks)), beside=beside)
+        except StaleVersion:
+            if recorded():  # another worker recorded the same result first
+                return Outcome(self.get(case_id), "already", [])
+            raise
+
+    def add_document(self, case_id: str, document: Document, *, actor: Actor) -> Outcome:
+        """An institution's own file; it closes that institution's open file task."""
+        key = f"{case_id}:upload:{uuid.uuid4().hex}"
+
+        def rule(ctx: decide.Context, case: CaseState) -> list[Event]:
+            return results.document_added(ctx, case, actor, document, takes_part(
+                actor.institution, case, ctx.route, ctx.registry))
+
+        def beside(conn: Connection, events: list[Event]) -> None:
+            store = Documents(conn)
+            store.attach(case_id, events[0].seq, key, [document], events[0].at)
+            store.close_tasks(case_id, actor.institution, TASK_PROVIDE_FILE, events[0].seq,
+                              events[0].at)
+
+        return self._act(case_id, None, rule, beside=beside)
+
     def migrate_cases(self, route_id: str, from_version: int, to_version: int, *,
                       mapping: dict[str, str], actor: Actor, reason: str | None = None,
                       apply: bool = False) -> MigrationReport:
@@ -239,34 +294,60 @@ class CaseServices:
         return report
 
     def sweep_deadlines(self, now: datetime | None = None, *, batch: int = 500) -> SweepReport:
-        """Handle every deadline due at ``now``: one indexed query a batch, one transaction a
-        case. Idempotent: a case someone else handled meanwhile is skipped."""
+        """Handle every deadline due at ``now``: one indexed query a batch reads the due cases,
+        then one transaction a case writes what its deadlines do. Idempotent: a case someone
+        else handled meanwhile is skipped."""
         now = now or self.clock()
         report = SweepReport()
         seen: set[str] = set()
-        while True:
-            with self.engine.connect() as conn:
-                due = [c for c in CaseRepository(conn).due(now, batch) if c not in seen]
-            if not due:
-                return report
-            for case_id in due:
-                seen.add(case_id)
-                self._sweep_case(case_id, now, report)
+        # two connections kept for the whole sweep: a pool checkout (and on PostgreSQL its
+        # ping) for every case cost about as much as the case's own statements
+        with self.engine.connect() as reads, self.engine.connect() as writes:
+            writes.execution_options(**WRITE)
+            while True:
+                with reads.begin():
+                    due = [c for c in CaseRepository(reads).due(now, batch) if c.id not in seen]
+                if not due:
+                    return report
+                for case in due:
+                    seen.add(case.id)
+                    self._sweep_case(writes, case, now, report)
 
-    def _sweep_case(self, case_id: str, now: datetime, report: SweepReport) -> None:
+    def _sweep_case(self, conn: Connection, case: CaseState, now: datetime,
+                    report: SweepReport) -> None:
         """One case may have several things due (a handoff answer and its step's time):
         handle them one transaction each until nothing is due."""
         handled = False
         for _ in range(MAX_DUE_PER_CASE):
             try:
-                out = self._act(case_id, None,
-                                lambda ctx, c: escalations.on_deadline(ctx, c, self.system), now)
+                case, events = self._sweep_step(conn, case, now)
             except CaseError:  # someone acted meanwhile (stale) or the case is gone
                 report.skipped += 1
                 return
-            if not out.events:
+            if not events:
                 break
             handled = True
-            report.events += len(out.events)
-            report.lags_s += [e.data["lag_s"] for e in out.events if "lag_s" in e.data]
+            report.events += len(events)
+            report.lags_s += [e.data["lag_s"] for e in events if "lag_s" in e.data]
         report.handled += handled
+
+    def _sweep_step(self, conn: Connection, case: CaseState,
+                    now: datetime) -> tuple[CaseState, list[Event]]:
+        """Decide on the case as the due query read it, and write the events in one
+        transaction on that version: no read of the case inside, and the check whether more
+        is due needs no transaction either. If someone changed the case since, it is decided
+        again on what it has become (``_act``: load, decide, save)."""
+        def rule(ctx: decide.Context, c: CaseState) -> list[Event]:
+            return escalations.on_deadline(ctx, c, self.system)
+
+        drafts = rule(self._context(self.route_of(case), now), case)
+        if not drafts:
+            return case, []
+        after, events = append(case, drafts)
+        try:
+            with conn.begin():
+                CaseRepository(conn).save(case, after, events)
+        except (StaleVersion, IntegrityError):
+            out = self._act(case.id, None, rule, now)
+            return out.case, out.events
+        return after, events

@@ -37,6 +37,8 @@ class Institution:
     kind: Kind
     name: Mapping[str, str]
     city: str = ""
+    email: str = ""  # the institution's CII address: invitations, handoffs, reminders
+    address: str = ""  # postal address, on letters
 
 
 class UnknownInstitution(LookupError):
@@ -89,6 +91,7 @@ def default_registry() -> Registry:
     """The institutions of Neuchâtel shipped with Relais."""
     text = resources.files("institutions").joinpath("data/neuchatel.yaml").read_text("utf-8")
     return Registry(
-        Institution(code=d["code"], kind=Kind(d["kind"]), name=d["name"], city=d.get("city", ""))
+        Institution(code=d["code"], kind=Kind(d["kind"]), name=d["name"], city=d.get("city", ""),
+                    email=d.get("email", ""), address=d.get("address", ""))
         for d in yaml.safe_load(text)["institutions"]
     )

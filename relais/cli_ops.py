@@ -121,25 +121,37 @@ def users_list() -> None:
 
 @operations.command("serve")
 def serve(host: str = "127.0.0.1", port: int = 8000,
-          workers: Annotated[int, typer.Option(min=1, max=32, help="worker processes")] = 1
+          workers: Annotated[int, typer.Option(min=1, max=32, help="worker processes")] = 1,
+          orchestrate: Annotated[bool | None, typer.Option(
+              help="run the actions and the deadline sweep in this process (default: "
+                   "RELAIS_ORCHESTRATE, true); off when `relais worker` processes do it")] = None
           ) -> None:
-    """Run the HTTP API (migrating the database first)."""
+    """Run the HTTP API (migrating the database first) and, embedded, the orchestration."""
     import uvicorn
 
     from api.app import create_app
     from cases.store.users import list_users
 
-    from .wiring import build_services
+    from .cli_work import worker_name
+    from .settings import settings
+    from .wiring import build_orchestrator, build_services
     services = build_services()  # migrates once, here, before any worker starts
     if not list_users(services.engine):
         typer.echo("Aucun utilisateur encore : relais users add NOM --institution ORP-NE "
                    "--role case_manager / no user yet", err=True)
-    if workers == 1:
-        uvicorn.run(create_app(services), host=host, port=port, log_level="info")
-    else:
-        services.engine.dispose()
-        uvicorn.run("relais.asgi:app", factory=True, host=host, port=port, workers=workers,
-                    log_level="info")
+    orchestrator = None
+    if settings().orchestrate if orchestrate is None else orchestrate:
+        orchestrator = build_orchestrator(services, worker=worker_name())
+        orchestrator.start()  # a thread: the API never waits for Prefect
+    try:
+        if workers == 1:
+            uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+        else:
+            uvicorn.run("relais.asgi:app", factory=True, host=host, port=port, workers=workers,
+                        log_level="info")
+    finally:
+        if orchestrator is not None:  # an action cut short is run again from the outbox
+            orchestrator.stop(timeout=5)
 
 
 @operations.command("sweep")

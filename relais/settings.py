@@ -17,6 +17,26 @@ class Settings(BaseSettings):
     lang: str = "fr"
     revolving_door_transfers: int = 3
 
+    # orchestration: the dispatcher and the deadline sweep (embedded in ``relais serve``,
+    # or ``relais worker`` processes beside a Prefect server)
+    orchestrate: bool = True  # false: this API process leaves the work to ``relais worker``
+    sweep_every_s: float = 60.0
+    poll_s: float = 1.0
+    lease_s: float = 300.0  # a worker that dies gives its rows back after this long
+    # e-mail: an SMTP relay when smtp_host is set, else .eml files in mail_folder
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str = ""
+    smtp_password: str = ""
+    mail_from: str = "relais@cii.ne.example"
+    mail_folder: Path = Path("var") / "mail-outbox"
+    # SMS: one JSON file per message in this folder, for the operator's gateway
+    sms_folder: Path = Path("var") / "sms-outbox"
+    # where institutions' files come from: {"*": "demo", "OAI-NE": "https://…",
+    # "SSR-LCF": "folder:/srv/partage/ssr"} (JSON in RELAIS_FILE_SOURCES)
+    file_sources: dict[str, str] = {"*": "demo"}
+
 
 @cache
 def settings() -> Settings:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from importlib import resources
 
 from sqlalchemy import Engine
 
 from cases.services import CaseServices
 from conventions.policy import Policy
+from workflows.flows.channels import FolderMailer, FolderSms, Mailer, SmtpMailer
+from workflows.flows.orchestrator import Orchestrator
+from workflows.flows.runtime import Runtime
+from workflows.flows.sources import Sources
 
 from .db import make_engine
 from .migrate import upgrade
@@ -41,3 +46,21 @@ def build_services(url: str | None = None, *, migrate: bool = True,
     if migrate:
         publish_standard_routes(services)
     return services
+
+
+def build_runtime(services: CaseServices) -> Runtime:
+    """The orchestration's channels and file sources, from settings."""
+    s = settings()
+    mailer: Mailer = (SmtpMailer(s.smtp_host, s.smtp_port, s.mail_from,
+                                 starttls=s.smtp_starttls, user=s.smtp_user or None,
+                                 password=s.smtp_password or None)
+                      if s.smtp_host else FolderMailer(s.mail_folder, s.mail_from))
+    return Runtime(services, mailer, FolderSms(s.sms_folder), Sources(s.file_sources))
+
+
+def build_orchestrator(services: CaseServices, *, worker: str,
+                       sweep: bool = True) -> Orchestrator:
+    s = settings()
+    return Orchestrator(build_runtime(services), worker=worker, poll_s=s.poll_s,
+                        sweep_every_s=s.sweep_every_s if sweep else None,
+                        lease=timedelta(seconds=s.lease_s))

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+
+# Prefect keeps its own database: one per test run, shared by the processes tests start
+# (set before anything imports Prefect, which reads its settings at import)
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="relais-prefect-"))
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -79,7 +84,8 @@ def postgres_url() -> Iterator[str]:
 
 
 TABLES = ("outbox", "deadline", "handoff", "case_event", '"case"', "person", "route_version",
-          "app_user", "case_read", "consent", "data_exchange", "action_effect")
+          "app_user", "case_read", "consent", "data_exchange", "action_effect", "case_document",
+          "case_task")
 
 
 def emptied_postgres(url: str) -> Engine:

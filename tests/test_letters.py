@@ -17,7 +17,7 @@ from workflows.flows.letters import LEGAL, deadline_end, pdf, render, salutation
 
 def institution(code: str) -> dict[str, Any]:
     i = default_registry().get(code)
-    return {"name": dict(i.name), "city": i.city}
+    return {"name": dict(i.name), "city": i.city, "address": i.address}
 
 
 def convocation(**overrides: Any) -> dict[str, Any]:
@@ -31,6 +31,7 @@ def convocation(**overrides: Any) -> dict[str, Any]:
         "partners": [institution(c) for c in ("ORP-NE", "OAI-NE", "SSR-LCF")],
         "answer_by": date(2026, 2, 9), "manager": "C. Perrin", "case_ref": "2026-0042",
         "legal": LEGAL["LACI art. 85f"],
+        "recipient": {"name": "Daniel Rochat", "lines": ["Rue des Parcs 12", "2000 Neuchâtel"]},
     }
     return {**context, **overrides}
 

@@ -3,6 +3,7 @@ and how a running case moves to a newer version of its route."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from workflows.engine.model import ESCALATE
@@ -30,7 +31,9 @@ def on_deadline(ctx: Context, case: CaseState, system: Actor) -> list[Event]:
     state = ctx.route.states[case.state]
     if state.on_deadline != ESCALATE and case.handoff is None:
         try:
-            return fire(ctx, case, state.on_deadline, system, EventInput(reason=DEADLINE_PASSED))
+            fired = fire(ctx, case, state.on_deadline, system, EventInput(reason=DEADLINE_PASSED))
+            late = lag(ctx, d.due_at)  # timer lag, measured like reminders' and escalations'
+            return [replace(e, data={**e.data, "lag_s": late}) for e in fired]
         except (EventRefused, MissingInput, Conflict):
             pass  # the automatic event cannot apply: a person must look at it
     late = lag(ctx, d.due_at)

@@ -19,6 +19,7 @@ KINDS = (
     "case_opened", "transitioned", "signed", "handoff_proposed", "handoff_accepted",
     "handoff_refused", "handoff_withdrawn", "handoff_expired", "deadline_reminded",
     "deadline_escalated", "escalation_settled", "fields_updated", "route_migrated",
+    "action_done", "document_added",
 )
 
 
@@ -127,8 +128,8 @@ def evolve(case: CaseState | None, e: Event) -> CaseState:
         if "lead" in d:
             case = _new_lead(case, d).but(manager=None)
         return case.but(deadline=Deadline(dt(d["deadline_at"])))
-    if e.kind == "fields_updated":
-        return case
+    if e.kind in ("fields_updated", "action_done", "document_added"):
+        return case  # recorded work around the route: the state and lead stay
     if e.kind == "route_migrated":
         return case.but(route_version=e.route_version, state=e.to_state or case.state,
                         deadline=Deadline(dt(d["deadline_at"])), signoff=None)

@@ -11,6 +11,9 @@ from .avs import InvalidAVS, format_avs, normalize_avs
 
 SEX = {"1": "male", "2": "female", "3": "unknown"}  # eCH-0044 sexType codes
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+[1-9][0-9]{7,14}$")  # E.164, as SMS gateways expect
+_ADDRESS = ("street", "postcode", "town")
 
 
 class InvalidPerson(ValueError):
@@ -28,6 +31,9 @@ class Person:
     birth_date: date
     sex: str | None = None  # eCH-0044: "1" male, "2" female, "3" unknown
     nationality: str | None = None  # ISO 3166-1 alpha-2
+    email: str | None = None
+    phone: str | None = None  # E.164 (+41791234567): SMS
+    address: dict[str, str] | None = None  # street, postcode, town: printed letters
 
     @property
     def avs_formatted(self) -> str:
@@ -36,7 +42,8 @@ class Person:
     def as_dict(self) -> dict[str, Any]:
         return {"avs": format_avs(self.avs), "official_name": self.official_name,
                 "first_name": self.first_name, "birth_date": self.birth_date.isoformat(),
-                "sex": self.sex, "nationality": self.nationality}
+                "sex": self.sex, "nationality": self.nationality, "email": self.email,
+                "phone": self.phone, "address": self.address}
 
 
 def _name(data: dict[str, Any], key: str) -> str:
@@ -74,4 +81,33 @@ def person_from(data: dict[str, Any], today: date | None = None) -> Person:
                                     or not _COUNTRY.match(nationality)):
         raise InvalidPerson("nationality", "code pays ISO à deux lettres / ISO 3166 alpha-2 code")
     return Person(avs, _name(data, "official_name"), _name(data, "first_name"), birth, sex,
-                  nationality)
+                  nationality, *_contact(data))
+
+
+def _contact(data: dict[str, Any]) -> tuple[str | None, str | None, dict[str, str] | None]:
+    email, phone, address = data.get("email"), data.get("phone"), data.get("address")
+    if email is not None and (not isinstance(email, str) or len(email) > 200
+                              or not _EMAIL.match(email)):
+        raise InvalidPerson("email", "adresse e-mail invalide / invalid e-mail address")
+    if phone is not None:
+        phone = _e164(re.sub(r"[\s./()-]", "", str(phone)))
+        if not _PHONE.match(phone):
+            raise InvalidPerson("phone", "numéro de téléphone invalide (ex. +41 79 123 45 67) "
+                                "/ invalid phone number")
+    if address is not None:
+        if not isinstance(address, dict) or set(address) - set(_ADDRESS) \
+                or not all(isinstance(address.get(k), str) and 0 < len(address[k].strip()) <= 100
+                           for k in _ADDRESS):
+            raise InvalidPerson("address", "rue, NPA et localité attendus / street, postcode "
+                                "and town expected")
+        address = {k: address[k].strip() for k in _ADDRESS}
+    return email, phone, address
+
+
+def _e164(number: str) -> str:
+    """``0041…`` and the national ``079…`` (Switzerland) written as ``+41…``."""
+    if number.startswith("00"):
+        return "+" + number[2:]
+    if number.startswith("0"):
+        return "+41" + number[1:]
+    return number

@@ -64,13 +64,18 @@ class CaseRepository:
                                  .order_by(event_t.c.seq))
         return [event_from(r) for r in rows]
 
-    def due(self, now: datetime, limit: int) -> list[str]:
-        """Cases with a deadline due: the indexed query on (status, due_at)."""
+    def due(self, now: datetime, limit: int) -> list[CaseState]:
+        """Cases with a deadline due, read in the same query (the sweep then reads no case
+        on its own): the indexed query on (status, due_at), each row joined to its case by key."""
         rows = self.conn.execute(
-            select(deadline_t.c.case_id).where(deadline_t.c.status == "open",
-                                               deadline_t.c.due_at <= now)
+            select(case_t).join(deadline_t, deadline_t.c.case_id == case_t.c.id)
+            .where(deadline_t.c.status == "open", deadline_t.c.due_at <= now)
             .order_by(deadline_t.c.due_at).limit(limit))
-        return list(dict.fromkeys(r[0] for r in rows))
+        cases: dict[str, CaseState] = {}
+        for r in rows:  # a case with two deadlines due comes twice
+            if r.id not in cases:
+                cases[r.id] = case_from(r)
+        return list(cases.values())
 
     # -- writing ----------------------------------------------------------------------------
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 
@@ -22,6 +31,10 @@ class PersonRow(SQLModel, table=True):
     birth_date: date
     sex: str | None = Field(default=None, max_length=1)
     nationality: str | None = Field(default=None, max_length=2)
+    # how to reach the person: e-mail, mobile for SMS, postal address for printed letters
+    email: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=20)
+    address: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class RouteVersionRow(SQLModel, table=True):
@@ -194,3 +207,42 @@ class ActionEffectRow(SQLModel, table=True):
     case_id: str = Field(max_length=36)
     at: datetime = _ts(nullable=False)
     result: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class CaseDocumentRow(SQLModel, table=True):
+    """A file gathered from an institution, a letter or a message, attached to a case.
+    Written with the event that records it (``action_done`` or ``document_added``)."""
+
+    __tablename__ = "case_document"
+    __table_args__ = (UniqueConstraint("case_id", "key", "name"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=36)
+    seq: int  # the event that attached it
+    key: str = Field(max_length=160)  # the action's idempotency key, or the upload's
+    name: str = Field(max_length=200)
+    kind: str = Field(max_length=16)  # file | letter | message
+    institution: str = Field(max_length=32)  # where a file comes from, where a letter goes
+    category: str = Field(max_length=32)  # data category: who may see it
+    title: str = Field(max_length=300)
+    media_type: str = Field(max_length=100)
+    sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = _ts(nullable=False)
+
+
+class CaseTaskRow(SQLModel, table=True):
+    """Work waiting on a person at an institution, e.g. a file the gathering did not get."""
+
+    __tablename__ = "case_task"
+    __table_args__ = (UniqueConstraint("case_id", "key", "institution"),
+                      Index("ix_case_task_institution_status", "institution", "status"))
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=36)
+    key: str = Field(max_length=160)
+    kind: str = Field(max_length=32)  # provide_file
+    institution: str = Field(max_length=32)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(max_length=16)  # open | done
+    created_at: datetime = _ts(nullable=False)
+    done_at: datetime | None = _ts(nullable=True)
+    done_seq: int | None = None

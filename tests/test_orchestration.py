@@ -1,0 +1,244 @@
+"""The orchestration with real peers: Prefect runs every action (ephemeral server), files
+come from a folder, an HTTP service and the demo source, mail goes to a real SMTP server,
+SMS to the folder gateway. Results come back as events; nothing is done twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.sorting import FlowRunSort
+from prefect.settings import (
+    PREFECT_API_URL,
+    PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+    temporary_settings,
+)
+from sqlalchemy import Engine, select
+
+from cases.domain.results import Document
+from cases.services import CaseServices
+from cases.store.audit import verify
+from cases.store.documents import Documents
+from cases.store.repository import outbox_t
+from institutions.calendar import calendar
+from tests.conftest import COORD, OAI, ORP, PERSON, SSR, Clock
+from tests.orchestration_helpers import FileService, MailInbox, runtime, smtp_server
+from workflows.flows.dates import local_day
+from workflows.flows.orchestrator import Orchestrator
+
+CONTACT = {"email": "jean.muster@example.org",
+           "address": {"street": "Rue des Parcs 12", "postcode": "2000", "town": "Neuchâtel"}}
+
+
+@pytest.fixture
+def mail() -> Iterator[tuple[MailInbox, int]]:
+    with smtp_server() as peer:
+        yield peer
+
+
+@pytest.fixture
+def oai_service() -> Iterator[FileService]:
+    with FileService().running() as service:
+        yield service
+
+
+@pytest.fixture
+def shared_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "partage" / "SSR-NE" / "7561234567897"
+    folder.mkdir(parents=True)
+    (folder / "Budget_aide_sociale.txt").write_text("Forfait d'entretien : 1031 CHF\n")
+    return tmp_path / "partage"
+
+
+@pytest.fixture
+def orchestra(services: CaseServices, mail: tuple[MailInbox, int], tmp_path: Path,
+              oai_service: FileService, shared_folder: Path) -> Iterator[Orchestrator]:
+    sources = {"*": "demo", "OAI-NE": oai_service.url, "SSR-NE": f"folder:{shared_folder}"}
+    rt = runtime(services, mail[1], tmp_path, sources)
+    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield Orchestrator(rt, worker="test-worker", sweep_every_s=None, batch=10)
+
+
+def outbox(engine: Engine) -> list[tuple[str, str]]:
+    with engine.connect() as conn:
+        return [(r.action, r.status) for r in conn.execute(
+            select(outbox_t.c.action, outbox_t.c.status).order_by(outbox_t.c.id))]
+
+
+def to_assessment(services: CaseServices, person: dict[str, Any] | None = None) -> str:
+    case = services.open_case(route="reseau-cii", person={**PERSON, **(person or CONTACT)},
+                              actor=ORP, fields={"age": 48, "consentement": True}).case
+    services.fire(case.id, "transmettre", actor=ORP)
+    services.fire(case.id, "retenir", actor=COORD)
+    return case.id
+
+
+def documents(services: CaseServices, case_id: str) -> dict[str, Any]:
+    with services.engine.connect() as conn:
+        store = Documents(conn)
+        return {d.name: (d, store.content(case_id, d.id)[1])  # type: ignore[index]
+                for d in store.of_case(case_id)}
+
+
+def test_an_assessment_gathers_every_file_and_convenes_the_round_table(
+        services: CaseServices, orchestra: Orchestrator, mail: tuple[MailInbox, int],
+        oai_service: FileService) -> None:
+    oai_service.add("7561234567897", "Rapport médical", b"%PDF-1.4 rapport")
+    case_id = to_assessment(services)
+    orchestra.tick()
+
+    assert outbox(services.engine) == [("notify_institutions", "done"),
+                                       ("gather_files", "done"),
+                                       ("convene_assessment", "done")]
+    docs = documents(services, case_id)
+    # one file from each kind of source, with its data category
+    ai_file, ai_body = docs["dossier-OAI-NE-1"]
+    assert (ai_file.category, ai_body) == ("medical", b"%PDF-1.4 rapport")
+    assert docs["dossier-SSR-NE-1"][1] == b"Forfait d'entretien : 1031 CHF\n"
+    assert docs["dossier-ORP-NE-1"][0].category == "situation"  # the demonstration source
+    assert b'"indemnites_restantes"' in docs["dossier-ORP-NE-1"][1]
+    # the convocation, to the person and each partner, printed
+    for name in ("convocation-personne", "convocation-ORP-NE", "convocation-OAI-NE",
+                 "convocation-SSR-NE"):
+        assert docs[name][1].startswith(b"%PDF"), name
+    # the results came back as events, through the services
+    done = [e for e in services.history(case_id) if e.kind == "action_done"]
+    assert [e.data["action"] for e in done] == ["notify_institutions", "gather_files",
+                                                "convene_assessment"]
+    meeting = done[-1].data["summary"]["meeting"]
+    decided = local_day(services.history(case_id)[2].at)
+    day = calendar("CH-NE").add_working_days(decided, 10)
+    assert meeting["day"] == day.isoformat() and calendar("CH-NE").is_working_day(day)
+    # mail: the person gets the convocation with its PDF; each partner two messages
+    inbox = mail[0]
+    person_mail = inbox.to("jean.muster@example.org")
+    assert len(person_mail) == 1 and "Convocation" in str(person_mail[0]["Subject"])
+    attachment = next(person_mail[0].iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    for address in ("orp-littoral@cii.ne.example", "oai@cii.ne.example",
+                    "ssr-neuchatel@cii.ne.example"):
+        assert len(inbox.to(address)) == 2, address
+    assert verify(services.engine).ok
+
+
+def test_a_file_nobody_could_fetch_becomes_a_task_that_the_institution_closes(
+        services: CaseServices, orchestra: Orchestrator, oai_service: FileService,
+        clock: Clock) -> None:
+    oai_service.fail_first = 100  # OAI's system is down through every retry
+    case_id = to_assessment(services)
+    orchestra.tick()
+    with services.engine.connect() as conn:
+        tasks = Documents(conn).tasks(case_id=case_id)
+    assert [(t.institution, t.kind) for t in tasks] == [("OAI-NE", "provide_file")]
+    assert "indisponible" in tasks[0].title
+    assert oai_service.requests == 3  # the task's own retries, then a task, not a failure
+    summary = next(e for e in services.history(case_id)
+               if e.kind == "action_done" and e.data["action"] == "gather_files")
+    assert summary.data["summary"]["missing"]["OAI-NE"].startswith("indisponible")
+    # OAI adds its file by hand: the task is done
+    services.add_document(case_id, Document("rapport", "file", "OAI-NE", "medical",
+                                            "Rapport médical", "application/pdf", b"%PDF-1.4"),
+                          actor=OAI)
+    with services.engine.connect() as conn:
+        assert Documents(conn).tasks(case_id=case_id) == []
+        assert [t.status for t in Documents(conn).tasks(case_id=case_id, status=None)] == \
+            ["done"]
+
+
+def test_a_retried_action_sends_nothing_twice_and_records_once(
+        services: CaseServices, orchestra: Orchestrator, mail: tuple[MailInbox, int],
+        monkeypatch: pytest.MonkeyPatch, clock: Clock) -> None:
+    case = services.open_case(route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
+                              fields={"consentement": True}).case
+    real = services.record_action
+    calls = []
+
+    def crash_once(*args: Any, **kw: Any) -> Any:
+        calls.append(kw["key"])
+        if len(calls) == 1:
+            raise ConnectionError("database went away after the mails were sent")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(services, "record_action", crash_once)
+    orchestra.tick()
+    assert outbox(services.engine) == [("notify_institutions", "pending")]  # back, later
+    sent = list(mail[0].keys())
+    assert len(sent) == 3
+    clock.advance(minutes=1)  # past the back-off
+    orchestra.tick()
+    assert outbox(services.engine) == [("notify_institutions", "done")]
+    assert mail[0].keys() == sent  # the retry sent nothing again
+    assert len(calls) == 2
+    assert sum(e.kind == "action_done" for e in services.history(case.id)) == 1
+
+
+def test_while_prefect_is_unreachable_work_waits_in_the_outbox(
+        services: CaseServices, orchestra: Orchestrator, mail: tuple[MailInbox, int]) -> None:
+    services.open_case(route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
+                       fields={"consentement": True})
+    with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}):  # nobody there
+        orchestra.tick()
+        assert orchestra.prefect_up is False
+    assert outbox(services.engine) == [("notify_institutions", "pending")]
+    assert mail[0].messages == []
+    orchestra.tick()  # Prefect is back
+    assert outbox(services.engine) == [("notify_institutions", "done")]
+    assert len(mail[0].messages) == 3
+
+
+def test_deadlines_fire_by_themselves_in_working_days(
+        services: CaseServices, orchestra: Orchestrator, mail: tuple[MailInbox, int],
+        clock: Clock) -> None:
+    case = services.open_case(route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
+                              fields={"consentement": True}).case
+    services.fire(case.id, "transmettre", actor=ORP)  # triage: the coordination's, 10 days
+    orchestra.sweep_every_s = 0.0
+    due = services.get(case.id).deadline.due_at
+    assert due is not None
+    clock.now = due - timedelta(seconds=1)
+    orchestra.tick()
+    assert services.get(case.id).deadline.level == 0
+    clock.now = due + timedelta(seconds=30)
+    orchestra.tick()
+    reminded = services.history(case.id)[-2]  # then the reminder's own action_done
+    assert reminded.kind == "deadline_reminded" and reminded.data["lag_s"] == 30.0
+    reminder = mail[0].to("coordination-cii@cii.ne.example")
+    assert len(reminder) == 1 and "Rappel" in str(reminder[0]["Subject"])
+
+
+def test_a_person_without_email_gets_an_sms_or_a_printed_letter(
+        services: CaseServices, orchestra: Orchestrator, tmp_path: Path) -> None:
+    by_sms = services.open_case(route="reseau-cii", person={**PERSON, "phone": "079 123 45 67"},
+                                actor=ORP, fields={"consentement": True}).case
+    services.fire(by_sms.id, "ecarter", actor=ORP, data=_reason("hors CII"))
+    by_post = services.open_case(
+        route="reseau-cii", actor=SSR, fields={"consentement": True},
+        person={"avs": "756.9217.0769.85", "official_name": "Favre", "first_name": "Léa",
+                "birth_date": "1990-02-01", "sex": "2", "address": CONTACT["address"]}).case
+    services.fire(by_post.id, "ecarter", actor=SSR, data=_reason("hors CII"))
+    orchestra.tick()
+    sms = list((tmp_path / "sms").glob("*.json"))
+    assert len(sms) == 1 and '"+41791234567"' in sms[0].read_text()
+    letter, body = documents(services, by_post.id)["notify_person-personne"]
+    assert letter.kind == "letter" and body.startswith(b"%PDF")
+
+
+def test_prefect_shows_every_action_run(services: CaseServices,
+                                        orchestra: Orchestrator) -> None:
+    case_id = to_assessment(services)
+    orchestra.tick()
+    with get_client(sync_client=True) as client:
+        names = {r.name for r in client.read_flow_runs(limit=200,
+                                                       sort=FlowRunSort.START_TIME_DESC)}
+    for action, seq in (("notify_institutions", 1), ("gather_files", 3),
+                        ("convene_assessment", 3)):
+        assert f"{action} · {case_id} · #{seq}" in names
+
+
+def _reason(text: str) -> Any:
+    from cases.domain.decide import EventInput
+    return EventInput(reason=text)

@@ -1,0 +1,257 @@
+"""The actions a route starts, as Prefect flows: one flow run per outbox row, named after
+the action and the case, so that Prefect's UI shows every action run.
+
+Every action works from the event that queued it (``facts.case_at``), does its visible
+effects once each (``Runtime.once``: mails, SMS), and brings its result back as one
+``action_done`` event through the case services, once per idempotency key. A flow never
+writes a case row itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from cases.domain.results import TASK_PROVIDE_FILE, Document, Task
+from institutions.calendar import calendar
+
+from .channels import Attachment, Mail, Sms
+from .dates import local_day, swiss_date
+from .facts import CaseAt, case_at, institution, named, partners_of, template_context
+from .letters import pdf, render, salutation
+from .runtime import Runtime, current
+from .sources import InstitutionFile
+
+MEETING_AFTER = 10  # working days from the decision to the round table: time to plan
+ANSWER_BEFORE = 3  # working days before it, the person may ask for another date
+MEETING_TIME = "14:00"
+RUN_NAME = "{work[action]} · {work[case_id]} · #{work[seq]}"
+PERSON = "personne"  # a document's addressee when it is the person, not an institution
+
+
+# -- tasks: one unit of work each, retried by Prefect before the outbox retries the action --
+
+@task(retries=2, retry_delay_seconds=[1, 5], timeout_seconds=60, cache_policy=NO_CACHE)
+def fetch_file(code: str, avs: str) -> list[InstitutionFile]:
+    rt = current()
+    source = rt.sources.for_institution(code)
+    return [] if source is None else source.fetch(rt.services.registry.get(code), avs)
+
+
+@task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
+def send_mail(mail: Mail, case_id: str, action: str) -> dict[str, Any]:
+    rt = current()
+    return rt.once(f"{mail.key}", action=action, case_id=case_id,
+                   act=lambda: {"channel": "email", "to": mail.to,
+                                "message_id": rt.mailer.send(mail)})
+
+
+@task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
+def send_sms(sms: Sms, case_id: str, action: str) -> dict[str, Any]:
+    rt = current()
+    return rt.once(sms.key, action=action, case_id=case_id,
+                   act=lambda: {"channel": "sms", "to": sms.to, "ref": rt.sms.send(sms)})
+
+
+# -- gather_files ------------------------------------------------------------------------
+
+@flow(name="gather_files", flow_run_name=RUN_NAME, validate_parameters=False)
+def gather_files(work: dict[str, Any]) -> dict[str, Any]:
+    """Ask every institution taking part for its file, in parallel; a file nobody could
+    fetch becomes a task for its institution, not a failure of the case."""
+    rt = current()
+    at = case_at(rt, work["case_id"], work["seq"])
+    asked = partners_of(rt, at)
+    futures = {i.code: fetch_file.submit(i.code, at.person.avs) for i in asked}
+    documents: list[Document] = []
+    tasks: list[Task] = []
+    missing: dict[str, str] = {}
+    for code, future in futures.items():
+        try:
+            files = future.result()
+            why = "aucun dossier / no file"
+        except Exception as exc:  # after the task's own retries: leave a task, go on
+            files, why = [], f"indisponible / unavailable ({type(exc).__name__})"
+        for n, f in enumerate(files, start=1):
+            documents.append(Document(f"dossier-{code}-{n}", "file", code, f.category,
+                                      f.title, f.media_type, f.content))
+        if not files:
+            missing[code] = why
+            tasks.append(Task(code, TASK_PROVIDE_FILE, (
+                f"Déposer le dossier de {institution(rt, code).name['fr']} pour le cas "
+                f"{at.ref} ({why}) / Provide the file for case {at.ref}")))
+    summary = {"asked": list(futures), "gathered": sorted({d.institution for d in documents}),
+               "missing": missing}
+    rt.services.record_action(work["case_id"], key=work["key"], action="gather_files",
+                              summary=summary, documents=documents, tasks=tasks)
+    return summary
+
+
+# -- convene_assessment ------------------------------------------------------------------
+
+@flow(name="convene_assessment", flow_run_name=RUN_NAME, validate_parameters=False)
+def convene_assessment(work: dict[str, Any]) -> dict[str, Any]:
+    """Pick a working day for the round table, invite the person and every partner with
+    the convocation letter (HTML and PDF)."""
+    rt = current()
+    at = case_at(rt, work["case_id"], work["seq"])
+    cal = calendar(at.route.calendar)
+    decided = local_day(at.event.at)
+    day = cal.add_working_days(decided, MEETING_AFTER)
+    coordination = institution(rt, rt.services.policy.coordination)
+    meeting = {"day": day, "time": MEETING_TIME,
+               "place": coordination.address or coordination.city}
+    partners = partners_of(rt, at)
+    common = template_context(
+        rt, at, lang="fr", title=f"Convocation — {at.ref}", sender=named(rt, coordination.code),
+        meeting=meeting, partners=[named(rt, p.code) for p in partners], manager=None,
+        answer_by=cal.add_working_days(decided, MEETING_AFTER - ANSWER_BEFORE))
+    p = at.person
+    person_letter = _letter(f"convocation-{PERSON}", PERSON, "letters/convocation.html", {
+        **common, "recipient": {"name": f"{p.first_name} {p.official_name}",
+                                "lines": _address_lines(p.address)}})
+    letters = [person_letter] + [
+        _letter(f"convocation-{i.code}", i.code, "letters/convocation.html",
+                {**common, "salutation": salutation(None),
+                 "recipient": {"name": i.name["fr"], "lines": [i.address] if i.address else []}})
+        for i in partners]
+    when = f"{swiss_date(day)} {MEETING_TIME}, {meeting['place']}"
+    subject = f"Convocation à une table ronde le {when} / Round table — {at.ref}"
+    text = (f"Table ronde CII le {when}. Dossier {at.ref}. Convocation jointe. / "
+            f"CII round table on {when}. Letter attached.")
+    sent = {PERSON: _to_person(rt, at, work, subject, text, person_letter)}
+    for i, letter in zip(partners, letters[1:], strict=True):
+        sent[i.code] = _mail_institution(rt, at, work, i.code, subject, text, letter)
+    summary = {"meeting": {"day": day.isoformat(), "time": MEETING_TIME,
+                           "place": meeting["place"]},
+               "invited": [i.code for i in partners], "sent": sent}
+    rt.services.record_action(work["case_id"], key=work["key"], action="convene_assessment",
+                              summary=summary, documents=letters)
+    return summary
+
+
+# -- messages ----------------------------------------------------------------------------
+
+SUBJECTS = {
+    "notify_person": "Votre dossier {ref} / Your file",
+    "notify_institutions": "Cas {ref} : nouvelle étape / new step",
+    "remind_owner": "Rappel : délai échu, cas {ref} / Reminder: deadline passed",
+    "alert_coordination": "Escalade : cas {ref} / Escalation",
+    "notify_receiver": "Transfert proposé : cas {ref} / Handoff proposed",
+    "notify_sender": "Transfert refusé : cas {ref} / Handoff refused",
+}
+
+
+@flow(name="notify", flow_run_name=RUN_NAME, validate_parameters=False)
+def notify(work: dict[str, Any]) -> dict[str, Any]:
+    """A message from ``templates/messages/<action>.txt.j2`` to whoever the action names."""
+    rt = current()
+    action = work["action"]
+    at = case_at(rt, work["case_id"], work["seq"])
+    context = template_context(rt, at, **_extra(at, action))
+    text = render(f"messages/{action}.txt", context)
+    subject = SUBJECTS[action].format(ref=at.ref)
+    documents: list[Document] = []
+    sent: dict[str, Any] = {}
+    for code in _recipients(rt, at, action):
+        if code == PERSON:
+            letter = None
+            if not (at.person.email or at.person.phone):  # nothing but the post
+                letter = _letter(f"{action}-{PERSON}", PERSON, "letters/message.html", {
+                    **context, "lang": "fr", "title": subject,
+                    "sender": named(rt, at.case.lead), "paragraphs": text.split("\n"),
+                    "recipient": {"name": f"{at.person.first_name} {at.person.official_name}",
+                                  "lines": _address_lines(at.person.address)}})
+                documents.append(letter)
+            sent[PERSON] = _to_person(rt, at, work, subject, text, letter)
+        else:
+            sent[code] = _mail_institution(rt, at, work, code, subject, text, None)
+        documents.append(Document(f"{action}-{code}.txt", "message", code,
+                                  "identite" if code == PERSON else "situation", subject,
+                                  "text/plain; charset=utf-8", text.encode()))
+    summary = {"sent": sent}
+    rt.services.record_action(work["case_id"], key=work["key"], action=action,
+                              summary=summary, documents=documents)
+    return summary
+
+
+def _extra(at: CaseAt, action: str) -> dict[str, Any]:
+    handoff = at.case.handoff or (at.before.handoff if at.before else None)
+    extra: dict[str, Any] = {}
+    if action == "remind_owner" and at.before is not None:
+        extra["due"] = at.before.deadline.due_at
+    if action == "notify_receiver" and handoff is not None:
+        extra["deadline"] = handoff.due_at
+    if action == "alert_coordination":
+        extra["reason"] = at.event.reason or at.case.revolving_door or ""
+    return extra
+
+
+def _recipients(rt: Runtime, at: CaseAt, action: str) -> list[str]:
+    handoff = at.case.handoff or (at.before.handoff if at.before else None)
+    if action == "notify_person":
+        return [PERSON]
+    if action == "notify_institutions":
+        return [i.code for i in partners_of(rt, at)]
+    if action == "remind_owner":
+        owner = at.state.owner
+        if owner == ("coordination",):
+            return [rt.services.policy.coordination]
+        if owner in ((), ("lead",)):
+            return [at.case.lead]
+        return [i.code for i in partners_of(rt, at)]
+    if action == "alert_coordination":
+        return [rt.services.policy.coordination]
+    if action in ("notify_receiver", "notify_sender") and handoff is not None:
+        return [handoff.receiver if action == "notify_receiver" else handoff.sender]
+    return []
+
+
+# -- delivery ----------------------------------------------------------------------------
+
+def _letter(name: str, to: str, template: str, context: dict[str, Any]) -> Document:
+    html = render(template, context)
+    return Document(name, "letter", to, "identite", str(context["title"]), "application/pdf",
+                    pdf(html, str(context["title"])))
+
+
+def _address_lines(address: dict[str, str] | None) -> list[str]:
+    if not address:
+        return []
+    return [address["street"], f"{address['postcode']} {address['town']}"]
+
+
+def _to_person(rt: Runtime, at: CaseAt, work: dict[str, Any], subject: str, text: str,
+               letter: Document | None) -> str:
+    """E-mail if we have an address, else SMS if we have a mobile; a letter, when there is
+    one, is also stored to be printed and posted."""
+    p = at.person
+    if p.email:
+        attach = (Attachment(f"{letter.name}.pdf", letter.media_type, letter.content),) \
+            if letter else ()
+        send_mail(Mail(f"{work['key']}/mail/{p.email}", p.email, subject, text, attach),
+                  work["case_id"], work["action"])
+        return "email"
+    if p.phone:
+        send_sms(Sms(f"{work['key']}/sms/{p.phone}", p.phone, text[:640]), work["case_id"],
+                 work["action"])
+        return "sms" + ("+courrier" if letter else "")
+    return "courrier / letter" if letter else "aucun moyen / no way to reach"
+
+
+def _mail_institution(rt: Runtime, at: CaseAt, work: dict[str, Any], code: str, subject: str,
+                      text: str, letter: Document | None) -> str:
+    to = institution(rt, code).email
+    if not to:
+        return "aucune adresse / no address"
+    attach = (Attachment(f"{letter.name}.pdf", letter.media_type, letter.content),) \
+        if letter else ()
+    send_mail(Mail(f"{work['key']}/mail/{to}", to, subject, text, attach), work["case_id"],
+              work["action"])
+    return "email"
+
+
+ACTIONS = {"gather_files": gather_files, "convene_assessment": convene_assessment,
+           **{name: notify for name in SUBJECTS}}

@@ -1,0 +1,86 @@
+"""The dispatcher: takes work from the outbox under a lease and hands each row to its
+Prefect flow. Off the request path: an HTTP request only writes the outbox row.
+
+A crash anywhere leaves the row ``dispatched`` until its lease runs out; the next claim runs
+the action again, and the action's own ledger (``Runtime.once``, ``record_action``) makes
+its visible effects happen once. A failure puts the row back with a growing delay.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from prefect import flow
+
+from cases.store.outbox import Outbox, Work
+
+from .actions import ACTIONS
+from .runtime import current
+
+log = logging.getLogger("relais.dispatch")
+
+
+@dataclass
+class DispatchReport:
+    done: int = 0
+    failed: int = 0
+    lost: int = 0  # the lease ran out while running: another worker has the row now
+    errors: list[str] = field(default_factory=list)
+
+
+def parameters(work: Work) -> dict[str, Any]:
+    """What Prefect records of the run: the row, not the case's data."""
+    d = asdict(work)
+    d.pop("payload")
+    return d
+
+
+class Dispatcher:
+    def __init__(self, worker: str, *, lease: timedelta = timedelta(minutes=5),
+                 batch: int = 20) -> None:
+        self.worker, self.lease, self.batch = worker, lease, batch
+
+    @property
+    def outbox(self) -> Outbox:
+        return Outbox(current().services.engine)
+
+    def run_once(self) -> DispatchReport:
+        """Claim one batch and run it; the report says what became of each row."""
+        rt = current()
+        report = DispatchReport()
+        for work in self.outbox.claim(self.worker, rt.services.clock(), limit=self.batch,
+                                      lease=self.lease):
+            self._run(work, report)
+        return report
+
+    def _run(self, work: Work, report: DispatchReport) -> None:
+        clock = current().services.clock
+        action = ACTIONS.get(work.action)
+        try:
+            if action is None:
+                raise LookupError(f"action inconnue / unknown action {work.action!r}")
+            action(parameters(work))
+        except Exception as exc:  # whatever failed: retry later, never lose the row
+            error = f"{type(exc).__name__}: {exc}"
+            status = self.outbox.fail(work, self.worker, clock(), error)
+            report.failed += 1
+            report.errors.append(f"{work.key}: {error}")
+            log.warning("action %s failed (%s): %s", work.key, status, error)
+            return
+        if self.outbox.complete(work, self.worker, clock()):
+            report.done += 1
+        else:
+            report.lost += 1
+
+
+@flow(name="sweep_deadlines", flow_run_name="sweep_deadlines", validate_parameters=False)
+def sweep_deadlines() -> dict[str, Any]:
+    """Every deadline due now: the route's event, a reminder, or an escalation. Idempotent:
+    run it as often as wanted, from as many workers as wanted."""
+    report = current().services.sweep_deadlines()
+    lags = sorted(report.lags_s)
+    return {"handled": report.handled, "events": report.events, "skipped": report.skipped,
+            "lag_max_s": lags[-1] if lags else None}

@@ -1,0 +1,91 @@
+"""The case as it was when an action was queued, and what letters and messages say of it.
+
+An action works from the event that queued it, not from the case as it is now: a retried
+action sends the same words, and a case that moved on meanwhile is described as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from cases.domain.case import CaseState
+from cases.domain.events import Event, replay
+from cases.domain.person import Person
+from conventions.data_sharing import STATUTORY
+from conventions.partners import partners
+from institutions.registry import Institution
+from workflows.engine.model import COORDINATION, LEAD, Route, StateSpec
+
+from .letters import LEGAL, salutation
+from .runtime import Runtime
+
+
+@dataclass(frozen=True)
+class CaseAt:
+    case: CaseState  # after the event
+    before: CaseState | None
+    event: Event
+    route: Route
+    person: Person
+
+    @property
+    def state(self) -> StateSpec:
+        return self.route.states[self.case.state]
+
+    @property
+    def ref(self) -> str:
+        """The reference people quote: year of opening and the start of the case's id."""
+        return f"{self.case.opened_at.year}-{self.case.id[:6].upper()}"
+
+
+def case_at(rt: Runtime, case_id: str, seq: int) -> CaseAt:
+    history = rt.services.history(case_id)
+    if not 0 < seq <= len(history):
+        raise LookupError(f"case {case_id} has no event {seq}")
+    after = replay(history[:seq])
+    assert after is not None
+    route = rt.services.route_of(after)
+    return CaseAt(after, replay(history[:seq - 1]), history[seq - 1], route,
+                  rt.queries.person(after))
+
+
+def institution(rt: Runtime, code: str) -> Institution:
+    return rt.services.registry.get(code)
+
+
+def partners_of(rt: Runtime, at: CaseAt) -> list[Institution]:
+    """The institutions taking part: a joint step's owners, else the route's institutions,
+    one of each kind (conventions.partners); the lead always."""
+    owner = at.state.owner
+    kinds = owner if owner not in ((LEAD,), (COORDINATION,), ()) else at.route.institutions
+    found = partners(kinds, lead=at.case.lead, involved=at.case.handed_on,
+                     registry=rt.services.registry)
+    lead = institution(rt, at.case.lead)
+    return found if lead in found else [lead, *found]
+
+
+def legal_line(rt: Runtime, at: CaseAt) -> dict[str, str]:
+    """The basis on which the lead shares the case with the partners."""
+    statutory = STATUTORY.get(institution(rt, at.case.lead).kind)
+    return LEGAL[statutory[0]] if statutory else LEGAL["consent"]
+
+
+def _named(i: Institution) -> dict[str, Any]:
+    return {"code": i.code, "name": dict(i.name), "city": i.city, "address": i.address}
+
+
+def template_context(rt: Runtime, at: CaseAt, **extra: Any) -> dict[str, Any]:
+    """What every letter and message template may use."""
+    when: datetime = at.event.at
+    return {"case_ref": at.ref, "route": {"title": dict(at.route.title)},
+            "state": {"title": dict(at.state.title)},
+            "institution": _named(institution(rt, at.case.lead)),
+            "today": when, "deadline": at.case.deadline.due_at,
+            "salutation": salutation(at.person.sex), "legal": legal_line(rt, at),
+            "reason": at.event.reason or "", **extra}
+
+
+def named(rt: Runtime, code: str) -> dict[str, Any]:
+    return _named(institution(rt, code))

@@ -1,0 +1,94 @@
+"""The orchestration loop of one process: sweep the deadlines on a schedule, dispatch the
+outbox, and wait while Prefect is away (rows stay in the outbox; nothing is lost).
+
+Embedded (``relais serve``) it runs in a thread beside the API, with Prefect in ephemeral
+mode; scaled (``relais worker``) it is the whole process, talking to a Prefect server.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from prefect.client.orchestration import get_client
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+from .dispatch import Dispatcher, sweep_deadlines
+from .runtime import Runtime, install
+
+log = logging.getLogger("relais.orchestrator")
+MAX_BATCHES_PER_TICK = 50  # then sweep again: deadlines are not starved by a long queue
+
+
+class Orchestrator:
+    def __init__(self, runtime: Runtime, *, worker: str, poll_s: float = 1.0,
+                 sweep_every_s: float | None = 60.0, lease: timedelta = timedelta(minutes=5),
+                 batch: int = 20) -> None:
+        self.runtime = runtime
+        self.dispatcher = Dispatcher(worker, lease=lease, batch=batch)
+        self.poll_s, self.sweep_every_s = poll_s, sweep_every_s
+        self._next_sweep = 0.0
+        self.cycles = 0
+        self.prefect_up: bool | None = None
+        self._changed = threading.Condition()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def prefect_ready(self) -> bool:
+        try:
+            with get_client(sync_client=True) as client:
+                problem = client.api_healthcheck()
+        except Exception as exc:  # unreachable, refused, timed out...
+            problem = exc
+        up = problem is None
+        if up != self.prefect_up:
+            (log.info if up else log.warning)(
+                "Prefect %s", "joignable / reachable" if up else
+                f"injoignable, le travail attend dans l'outbox / unreachable, work waits "
+                f"in the outbox ({problem})")
+        self.prefect_up = up
+        return up
+
+    def tick(self) -> None:
+        """One round: the sweep when it is due, then the outbox until it is empty."""
+        install(self.runtime)
+        if self.prefect_ready():
+            if self.sweep_every_s is not None and time.monotonic() >= self._next_sweep:
+                sweep_deadlines()
+                self._next_sweep = time.monotonic() + self.sweep_every_s
+            for _ in range(MAX_BATCHES_PER_TICK):
+                report = self.dispatcher.run_once()
+                if report.done + report.failed + report.lost == 0:
+                    break
+        with self._changed:
+            self.cycles += 1
+            self._changed.notify_all()
+
+    def wait_cycles(self, n: int, timeout: float = 60.0) -> bool:
+        """For callers that need to know work was picked up: wait for ``n`` more rounds."""
+        with self._changed:
+            target = self.cycles + n
+            return self._changed.wait_for(lambda: self.cycles >= target, timeout)
+
+    def run(self) -> None:
+        # a sync flow otherwise waits for its heartbeat thread: ~1 s a run (stack notes)
+        with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            while not self._stop.is_set():
+                try:
+                    self.tick()
+                except Exception:  # log and go on: the loop must outlive one bad round
+                    log.exception("orchestration round failed")
+                self._stop.wait(self.poll_s)
+
+    def start(self) -> threading.Thread:
+        self._thread = threading.Thread(target=self.run, name="relais-orchestrator",
+                                        daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
