@@ -10,7 +10,7 @@ from cases.queries import CaseQueries
 from cases.services import CaseServices
 from cases.sharing import Sharing
 
-from . import aggregates, cases, consents, deps, errors, routes
+from . import aggregates, cases, consents, deps, documents, errors, routes
 
 MAX_BODY = 1024 * 1024
 
@@ -45,4 +45,5 @@ def create_app(services: CaseServices) -> FastAPI:
     app.include_router(routes.router)
     app.include_router(consents.router)
     app.include_router(aggregates.router)
+    app.include_router(documents.router)
     return app

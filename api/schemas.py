@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -175,3 +175,42 @@ class InformedIn(Strict):
 class ErrorOut(BaseModel):
     error: str
     message: str
+
+
+class DocumentOut(BaseModel):
+    id: int
+    name: str
+    kind: str  # file | letter | message
+    institution: str  # where a file comes from; where a letter or message goes
+    category: str
+    title: str
+    media_type: str
+    size: int
+    sha256: str
+    created_at: datetime
+    legal_basis: str  # why the caller may see it
+
+
+class DocumentList(BaseModel):
+    items: list[DocumentOut]
+    withheld: int  # documents of the case the caller has no basis to see
+
+
+class DocumentIn(Strict):
+    """An institution's own file on the case (e.g. the one the gathering could not get)."""
+    title: Annotated[str, StringConstraints(min_length=1, max_length=300)]
+    category: Literal["identite", "situation", "medical", "aide_sociale"]
+    media_type: Annotated[str, StringConstraints(
+        pattern=r"^[a-z]+/[a-z0-9.+-]+(; ?charset=[a-zA-Z0-9-]+)?$", max_length=100)]
+    content_base64: Annotated[str, StringConstraints(min_length=1, max_length=1_000_000)]
+
+
+class TaskOut(BaseModel):
+    id: int
+    case_id: str
+    kind: str
+    institution: str
+    title: str
+    status: str
+    created_at: datetime
+    done_at: datetime | None

@@ -40,31 +40,40 @@ MATRIX = {
     "POST /api/cases/{case}/consents":    (CREATED, 404, CREATED, 403, 403, 401),
     "GET /api/cases/{case}/exchanges":    (OK, 404, OK, 403, 403, 401),
     "POST /api/consents/nope/revoke":     (404, 404, 404, 403, 403, 401),
+    "GET /api/cases/{case}/documents":    (OK, 404, OK, 403, 403, 401),
+    # ORP's own file: the coordination (kind CII) has no statutory basis, only a consent
+    "GET /api/cases/{case}/documents/{document}": (OK, 404, 404, 403, 403, 401),
+    "POST /api/cases/{case}/documents":   (CREATED, 404, CREATED, 403, 403, 401),
+    "GET /api/tasks":                     (OK, OK, OK, 403, 403, 401),
+    "GET /api/ops/status":                (403, 403, OK, 403, OK, 401),
 }
+FILE = {"title": "Attestation", "category": "situation", "media_type": "text/plain",
+        "content_base64": "QXR0ZXN0YXRpb24="}
 
 
 @pytest.fixture
-def world(services: CaseServices) -> Iterator[tuple[People, str, str]]:
-    """A case led by ORP-NE with a handoff to OAI-NE pending."""
+def world(services: CaseServices) -> Iterator[tuple[People, str, str, int]]:
+    """A case led by ORP-NE with a file of ORP-NE's and a handoff to OAI-NE pending."""
     with running(services) as base:
         people = People(services, base)
         case = people["ORP-NE"].post("/api/cases", json={
             "route": "reseau-cii", "person": PERSON,
             "fields": {"age": 40, "consentement": True}}).json()
         cid = case["id"]
+        document = people["ORP-NE"].post(f"/api/cases/{cid}/documents", json=FILE).json()["id"]
         people["ORP-NE"].post(f"/api/cases/{cid}/events", json={"event": "transmettre"})
         people["CII-NE:coordinator"].post(f"/api/cases/{cid}/events", json={"event": "retenir"})
         for who in ("ORP-NE", "OAI-NE", "SSR-NE"):
             body = {"event": "planifier", **({"lead": "OAI-NE"} if who == "ORP-NE" else {})}
             last = people[who].post(f"/api/cases/{cid}/events", json=body).json()
-        yield people, cid, last["pending_handoff"]["id"]
+        yield people, cid, last["pending_handoff"]["id"], document
         people.close()
 
 
 def request(people: People, who: str | None, line: str, case: str, handoff: str,
-            n: int) -> int:
+            n: int, document: int) -> int:
     method, path = line.split(" ", 1)
-    path = path.format(case=case, handoff=handoff)
+    path = path.format(case=case, handoff=handoff, document=document)
     client = people[CALLERS[who]] if who else people.anonymous()
     kwargs: dict[str, object] = {}
     if path == "/api/cases":
@@ -75,6 +84,8 @@ def request(people: People, who: str | None, line: str, case: str, handoff: str,
     elif path.endswith("/consents") and method == "POST":
         kwargs["json"] = {"grantor": "P", "recipients": ["AI"], "categories": ["medical"],
                           "purpose": "CII"}
+    elif path.endswith("/documents") and method == "POST":
+        kwargs["json"] = FILE
     elif path.endswith("/refuse"):
         kwargs["json"] = {"reason": "non"}
     elif path.startswith("/api/routes") and method == "POST":
@@ -84,12 +95,12 @@ def request(people: People, who: str | None, line: str, case: str, handoff: str,
     return client.request(method, path, **kwargs).status_code  # type: ignore[arg-type]
 
 
-def test_the_access_matrix(world: tuple[People, str, str]) -> None:
-    people, case, handoff = world
+def test_the_access_matrix(world: tuple[People, str, str, int]) -> None:
+    people, case, handoff, document = world
     wrong = []
     for n, (line, expected) in enumerate(MATRIX.items()):
         for who, want in zip([*CALLERS, None], expected, strict=True):
-            got = request(people, who, line, case, handoff, n)
+            got = request(people, who, line, case, handoff, n, document)
             if want == OK and line.endswith("/events") and who in ("lead",):
                 want = 409  # allowed to act, but "nothing" is no event: refused as such
             if got != want:

@@ -47,7 +47,10 @@ OPERATIONS = ["GET /healthz", "POST /api/cases", "GET /api/cases", "GET /api/cas
               "GET /api/steering/indicators", "GET /api/steering/flows",
               "GET /api/cases/{case_id}/consents", "POST /api/cases/{case_id}/consents",
               "POST /api/consents/{consent_id}/revoke", "GET /api/cases/{case_id}/exchanges",
-              "POST /api/cases/{case_id}/exchanges/{exchange_id}/informed"]
+              "POST /api/cases/{case_id}/exchanges/{exchange_id}/informed",
+              "GET /api/cases/{case_id}/documents", "POST /api/cases/{case_id}/documents",
+              "GET /api/cases/{case_id}/documents/{document_id}", "GET /api/tasks",
+              "GET /api/ops/status"]
 
 
 def test_the_fuzzed_operations_are_all_the_operations(server: tuple[str, str]) -> None:

@@ -1,0 +1,81 @@
+"""A case's documents (files gathered, letters, messages), files added by hand, and the
+institutions' tasks; and the operator's view of the orchestration."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response
+
+from cases.documents import CaseDocuments
+from cases.domain.results import Document
+from cases.store.ops import ops_status
+
+from .deps import CaseWorker, Operator, QueriesDep, ServicesDep, SharingDep
+from .errors import ApiError
+from .schemas import DocumentIn, DocumentList, DocumentOut, TaskOut
+
+router = APIRouter(prefix="/api", tags=["documents"])
+CaseId = Annotated[str, Path(max_length=64)]
+
+
+def _out(shown: Any) -> DocumentOut:
+    d = shown.document
+    return DocumentOut(id=d.id, name=d.name, kind=d.kind, institution=d.institution,
+                       category=d.category, title=d.title, media_type=d.media_type,
+                       size=d.size, sha256=d.sha256, created_at=d.created_at,
+                       legal_basis=shown.basis)
+
+
+@router.get("/cases/{case_id}/documents", response_model=DocumentList)
+async def list_documents(case_id: CaseId, actor: CaseWorker, q: QueriesDep,
+                         sh: SharingDep) -> DocumentList:
+    case = q.case_for(actor, case_id)
+    shown, withheld = CaseDocuments(q, sh).visible(actor, case)
+    return DocumentList(items=[_out(s) for s in shown], withheld=withheld)
+
+
+@router.get("/cases/{case_id}/documents/{document_id}",
+            responses={200: {"content": {"application/octet-stream": {}}}})
+async def get_document(case_id: CaseId, document_id: Annotated[int, Path(ge=1, le=2**62)],
+                       actor: CaseWorker, q: QueriesDep, sh: SharingDep) -> Response:
+    case = q.case_for(actor, case_id)
+    found = CaseDocuments(q, sh).content(actor, case, document_id)
+    if found is None:
+        raise ApiError(404, "not_found", "document introuvable / document not found")
+    info, body = found
+    extension = {"application/pdf": ".pdf", "application/json": ".json"}.get(info.media_type, "")
+    return Response(body, media_type=info.media_type, headers={
+        "Content-Disposition": f'attachment; filename="{info.name}{extension}"'})
+
+
+@router.post("/cases/{case_id}/documents", status_code=201, response_model=DocumentOut)
+async def add_document(case_id: CaseId, body: DocumentIn, actor: CaseWorker, q: QueriesDep,
+                       sh: SharingDep) -> DocumentOut:
+    case = q.case_for(actor, case_id)
+    try:
+        content = base64.b64decode(body.content_base64, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(422, "invalid_input", "content_base64 : base64 invalide / invalid "
+                       "base64", field="content_base64") from None
+    out = q.s.add_document(case_id, Document(
+        f"depot-{actor.institution}-{case.version + 1}", "file", actor.institution,
+        body.category, body.title, body.media_type, content), actor=actor)
+    shown, _ = CaseDocuments(q, sh).visible(actor, out.case)
+    return _out(next(s for s in shown if s.document.seq == out.events[0].seq))
+
+
+@router.get("/tasks", response_model=list[TaskOut])
+async def tasks(actor: CaseWorker, q: QueriesDep, sh: SharingDep,
+                status: Annotated[str | None, Query(pattern="^(open|done)$")] = "open"
+                ) -> list[TaskOut]:
+    """My institution's tasks (the coordination: everyone's): files to provide..."""
+    return [TaskOut(**vars(t)) for t in CaseDocuments(q, sh).tasks(actor, status=status)]
+
+
+@router.get("/ops/status", response_model=dict[str, Any])
+async def status(actor: Operator, s: ServicesDep) -> dict[str, Any]:
+    """The outbox and the timer lag (due → handled) of the last 24 hours."""
+    return ops_status(s.engine, s.clock())

@@ -1,0 +1,67 @@
+"""Reading a case's documents and the institutions' tasks, as the caller may see them.
+
+A document's holder is the institution it comes from (a gathered file) or, for letters and
+messages, the case's lead. The caller sees it when it is its own institution's, or on the
+legal basis the conventions give for its data category (LACI 85f, LAI 68bis, consent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from conventions.data_sharing import OWN, legal_basis
+
+from .domain.actors import Actor
+from .domain.case import CaseState
+from .queries import CaseQueries
+from .sharing import Sharing
+from .store.documents import DocumentInfo, Documents, TaskInfo
+
+
+@dataclass(frozen=True)
+class Shown:
+    document: DocumentInfo
+    basis: str
+
+
+class CaseDocuments:
+    def __init__(self, queries: CaseQueries, sharing: Sharing) -> None:
+        self.q, self.sharing = queries, sharing
+
+    def _basis(self, actor: Actor, case: CaseState, d: DocumentInfo,
+               consents: list[object]) -> str | None:
+        reg = self.q.s.registry
+        holder = d.institution if d.kind == "file" and d.institution in reg else case.lead
+        if actor.institution == holder:
+            return OWN
+        return legal_basis(reg.get(actor.institution), reg.get(holder), d.category,
+                           consents, self.q.s.clock().date())  # type: ignore[arg-type]
+
+    def visible(self, actor: Actor, case: CaseState) -> tuple[list[Shown], int]:
+        """The documents ``actor`` may see, and how many are withheld."""
+        with self.q.s.engine.connect() as conn:
+            every = Documents(conn).of_case(case.id)
+        consents: list[object] = [c for c, _ in self.sharing.consents(case.person)]
+        shown = []
+        for d in every:
+            basis = self._basis(actor, case, d, consents)
+            if basis is not None:
+                shown.append(Shown(d, basis))
+        return shown, len(every) - len(shown)
+
+    def content(self, actor: Actor, case: CaseState, document_id: int
+                ) -> tuple[DocumentInfo, bytes] | None:
+        """The document's bytes if ``actor`` may see it (a read, logged); None otherwise."""
+        if not any(s.document.id == document_id for s in self.visible(actor, case)[0]):
+            return None
+        with self.q.s.engine.connect() as conn:
+            found = Documents(conn).content(case.id, document_id)
+        if found is not None:
+            self.q.log_read(actor, case.id, "document")
+        return found
+
+    def tasks(self, actor: Actor, *, status: str | None = "open") -> list[TaskInfo]:
+        """The caller's institution's tasks; the coordination's: every institution's."""
+        with self.q.s.engine.connect() as conn:
+            return Documents(conn).tasks(
+                institution=None if actor.is_coordination else actor.institution, status=status)
