@@ -41,6 +41,7 @@ from .store.people import person_id
 from .store.repository import CaseRepository, case_t
 from .store.route_book import RouteBook
 
+UNPINNED_RETRIES = 3  # then StaleVersion reaches the caller: someone else is very busy
 MAX_DUE_PER_CASE = 5  # handoff expiry, then the step's own deadline, then a reminder...
 
 
@@ -99,7 +100,23 @@ class CaseServices:
              now: datetime | None = None, onto: Route | None = None,
              beside: Callable[[Connection, list[Event]], None] | None = None) -> Outcome:
         """Load, decide, append, save: one transaction. ``beside`` writes what the events
-        bring with them (documents, tasks) in that same transaction."""
+        bring with them (documents, tasks) in that same transaction.
+
+        A caller who named no version (the system, an action's result) did not decide on
+        what it saw: when a concurrent writer wins, the rule is decided again on the case
+        as it now is. A caller who named one gets StaleVersion and decides again itself."""
+        for _ in range(UNPINNED_RETRIES):
+            try:
+                return self._act_once(case_id, expected_version, rule, now, onto, beside)
+            except StaleVersion:
+                if expected_version is not None:
+                    raise
+        return self._act_once(case_id, expected_version, rule, now, onto, beside)
+
+    def _act_once(self, case_id: str, expected_version: int | None,
+                  rule: Callable[[decide.Context, CaseState], list[Event]],
+                  now: datetime | None, onto: Route | None,
+                  beside: Callable[[Connection, list[Event]], None] | None) -> Outcome:
         with self._unit() as conn:
             repo = CaseRepository(conn)
             case = repo.get(case_id)

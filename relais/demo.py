@@ -99,7 +99,8 @@ def journey_a(s: CaseServices, clock: Clock) -> None:
     j = Journey(s, clock, "A — maçon, 48 ans : AC → AI → emploi adapté (réseau CII)")
     j.do("ORP signale le cas (certificats médicaux)", s.open_case, route="reseau-cii",
          person={"avs": avs(100000001), "official_name": "Rochat", "first_name": "Daniel",
-                 "birth_date": "1978-03-14", "sex": "1", "nationality": "CH"},
+                 "birth_date": "1978-03-14", "sex": "1", "nationality": "CH",
+                 "email": "daniel.rochat@example.org"},
          actor=ORP, fields={"age": 48, "consentement": True, "signal": "certificats_medicaux",
                             "incapacite_travail_pct": 100}, reason="Dos, certificats répétés")
     j.fire("ORP transmet à la coordination", "transmettre", ORP)
@@ -128,7 +129,8 @@ def journey_b(s: CaseServices, clock: Clock) -> None:
     j = Journey(s, clock, "B — mère seule, 31 ans : SA → AI → rente partielle (réseau CII)")
     j.do("SSR signale le cas (après fin de droit)", s.open_case, route="reseau-cii",
          person={"avs": avs(100000002), "official_name": "Dubois", "first_name": "Sarah",
-                 "birth_date": "1995-06-02", "sex": "2", "nationality": "CH"},
+                 "birth_date": "1995-06-02", "sex": "2", "nationality": "CH",
+                 "phone": "079 555 01 02"},
          actor=SSR, fields={"age": 31, "consentement": True, "signal": "apres_fin_de_droit",
                             "incapacite_travail_pct": 100})
     j.fire("SSR transmet à la coordination", "transmettre", SSR)
@@ -161,7 +163,9 @@ def journey_c(s: CaseServices, clock: Clock) -> None:
     j = Journey(s, clock, "C — jeune admis provisoire, 19 ans : migration → AFP (CMFP)")
     j.do("Service des migrations signale au CMFP", s.open_case, route="cmfp",
          person={"avs": avs(100000003), "official_name": "Tesfaye", "first_name": "Yonas",
-                 "birth_date": "2007-01-20", "sex": "1", "nationality": "ER"},
+                 "birth_date": "2007-01-20", "sex": "1", "nationality": "ER",
+                 "address": {"street": "Rue des Fahys 21", "postcode": "2000",
+                             "town": "Neuchâtel"}},
          actor=SMIG, fields={"age": 19, "statut_sejour": "admission_provisoire",
                              "problematiques_multiples": True, "suivi_deja_assure": False},
          reason="Abandon du préapprentissage")

@@ -16,6 +16,7 @@ from pathlib import Path
 # Prefect keeps its own database: one per test run, shared by the processes tests start
 # (set before anything imports Prefect, which reads its settings at import)
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="relais-prefect-"))
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # flow runs are in Prefect's DB
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
