@@ -142,7 +142,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     orchestrator = None
     if settings().orchestrate if orchestrate is None else orchestrate:
         orchestrator = build_orchestrator(services, worker=worker_name())
-        orchestrator.start()  # a thread: the API never waits for Prefect
+        orchestrator.start()  # threads: the API never waits for Prefect
     try:
         if workers == 1:
             uvicorn.run(create_app(services), host=host, port=port, log_level="info")

@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     # orchestration: the dispatcher and the deadline sweep (embedded in ``relais serve``,
     # or ``relais worker`` processes beside a Prefect server)
     orchestrate: bool = True  # false: this API process leaves the work to ``relais worker``
-    sweep_every_s: float = 60.0
+    sweep_every_s: float = 15.0  # the timer lag is at most this, plus the handling
     poll_s: float = 1.0
     lease_s: float = 300.0  # a worker that dies gives its rows back after this long
     # e-mail: an SMTP relay when smtp_host is set, else .eml files in mail_folder

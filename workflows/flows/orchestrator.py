@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 from prefect.client.orchestration import get_client
@@ -24,7 +25,7 @@ MAX_BATCHES_PER_TICK = 50  # then sweep again: deadlines are not starved by a lo
 
 class Orchestrator:
     def __init__(self, runtime: Runtime, *, worker: str, poll_s: float = 1.0,
-                 sweep_every_s: float | None = 60.0, lease: timedelta = timedelta(minutes=5),
+                 sweep_every_s: float | None = 15.0, lease: timedelta = timedelta(minutes=5),
                  batch: int = 20) -> None:
         self.runtime = runtime
         self.dispatcher = Dispatcher(worker, lease=lease, batch=batch)
@@ -34,7 +35,7 @@ class Orchestrator:
         self.prefect_up: bool | None = None
         self._changed = threading.Condition()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def prefect_ready(self) -> bool:
         try:
@@ -51,17 +52,29 @@ class Orchestrator:
         self.prefect_up = up
         return up
 
+    def sweep(self) -> None:
+        sweep_deadlines()
+
+    def sweep_if_due(self) -> None:
+        if self.sweep_every_s is not None and time.monotonic() >= self._next_sweep:
+            sweep_deadlines()
+            self._next_sweep = time.monotonic() + self.sweep_every_s
+
+    def dispatch(self) -> None:
+        for _ in range(MAX_BATCHES_PER_TICK):
+            report = self.dispatcher.run_once()
+            if report.done + report.failed + report.lost == 0:
+                break
+
     def tick(self) -> None:
-        """One round: the sweep when it is due, then the outbox until it is empty."""
+        """One round, in the caller's thread: the sweep when it is due, then the outbox."""
         install(self.runtime)
         if self.prefect_ready():
-            if self.sweep_every_s is not None and time.monotonic() >= self._next_sweep:
-                sweep_deadlines()
-                self._next_sweep = time.monotonic() + self.sweep_every_s
-            for _ in range(MAX_BATCHES_PER_TICK):
-                report = self.dispatcher.run_once()
-                if report.done + report.failed + report.lost == 0:
-                    break
+            self.sweep_if_due()
+            self.dispatch()
+        self._count_cycle()
+
+    def _count_cycle(self) -> None:
         with self._changed:
             self.cycles += 1
             self._changed.notify_all()
@@ -72,23 +85,34 @@ class Orchestrator:
             target = self.cycles + n
             return self._changed.wait_for(lambda: self.cycles >= target, timeout)
 
-    def run(self) -> None:
+    def _loop(self, step: Callable[[], None], every_s: float) -> None:
         # a sync flow otherwise waits for its heartbeat thread: ~1 s a run (stack notes)
         with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             while not self._stop.is_set():
                 try:
-                    self.tick()
+                    if self.prefect_ready():
+                        step()
                 except Exception:  # log and go on: the loop must outlive one bad round
                     log.exception("orchestration round failed")
-                self._stop.wait(self.poll_s)
+                self._count_cycle()
+                self._stop.wait(every_s)
 
-    def start(self) -> threading.Thread:
-        self._thread = threading.Thread(target=self.run, name="relais-orchestrator",
-                                        daemon=True)
-        self._thread.start()
-        return self._thread
+    def start(self) -> list[threading.Thread]:
+        """Two threads: the sweep on its schedule, and the dispatcher, so that a long queue
+        of actions never delays a deadline (nor a burst of deadlines the actions)."""
+        install(self.runtime)
+        loops: list[tuple[str, Callable[[], None], float]] = [
+            ("relais-dispatch", self.dispatch, self.poll_s)]
+        if self.sweep_every_s is not None:
+            loops.append(("relais-sweep", self.sweep, self.sweep_every_s))
+        self._threads = [threading.Thread(target=self._loop, args=(step, every), name=name,
+                                          daemon=True) for name, step, every in loops]
+        for t in self._threads:
+            t.start()
+        return self._threads
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        end = time.monotonic() + timeout
+        for t in self._threads:
+            t.join(max(0.0, end - time.monotonic()))
