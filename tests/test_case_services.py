@@ -158,6 +158,22 @@ def test_the_audit_catches_a_case_row_changed_behind_the_engine(services: CaseSe
     assert len(problems) == 1 and "lead" in problems[0]
 
 
+def test_the_audit_catches_a_document_changed_after_it_was_recorded(
+        services: CaseServices, engine: Engine) -> None:
+    from cases.domain.results import Document
+    from cases.store.documents import document_t
+    case_id = open_referred(services)
+    services.record_action(case_id, key=f"{case_id}:2:gather_files", action="gather_files",
+                           summary={}, documents=[Document(
+                               "dossier-OAI-NE-1", "file", "OAI-NE", "medical", "Dossier AI",
+                               "application/pdf", b"%PDF-1.4 original")])
+    assert verify(engine).ok
+    with engine.begin() as conn:
+        conn.execute(update(document_t).values(content=b"%PDF-1.4 altered"))
+    assert verify(engine).problems == [
+        f"case {case_id}: document 'dossier-OAI-NE-1' differs from what its event recorded"]
+
+
 def test_a_deleted_event_breaks_the_chain(services: CaseServices, engine: Engine) -> None:
     case_id = open_referred(services)
     with engine.begin() as conn:

@@ -33,7 +33,9 @@ PERSON = "personne"  # a document's addressee when it is the person, not an inst
 
 # -- tasks: one unit of work each, retried by Prefect before the outbox retries the action --
 
-@task(retries=2, retry_delay_seconds=[1, 5], timeout_seconds=60, cache_policy=NO_CACHE)
+# no Prefect timeout: in a worker thread it cannot interrupt a blocking call; each source
+# bounds its own calls (HttpSource: 15 s)
+@task(retries=2, retry_delay_seconds=[1, 5], cache_policy=NO_CACHE)
 def fetch_file(code: str, avs: str) -> list[InstitutionFile]:
     rt = current()
     source = rt.sources.for_institution(code)
