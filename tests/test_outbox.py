@@ -83,3 +83,15 @@ def test_concurrent_claimers_never_share_a_row(postgres_url: str, clock: Clock) 
         t.join()
     assert len(taken) == 40 and len(set(taken)) == 40
     engine.dispose()
+
+
+def test_a_stopping_worker_gives_its_unstarted_rows_back_at_once(
+        services: CaseServices, engine: Engine, clock: Clock) -> None:
+    queue_work(services, 2)
+    outbox = Outbox(engine)
+    first, second = outbox.claim("w1", clock.now)
+    outbox.release(second, "w1")
+    again = outbox.claim("w2", clock.now)  # no need to wait for w1's lease
+    assert [w.id for w in again] == [second.id] and again[0].attempts == 1
+    outbox.release(first, "w2")  # not w2's: nothing happens
+    assert outbox.claim("w3", clock.now) == []

@@ -69,6 +69,14 @@ class Outbox:
                                 .values(status="done", done_at=now, lease_until=None))
         return done.rowcount == 1
 
+    def release(self, work: Work, worker: str) -> None:
+        """Give back a row this worker claimed but will not run (it is stopping): at once,
+        without waiting for the lease, and without counting an attempt."""
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox_t).where(self._held(work, worker))
+                         .values(status="pending", claimed_by=None, lease_until=None,
+                                 attempts=outbox_t.c.attempts - 1))
+
     def fail(self, work: Work, worker: str, now: datetime, error: str) -> str:
         """Put it back with a growing delay, or give up (``failed``) after max attempts."""
         give_up = work.attempts >= self.max_attempts

@@ -9,6 +9,7 @@ its visible effects happen once. A failure puts the row back with a growing dela
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -28,6 +29,7 @@ class DispatchReport:
     done: int = 0
     failed: int = 0
     lost: int = 0  # the lease ran out while running: another worker has the row now
+    released: int = 0  # given back unstarted because this worker is stopping
     errors: list[str] = field(default_factory=list)
 
 
@@ -47,12 +49,19 @@ class Dispatcher:
     def outbox(self) -> Outbox:
         return Outbox(current().services.engine)
 
-    def run_once(self) -> DispatchReport:
-        """Claim one batch and run it; the report says what became of each row."""
+    def run_once(self, stopping: threading.Event | None = None) -> DispatchReport:
+        """Claim one batch and run it; the report says what became of each row. Rows not
+        started when ``stopping`` is set are given back at once."""
         rt = current()
         report = DispatchReport()
-        for work in self.outbox.claim(self.worker, rt.services.clock(), limit=self.batch,
-                                      lease=self.lease):
+        claimed = self.outbox.claim(self.worker, rt.services.clock(), limit=self.batch,
+                                    lease=self.lease)
+        for n, work in enumerate(claimed):
+            if stopping is not None and stopping.is_set():
+                for rest in claimed[n:]:
+                    self.outbox.release(rest, self.worker)
+                report.released = len(claimed) - n
+                break
             self._run(work, report)
         return report
 

@@ -62,7 +62,9 @@ class Orchestrator:
 
     def dispatch(self) -> None:
         for _ in range(MAX_BATCHES_PER_TICK):
-            report = self.dispatcher.run_once()
+            if self._stop.is_set():  # stop between batches, not after the whole queue
+                return
+            report = self.dispatcher.run_once(self._stop)
             if report.done + report.failed + report.lost == 0:
                 break
 
