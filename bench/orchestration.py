@@ -128,10 +128,11 @@ def steady_client(services: CaseServices, stop: threading.Event, per_s: float,
 
 
 def timer_lag(services: CaseServices, rt: Runtime, due: int, window_s: float,
-              sweep_every_s: float, load_per_s: float) -> dict[str, Any]:
+              sweep_every_s: float, load_per_s: float, threads: int) -> dict[str, Any]:
     start = datetime.now(UTC) + timedelta(seconds=5)
     spread_deadlines(services, due, start, window_s)
-    orchestra = Orchestrator(rt, worker="bench", poll_s=0.2, sweep_every_s=sweep_every_s)
+    orchestra = Orchestrator(rt, worker="bench", poll_s=0.2, sweep_every_s=sweep_every_s,
+                             threads=threads)
     stop, counts = threading.Event(), {"opened": 0}
     client = threading.Thread(target=steady_client, args=(services, stop, load_per_s, counts))
     orchestra.start()
@@ -149,7 +150,8 @@ def timer_lag(services: CaseServices, rt: Runtime, due: int, window_s: float,
         done = conn.execute(text("SELECT count(*) FROM outbox WHERE status = 'done' AND "
                                  "done_at >= :s"),
                             {"s": start.strftime("%Y-%m-%d %H:%M:%S.%f")}).scalar()
-    return {"deadlines_due": due, "handled": len(lags), "window_s": window_s,
+    return {"dispatch_threads": threads, "deadlines_due": due, "handled": len(lags),
+            "window_s": window_s,
             "sweep_every_s": sweep_every_s, "lag_p50_s": percentile(lags, 50),
             "lag_p99_s": percentile(lags, 99), "lag_max_s": lags[-1] if lags else None,
             "client_cases_opened": counts["opened"], "actions_done": done,
@@ -163,13 +165,14 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--sweep-every", type=float, default=15.0)
     parser.add_argument("--load", type=float, default=2.0, help="client cases per second")
+    parser.add_argument("--threads", type=int, default=1, help="dispatch threads")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, \
             temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         services, rt = setup(Path(tmp))
         print("Prefect cost per action:", prefect_cost(services, args.actions), flush=True)
         print("Timer lag:", timer_lag(services, rt, args.due, args.window, args.sweep_every,
-                                      args.load), flush=True)
+                                      args.load, args.threads), flush=True)
 
 
 if __name__ == "__main__":

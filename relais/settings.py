@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     sweep_every_s: float = 15.0  # the timer lag is at most this, plus the handling
     poll_s: float = 1.0
     lease_s: float = 300.0  # a worker that dies gives its rows back after this long
+    # flow runs at once per process: more only with a Prefect server on PostgreSQL (on the
+    # ephemeral SQLite server, 4 threads ran 8x fewer actions: "database is locked")
+    dispatch_threads: int = 1
     # e-mail: an SMTP relay when smtp_host is set, else .eml files in mail_folder
     smtp_host: str = ""
     smtp_port: int = 25

@@ -58,9 +58,10 @@ def build_runtime(services: CaseServices) -> Runtime:
     return Runtime(services, mailer, FolderSms(s.sms_folder), Sources(s.file_sources))
 
 
-def build_orchestrator(services: CaseServices, *, worker: str,
-                       sweep: bool = True) -> Orchestrator:
+def build_orchestrator(services: CaseServices, *, worker: str, sweep: bool = True,
+                       batch: int = 20) -> Orchestrator:
     s = settings()
     return Orchestrator(build_runtime(services), worker=worker, poll_s=s.poll_s,
                         sweep_every_s=s.sweep_every_s if sweep else None,
-                        lease=timedelta(seconds=s.lease_s))
+                        lease=timedelta(seconds=s.lease_s), batch=batch,
+                        threads=s.dispatch_threads)

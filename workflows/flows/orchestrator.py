@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -26,9 +27,13 @@ MAX_BATCHES_PER_TICK = 50  # then sweep again: deadlines are not starved by a lo
 class Orchestrator:
     def __init__(self, runtime: Runtime, *, worker: str, poll_s: float = 1.0,
                  sweep_every_s: float | None = 15.0, lease: timedelta = timedelta(minutes=5),
-                 batch: int = 20) -> None:
+                 batch: int = 20, threads: int = 1) -> None:
         self.runtime = runtime
-        self.dispatcher = Dispatcher(worker, lease=lease, batch=batch)
+        # one dispatcher per thread, each under its own name: a row is completed only by
+        # the thread that claimed it
+        self.dispatchers = [Dispatcher(worker if threads == 1 else f"{worker}#{n}",
+                                       lease=lease, batch=batch) for n in range(threads)]
+        self.dispatcher = self.dispatchers[0]
         self.poll_s, self.sweep_every_s = poll_s, sweep_every_s
         self._next_sweep = 0.0
         self.cycles = 0
@@ -60,11 +65,11 @@ class Orchestrator:
             sweep_deadlines()
             self._next_sweep = time.monotonic() + self.sweep_every_s
 
-    def dispatch(self) -> None:
+    def dispatch(self, dispatcher: Dispatcher | None = None) -> None:
         for _ in range(MAX_BATCHES_PER_TICK):
             if self._stop.is_set():  # stop between batches, not after the whole queue
                 return
-            report = self.dispatcher.run_once(self._stop)
+            report = (dispatcher or self.dispatcher).run_once(self._stop)
             if report.done + report.failed + report.lost == 0:
                 break
 
@@ -100,11 +105,13 @@ class Orchestrator:
                 self._stop.wait(every_s)
 
     def start(self) -> list[threading.Thread]:
-        """Two threads: the sweep on its schedule, and the dispatcher, so that a long queue
-        of actions never delays a deadline (nor a burst of deadlines the actions)."""
+        """The sweep on its schedule and the dispatchers in threads of their own, so that a
+        long queue of actions never delays a deadline (nor a burst of deadlines the actions).
+        Several dispatch threads overlap the flow runs' waits on Prefect's API."""
         install(self.runtime)
         loops: list[tuple[str, Callable[[], None], float]] = [
-            ("relais-dispatch", self.dispatch, self.poll_s)]
+            (f"relais-dispatch-{n}", partial(self.dispatch, d), self.poll_s)
+            for n, d in enumerate(self.dispatchers)]
         if self.sweep_every_s is not None:
             loops.append(("relais-sweep", self.sweep, self.sweep_every_s))
         self._threads = [threading.Thread(target=self._loop, args=(step, every), name=name,
