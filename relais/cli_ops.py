@@ -10,8 +10,6 @@ import typer
 
 from workflows.engine import diagram
 
-from .settings import settings
-
 db_app = typer.Typer(help="Base de données / database", no_args_is_help=True)
 audit_app = typer.Typer(help="Historique inviolable / tamper-evident history",
                         no_args_is_help=True)
@@ -24,8 +22,8 @@ operations = typer.Typer()  # serve and sweep, added at the top level by relais.
 def db_upgrade() -> None:
     """Apply the database migrations and publish the standard routes."""
     from .wiring import build_services
-    build_services()
-    typer.echo(f"base à jour / database up to date: {settings().database_url}")
+    url = build_services().engine.url.render_as_string()  # the password shown as ***
+    typer.echo(f"base à jour / database up to date: {url}")
 
 
 @audit_app.command("verify")

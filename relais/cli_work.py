@@ -27,7 +27,10 @@ def worker(sweep: Annotated[bool, typer.Option(
     a Prefect server (PREFECT_API_URL); see docs/scaled.md."""
     from .wiring import build_orchestrator, build_services
     services = build_services()
-    orchestrator = build_orchestrator(services, worker=worker_name(), sweep=sweep)
+    # one row per claim: beside other workers, a claimed batch would wait in this process
+    # while they idle, and its last rows' leases could run out before they start (another
+    # worker then runs them too, and this one loses them)
+    orchestrator = build_orchestrator(services, worker=worker_name(), sweep=sweep, batch=1)
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())
