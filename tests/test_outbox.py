@@ -4,7 +4,9 @@ a growing delay, and the ledger that makes an action's visible effect happen onc
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -95,3 +97,31 @@ def test_a_stopping_worker_gives_its_unstarted_rows_back_at_once(
     assert [w.id for w in again] == [second.id] and again[0].attempts == 1
     outbox.release(first, "w2")  # not w2's: nothing happens
     assert outbox.claim("w3", clock.now) == []
+
+
+def test_a_slow_action_keeps_its_row_while_its_worker_lives(
+        engine: Engine, services: CaseServices, monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    """An action longer than the lease is not taken over: its worker renews the lease."""
+    from datetime import UTC, datetime
+
+    from workflows.flows import dispatch
+    from workflows.flows.channels import FolderMailer, FolderSms
+    from workflows.flows.runtime import Runtime, install
+    from workflows.flows.sources import Sources
+
+    queue_work(services, 1)
+    live = CaseServices(engine, clock=lambda: datetime.now(UTC))  # real time, real leases
+    install(Runtime(live, FolderMailer(tmp_path, "r@x"), FolderSms(tmp_path), Sources({})))
+    taken_over: list[int] = []
+
+    def slow(work: dict[str, object]) -> None:
+        end = time.monotonic() + 1.5  # five times the lease
+        while time.monotonic() < end:
+            taken_over.extend(w.id for w in Outbox(engine).claim("w2", datetime.now(UTC)))
+            time.sleep(0.05)
+
+    monkeypatch.setitem(dispatch.ACTIONS, "notify_institutions", slow)
+    report = dispatch.Dispatcher("w1", lease=timedelta(seconds=0.3)).run_once()
+    install(None)
+    assert (report.done, report.lost, taken_over) == (1, 0, [])

@@ -69,6 +69,14 @@ class Outbox:
                                 .values(status="done", done_at=now, lease_until=None))
         return done.rowcount == 1
 
+    def renew(self, works: list[Work], worker: str, until: datetime) -> int:
+        """Extend the lease of the rows this worker still holds: it is alive and working.
+        The rows it no longer holds (done, or taken over) are left alone."""
+        with self.engine.begin() as conn:
+            return conn.execute(update(outbox_t).where(
+                outbox_t.c.id.in_([w.id for w in works]), outbox_t.c.status == "dispatched",
+                outbox_t.c.claimed_by == worker).values(lease_until=until)).rowcount
+
     def release(self, work: Work, worker: str) -> None:
         """Give back a row this worker claimed but will not run (it is stopping): at once,
         without waiting for the lease, and without counting an attempt."""
