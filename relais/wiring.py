@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from importlib import resources
 
 from sqlalchemy import Engine
 
+from cases.catalogue_services import MeasureServices
 from cases.services import CaseServices
+from conventions.catalogue_file import parse_catalogue
 from conventions.policy import Policy
-from workflows.flows.channels import FolderMailer, FolderSms, Mailer, SmtpMailer
-from workflows.flows.orchestrator import Orchestrator
-from workflows.flows.runtime import Runtime
-from workflows.flows.sources import Sources
 
 from .db import make_engine
 from .migrate import upgrade
@@ -35,6 +32,22 @@ def publish_standard_routes(services: CaseServices) -> list[str]:
     return published
 
 
+def standard_programmes_text() -> str:
+    return resources.files("conventions").joinpath("data/programmes-ne.yaml").read_text("utf-8")
+
+
+def load_standard_programmes(services: CaseServices) -> list[str]:
+    """Load the shipped catalogue of measures: what is missing is added, nothing an operator
+    loaded is changed (``relais programmes load`` does that)."""
+    measures = MeasureServices(services)
+    programmes, problems = parse_catalogue(standard_programmes_text(), measures.route_fields(),
+                                           services.registry)
+    if programmes is None:
+        raise ValueError("conventions/data/programmes-ne.yaml: "
+                         + "; ".join(p.render("programmes-ne.yaml") for p in problems))
+    return measures.load(programmes, only_new=True).added
+
+
 def build_services(url: str | None = None, *, migrate: bool = True,
                    engine: Engine | None = None, **kw: object) -> CaseServices:
     s = settings()
@@ -45,23 +58,6 @@ def build_services(url: str | None = None, *, migrate: bool = True,
     services = CaseServices(engine, policy=policy, **kw)  # type: ignore[arg-type]
     if migrate:
         publish_standard_routes(services)
+        load_standard_programmes(services)
     return services
 
-
-def build_runtime(services: CaseServices) -> Runtime:
-    """The orchestration's channels and file sources, from settings."""
-    s = settings()
-    mailer: Mailer = (SmtpMailer(s.smtp_host, s.smtp_port, s.mail_from,
-                                 starttls=s.smtp_starttls, user=s.smtp_user or None,
-                                 password=s.smtp_password or None)
-                      if s.smtp_host else FolderMailer(s.mail_folder, s.mail_from))
-    return Runtime(services, mailer, FolderSms(s.sms_folder), Sources(s.file_sources))
-
-
-def build_orchestrator(services: CaseServices, *, worker: str, sweep: bool = True,
-                       batch: int = 20) -> Orchestrator:
-    s = settings()
-    return Orchestrator(build_runtime(services), worker=worker, poll_s=s.poll_s,
-                        sweep_every_s=s.sweep_every_s if sweep else None,
-                        lease=timedelta(seconds=s.lease_s), batch=batch,
-                        threads=s.dispatch_threads)

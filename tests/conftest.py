@@ -86,7 +86,7 @@ def postgres_url() -> Iterator[str]:
 
 TABLES = ("outbox", "deadline", "handoff", "case_event", '"case"', "person", "route_version",
           "app_user", "case_read", "consent", "data_exchange", "action_effect", "case_document",
-          "case_task")
+          "case_task", "case_measure", "programme_place", "programme")
 
 
 def emptied_postgres(url: str) -> Engine:

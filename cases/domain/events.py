@@ -15,11 +15,13 @@ from typing import Any
 
 from .case import CaseState, Deadline, Handoff, Signoff
 
+# the integration plan's measures (places in programmes): recorded, the state and lead stay
+MEASURE_KINDS = ("measure_assigned", "measure_waitlisted", "measure_started", "measure_ended")
 KINDS = (
     "case_opened", "transitioned", "signed", "handoff_proposed", "handoff_accepted",
     "handoff_refused", "handoff_withdrawn", "handoff_expired", "deadline_reminded",
     "deadline_escalated", "escalation_settled", "fields_updated", "route_migrated",
-    "action_done", "document_added",
+    "action_done", "document_added", *MEASURE_KINDS,
 )
 
 
@@ -128,7 +130,7 @@ def evolve(case: CaseState | None, e: Event) -> CaseState:
         if "lead" in d:
             case = _new_lead(case, d).but(manager=None)
         return case.but(deadline=Deadline(dt(d["deadline_at"])))
-    if e.kind in ("fields_updated", "action_done", "document_added"):
+    if e.kind in ("fields_updated", "action_done", "document_added", *MEASURE_KINDS):
         return case  # recorded work around the route: the state and lead stay
     if e.kind == "route_migrated":
         return case.but(route_version=e.route_version, state=e.to_state or case.state,

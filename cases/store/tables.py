@@ -246,3 +246,53 @@ class CaseTaskRow(SQLModel, table=True):
     created_at: datetime = _ts(nullable=False)
     done_at: datetime | None = _ts(nullable=True)
     done_seq: int | None = None
+
+
+class ProgrammeRow(SQLModel, table=True):
+    """A programme of the catalogue of measures (``conventions/catalogue.py``)."""
+
+    __tablename__ = "programme"
+    code: str = Field(primary_key=True, max_length=40)
+    title: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
+    provider: str = Field(max_length=200)
+    type: str = Field(max_length=32)  # occupation | socio_professionnel | professionnel
+    payer: str = Field(max_length=32)  # institution code or kind
+    unit_cost_chf: int  # per month
+    duration_months: int
+    routes: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    eligibility: str | None = Field(default=None, sa_column=Column(Text))
+    updated_at: datetime = _ts(nullable=False)
+
+
+class ProgrammePlaceRow(SQLModel, table=True):
+    """A programme's places in one period."""
+
+    __tablename__ = "programme_place"
+    __table_args__ = (UniqueConstraint("programme", "period_start"),)
+    id: int | None = Field(default=None, primary_key=True)
+    programme: str = Field(foreign_key="programme.code", max_length=40)
+    period_start: date
+    period_end: date
+    capacity: int
+
+
+class CaseMeasureRow(SQLModel, table=True):
+    """A measure of a case's integration plan: waiting for a place, or holding one (planned,
+    active), or over (ended, cancelled, withdrawn). Written with the case's event about it."""
+
+    __tablename__ = "case_measure"
+    __table_args__ = (Index("ix_case_measure_place_status", "place_id", "status"),)
+    id: str = Field(primary_key=True, max_length=32)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=36)
+    programme: str = Field(foreign_key="programme.code", max_length=40)
+    place_id: int = Field(foreign_key="programme_place.id")
+    status: str = Field(max_length=16)
+    queue_no: int  # order of arrival on the place's waiting list: first come, first served
+    offered: bool = False  # a freed place offered from the waiting list
+    payer: str = Field(max_length=32)
+    starts_on: date  # for a waiting measure: the start asked for
+    ends_on: date | None = None
+    ended_on: date | None = None
+    unit_cost_chf: int  # the programme's cost when the place was given
+    since: datetime = _ts(nullable=False)
+    updated_at: datetime = _ts(nullable=False)

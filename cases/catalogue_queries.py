@@ -1,0 +1,80 @@
+"""Occupancy figures: per programme and period, capacity, places held, free, cases waiting and
+cost committed per payer; and the steering group's version, with small counts suppressed."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine
+
+from conventions.catalogue import Occupancy, Period, Programme, Status, occupancy
+
+from .store.catalogue import CatalogueStore, Measure
+
+SMALL = 5  # counts from 1 to 4 are shown as "<5", as in every steering figure
+
+
+def shown(n: int) -> int | str:
+    return "<5" if 0 < n < SMALL else n
+
+
+def occupancy_of(engine: Engine, *, start: date | None = None, end: date | None = None,
+                 code: str | None = None) -> list[tuple[Programme, Occupancy]]:
+    """Every period of the programmes (or of ``code``) that overlaps [start, end]."""
+    window = Period(start or date.min, end or date.max)
+    with engine.connect() as conn:
+        store = CatalogueStore(conn)
+        programmes = store.programmes(code)
+        ids = store.place_ids(code)
+        chosen = [(p, pl, ids[(p.code, pl.period.start)]) for p in programmes
+                  for pl in p.places if pl.period.overlaps(window)]
+        rows = store.of_places([place_id for *_, place_id in chosen])
+    by_place: dict[int, list[Measure]] = defaultdict(list)
+    for m in rows:
+        by_place[m.place_id].append(m)
+    out = []
+    for programme, places, place_id in chosen:
+        measures = by_place[place_id]
+        assignments = [m.assignment() for m in measures
+                       if m.status not in (Status.waiting, Status.withdrawn)]
+        waiting = sum(m.status == Status.waiting for m in measures)
+        out.append((programme, occupancy(places, assignments, waiting)))
+    return out
+
+
+def _suppressed(capacity: int, occupied: int, waiting: int) -> dict[str, Any]:
+    """Free places are shown only with an exact occupied count: capacity minus free would
+    give a suppressed count back."""
+    exact = not 0 < occupied < SMALL
+    return {"capacity": capacity, "occupied": shown(occupied),
+            "free": max(capacity - occupied, 0) if exact else None, "waiting": shown(waiting)}
+
+
+def steering_occupancy(engine: Engine, *, start: date, end: date) -> dict[str, Any]:
+    """Aggregates for the steering group: no case, no person, no count under 5."""
+    figures = occupancy_of(engine, start=start, end=end)
+    by_type: dict[str, Counter[str]] = defaultdict(Counter)
+    cost: Counter[str] = Counter()
+    used: Counter[str] = Counter()
+    programmes = []
+    for programme, o in figures:
+        kind = by_type[str(programme.type)]
+        kind.update(capacity=o.capacity, occupied=o.occupied, waiting=o.waiting)
+        cost.update(o.cost_by_payer)
+        used.update(o.assignments_by_payer)
+        programmes.append({
+            "code": programme.code, "title": dict(programme.title),
+            "type": str(programme.type), "provider": programme.provider,
+            "period": {"from": o.period.start.isoformat(), "to": o.period.end.isoformat()},
+            **_suppressed(o.capacity, o.occupied, o.waiting),
+            "assignments": shown(o.assignments)})
+    return {
+        "from": start.isoformat(), "to": end.isoformat(), "programmes": programmes,
+        "by_type": {k: _suppressed(c["capacity"], c["occupied"], c["waiting"])
+                    for k, c in sorted(by_type.items())},
+        "by_payer": {payer: {"assignments": shown(n),
+                             "cost_chf": cost[payer] if n >= SMALL else None}
+                     for payer, n in sorted(used.items())},
+    }
