@@ -131,14 +131,16 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     from cases.store.users import list_users
 
     from .cli_work import worker_name
+    from .orchestration import build_orchestrator, show_logs
     from .settings import settings
-    from .wiring import build_orchestrator, build_services
+    from .wiring import build_services
     services = build_services()  # migrates once, here, before any worker starts
     if not list_users(services.engine):
         typer.echo("Aucun utilisateur encore : relais users add NOM --institution ORP-NE "
                    "--role case_manager / no user yet", err=True)
     orchestrator = None
     if settings().orchestrate if orchestrate is None else orchestrate:
+        show_logs()
         orchestrator = build_orchestrator(services, worker=worker_name())
         orchestrator.start()  # threads: the API never waits for Prefect
     try:

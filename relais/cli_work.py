@@ -25,7 +25,9 @@ def worker(sweep: Annotated[bool, typer.Option(
 
     Scaled set-up: as many of these as needed, on as many machines, against PostgreSQL and
     a Prefect server (PREFECT_API_URL); see docs/scaled.md."""
-    from .wiring import build_orchestrator, build_services
+    from .orchestration import build_orchestrator, show_logs
+    from .wiring import build_services
+    show_logs()
     services = build_services()
     # one row per claim: beside other workers, a claimed batch would wait in this process
     # while they idle, and its last rows' leases could run out before they start (another

@@ -1,0 +1,49 @@
+"""Build the orchestration from settings: channels, file sources, the orchestrator.
+
+Apart from ``relais.wiring`` so that the commands that do not orchestrate (routes, users,
+audit...) do not load Prefect (~4 s)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+
+from cases.services import CaseServices
+from workflows.flows.channels import FolderMailer, FolderSms, Mailer, SmtpMailer
+from workflows.flows.orchestrator import Orchestrator
+from workflows.flows.runtime import Runtime
+from workflows.flows.sources import Sources
+
+from .settings import settings
+
+log = logging.getLogger("relais.orchestrator")
+
+
+def show_logs() -> None:
+    """The orchestration's own lines (Prefect away and back, failed actions) on stderr."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
+                        "%(message)s")
+
+
+def build_runtime(services: CaseServices) -> Runtime:
+    """The orchestration's channels and file sources, from settings."""
+    s = settings()
+    mailer: Mailer = (SmtpMailer(s.smtp_host, s.smtp_port, s.mail_from,
+                                 starttls=s.smtp_starttls, user=s.smtp_user or None,
+                                 password=s.smtp_password or None)
+                      if s.smtp_host else FolderMailer(s.mail_folder, s.mail_from))
+    return Runtime(services, mailer, FolderSms(s.sms_folder), Sources(s.file_sources))
+
+
+def build_orchestrator(services: CaseServices, *, worker: str, sweep: bool = True,
+                       batch: int = 20) -> Orchestrator:
+    s = settings()
+    if not os.environ.get("PREFECT_API_URL"):
+        log.info("Prefect en mode éphémère (PREFECT_API_URL absent) : ses exécutions ne sont "
+                 "visibles que dans ce processus / Prefect in ephemeral mode, runs visible "
+                 "to this process only")
+    return Orchestrator(build_runtime(services), worker=worker, poll_s=s.poll_s,
+                        sweep_every_s=s.sweep_every_s if sweep else None,
+                        lease=timedelta(seconds=s.lease_s), batch=batch,
+                        threads=s.dispatch_threads)
