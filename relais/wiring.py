@@ -6,7 +6,9 @@ from importlib import resources
 
 from sqlalchemy import Engine
 
+from cases.catalogue_services import MeasureServices
 from cases.services import CaseServices
+from conventions.catalogue_file import parse_catalogue
 from conventions.policy import Policy
 
 from .db import make_engine
@@ -30,6 +32,22 @@ def publish_standard_routes(services: CaseServices) -> list[str]:
     return published
 
 
+def standard_programmes_text() -> str:
+    return resources.files("conventions").joinpath("data/programmes-ne.yaml").read_text("utf-8")
+
+
+def load_standard_programmes(services: CaseServices) -> list[str]:
+    """Load the shipped catalogue of measures: what is missing is added, nothing an operator
+    loaded is changed (``relais programmes load`` does that)."""
+    measures = MeasureServices(services)
+    programmes, problems = parse_catalogue(standard_programmes_text(), measures.route_fields(),
+                                           services.registry)
+    if programmes is None:
+        raise ValueError("conventions/data/programmes-ne.yaml: "
+                         + "; ".join(p.render("programmes-ne.yaml") for p in problems))
+    return measures.load(programmes, only_new=True).added
+
+
 def build_services(url: str | None = None, *, migrate: bool = True,
                    engine: Engine | None = None, **kw: object) -> CaseServices:
     s = settings()
@@ -40,5 +58,6 @@ def build_services(url: str | None = None, *, migrate: bool = True,
     services = CaseServices(engine, policy=policy, **kw)  # type: ignore[arg-type]
     if migrate:
         publish_standard_routes(services)
+        load_standard_programmes(services)
     return services
 
