@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
 from cases import steering
 from cases.store.codec import aware
@@ -41,17 +42,22 @@ def _period(start: date | None, end: date | None) -> tuple[datetime, datetime]:
 
 From = Annotated[date | None, Query(alias="from")]
 To = Annotated[date | None, Query(alias="to")]
+RouteId = Annotated[str | None, Query(max_length=64)]
 
 
+# Figures over a year of history take a good part of a second: a worker thread computes
+# them, so that the event loop keeps answering the case workers meanwhile.
 @router.get("/steering/indicators")
-async def indicators(_: Steering, s: ServicesDep, route: Annotated[str | None, Query(max_length=64)]
-               = None, start: From = None, end: To = None) -> dict[str, Any]:
+async def indicators(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
+                     end: To = None) -> dict[str, Any]:
     a, b = _period(start, end)
-    return steering.indicators(s.engine, start=a, end=b, route=route)
+    return await run_in_threadpool(steering.indicators, s.engine, s.routes, s.registry,
+                                   start=a, end=b, route=route)
 
 
 @router.get("/steering/flows")
-async def flows(_: Steering, s: ServicesDep, start: From = None,
-          end: To = None) -> list[dict[str, Any]]:
+async def flows(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
+                end: To = None) -> list[dict[str, Any]]:
     a, b = _period(start, end)
-    return steering.flows(s.engine, s.registry, start=a, end=b)
+    return await run_in_threadpool(steering.flows, s.engine, s.routes, s.registry, start=a,
+                                   end=b, route=route)

@@ -1,0 +1,142 @@
+"""The counts behind the steering figures: one GROUP BY each, over the event history.
+
+Each function answers exact counts for a scope (a period ``[start, end)`` and optionally a
+route); ``protect.shown`` makes them publishable. Every statement touches the events of the
+period through the index ``ix_case_event_kind_at`` (kind, at), never the whole history.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, and_, func, literal_column, or_, select
+
+from cases.store.repository import case_t, event_t
+
+# events that move a case from one state to another (``from_state`` is the state left)
+MOVES = ("transitioned", "handoff_accepted", "route_migrated")
+BREACHES = ("deadline_reminded", "deadline_escalated", "handoff_expired")
+ESCALATIONS = ("deadline_escalated", "handoff_expired")
+LEAD_CHANGES = ("handoff_accepted", "escalation_settled")  # the latter when it names a lead
+
+
+@dataclass(frozen=True)
+class Scope:
+    start: datetime
+    end: datetime
+    route: str | None = None
+
+    def events(self, *columns: Any, kinds: tuple[str, ...]) -> Select[Any]:
+        """SELECT columns FROM case_event in the period, of these kinds, on the route."""
+        query = select(*columns).where(event_t.c.kind.in_(kinds), event_t.c.at >= self.start,
+                                       event_t.c.at < self.end)
+        return self.on_route(query)
+
+    def on_route(self, query: Select[Any]) -> Select[Any]:
+        if self.route is None:
+            return query
+        return query.where(event_t.c.case_id.in_(
+            select(case_t.c.id).where(case_t.c.route_id == self.route)))
+
+
+def referred(conn: Connection, scope: Scope) -> Counter[str]:
+    """Cases opened in the period, by the institution that referred them."""
+    rows = conn.execute(scope.events(event_t.c.institution, func.count(),
+                                     kinds=("case_opened",)).group_by(event_t.c.institution))
+    return Counter({inst: n for inst, n in rows})
+
+
+def by_state(conn: Connection, scope: Scope, kinds: tuple[str, ...]
+             ) -> Counter[tuple[str, str | None, str | None]]:
+    """Events of these kinds in the period by (kind, from_state, to_state)."""
+    cols = (event_t.c.kind, event_t.c.from_state, event_t.c.to_state)
+    rows = conn.execute(scope.events(*cols, func.count(), kinds=kinds).group_by(*cols))
+    return Counter({(k, a, b): n for k, a, b, n in rows})
+
+
+def decisions(conn: Connection, scope: Scope, states: frozenset[str]
+              ) -> Counter[tuple[str, int, str, str]]:
+    """Moves out of these states in the period by (route, version, from_state, to_state)."""
+    if not states:
+        return Counter()
+    cols = (case_t.c.route_id, event_t.c.route_version, event_t.c.from_state,
+            event_t.c.to_state)
+    query = (select(*cols, func.count())
+             .select_from(event_t.join(case_t, case_t.c.id == event_t.c.case_id))
+             .where(event_t.c.kind.in_(("transitioned", "handoff_accepted")),
+                    event_t.c.at >= scope.start, event_t.c.at < scope.end,
+                    event_t.c.from_state.in_(sorted(states)),
+                    event_t.c.to_state != event_t.c.from_state)
+             .group_by(*cols))
+    if scope.route is not None:
+        query = query.where(case_t.c.route_id == scope.route)
+    return Counter({(r, v, a, b): n for r, v, a, b, n in conn.execute(query)})
+
+
+def _json_text(conn: Connection, path: str) -> Any:
+    """``data``'s ``lead`` or last ``handed_on`` as text, in the dialect's JSON syntax."""
+    if conn.dialect.name == "postgresql":
+        sql = {"lead": "case_event.data ->> 'lead'",
+               "sender": "case_event.data -> 'handed_on' ->> -1",
+               "revolving": "case_event.data ->> 'revolving_door'"}[path]
+    else:
+        sql = {"lead": "json_extract(case_event.data, '$.lead')",
+               "sender": "json_extract(case_event.data, '$.handed_on[#-1]')",
+               "revolving": "json_extract(case_event.data, '$.revolving_door')"}[path]
+    return literal_column(sql)
+
+
+def lead_changes(conn: Connection, scope: Scope) -> Counter[tuple[str, str]]:
+    """Changes of lead in the period (accepted handoffs, escalations settled with a new
+    lead), by (institution that handed on, new lead)."""
+    sender, receiver = _json_text(conn, "sender"), _json_text(conn, "lead")
+    query = (scope.events(sender.label("sender"), receiver.label("receiver"), func.count(),
+                          kinds=LEAD_CHANGES)
+             .where(receiver.is_not(None)).group_by(sender, receiver))
+    return Counter({(a, b): n for a, b, n in conn.execute(query)})
+
+
+def revolving_door(conn: Connection, scope: Scope) -> int:
+    """Cases that a change of lead in the period flagged as revolving door."""
+    query = scope.events(func.count(func.distinct(event_t.c.case_id)), kinds=LEAD_CHANGES)
+    return int(conn.execute(query.where(_json_text(conn, "revolving").is_not(None))).scalar()
+               or 0)
+
+
+def closed(conn: Connection, scope: Scope) -> Counter[tuple[str, str | None]]:
+    """Cases closed in the period by (final state, outcome). A closed case never changes
+    again, so its row says exactly what its closing event said."""
+    cols = (case_t.c.state, case_t.c.outcome)
+    query = (select(*cols, func.count())
+             .where(case_t.c.closed_at >= scope.start, case_t.c.closed_at < scope.end)
+             .group_by(*cols))
+    if scope.route is not None:
+        query = query.where(case_t.c.route_id == scope.route)
+    return Counter({(s, o): n for s, o, n in conn.execute(query)})
+
+
+def open_at_end(conn: Connection, scope: Scope) -> Counter[str]:
+    """Cases open at ``end``, by the state they were in then.
+
+    A case opened before ``end`` and not closed before it was, at ``end``, in the state its
+    first move at or after ``end`` left (``from_state``); with no such move, in the state it
+    is in now. So only the events after ``end`` are read, not the history before it.
+    """
+    first = (select(event_t.c.case_id, func.min(event_t.c.seq).label("seq"))
+             .where(event_t.c.kind.in_(MOVES), event_t.c.at >= scope.end)
+             .group_by(event_t.c.case_id).subquery("first_move"))
+    left = (select(event_t.c.case_id, event_t.c.from_state)
+            .join(first, and_(first.c.case_id == event_t.c.case_id,
+                              first.c.seq == event_t.c.seq)).subquery("state_left"))
+    state = func.coalesce(left.c.from_state, case_t.c.state)
+    query = (select(state, func.count())
+             .select_from(case_t.outerjoin(left, left.c.case_id == case_t.c.id))
+             .where(case_t.c.opened_at < scope.end,
+                    or_(case_t.c.closed_at.is_(None), case_t.c.closed_at >= scope.end))
+             .group_by(state))
+    if scope.route is not None:
+        query = query.where(case_t.c.route_id == scope.route)
+    return Counter({s: n for s, n in conn.execute(query)})
