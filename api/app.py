@@ -6,11 +6,12 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, FastAPI, Request, Response
 
+from cases.catalogue_services import MeasureServices
 from cases.queries import CaseQueries
 from cases.services import CaseServices
 from cases.sharing import Sharing
 
-from . import aggregates, cases, consents, deps, documents, errors, routes
+from . import aggregates, cases, catalogue, consents, deps, documents, errors, routes
 
 MAX_BODY = 1024 * 1024
 
@@ -26,6 +27,7 @@ def create_app(services: CaseServices) -> FastAPI:
     app.state.services = services
     app.state.queries = CaseQueries(services)
     app.state.sharing = Sharing(services)
+    app.state.measures = MeasureServices(services)
     errors.install(app)
 
     @app.middleware("http")
@@ -46,4 +48,5 @@ def create_app(services: CaseServices) -> FastAPI:
     app.include_router(consents.router)
     app.include_router(aggregates.router)
     app.include_router(documents.router)
+    app.include_router(catalogue.router)
     return app

@@ -214,3 +214,84 @@ class TaskOut(BaseModel):
     status: str
     created_at: datetime
     done_at: datetime | None
+
+
+# -- the catalogue of measures --------------------------------------------------------------
+
+Code = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+class PeriodOut(BaseModel):
+    from_: date = Field(serialization_alias="from")
+    to: date
+
+
+class PlacesOut(BaseModel):
+    period: PeriodOut
+    capacity: int
+
+
+class ProgrammeOut(BaseModel):
+    code: str
+    title: dict[str, str]
+    provider: str
+    type: str  # occupation | socio_professionnel | professionnel
+    payer: str  # institution code or kind, unless the plan names another
+    unit_cost_chf: int  # per month
+    duration_months: int
+    routes: list[str]
+    eligibility: str | None  # a guard over the case's fields; null: every case of the routes
+    places: list[PlacesOut]
+
+
+class OccupancyOut(BaseModel):
+    programme: str
+    period: PeriodOut
+    capacity: int
+    occupied: int  # places held: planned or active
+    free: int
+    waiting: int
+    assignments: int  # not cancelled, in the period
+    cost_by_payer: dict[str, int]  # CHF committed
+
+
+class MeasureIn(Strict):
+    programme: Code
+    start: date | None = None  # today by default
+    end: date | None = None  # the programme's duration, within the period, by default
+    payer: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
+    reason: Text | None = None
+
+
+class MeasureEndIn(Strict):
+    reason: Text | None = None
+    on: date | None = None  # today by default
+
+
+class MeasureStartIn(Strict):
+    reason: Text | None = None
+
+
+class MeasureOut(BaseModel):
+    id: str
+    case: str
+    programme: str
+    title: dict[str, str]
+    type: str
+    provider: str
+    period: PeriodOut
+    status: str  # waiting | planned | active | ended | cancelled | withdrawn
+    offered: bool  # a freed place offered from the waiting list: the lead starts or cancels
+    position: int | None  # on the waiting list, 1 = next
+    start: date  # asked for, while waiting
+    end: date | None
+    ended_on: date | None
+    payer: str
+    unit_cost_chf: int
+    cost_chf: int
+
+
+class PlanOut(BaseModel):
+    case: str
+    measures: list[MeasureOut]
+    cost_by_payer: dict[str, int]

@@ -9,7 +9,8 @@ import pytest
 
 from cases.services import CaseServices
 from tests.api_server import People, running
-from tests.conftest import PERSON, SPEC_EXAMPLE
+from tests.catalogue_helpers import catalogue
+from tests.conftest import PERSON, SPEC_EXAMPLE, Clock
 
 CALLERS = {
     "lead": "ORP-NE",                        # case manager of the lead institution
@@ -46,19 +47,31 @@ MATRIX = {
     "POST /api/cases/{case}/documents":   (CREATED, 404, CREATED, 403, 403, 401),
     "GET /api/tasks":                     (OK, OK, OK, 403, 403, 401),
     "GET /api/ops/status":                (403, 403, OK, 403, OK, 401),
+    "GET /api/programmes":                (OK, OK, OK, OK, OK, 401),
+    "GET /api/programmes/atelier-recyclage/places": (OK, OK, OK, 403, 403, 401),
+    "GET /api/cases/{case}/measures":     (OK, 404, OK, 403, 403, 401),
+    # the coordination may plan too: 409 because the lead just took that period's place
+    "POST /api/cases/{case}/measures":    (CREATED, 404, 409, 403, 403, 401),
+    # the lead starts (then ends) the planned measure; the coordination finds it done
+    "POST /api/cases/{case}/measures/{measure}/start": (OK, 404, 409, 403, 403, 401),
+    "POST /api/cases/{case}/measures/{measure}/end": (OK, 404, 409, 403, 403, 401),
+    "GET /api/steering/occupancy":        (403, 403, OK, OK, OK, 401),
 }
 FILE = {"title": "Attestation", "category": "situation", "media_type": "text/plain",
         "content_base64": "QXR0ZXN0YXRpb24="}
 
 
 @pytest.fixture
-def world(services: CaseServices) -> Iterator[tuple[People, str, str, int]]:
-    """A case led by ORP-NE with a file of ORP-NE's and a handoff to OAI-NE pending."""
+def world(services: CaseServices, clock: Clock
+          ) -> Iterator[tuple[People, str, str, int, str]]:
+    """A case led by ORP-NE with a file of ORP-NE's, a handoff to OAI-NE pending and a
+    measure planned for the next day, which has come."""
+    catalogue(services)
     with running(services) as base:
         people = People(services, base)
         case = people["ORP-NE"].post("/api/cases", json={
             "route": "reseau-cii", "person": PERSON,
-            "fields": {"age": 40, "consentement": True}}).json()
+            "fields": {"age": 40, "consentement": True, "capacite_adaptee_pct": 80}}).json()
         cid = case["id"]
         document = people["ORP-NE"].post(f"/api/cases/{cid}/documents", json=FILE).json()["id"]
         people["ORP-NE"].post(f"/api/cases/{cid}/events", json={"event": "transmettre"})
@@ -66,14 +79,17 @@ def world(services: CaseServices) -> Iterator[tuple[People, str, str, int]]:
         for who in ("ORP-NE", "OAI-NE", "SSR-NE"):
             body = {"event": "planifier", **({"lead": "OAI-NE"} if who == "ORP-NE" else {})}
             last = people[who].post(f"/api/cases/{cid}/events", json=body).json()
-        yield people, cid, last["pending_handoff"]["id"], document
+        measure = people["ORP-NE"].post(f"/api/cases/{cid}/measures", json={
+            "programme": "formation-horlogerie", "start": "2026-03-03"}).json()["id"]
+        clock.advance(days=1)
+        yield people, cid, last["pending_handoff"]["id"], document, measure
         people.close()
 
 
 def request(people: People, who: str | None, line: str, case: str, handoff: str,
-            n: int, document: int) -> int:
+            n: int, document: int, measure: str) -> int:
     method, path = line.split(" ", 1)
-    path = path.format(case=case, handoff=handoff, document=document)
+    path = path.format(case=case, handoff=handoff, document=document, measure=measure)
     client = people[CALLERS[who]] if who else people.anonymous()
     kwargs: dict[str, object] = {}
     if path == "/api/cases":
@@ -86,6 +102,8 @@ def request(people: People, who: str | None, line: str, case: str, handoff: str,
                           "purpose": "CII"}
     elif path.endswith("/documents") and method == "POST":
         kwargs["json"] = FILE
+    elif path.endswith("/measures") and method == "POST":
+        kwargs["json"] = {"programme": "atelier-recyclage"}
     elif path.endswith("/refuse"):
         kwargs["json"] = {"reason": "non"}
     elif path.startswith("/api/routes") and method == "POST":
@@ -95,12 +113,12 @@ def request(people: People, who: str | None, line: str, case: str, handoff: str,
     return client.request(method, path, **kwargs).status_code  # type: ignore[arg-type]
 
 
-def test_the_access_matrix(world: tuple[People, str, str, int]) -> None:
-    people, case, handoff, document = world
+def test_the_access_matrix(world: tuple[People, str, str, int, str]) -> None:
+    people, case, handoff, document, measure = world
     wrong = []
     for n, (line, expected) in enumerate(MATRIX.items()):
         for who, want in zip([*CALLERS, None], expected, strict=True):
-            got = request(people, who, line, case, handoff, n, document)
+            got = request(people, who, line, case, handoff, n, document, measure)
             if want == OK and line.endswith("/events") and who in ("lead",):
                 want = 409  # allowed to act, but "nothing" is no event: refused as such
             if got != want:

@@ -19,6 +19,7 @@ from cases.store.users import add_user
 from relais.db import make_engine
 from relais.wiring import publish_standard_routes
 from tests.api_server import running
+from tests.catalogue_helpers import catalogue
 from tests.conftest import ORP, PERSON, Clock
 
 
@@ -31,6 +32,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
     engine = make_engine(f"sqlite:///{path}")
     services = CaseServices(engine, clock=Clock(datetime(2026, 3, 2, 9, tzinfo=UTC)))
     publish_standard_routes(services)
+    catalogue(services)
     services.open_case(route="reseau-cii", person=PERSON, actor=ORP, fields={"age": 40})
     token = add_user(engine, services.registry, name="fuzz", institution="CII-NE",
                      role="coordinator", now=datetime.now(UTC))
@@ -50,7 +52,11 @@ OPERATIONS = ["GET /healthz", "POST /api/cases", "GET /api/cases", "GET /api/cas
               "POST /api/cases/{case_id}/exchanges/{exchange_id}/informed",
               "GET /api/cases/{case_id}/documents", "POST /api/cases/{case_id}/documents",
               "GET /api/cases/{case_id}/documents/{document_id}", "GET /api/tasks",
-              "GET /api/ops/status"]
+              "GET /api/ops/status", "GET /api/programmes", "GET /api/programmes/{code}/places",
+              "GET /api/cases/{case_id}/measures", "POST /api/cases/{case_id}/measures",
+              "POST /api/cases/{case_id}/measures/{measure_id}/start",
+              "POST /api/cases/{case_id}/measures/{measure_id}/end",
+              "GET /api/steering/occupancy"]
 
 
 def test_the_fuzzed_operations_are_all_the_operations(server: tuple[str, str]) -> None:

@@ -50,6 +50,17 @@ def test_a_later_start_is_planned_and_cut_at_the_end_of_its_period(
     assert (a.status, a.ends_on) == (Status.planned, date(2026, 6, 30))
 
 
+def test_a_planned_measure_starts_only_when_its_day_has_come(
+        services: CaseServices, clock: Clock) -> None:
+    m = catalogue(services)
+    case = open_case(services, 1)
+    a = m.request(case, RECYCLAGE, actor=ORP, start=date(2026, 3, 9)).measure
+    with pytest.raises(Conflict, match="2026-03-09"):
+        m.start(case, a.id, actor=ORP)
+    clock.advance(days=7)
+    assert m.start(case, a.id, actor=ORP).measure.status == Status.active
+
+
 def test_a_case_that_does_not_meet_the_conditions_gets_no_place(services: CaseServices) -> None:
     m = catalogue(services)
     young = open_case(services, 1, age=16)

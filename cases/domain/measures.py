@@ -117,11 +117,15 @@ def offer_place(ctx: Context, case: CaseState, actor: Actor, *, measure: str,
 
 def start_measure(ctx: Context, case: CaseState, actor: Actor, a: Assignment,
                   reason: str | None = None) -> list[Event]:
-    """The lead confirms a planned measure (an offer, or one that starts later): active."""
+    """The lead confirms a planned measure (an offer, or one whose day has come): active."""
     check_may_plan(actor, case)
     if a.status != Status.planned:
         raise Conflict(f"seule une mesure prévue (planned) peut commencer ; celle-ci est "
-                       f"{a.status} / only a planned measure can start", status=str(a.status))
+                       f"{a.status} / only a planned measure can start",
+                       measure_status=str(a.status))
+    if a.start > today(ctx):
+        raise Conflict(f"cette mesure commence le {a.start} / this measure starts on "
+                       f"{a.start}", measure_status=str(a.status))
     return [draft(ctx, case.id, "measure_started", actor, reason=reason, data={
         "measure": a.id, "programme": a.programme, "on": today(ctx).isoformat()})]
 
@@ -138,7 +142,7 @@ def end_measure(ctx: Context, case: CaseState, actor: Actor, *, measure: str, pr
     check_may_plan(actor, case)
     if status not in ENDING:
         raise Conflict(f"cette mesure est déjà terminée ({status}) / this measure is already "
-                       f"over", status=str(status))
+                       f"over", measure_status=str(status))
     day = on or today(ctx)
     if day > today(ctx):
         raise MissingInput("une fin se constate : pas de date future / an end is recorded "
