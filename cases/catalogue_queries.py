@@ -1,5 +1,7 @@
 """Occupancy figures: per programme and period, capacity, places held, free, cases waiting and
-cost committed per payer; and the steering group's version, with small counts suppressed."""
+cost committed per payer; and the steering group's version, through the small-count rule of
+every steering figure (``cases.steering.protect``: 1–4 shown as "<5", other counts rounded
+to 5)."""
 
 from __future__ import annotations
 
@@ -11,13 +13,10 @@ from sqlalchemy import Engine
 
 from conventions.catalogue import Occupancy, Period, Programme, Status, occupancy
 
+from .steering.protect import BASE, shown
 from .store.catalogue import CatalogueStore, Measure
 
-SMALL = 5  # counts from 1 to 4 are shown as "<5", as in every steering figure
-
-
-def shown(n: int) -> int | str:
-    return "<5" if 0 < n < SMALL else n
+COST_ROUNDING = 1000  # CHF: a cost divided by a unit cost would give a count back
 
 
 def occupancy_of(engine: Engine, *, start: date | None = None, end: date | None = None,
@@ -44,16 +43,14 @@ def occupancy_of(engine: Engine, *, start: date | None = None, end: date | None 
     return out
 
 
-def _suppressed(capacity: int, occupied: int, waiting: int) -> dict[str, Any]:
-    """Free places are shown only with an exact occupied count: capacity minus free would
-    give a suppressed count back."""
-    exact = not 0 < occupied < SMALL
-    return {"capacity": capacity, "occupied": shown(occupied),
-            "free": max(capacity - occupied, 0) if exact else None, "waiting": shown(waiting)}
+def _protected(capacity: int, occupied: int, waiting: int) -> dict[str, Any]:
+    """Capacity is a number of places, published as is; free places are not published:
+    capacity minus free would give the exact count of people placed back."""
+    return {"capacity": capacity, "occupied": shown(occupied), "waiting": shown(waiting)}
 
 
 def steering_occupancy(engine: Engine, *, start: date, end: date) -> dict[str, Any]:
-    """Aggregates for the steering group: no case, no person, no count under 5."""
+    """Aggregates for the steering group: no case, no person, no exact count of people."""
     figures = occupancy_of(engine, start=start, end=end)
     by_type: dict[str, Counter[str]] = defaultdict(Counter)
     cost: Counter[str] = Counter()
@@ -68,13 +65,17 @@ def steering_occupancy(engine: Engine, *, start: date, end: date) -> dict[str, A
             "code": programme.code, "title": dict(programme.title),
             "type": str(programme.type), "provider": programme.provider,
             "period": {"from": o.period.start.isoformat(), "to": o.period.end.isoformat()},
-            **_suppressed(o.capacity, o.occupied, o.waiting),
+            **_protected(o.capacity, o.occupied, o.waiting),
             "assignments": shown(o.assignments)})
     return {
         "from": start.isoformat(), "to": end.isoformat(), "programmes": programmes,
-        "by_type": {k: _suppressed(c["capacity"], c["occupied"], c["waiting"])
+        "by_type": {k: _protected(c["capacity"], c["occupied"], c["waiting"])
                     for k, c in sorted(by_type.items())},
-        "by_payer": {payer: {"assignments": shown(n),
-                             "cost_chf": cost[payer] if n >= SMALL else None}
+        "by_payer": {payer: {"assignments": shown(n), "cost_chf": _rounded(cost[payer])
+                             if n >= BASE else None}
                      for payer, n in sorted(used.items())},
     }
+
+
+def _rounded(chf: int) -> int:
+    return COST_ROUNDING * ((chf + COST_ROUNDING // 2) // COST_ROUNDING)

@@ -112,9 +112,22 @@ def test_the_steering_group_reads_aggregates_with_small_counts_hidden(
     figures = api["CII-NE:steering"].get("/api/steering/occupancy").json()
     spring = next(p for p in figures["programmes"]
                   if p["code"] == RECYCLAGE and p["period"]["from"] == "2026-01-01")
-    assert (spring["capacity"], spring["occupied"], spring["free"], spring["waiting"]) == (
-        2, "<5", None, "<5")
+    assert (spring["capacity"], spring["occupied"], spring["waiting"]) == (2, "<5", "<5")
+    assert "free" not in spring, "capacity minus free would give the count back"
     assert figures["by_payer"] == {"AC": {"assignments": "<5", "cost_chf": None}}
-    assert figures["by_type"]["professionnel"] == {"capacity": 5, "occupied": 0, "free": 5,
-                                                   "waiting": 0}
+    assert figures["by_type"]["professionnel"] == {"capacity": 5, "occupied": 0, "waiting": 0}
     assert "case" not in str(figures) and "avs" not in str(figures)
+
+
+def test_steering_counts_are_rounded_and_costs_shown_from_five_assignments(
+        api: People, services: CaseServices) -> None:
+    orp = api["ORP-NE"]
+    for i in range(7):
+        orp.post(f"/api/cases/{open_case(services, i, capacite_adaptee_pct=80)}/measures",
+                 json={"programme": "formation-horlogerie"})
+    figures = api["CII-NE:coordinator"].get(
+        "/api/steering/occupancy", params={"from": "2026-01-01", "to": "2026-12-31"}).json()
+    watch = next(p for p in figures["programmes"] if p["code"] == "formation-horlogerie")
+    assert (watch["capacity"], watch["occupied"], watch["waiting"]) == (5, 5, "<5")
+    # 5 assignments of 6 months at CHF 3000 (from 2 March): 90000
+    assert figures["by_payer"] == {"AI": {"assignments": 5, "cost_chf": 90000}}
