@@ -136,8 +136,9 @@ class MeasureServices:
                 if store.open_in(case_id, place_id):
                     raise _already(code)
                 held, waiting = store.counts(place_id)
+                capacity = store.capacity(place_id)
             req = PlaceRequest(measure_id, programme, places, start, end, req_payer,
-                               place_free(places.capacity, held, waiting))
+                               place_free(capacity, held, waiting))
             try:
                 out = self._asking(case_id, req, actor, reason, place_id)
             except _Contradicted:
@@ -218,6 +219,7 @@ class MeasureServices:
             with self.s.engine.connect() as conn:
                 store = CatalogueStore(conn)
                 held, _ = store.counts(place_id)
+                capacity = store.capacity(place_id)
                 queue = [m for m in store.waiting(place_id) if m.id not in passed]
                 first = queue[0] if queue else None
                 programme = (CatalogueStore(conn).programmes(first.programme)[0]
@@ -226,7 +228,7 @@ class MeasureServices:
                 return offered
             places = programme.period_of(first.period.start)
             assert places is not None
-            if held >= places.capacity:
+            if held >= capacity:
                 return offered
             try:
                 out = self._offer(first, programme, places)

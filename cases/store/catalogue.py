@@ -112,10 +112,13 @@ class CatalogueStore:
             query = query.where(place_t.c.programme == code)
         return {(r.programme, r.period_start): r.id for r in self.conn.execute(query)}
 
+    def capacity(self, place_id: int, *, lock: bool = False) -> int:
+        """A period's capacity; ``lock``: and its lock, until the transaction ends."""
+        query = select(place_t.c.capacity).where(place_t.c.id == place_id)
+        return int(self.conn.execute(query.with_for_update() if lock else query).scalar_one())
+
     def lock_place(self, place_id: int) -> int:
-        """Take the period's lock until the transaction ends; its capacity."""
-        return int(self.conn.execute(select(place_t.c.capacity).where(place_t.c.id == place_id)
-                                     .with_for_update()).scalar_one())
+        return self.capacity(place_id, lock=True)
 
     def save(self, programmes: list[Programme], now: datetime, *,
              only_new: bool = False) -> LoadReport:
