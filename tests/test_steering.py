@@ -27,6 +27,8 @@ from typing import Any
 import pytest
 
 from cases import steering
+from cases.steering import counts
+from cases.steering.counts import Scope
 from cases.domain.actors import Actor
 from cases.domain.decide import EventInput
 from cases.domain.errors import NotFound
@@ -180,6 +182,19 @@ def test_a_route_narrows_every_figure(world: World) -> None:
     assert steering.flows(world.s.engine, world.s.routes, world.s.registry, start=MARCH,
                           end=APRIL, route="cmfp") == [{"from": "MIG", "to": "FP",
                                                         "count": "<5"}]
+
+
+def test_triage_decisions_by_state_name_are_those_found_through_each_case(world: World) -> None:
+    checks = frozenset({"triage", "examen_entree", "candidature"})
+    with world.s.engine.connect() as conn:
+        by_case = counts.decisions(conn, Scope(MARCH, APRIL), checks, by_route=True)
+        by_name = counts.decisions(conn, Scope(MARCH, APRIL), checks, by_route=False)
+    owner = {"triage": "reseau-cii", "examen_entree": "cmfp"}
+    assert by_case == {(owner[a], v, a, b): n for (_, v, a, b), n in by_name.items()}
+    assert by_case == {("reseau-cii", 2, "triage", "assessment"): 6,
+                       ("reseau-cii", 2, "triage", "non_retenu"): 1,
+                       ("reseau-cii", 2, "triage", "oriente"): 1,
+                       ("cmfp", 1, "examen_entree", "non_retenu"): 1}
 
 
 def test_two_answers_do_not_give_a_small_route_back_by_subtraction(world: World) -> None:

@@ -1,8 +1,9 @@
 """The counts behind the steering figures: one GROUP BY each, over the event history.
 
 Each function answers exact counts for a scope (a period ``[start, end)`` and optionally a
-route); ``protect.shown`` makes them publishable. Every statement touches the events of the
-period through the index ``ix_case_event_kind_at`` (kind, at), never the whole history.
+route); ``protect.shown`` makes them publishable. The statements read the period's events
+through ``ix_case_event_kind_at`` (kind, at, with the columns they group by included: an
+index-only scan), and the case table through ``ix_case_closed_at``; never the whole history.
 """
 
 from __future__ import annotations
@@ -12,7 +13,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, func, literal_column, or_, select
+from sqlalchemy import (
+    Connection,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.sql.elements import ColumnElement
 
 from cases.store.repository import case_t, event_t
 
@@ -23,6 +39,14 @@ ESCALATIONS = ("deadline_escalated", "handoff_expired")
 LEAD_CHANGES = ("handoff_accepted", "escalation_settled")  # the latter when it names a lead
 
 
+def kind_in(table: Any, kinds: tuple[str, ...]) -> ColumnElement[bool]:
+    """``kind IN (...)`` with the kinds written into the SQL, not bound: the plan is then the
+    same on every execution (prepared or not), and PostgreSQL can match partial indexes."""
+    kind: ColumnElement[str] = table.c.kind
+    return kind.in_(bindparam("kinds", list(kinds), expanding=True, unique=True,
+                              literal_execute=True))
+
+
 @dataclass(frozen=True)
 class Scope:
     start: datetime
@@ -31,15 +55,21 @@ class Scope:
 
     def events(self, *columns: Any, kinds: tuple[str, ...]) -> Select[Any]:
         """SELECT columns FROM case_event in the period, of these kinds, on the route."""
-        query = select(*columns).where(event_t.c.kind.in_(kinds), event_t.c.at >= self.start,
+        query = select(*columns).where(kind_in(event_t, kinds), event_t.c.at >= self.start,
                                        event_t.c.at < self.end)
         return self.on_route(query)
+
+    def alive(self) -> list[ColumnElement[bool]]:
+        """Cases open at some moment of the period (each event counted here is one of theirs:
+        opened before it, not closed before it)."""
+        return [case_t.c.opened_at < self.end,
+                or_(case_t.c.closed_at.is_(None), case_t.c.closed_at >= self.start)]
 
     def on_route(self, query: Select[Any]) -> Select[Any]:
         if self.route is None:
             return query
         return query.where(event_t.c.case_id.in_(
-            select(case_t.c.id).where(case_t.c.route_id == self.route)))
+            select(case_t.c.id).where(case_t.c.route_id == self.route, *self.alive())))
 
 
 def referred(conn: Connection, scope: Scope) -> Counter[str]:
@@ -57,53 +87,61 @@ def by_state(conn: Connection, scope: Scope, kinds: tuple[str, ...]
     return Counter({(k, a, b): n for k, a, b, n in rows})
 
 
-def decisions(conn: Connection, scope: Scope, states: frozenset[str]
-              ) -> Counter[tuple[str, int, str, str]]:
-    """Moves out of these states in the period by (route, version, from_state, to_state)."""
+def decisions(conn: Connection, scope: Scope, states: frozenset[str], *, by_route: bool
+              ) -> Counter[tuple[str | None, int, str, str]]:
+    """Moves out of these states in the period by (route, version, from_state, to_state).
+    Without ``by_route`` the route is None: the caller knows it from the state's name, and
+    the statement need not look each case up."""
     if not states:
         return Counter()
-    cols = (case_t.c.route_id, event_t.c.route_version, event_t.c.from_state,
-            event_t.c.to_state)
-    query = (select(*cols, func.count())
-             .select_from(event_t.join(case_t, case_t.c.id == event_t.c.case_id))
-             .where(event_t.c.kind.in_(("transitioned", "handoff_accepted")),
-                    event_t.c.at >= scope.start, event_t.c.at < scope.end,
-                    event_t.c.from_state.in_(sorted(states)),
+    cols = [event_t.c.route_version, event_t.c.from_state, event_t.c.to_state]
+    route = case_t.c.route_id if by_route else literal(None, String)
+    query = (scope.events(route, *cols, func.count(), kinds=("transitioned", "handoff_accepted"))
+             .where(event_t.c.from_state.in_(sorted(states)),
                     event_t.c.to_state != event_t.c.from_state)
              .group_by(*cols))
-    if scope.route is not None:
-        query = query.where(case_t.c.route_id == scope.route)
+    if by_route:
+        query = (query.select_from(event_t.join(case_t, case_t.c.id == event_t.c.case_id))
+                 .group_by(case_t.c.route_id))
     return Counter({(r, v, a, b): n for r, v, a, b, n in conn.execute(query)})
 
 
-def _json_text(conn: Connection, path: str) -> Any:
-    """``data``'s ``lead`` or last ``handed_on`` as text, in the dialect's JSON syntax."""
+def _json_text(conn: Connection, key: str) -> Any:
+    """``data``'s ``lead``, last ``handed_on`` or ``revolving_door``, as text."""
     if conn.dialect.name == "postgresql":
         sql = {"lead": "case_event.data ->> 'lead'",
                "sender": "case_event.data -> 'handed_on' ->> -1",
-               "revolving": "case_event.data ->> 'revolving_door'"}[path]
+               "revolving": "case_event.data ->> 'revolving_door'"}[key]
     else:
         sql = {"lead": "json_extract(case_event.data, '$.lead')",
                "sender": "json_extract(case_event.data, '$.handed_on[#-1]')",
-               "revolving": "json_extract(case_event.data, '$.revolving_door')"}[path]
+               "revolving": "json_extract(case_event.data, '$.revolving_door')"}[key]
     return literal_column(sql)
 
 
-def lead_changes(conn: Connection, scope: Scope) -> Counter[tuple[str, str]]:
+def lead_changes(conn: Connection, scope: Scope) -> tuple[Counter[tuple[str, str]], int]:
     """Changes of lead in the period (accepted handoffs, escalations settled with a new
-    lead), by (institution that handed on, new lead)."""
-    sender, receiver = _json_text(conn, "sender"), _json_text(conn, "lead")
-    query = (scope.events(sender.label("sender"), receiver.label("receiver"), func.count(),
-                          kinds=LEAD_CHANGES)
-             .where(receiver.is_not(None)).group_by(sender, receiver))
-    return Counter({(a, b): n for a, b, n in conn.execute(query)})
-
-
-def revolving_door(conn: Connection, scope: Scope) -> int:
-    """Cases that a change of lead in the period flagged as revolving door."""
-    query = scope.events(func.count(func.distinct(event_t.c.case_id)), kinds=LEAD_CHANGES)
-    return int(conn.execute(query.where(_json_text(conn, "revolving").is_not(None))).scalar()
-               or 0)
+    lead) by (institution that handed on, new lead); and how many cases one of them flagged
+    as revolving door. One pass over those events (their JSON is read once)."""
+    changes = scope.events(event_t.c.case_id, _json_text(conn, "sender").label("sender"),
+                           _json_text(conn, "lead").label("receiver"),
+                           _json_text(conn, "revolving").label("flag"),
+                           kinds=LEAD_CHANGES).cte("changes")
+    moves = (select(changes.c.sender, changes.c.receiver, func.count().label("n"),
+                    literal(0, Integer).label("flagged"))
+             .where(changes.c.receiver.is_not(None))
+             .group_by(changes.c.sender, changes.c.receiver))
+    flagged = select(null(), null(), literal(0, Integer),
+                     func.count(func.distinct(changes.c.case_id))).where(
+        changes.c.flag.is_not(None))
+    pairs: Counter[tuple[str, str]] = Counter()
+    revolving = 0
+    for sender, receiver, n, cases in conn.execute(union_all(moves, flagged)):
+        if receiver is None:
+            revolving = int(cases)
+        else:
+            pairs[sender, receiver] += n
+    return pairs, revolving
 
 
 def closed(conn: Connection, scope: Scope) -> Counter[tuple[str, str | None]]:
@@ -126,7 +164,7 @@ def open_at_end(conn: Connection, scope: Scope) -> Counter[str]:
     is in now. So only the events after ``end`` are read, not the history before it.
     """
     first = (select(event_t.c.case_id, func.min(event_t.c.seq).label("seq"))
-             .where(event_t.c.kind.in_(MOVES), event_t.c.at >= scope.end)
+             .where(kind_in(event_t, MOVES), event_t.c.at >= scope.end)
              .group_by(event_t.c.case_id).subquery("first_move"))
     left = (select(event_t.c.case_id, event_t.c.from_state)
             .join(first, and_(first.c.case_id == event_t.c.case_id,

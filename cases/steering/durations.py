@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Float, Integer, and_, cast, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import array
 
 from cases.store.repository import event_t
 
-from .counts import Scope
+from .counts import Scope, kind_in
 
 ENTERS = ("case_opened", "transitioned", "handoff_accepted")
 QUANTILES = (0.5, 0.9)
@@ -39,15 +40,18 @@ class Stays:
 
 
 def _changes_state(table: Any) -> Any:
-    return and_(table.c.kind.in_(ENTERS),
+    return and_(kind_in(table, ENTERS),
                 or_(table.c.from_state.is_(None), table.c.from_state != table.c.to_state))
 
 
 def _stays(conn: Connection, scope: Scope) -> Any:
     """(state, seconds) of every stay that ended in the period, as a subquery."""
     e = event_t
+    # PostgreSQL sorts the case ids byte-wise (abbreviated keys) rather than by the
+    # database's collation: the order does not matter, only that each case's moves are together
+    case = e.c.case_id.collate("C") if conn.dialect.name == "postgresql" else e.c.case_id
     period = (select(e.c.case_id, e.c.seq, e.c.at, e.c.kind, e.c.from_state,
-                    func.lag(e.c.at).over(partition_by=e.c.case_id, order_by=e.c.seq)
+                    func.lag(e.c.at).over(partition_by=case, order_by=e.c.seq)
                     .label("entered"))
              .where(_changes_state(e), e.c.at >= scope.start, e.c.at < scope.end))
     moves = scope.on_route(period).subquery("moves")
@@ -71,11 +75,10 @@ def stays(conn: Connection, scope: Scope) -> dict[str, Stays]:
     in seconds."""
     s = _stays(conn, scope)
     if conn.dialect.name == "postgresql":
-        rows = conn.execute(select(s.c.state, func.count(),
-                                   *(func.percentile_cont(q).within_group(s.c.s)
-                                     for q in QUANTILES))
-                            .group_by(s.c.state))
-        return {state: Stays(n, float(med), float(p90)) for state, n, med, p90 in rows}
+        # one sort per state for both percentiles: percentile_cont over an array of them
+        wanted = func.percentile_cont(array(QUANTILES)).within_group(s.c.s)
+        rows = conn.execute(select(s.c.state, func.count(), wanted).group_by(s.c.state))
+        return {state: Stays(n, *map(float, values)) for state, n, values in rows}
     return _stays_by_window(conn, s)
 
 

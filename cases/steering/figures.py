@@ -31,8 +31,11 @@ def _snapshot(engine: Engine) -> Iterator[Connection]:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
-            if conn.dialect.name == "postgresql":  # the percentiles sort in memory
+            if conn.dialect.name == "postgresql":
+                # the stays sort in memory; compiling these one-off plans (JIT) costs more
+                # than it saves
                 conn.execute(text("SET LOCAL work_mem = '64MB'"))
+                conn.execute(text("SET LOCAL jit = off"))
             yield conn
 
 
@@ -42,6 +45,15 @@ def _routes(conn: Connection, book: RouteBook, route: str | None) -> dict[tuple[
         raise NotFound(f"route inconnue « {route} » / unknown route", route=route)
     return {(rid, v): book.get(conn, rid, v) for rid, versions in published.items()
             for v in versions if route in (None, rid)}
+
+
+def _owners(routes: dict[tuple[str, int], Route]) -> dict[str, set[str]]:
+    """Each state name, and the routes that have a state of that name."""
+    owners: dict[str, set[str]] = {}
+    for (rid, _), r in routes.items():
+        for name in r.states:
+            owners.setdefault(name, set()).add(rid)
+    return owners
 
 
 def _kind(registry: Registry, code: str) -> str:
@@ -62,16 +74,18 @@ def indicators(engine: Engine, book: RouteBook, registry: Registry, *, start: da
         routes = _routes(conn, book, route)
         referred = counts.referred(conn, scope)
         checks = frozenset().union(*(entry_checks(r) for r in routes.values()))
-        decided = counts.decisions(conn, scope, checks)
+        owners = _owners(routes)
+        ambiguous = route is None and any(len(owners[name]) > 1 for name in checks)
+        decided = counts.decisions(conn, scope, checks, by_route=ambiguous)
         events = counts.by_state(conn, scope, (*BREACHES, "handoff_refused"))
-        leads = counts.lead_changes(conn, scope)
-        revolving = counts.revolving_door(conn, scope)
+        leads, revolving = counts.lead_changes(conn, scope)
         closed = counts.closed(conn, scope)
         open_now = counts.open_at_end(conn, scope)
         stays = durations.stays(conn, scope)
     triage: Counter[str] = Counter()
     refused_by_state: Counter[str] = Counter()
     for (rid, version, left, entered), n in decided.items():
+        rid = rid or route or min(owners[left])  # unambiguous: the one route with that state
         answer = verdict(routes[rid, version], left, entered) if (rid, version) in routes else None
         if answer is not None:
             triage[answer] += n
@@ -127,5 +141,5 @@ def flows(engine: Engine, book: RouteBook, registry: Registry, *, start: datetim
     """Changes of lead between institution kinds in the period."""
     with _snapshot(engine) as conn:
         _routes(conn, book, route)
-        leads = counts.lead_changes(conn, Scope(start, end, route))
+        leads, _ = counts.lead_changes(conn, Scope(start, end, route))
     return _flows(registry, leads)

@@ -14,8 +14,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
+
+# the moves into a state, as cases/steering/durations.py selects them
+STEERING_MOVES = "kind IN ('case_opened', 'transitioned', 'handoff_accepted')"
 
 
 def _ts(**kw: Any) -> Any:
@@ -49,6 +53,9 @@ class RouteVersionRow(SQLModel, table=True):
 
 class CaseRow(SQLModel, table=True):
     __tablename__ = "case"
+    # the steering figures: cases closed in a period, open at its end, alive during it
+    __table_args__ = (Index("ix_case_closed_at", "closed_at", postgresql_include=[
+        "opened_at", "route_id", "state", "outcome"]),)
     id: str = Field(primary_key=True, max_length=36)
     person_id: int = Field(foreign_key="person.id", index=True)
     route_id: str = Field(max_length=64)
@@ -73,6 +80,16 @@ class CaseEventRow(SQLModel, table=True):
     """The append-only history. Never updated, never deleted."""
 
     __tablename__ = "case_event"
+    __table_args__ = (
+        # the steering figures (cases/steering): a period's events of some kinds, read from
+        # the index alone on PostgreSQL; and, for a stay that began before the period, the
+        # move that began it, looked up by case
+        Index("ix_case_event_kind_at", "kind", "at", postgresql_include=[
+            "case_id", "seq", "institution", "from_state", "to_state", "route_version"]),
+        Index("ix_case_event_moves", "case_id", "seq",
+              postgresql_include=["at", "from_state", "to_state"],
+              postgresql_where=text(STEERING_MOVES), sqlite_where=text(STEERING_MOVES)),
+    )
     case_id: str = Field(primary_key=True, foreign_key="case.id", max_length=36)
     seq: int = Field(primary_key=True)
     at: datetime = _ts(nullable=False)
