@@ -130,7 +130,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     from api.app import create_app
     from cases.store.users import list_users
 
-    from .cli_work import worker_name
+    from .cli_work import release_dead_local_workers, worker_name
     from .orchestration import build_orchestrator, show_logs
     from .settings import settings
     from .wiring import build_services
@@ -141,6 +141,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     orchestrator = None
     if settings().orchestrate if orchestrate is None else orchestrate:
         show_logs()
+        release_dead_local_workers(services.engine)
         orchestrator = build_orchestrator(services, worker=worker_name())
         orchestrator.start()  # threads: the API never waits for Prefect
     try:

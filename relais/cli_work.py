@@ -6,9 +6,12 @@ import os
 import signal
 import socket
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 work = typer.Typer()
 
@@ -29,6 +32,7 @@ def worker(sweep: Annotated[bool, typer.Option(
     from .wiring import build_services
     show_logs()
     services = build_services()
+    release_dead_local_workers(services.engine)
     # one row per claim: beside other workers, a claimed batch would wait in this process
     # while they idle, and its last rows' leases could run out before they start (another
     # worker then runs them too, and this one loses them)
@@ -52,3 +56,26 @@ def status() -> None:
     report = ops_status(build_services().engine)
     for key, value in report.items():
         typer.echo(f"{key:<28} {value}")
+
+
+def release_dead_local_workers(engine: Engine) -> int:
+    """Rows held by a process of this machine that no longer exists (killed, crashed) go
+    back to the outbox at once instead of after their lease: a restarted ``relais serve``
+    then resumes its interrupted actions straight away."""
+    from cases.store.outbox import Outbox
+    outbox, released = Outbox(engine), 0
+    for holder in outbox.holders(f"{socket.gethostname()}:"):
+        pid = holder.split(":", 1)[1].split("#", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            released += outbox.release_all(holder)
+    return released
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True

@@ -125,3 +125,24 @@ def test_a_slow_action_keeps_its_row_while_its_worker_lives(
     report = dispatch.Dispatcher("w1", lease=timedelta(seconds=0.3)).run_once()
     install(None)
     assert (report.done, report.lost, taken_over) == (1, 0, [])
+
+
+def test_a_restarted_process_takes_back_at_once_what_a_dead_one_of_this_machine_held(
+        services: CaseServices, engine: Engine, clock: Clock) -> None:
+    import os
+    import socket
+    import subprocess
+
+    from relais.cli_work import release_dead_local_workers
+
+    queue_work(services, 3)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    here = socket.gethostname()
+    outbox = Outbox(engine)
+    dead = outbox.claim(f"{here}:{gone.pid}", clock.now, limit=1)
+    alive = outbox.claim(f"{here}:{os.getpid()}#0", clock.now, limit=1)
+    elsewhere = outbox.claim(f"other-host:{gone.pid}", clock.now, limit=1)
+    assert release_dead_local_workers(engine) == 1
+    assert [w.id for w in outbox.claim("w", clock.now)] == [dead[0].id]  # before its lease
+    assert alive and elsewhere  # a live process's rows, another machine's: left alone

@@ -77,6 +77,21 @@ class Outbox:
                 outbox_t.c.id.in_([w.id for w in works]), outbox_t.c.status == "dispatched",
                 outbox_t.c.claimed_by == worker).values(lease_until=until)).rowcount
 
+    def holders(self, prefix: str) -> list[str]:
+        """The workers named ``prefix…`` that hold rows now."""
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(
+                select(outbox_t.c.claimed_by).distinct().where(
+                    outbox_t.c.status == "dispatched",
+                    outbox_t.c.claimed_by.startswith(prefix, autoescape=True)))]
+
+    def release_all(self, worker: str) -> int:
+        """Give back every row ``worker`` holds (it is known to be dead)."""
+        with self.engine.begin() as conn:
+            return conn.execute(update(outbox_t).where(
+                outbox_t.c.status == "dispatched", outbox_t.c.claimed_by == worker)
+                .values(status="pending", claimed_by=None, lease_until=None)).rowcount
+
     def release(self, work: Work, worker: str) -> None:
         """Give back a row this worker claimed but will not run (it is stopping): at once,
         without waiting for the lease, and without counting an attempt."""
