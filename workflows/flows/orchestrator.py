@@ -21,6 +21,7 @@ from .dispatch import Dispatcher, sweep_deadlines
 from .runtime import Runtime, install
 
 log = logging.getLogger("relais.orchestrator")
+_READY_LOCK = threading.Lock()
 MAX_BATCHES_PER_TICK = 50  # then sweep again: deadlines are not starved by a long queue
 
 
@@ -43,11 +44,14 @@ class Orchestrator:
         self._threads: list[threading.Thread] = []
 
     def prefect_ready(self) -> bool:
-        try:
-            with get_client(sync_client=True) as client:
-                problem = client.api_healthcheck()
-        except Exception as exc:  # unreachable, refused, timed out...
-            problem = exc
+        # one thread at a time: the first call may start Prefect's ephemeral server, and two
+        # starting it at once race on its database's migrations (seen: it never came up)
+        with _READY_LOCK:
+            try:
+                with get_client(sync_client=True) as client:
+                    problem = client.api_healthcheck()
+            except Exception as exc:  # unreachable, refused, timed out...
+                problem = exc
         up = problem is None
         if up != self.prefect_up:
             (log.info if up else log.warning)(
