@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
-from cases.documents import CaseDocuments
+from cases.documents import CaseDocuments, Shown
 from cases.domain.results import Document
 from cases.store.ops import ops_status
 
@@ -21,11 +21,9 @@ router = APIRouter(prefix="/api", tags=["documents"])
 CaseId = Annotated[str, Path(max_length=64)]
 
 
-def _out(shown: Any) -> DocumentOut:
-    d = shown.document
-    return DocumentOut(id=d.id, name=d.name, kind=d.kind, institution=d.institution,
-                       category=d.category, title=d.title, media_type=d.media_type,
-                       size=d.size, sha256=d.sha256, created_at=d.created_at,
+def _out(shown: Shown) -> DocumentOut:
+    d = vars(shown.document)
+    return DocumentOut(**{k: d[k] for k in DocumentOut.model_fields if k in d},
                        legal_basis=shown.basis)
 
 
