@@ -5,15 +5,16 @@ here, never the tests' one) with a simulated history (``bench/steering_history.p
 three shipped routes over 2020–2025, COPY), then times, alternately and after one warm-up
 round each:
 
-- **indicators**: ``cases.steering.indicators`` + ``flows`` for 2025, as the API computes
+- **indicators**: ``cases.steering.indicators`` + ``flows`` for a period, as the API computes
   them (SQLAlchemy, the small-count rule, the routes' triage read from the routes);
 - **raw**: the same figures as plain GROUP BY statements sent through the driver, written
   the direct way (a window over each case's moves for the stays, the cases' rows for what is
   open at the end of the history), with no rounding;
 - **floor**: one ``SELECT kind, count(*) … GROUP BY kind`` over the period's events.
 
-It reports the medians, the ratio, the same for one route, and EXPLAIN ANALYZE of the
-slowest statement of the indicators.
+It reports the medians and the ratio for 2025 and its last quarter, on every route and on
+one, then each statement of the indicators for 2025 with its time, and EXPLAIN ANALYZE of
+the slowest.
 
     python -m bench.steering --events 10000000 [--rounds 5] [--keep] [--reuse]
 """
@@ -36,7 +37,8 @@ from relais.db import make_engine
 from relais.migrate import upgrade
 
 DATABASE = "relais_bench_steering"
-START, END = datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)
+END = datetime(2026, 1, 1, tzinfo=UTC)  # the end of the simulated history
+PERIODS = {"2025": datetime(2025, 1, 1, tzinfo=UTC), "2025 Q4": datetime(2025, 10, 1, tzinfo=UTC)}
 PERIOD = "at >= %(start)s AND at < %(end)s"
 RAW = {
     "referred": f"""SELECT institution, count(*) FROM case_event
@@ -99,13 +101,13 @@ def drop(admin_url: str) -> None:
     admin.dispose()
 
 
-def run_raw(engine: Engine, sql: dict[str, str] | None = None) -> dict[str, list[Any]]:
+def run_raw(engine: Engine, sql: dict[str, str], start: datetime) -> dict[str, list[Any]]:
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
         out = {}
-        for name, statement in (sql or RAW).items():
-            cur.execute(statement, {"start": START, "end": END})
+        for name, statement in sql.items():
+            cur.execute(statement, {"start": start, "end": END})
             out[name] = cur.fetchall()
         raw.rollback()
         return out
@@ -134,22 +136,22 @@ def timed(call: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
-def compare(engine: Engine, services: CaseServices, rounds: int, route: str | None
-            ) -> dict[str, float]:
+def compare(engine: Engine, services: CaseServices, rounds: int, start: datetime,
+            route: str | None) -> dict[str, float]:
     def ours() -> None:
-        steering.indicators(engine, services.routes, services.registry, start=START, end=END,
+        steering.indicators(engine, services.routes, services.registry, start=start, end=END,
                             route=route)
-        steering.flows(engine, services.routes, services.registry, start=START, end=END,
+        steering.flows(engine, services.routes, services.registry, start=start, end=END,
                        route=route)
 
     raw_sql = RAW if route is None else {k: _on_route(v) for k, v in RAW.items()}
     floor = {"floor": FLOOR if route is None else _on_route(FLOOR)}
-    ours(), run_raw(engine, raw_sql), run_raw(engine, floor)  # warm up
+    ours(), run_raw(engine, raw_sql, start), run_raw(engine, floor, start)  # warm up
     times: dict[str, list[float]] = {"indicators": [], "raw": [], "floor": []}
     for _ in range(rounds):
         times["indicators"].append(timed(ours))
-        times["raw"].append(timed(lambda: run_raw(engine, raw_sql)))
-        times["floor"].append(timed(lambda: run_raw(engine, floor)))
+        times["raw"].append(timed(lambda: run_raw(engine, raw_sql, start)))
+        times["floor"].append(timed(lambda: run_raw(engine, floor, start)))
     return {k: statistics.median(v) for k, v in times.items()}
 
 
@@ -190,18 +192,22 @@ def main() -> None:
                   f"{time.perf_counter() - t:.0f} s")
         services = CaseServices(engine)
         with engine.connect() as conn:
-            in_period = conn.execute(text("SELECT count(*) FROM case_event WHERE at >= :s AND "
-                                          "at < :e"), {"s": START, "e": END}).scalar()
             total = conn.execute(text("SELECT count(*) FROM case_event")).scalar()
-        print(f"{total:,} events, {in_period:,} in the period {START:%Y-%m-%d} – {END:%Y-%m-%d}"
-              f"; medians of {args.rounds} alternating rounds:")
-        for route in (None, "reseau-cii"):
-            m = compare(engine, services, args.rounds, route)
-            print(f"  {route or 'all routes':<12} indicators {m['indicators']:6.3f} s   raw "
-                  f"{m['raw']:6.3f} s   indicators / raw {m['indicators'] / m['raw']:5.2f}   "
-                  f"floor (one GROUP BY kind) {m['floor']:6.3f} s")
+        print(f"{total:,} events; medians of {args.rounds} alternating rounds:")
+        for period, start in PERIODS.items():
+            with engine.connect() as conn:
+                n = conn.execute(text("SELECT count(*) FROM case_event WHERE at >= :s"),
+                                 {"s": start}).scalar()
+            for route in (None, "reseau-cii"):
+                m = compare(engine, services, args.rounds, start, route)
+                print(f"  {period:<8} ({n:,} events) {route or 'all routes':<11} indicators "
+                      f"{m['indicators']:6.3f} s   raw {m['raw']:6.3f} s   indicators / raw "
+                      f"{m['indicators'] / m['raw']:5.2f}   floor {m['floor']:6.3f} s", flush=True)
         statements = Statements(engine)
-        steering.indicators(engine, services.routes, services.registry, start=START, end=END)
+        start = PERIODS["2025"]
+        steering.indicators(engine, services.routes, services.registry, start=start, end=END)
+        for spent, statement, _ in sorted(statements.seen, key=lambda s: -s[0]):
+            print(f"  {spent:6.3f} s  {' '.join(statement.split())[:90]}")
         spent, statement, params = max(statements.seen, key=lambda s: s[0])
         print(f"\nslowest statement of the indicators ({spent:.3f} s):\n{statement}\n")
         print(explain(engine, statement, params))

@@ -27,12 +27,12 @@ from typing import Any
 import pytest
 
 from cases import steering
-from cases.steering import counts
-from cases.steering.counts import Scope
 from cases.domain.actors import Actor
 from cases.domain.decide import EventInput
 from cases.domain.errors import NotFound
 from cases.services import CaseServices
+from cases.steering import counts
+from cases.steering.counts import Scope
 from relais.demo import avs
 from tests.api_server import People, running
 from tests.conftest import COORD, OAI, OFIJ, ORP, SMIG, SSR, Clock

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Float, Integer, and_, cast, func, literal, or_, select
+from sqlalchemy import Connection, Integer, and_, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import array
 
 from cases.store.repository import event_t
@@ -45,15 +45,17 @@ def _changes_state(table: Any) -> Any:
 
 
 def _stays(conn: Connection, scope: Scope) -> Any:
-    """(state, seconds) of every stay that ended in the period, as a subquery."""
-    e = event_t
+    """(state, seconds) of every stay that ended in the period, as a subquery (PostgreSQL:
+    a materialised CTE, so that the lookups run once per stay and what is sorted by state
+    afterwards is narrow)."""
+    e, pg = event_t, conn.dialect.name == "postgresql"
     # PostgreSQL sorts the case ids byte-wise (abbreviated keys) rather than by the
     # database's collation: the order does not matter, only that each case's moves are together
-    case = e.c.case_id.collate("C") if conn.dialect.name == "postgresql" else e.c.case_id
-    period = (select(e.c.case_id, e.c.seq, e.c.at, e.c.kind, e.c.from_state,
-                    func.lag(e.c.at).over(partition_by=case, order_by=e.c.seq)
-                    .label("entered"))
-             .where(_changes_state(e), e.c.at >= scope.start, e.c.at < scope.end))
+    case = e.c.case_id.collate("C") if pg else e.c.case_id
+    period = (select(e.c.case_id, e.c.seq, e.c.at, e.c.from_state,
+                     func.lag(e.c.at).over(partition_by=case, order_by=e.c.seq)
+                     .label("entered"))
+              .where(_changes_state(e), e.c.at >= scope.start, e.c.at < scope.end))
     moves = scope.on_route(period).subquery("moves")
     before = event_t.alias("before")
     earlier = (select(before.c.at)
@@ -62,12 +64,17 @@ def _stays(conn: Connection, scope: Scope) -> Any:
                .order_by(before.c.seq.desc()).limit(1).scalar_subquery())
     entered = func.coalesce(moves.c.entered, earlier)
     seconds: Any
-    if conn.dialect.name == "postgresql":
-        seconds = cast(func.round(func.extract("epoch", moves.c.at - entered)), Float)
+    if pg:
+        # date_part answers float8 (extract: numeric, slower to compute and round)
+        seconds = func.round(func.date_part("epoch", moves.c.at - entered))
     else:
         seconds = func.round((func.julianday(moves.c.at) - func.julianday(entered)) * 86400)
-    return (select(moves.c.from_state.label("state"), seconds.label("s"))
-            .where(moves.c.kind != "case_opened").subquery("stays"))
+    # a move with no state left is a case_opened: it starts a stay and ends none
+    stays = (select(moves.c.from_state.label("state"), seconds.label("s"))
+             .where(moves.c.from_state.is_not(None)))
+    if pg:
+        return stays.cte("stays").prefix_with("MATERIALIZED")
+    return stays.subquery("stays")
 
 
 def stays(conn: Connection, scope: Scope) -> dict[str, Stays]:
@@ -77,7 +84,8 @@ def stays(conn: Connection, scope: Scope) -> dict[str, Stays]:
     if conn.dialect.name == "postgresql":
         # one sort per state for both percentiles: percentile_cont over an array of them
         wanted = func.percentile_cont(array(QUANTILES)).within_group(s.c.s)
-        rows = conn.execute(select(s.c.state, func.count(), wanted).group_by(s.c.state))
+        state = s.c.state.collate("C")
+        rows = conn.execute(select(state, func.count(), wanted).group_by(state))
         return {state: Stays(n, *map(float, values)) for state, n, values in rows}
     return _stays_by_window(conn, s)
 
