@@ -24,7 +24,6 @@ from sqlalchemy import (
     literal,
     literal_column,
     null,
-    or_,
     select,
     union_all,
 )
@@ -59,17 +58,25 @@ class Scope:
                                        event_t.c.at < self.end)
         return self.on_route(query)
 
-    def alive(self) -> list[ColumnElement[bool]]:
+    def alive(self, *columns: Any, until: datetime | None = None) -> Any:
         """Cases open at some moment of the period (each event counted here is one of theirs:
-        opened before it, not closed before it)."""
-        return [case_t.c.opened_at < self.end,
-                or_(case_t.c.closed_at.is_(None), case_t.c.closed_at >= self.start)]
+        opened before it, not closed before it), or, with ``until``, open at that moment; on
+        the route. Two range scans of ``ix_case_closed_at`` (closed later, not closed), so
+        that the index answers alone: an OR would read the table."""
+        since = self.start if until is None else until
+        end = self.end if until is None else until
+        on_route = [] if self.route is None else [case_t.c.route_id == self.route]
+        cols = columns or (case_t.c.id,)
+        return union_all(
+            select(*cols).where(case_t.c.closed_at >= since, case_t.c.opened_at < end,
+                                *on_route),
+            select(*cols).where(case_t.c.closed_at.is_(None), case_t.c.opened_at < end,
+                                *on_route))
 
     def on_route(self, query: Select[Any]) -> Select[Any]:
         if self.route is None:
             return query
-        return query.where(event_t.c.case_id.in_(
-            select(case_t.c.id).where(case_t.c.route_id == self.route, *self.alive())))
+        return query.where(event_t.c.case_id.in_(self.alive()))
 
 
 def referred(conn: Connection, scope: Scope) -> Counter[str]:
@@ -169,12 +176,9 @@ def open_at_end(conn: Connection, scope: Scope) -> Counter[str]:
     left = (select(event_t.c.case_id, event_t.c.from_state)
             .join(first, and_(first.c.case_id == event_t.c.case_id,
                               first.c.seq == event_t.c.seq)).subquery("state_left"))
-    state = func.coalesce(left.c.from_state, case_t.c.state)
+    cases = scope.alive(case_t.c.id, case_t.c.state, until=scope.end).subquery("open_cases")
+    state = func.coalesce(left.c.from_state, cases.c.state)
     query = (select(state, func.count())
-             .select_from(case_t.outerjoin(left, left.c.case_id == case_t.c.id))
-             .where(case_t.c.opened_at < scope.end,
-                    or_(case_t.c.closed_at.is_(None), case_t.c.closed_at >= scope.end))
+             .select_from(cases.outerjoin(left, left.c.case_id == cases.c.id))
              .group_by(state))
-    if scope.route is not None:
-        query = query.where(case_t.c.route_id == scope.route)
     return Counter({s: n for s, n in conn.execute(query)})

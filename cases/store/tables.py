@@ -55,7 +55,7 @@ class CaseRow(SQLModel, table=True):
     __tablename__ = "case"
     # the steering figures: cases closed in a period, open at its end, alive during it
     __table_args__ = (Index("ix_case_closed_at", "closed_at", postgresql_include=[
-        "opened_at", "route_id", "state", "outcome"]),)
+        "opened_at", "route_id", "state", "outcome", "id"]),)
     id: str = Field(primary_key=True, max_length=36)
     person_id: int = Field(foreign_key="person.id", index=True)
     route_id: str = Field(max_length=64)

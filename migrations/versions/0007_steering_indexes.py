@@ -15,7 +15,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('case', schema=None) as batch_op:
-        batch_op.create_index('ix_case_closed_at', ['closed_at'], unique=False, postgresql_include=['opened_at', 'route_id', 'state', 'outcome'])
+        batch_op.create_index('ix_case_closed_at', ['closed_at'], unique=False, postgresql_include=['opened_at', 'route_id', 'state', 'outcome', 'id'])
 
     with op.batch_alter_table('case_event', schema=None) as batch_op:
         batch_op.create_index('ix_case_event_kind_at', ['kind', 'at'], unique=False, postgresql_include=['case_id', 'seq', 'institution', 'from_state', 'to_state', 'route_version'])
