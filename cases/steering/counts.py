@@ -24,6 +24,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     null,
+    or_,
     select,
     union_all,
 )
@@ -58,25 +59,25 @@ class Scope:
                                        event_t.c.at < self.end)
         return self.on_route(query)
 
-    def alive(self, *columns: Any, until: datetime | None = None) -> Any:
-        """Cases open at some moment of the period (each event counted here is one of theirs:
-        opened before it, not closed before it), or, with ``until``, open at that moment; on
-        the route. Two range scans of ``ix_case_closed_at`` (closed later, not closed), so
-        that the index answers alone: an OR would read the table."""
-        since = self.start if until is None else until
-        end = self.end if until is None else until
+    def open_at(self, moment: datetime, *columns: Any) -> Any:
+        """The route's cases open at ``moment``: two range scans of ``ix_case_closed_at``
+        (closed later, not closed), so that the index answers alone (an OR reads the table)."""
         on_route = [] if self.route is None else [case_t.c.route_id == self.route]
-        cols = columns or (case_t.c.id,)
         return union_all(
-            select(*cols).where(case_t.c.closed_at >= since, case_t.c.opened_at < end,
-                                *on_route),
-            select(*cols).where(case_t.c.closed_at.is_(None), case_t.c.opened_at < end,
-                                *on_route))
+            select(*columns).where(case_t.c.closed_at >= moment, case_t.c.opened_at < moment,
+                                   *on_route),
+            select(*columns).where(case_t.c.closed_at.is_(None), case_t.c.opened_at < moment,
+                                   *on_route))
 
     def on_route(self, query: Select[Any]) -> Select[Any]:
+        """Only the events of the route's cases that were open during the period. One
+        statement with an OR, not a union as in ``open_at``: the planner knows how many rows an OR
+        gives, and hashes them; a union's count it guesses (200), and then probes each case."""
         if self.route is None:
             return query
-        return query.where(event_t.c.case_id.in_(self.alive()))
+        alive = or_(case_t.c.closed_at.is_(None), case_t.c.closed_at >= self.start)
+        return query.where(event_t.c.case_id.in_(select(case_t.c.id).where(
+            case_t.c.route_id == self.route, case_t.c.opened_at < self.end, alive)))
 
 
 def referred(conn: Connection, scope: Scope) -> Counter[str]:
@@ -176,7 +177,7 @@ def open_at_end(conn: Connection, scope: Scope) -> Counter[str]:
     left = (select(event_t.c.case_id, event_t.c.from_state)
             .join(first, and_(first.c.case_id == event_t.c.case_id,
                               first.c.seq == event_t.c.seq)).subquery("state_left"))
-    cases = scope.alive(case_t.c.id, case_t.c.state, until=scope.end).subquery("open_cases")
+    cases = scope.open_at(scope.end, case_t.c.id, case_t.c.state).subquery("open_cases")
     state = func.coalesce(left.c.from_state, cases.c.state)
     query = (select(state, func.count())
              .select_from(cases.outerjoin(left, left.c.case_id == cases.c.id))
