@@ -5,8 +5,9 @@ here, never the tests' one) with a simulated history (``bench/steering_history.p
 three shipped routes over 2020–2025, COPY), then times, alternately and after one warm-up
 round each:
 
-- **indicators**: ``cases.steering.indicators`` + ``flows`` for a period, as the API computes
-  them (SQLAlchemy, the small-count rule, the routes' triage read from the routes);
+- **indicators**: ``cases.steering.indicators`` for a period, as the API computes them
+  (SQLAlchemy, the small-count rule, the routes' triage read from the routes; its
+  ``transfers_between_kinds`` are what ``/flows`` answers);
 - **raw**: the same figures as plain GROUP BY statements sent through the driver, written
   the direct way (a window over each case's moves for the stays, the cases' rows for what is
   open at the end of the history), with no rounding;
@@ -138,11 +139,9 @@ def timed(call: Callable[[], Any]) -> float:
 
 def compare(engine: Engine, services: CaseServices, rounds: int, start: datetime,
             route: str | None) -> dict[str, float]:
-    def ours() -> None:
+    def ours() -> None:  # its transfers_between_kinds are what /flows answers
         steering.indicators(engine, services.routes, services.registry, start=start, end=END,
                             route=route)
-        steering.flows(engine, services.routes, services.registry, start=start, end=END,
-                       route=route)
 
     raw_sql = RAW if route is None else {k: _on_route(v) for k, v in RAW.items()}
     floor = {"floor": FLOOR if route is None else _on_route(FLOOR)}
