@@ -45,7 +45,7 @@ def fetch_file(code: str, avs: str) -> list[InstitutionFile]:
 @task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
 def send_mail(mail: Mail, case_id: str, action: str) -> dict[str, Any]:
     rt = current()
-    return rt.once(f"{mail.key}", action=action, case_id=case_id,
+    return rt.once(mail.key, action=action, case_id=case_id,
                    act=lambda: {"channel": "email", "to": mail.to,
                                 "message_id": rt.mailer.send(mail)})
 
