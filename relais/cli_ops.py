@@ -91,6 +91,23 @@ def users_add(name: str,
     typer.echo(token)
 
 
+@users_app.command("password")
+def users_password(name: str) -> None:
+    """Set a user's password for the pages (asked twice, never shown; argon2id hash)."""
+    from cases.domain.errors import CaseError
+    from cases.store.users import set_password
+
+    from .wiring import build_services
+    password = typer.prompt("Mot de passe / password", hide_input=True,
+                            confirmation_prompt=True)
+    try:
+        set_password(build_services().engine, name, password)
+    except (CaseError, ValueError) as exc:
+        typer.echo(getattr(exc, "message", str(exc)), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{name} : mot de passe enregistré / password set")
+
+
 @users_app.command("revoke")
 def users_revoke(name: str) -> None:
     """Revoke a user's token at once."""

@@ -165,6 +165,8 @@ class UserRow(SQLModel, table=True):
     institution: str = Field(max_length=32)
     role: str = Field(max_length=16)
     token_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
+    # argon2 hash of the password for the pages; null: the user signs in with a token only
+    password_hash: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
     created_at: datetime = _ts(nullable=False)
     revoked_at: datetime | None = _ts(nullable=True)
 

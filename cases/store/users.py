@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -18,6 +20,10 @@ from . import fastsql
 from .tables import UserRow
 
 user_t = UserRow.__table__  # type: ignore[attr-defined]
+_hasher = PasswordHasher()  # argon2id with the library's recommended parameters
+# verified against when the name is unknown, so that an unknown name costs the same time
+_NOBODY = _hasher.hash(secrets.token_urlsafe(16))
+MIN_PASSWORD = 10
 
 
 @dataclass(frozen=True)
@@ -75,3 +81,43 @@ def actor_for_token(engine: Engine, registry: Registry, token: str) -> Actor | N
         return None
     return Actor(row["name"], row["institution"], registry.get(row["institution"]).kind,
                  Role(row["role"]))
+
+
+def set_password(engine: Engine, name: str, password: str) -> None:
+    """Give an active user a password for the pages (argon2id; the password is not kept)."""
+    if len(password) < MIN_PASSWORD:
+        raise ValueError(f"mot de passe trop court (au moins {MIN_PASSWORD} caractères) / "
+                         f"password too short (at least {MIN_PASSWORD} characters)")
+    with engine.begin() as conn:
+        done = conn.execute(update(user_t).where(user_t.c.name == name,
+                                                 user_t.c.revoked_at.is_(None))
+                            .values(password_hash=_hasher.hash(password)))
+    if done.rowcount != 1:
+        raise NotFound(f"aucun utilisateur actif « {name} » / no active user")
+
+
+def actor_for_password(engine: Engine, registry: Registry, name: str,
+                       password: str) -> Actor | None:
+    """The active user ``name`` if ``password`` is theirs; None otherwise (unknown name,
+    wrong password, revoked, no password set), after the same work in every case."""
+    with engine.connect() as conn:
+        row = conn.execute(select(user_t).where(user_t.c.name == name)).first()
+    stored = row.password_hash if row is not None and row.password_hash else _NOBODY
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if (row is None or not row.password_hash or row.revoked_at is not None
+            or row.institution not in registry):
+        return None
+    return Actor(row.name, row.institution, registry.get(row.institution).kind, Role(row.role))
+
+
+def actor_for_name(engine: Engine, registry: Registry, name: str) -> Actor | None:
+    """The active user ``name`` (for a signed session that names them); None when revoked."""
+    with engine.connect() as conn:
+        row = conn.execute(select(user_t).where(user_t.c.name == name,
+                                                user_t.c.revoked_at.is_(None))).first()
+    if row is None or row.institution not in registry:
+        return None
+    return Actor(row.name, row.institution, registry.get(row.institution).kind, Role(row.role))
