@@ -1,0 +1,125 @@
+"""The report as a PDF (fpdf2), the same content as the HTML page: tables drawn with fpdf2's
+table API, the flow diagram embedded as SVG (fpdf2 draws its rects, paths, opacity and text).
+
+Like the letters (workflows/flows/letters.py), the PDF uses fpdf2's built-in Helvetica,
+which covers Latin-1: the few characters outside it are written with their nearest
+Latin-1 equivalent, nothing is downloaded or shipped.
+"""
+
+from __future__ import annotations
+
+import io
+
+from fpdf import FPDF, FontFace
+
+from .labels import SMALL_RULE, pick
+from .model import Table
+from .report import Report, display
+
+LATIN1 = str.maketrans({"œ": "oe", "Œ": "OE", "’": "'", "‘": "'", "“": '"', "”": '"',
+                        "—": "-", "–": "-", "…": "...", "→": "->", "≥": ">=", "≤": "<=",
+                        "\u202f": " ", "\u2009": " "})
+WIDTH_MM = 180  # A4 less the margins
+LINE_MM = 6.5
+HEAD = FontFace(emphasis="BOLD", fill_color=(232, 238, 244))
+SANKEY_PX = 640  # the SVG's width (sankey.WIDTH)
+
+
+def latin1(text: str) -> str:
+    return text.translate(LATIN1).encode("latin-1", "replace").decode("latin-1")
+
+
+class _Doc(FPDF):
+    footer_text = ""
+
+    def footer(self) -> None:
+        self.set_y(-14)
+        self.set_font("helvetica", size=8)
+        self.set_text_color(60, 60, 60)
+        self.cell(0, 5, f"{self.footer_text} - {self.page_no()}/{{nb}}", align="C")
+
+
+def _heading(doc: FPDF, text: str) -> None:
+    doc.set_font("helvetica", "B", 12)
+    doc.set_text_color(26, 26, 26)
+    doc.multi_cell(0, 7, latin1(text), new_x="LMARGIN", new_y="NEXT")
+    doc.ln(1)
+
+
+def _fits(doc: FPDF, height_mm: float) -> None:
+    """A new page when what follows would not fit on this one (a small table stays whole)."""
+    if doc.get_y() + height_mm > doc.h - doc.b_margin:
+        doc.add_page()
+
+
+def _table(doc: FPDF, table: Table, report: Report) -> None:
+    lang = report.lang
+    _fits(doc, min(90.0, 14 + LINE_MM * (len(table.rows) + 1)))
+    _heading(doc, table.title)
+    doc.set_font("helvetica", size=9)
+    if not table.rows:
+        doc.multi_cell(0, 5, latin1(report.words()["empty"]), new_x="LMARGIN", new_y="NEXT")
+    else:
+        first = 3 if len(table.columns) > 2 else 2
+        widths = (first, *(1.4 if c.kind == "text" else 1 for c in table.columns[1:]))
+        align = tuple("LEFT" if c.kind == "text" else "RIGHT" for c in table.columns)
+        with doc.table(col_widths=widths, text_align=align, headings_style=HEAD,
+                       line_height=5, width=WIDTH_MM, first_row_as_headings=True) as grid:
+            head = grid.row()
+            for c in table.columns:
+                head.cell(latin1(c.label))
+            for row in table.rows:
+                cells = grid.row()
+                for i, (c, value) in enumerate(zip(table.columns, row.cells, strict=True)):
+                    text = display(value, c.kind, lang)
+                    cells.cell(latin1(("    " if row.level and i == 0 else "") + text))
+    if table.note:
+        doc.set_font("helvetica", "I", 8)
+        doc.multi_cell(0, 4.5, latin1(table.note), new_x="LMARGIN", new_y="NEXT")
+    doc.ln(5)
+
+
+def _sankey(doc: FPDF, report: Report) -> None:
+    w = report.words()
+    height = float(report.flows_svg.split('height="', 1)[1].split('"', 1)[0])
+    _fits(doc, 12 + height * WIDTH_MM / SANKEY_PX + 10)
+    _heading(doc, w["flows"])
+    doc.image(io.BytesIO(report.flows_svg.encode()), w=WIDTH_MM)
+    doc.set_font("helvetica", "I", 8)
+    doc.multi_cell(0, 4.5, latin1(w["flows_note"]), new_x="LMARGIN", new_y="NEXT")
+    doc.ln(5)
+
+
+def _front(doc: FPDF, report: Report) -> None:
+    w = report.words()
+    doc.set_font("helvetica", "B", 16)
+    doc.multi_cell(0, 9, latin1(w["title"]), new_x="LMARGIN", new_y="NEXT")
+    doc.set_font("helvetica", size=10)
+    for label, value in ((w["period"], report.period.label(report.lang)),
+                         (w["route"], report.route_title), (w["generated"], report.generated)):
+        doc.multi_cell(0, 5.5, latin1(f"{label} : {value}"), new_x="LMARGIN", new_y="NEXT")
+    doc.ln(2)
+    doc.set_font("helvetica", size=9)
+    doc.set_fill_color(242, 246, 250)
+    doc.multi_cell(0, 4.8, latin1(f"{w['rule']}. {pick(SMALL_RULE, report.lang)}"), fill=True,
+                   new_x="LMARGIN", new_y="NEXT")
+    doc.ln(6)
+
+
+def report_pdf(report: Report) -> bytes:
+    """The report as PDF bytes (A4); the same report gives the same bytes."""
+    doc = _Doc(format="A4")
+    doc.footer_text = latin1(f"{report.words()['title']} - {report.period.label(report.lang)}")
+    doc.set_title(latin1(report.title))
+    doc.set_lang(report.lang)
+    doc.set_creator("Relais")
+    doc.set_creation_date(report.generated_at)
+    doc.set_margins(15, 15, 15)
+    doc.set_auto_page_break(auto=True, margin=18)
+    doc.add_page()
+    _front(doc, report)
+    for table in report.tables:
+        _table(doc, table, report)
+        if table.key == "transfers":
+            _sankey(doc, report)
+    return bytes(doc.output())
