@@ -11,12 +11,13 @@ from cases.queries import CaseQueries
 from cases.services import CaseServices
 from cases.sharing import Sharing
 
-from . import aggregates, cases, catalogue, consents, deps, documents, errors, routes
+from . import aggregates, cases, catalogue, consents, deps, documents, errors, pages, routes
 
 MAX_BODY = 1024 * 1024
 
 
-def create_app(services: CaseServices) -> FastAPI:
+def create_app(services: CaseServices, *, session_key: str | None = None,
+               https_only: bool = False) -> FastAPI:
     # Endpoints are `async def` and call the (synchronous, short) database work directly:
     # measured here, the thread pool that `def` endpoints use cost more than the work itself
     # and its contention made the latency tail (see docs/benchmarks.md). Scale out with
@@ -49,4 +50,5 @@ def create_app(services: CaseServices) -> FastAPI:
     app.include_router(aggregates.router)
     app.include_router(documents.router)
     app.include_router(catalogue.router)
+    pages.install(app, session_key=session_key, https_only=https_only)
     return app

@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from cases.domain.errors import (
@@ -44,6 +44,22 @@ def error(status: int, code: str, message: str, **details: Any) -> JSONResponse:
     return JSONResponse({"error": code, "message": message, **details}, status_code=status)
 
 
+def _for_a_person(request: Request) -> bool:
+    """A browser asking for a page (not the API): it gets the error as a page."""
+    return (not request.url.path.startswith(("/api/", "/healthz", "/openapi"))
+            and "text/html" in request.headers.get("accept", "")
+            and getattr(request.app.state, "html_error", None) is not None)
+
+
+def _answer(request: Request, status: int, code: str, message: str,
+            **details: Any) -> Response:
+    if _for_a_person(request):
+        fr, _, en = message.partition(" / ")
+        return request.app.state.html_error(  # type: ignore[no-any-return]
+            request, status, fr, en or fr)
+    return error(status, code, message, **details)
+
+
 class ApiError(Exception):
     """An error the API itself raises (authentication, headers, bodies)."""
 
@@ -62,9 +78,9 @@ def install(app: FastAPI) -> None:
         return response
 
     @app.exception_handler(CaseError)
-    async def case_error(_: Request, exc: CaseError) -> JSONResponse:
+    async def case_error(request: Request, exc: CaseError) -> Response:
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-        return error(status, exc.code, exc.message, **_jsonable(exc.details))
+        return _answer(request, status, exc.code, exc.message, **_jsonable(exc.details))
 
     @app.exception_handler(InvalidPerson)
     async def invalid_person(_: Request, exc: InvalidPerson) -> JSONResponse:
@@ -87,15 +103,18 @@ def install(app: FastAPI) -> None:
                      problems=problems)
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
         code = _HTTP_CODES.get(exc.status_code, "error")
-        return error(exc.status_code, code, str(exc.detail))
+        message = str(exc.detail)
+        if exc.status_code == 404:
+            message = "page introuvable / page not found"
+        return _answer(request, exc.status_code, code, message)
 
     @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:  # pragma: no cover
+    async def unexpected(request: Request, exc: Exception) -> Response:  # pragma: no cover
         log.exception("unexpected error", exc_info=exc)
-        return error(500, "internal_error", "erreur interne, rien n'a été modifié / internal "
-                     "error, nothing was changed")
+        return _answer(request, 500, "internal_error", "erreur interne, rien n'a été "
+                       "modifié / internal error, nothing was changed")
 
 
 def _jsonable(details: dict[str, Any]) -> dict[str, Any]:

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.app import create_app
-
-from .wiring import build_services
+from .wiring import build_app, build_services
 
 
 def app() -> FastAPI:
-    return create_app(build_services(migrate=False))
+    return build_app(build_services(migrate=False))

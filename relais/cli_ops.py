@@ -144,13 +144,12 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     """Run the HTTP API (migrating the database first) and, embedded, the orchestration."""
     import uvicorn
 
-    from api.app import create_app
     from cases.store.users import list_users
 
     from .cli_work import release_dead_local_workers, worker_name
     from .orchestration import build_orchestrator, show_logs
     from .settings import settings
-    from .wiring import build_services
+    from .wiring import build_app, build_services
     services = build_services()  # migrates once, here, before any worker starts
     if not list_users(services.engine):
         typer.echo("Aucun utilisateur encore : relais users add NOM --institution ORP-NE "
@@ -163,7 +162,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
         orchestrator.start()  # threads: the API never waits for Prefect
     try:
         if workers == 1:
-            uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+            uvicorn.run(build_app(services), host=host, port=port, log_level="info")
         else:
             uvicorn.run("relais.asgi:app", factory=True, host=host, port=port, workers=workers,
                         log_level="info")

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # where institutions' files come from: {"*": "demo", "OAI-NE": "https://…",
     # "SSR-LCF": "folder:/srv/partage/ssr"} (JSON in RELAIS_FILE_SOURCES)
     file_sources: dict[str, str] = {"*": "demo"}
+    # the pages' session cookies: signed with this key (empty: one made once in
+    # var/secret_key); Secure cookies when the pages are served over HTTPS
+    secret_key: str = ""
+    secure_cookies: bool = False
 
 
 @cache

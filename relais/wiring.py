@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -14,6 +16,9 @@ from conventions.policy import Policy
 from .db import make_engine
 from .migrate import upgrade
 from .settings import settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def standard_route_texts() -> dict[str, str]:
@@ -61,3 +66,12 @@ def build_services(url: str | None = None, *, migrate: bool = True,
         load_standard_programmes(services)
     return services
 
+
+
+def build_app(services: CaseServices) -> FastAPI:
+    """The application with the pages' session key of the settings (every process alike)."""
+    from api.app import create_app  # the command line's other commands need no web stack
+    from api.pages.session import secret_key
+    s = settings()
+    return create_app(services, session_key=secret_key(s.secret_key, Path("var")),
+                      https_only=s.secure_cookies)

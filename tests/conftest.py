@@ -28,6 +28,8 @@ from relais.demo import Clock, actor
 from relais.migrate import upgrade
 from relais.wiring import publish_standard_routes
 
+pytest_plugins = ["tests.browser"]  # the browser, the running site, screenshots
+
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 

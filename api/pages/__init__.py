@@ -1,0 +1,56 @@
+"""The HTML pages for people, served by the same application as the API.
+
+``signin`` (sign-in, sign-out, language), and one module per kind of user: case managers
+(inbox, case file, referral), coordinators (routes workshop, escalations, revolving door),
+the steering group (dashboard). Everything they load comes from this application:
+``/static`` holds the style sheet and the few scripts that improve a page without being
+needed by it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from cases.services import CaseServices
+from cases.store.users import actor_for_name
+
+from . import session, signin
+from .people import PageRefused, SignInRequired
+from .render import page
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+ROUTERS = [signin.router]
+
+
+def _error_page(request: Request, status: int, fr: str, en: str) -> Response:
+    """The error as a page, with the person's navigation when they are signed in."""
+    name = request.session.get("user") if "session" in request.scope else None
+    s: CaseServices = request.app.state.services
+    person = actor_for_name(s.engine, s.registry, name) if isinstance(name, str) else None
+    return page(request, "error.html.j2", person, status=status, status_code=status,
+                message_fr=fr, message_en=en)
+
+
+def install(app: FastAPI, *, session_key: str | None, https_only: bool = False) -> None:
+    # without a key (tests, one process) each start signs with a new one
+    session.install(app, session_key or secrets.token_urlsafe(48), https_only=https_only)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.state.html_error = _error_page
+
+    @app.exception_handler(SignInRequired)
+    async def sign_in_first(_: Request, exc: SignInRequired) -> Response:
+        from urllib.parse import quote
+        return RedirectResponse(f"/connexion?suite={quote(exc.then, safe='/')}",
+                                status_code=303)
+
+    @app.exception_handler(PageRefused)
+    async def refused(request: Request, exc: PageRefused) -> Response:
+        return _error_page(request, exc.status, exc.fr, exc.en)
+
+    for router in ROUTERS:
+        app.include_router(router)
