@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from cases.services import CaseServices
+from cases.store.derived import StayClock
 from institutions.registry import Registry, default_registry
 from relais.wiring import publish_standard_routes, standard_route_texts
 from workflows.engine.model import Route
@@ -62,16 +63,22 @@ class Case:
     revolving: str | None = None
     closed_at: datetime | None = None
     outcome: str | None = None
+    clock: StayClock = field(default_factory=StayClock)  # the derived columns, as written
 
     def add(self, kind: str, who: str, *, ev: str | None = None, frm: str | None = None,
             to: str | None = None, reason: str | None = None, **data: Any) -> None:
         self.seq += 1
         h = hashlib.sha256(f"{self.id}{self.seq}{self.prev}".encode()).hexdigest()
+        # the columns the services derive when they write an event (cases/store/derived.py)
+        d = self.clock.columns(kind, frm, to, self.at, data)
+        entered, flag = d["entered_at"], d["revolving_door"]
         # COPY text: our values hold no tab, newline or backslash (JSON without \\u escapes)
         self.events.append(
             f"{self.id}\t{self.seq}\t{self.at.isoformat()}\t{kind}\t{who.lower()}\t{who}\t"
             f"{ev or NULL}\t{frm or NULL}\t{to or NULL}\t{reason or NULL}\t"
-            f"{json.dumps(data, ensure_ascii=False)}\t{self.route.version}\t{self.prev}\t{h}\n")
+            f"{json.dumps(data, ensure_ascii=False)}\t{self.route.version}\t{self.prev}\t{h}\t"
+            f"{entered.isoformat() if entered else NULL}\t{d['lead_from'] or NULL}\t"
+            f"{d['lead_to'] or NULL}\t{NULL if flag is None else 't' if flag else 'f'}\n")
         self.prev = h
 
     def wait(self, d: float) -> bool:
@@ -250,7 +257,8 @@ def _line(buf: io.StringIO, row: tuple[Any, ...]) -> None:
 
 
 EVENT_COLS = ("case_id, seq, at, kind, actor, institution, event, from_state, to_state, reason, "
-              "data, route_version, prev_hash, hash")
+              "data, route_version, prev_hash, hash, entered_at, lead_from, lead_to, "
+              "revolving_door")
 CASE_COLS = ("id, person_id, route_id, route_version, state, lead, manager, version, opened_at, "
              "closed_at, outcome, transfers, revolving_door, escalation_level, fields, memory, "
              "last_hash")

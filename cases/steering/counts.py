@@ -3,7 +3,8 @@
 Each function answers exact counts for a scope (a period ``[start, end)`` and optionally a
 route); ``protect.shown`` makes them publishable. The statements read the period's events
 through ``ix_case_event_kind_at`` (kind, at, with the columns they group by included: an
-index-only scan), and the case table through ``ix_case_closed_at``; never the whole history.
+index-only scan) or, for the changes of lead, ``ix_case_event_leads``; and the case table
+through ``ix_case_closed_at``; never the whole history.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from sqlalchemy import (
     bindparam,
     func,
     literal,
-    literal_column,
     null,
     or_,
     select,
@@ -30,13 +30,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from cases.store.derived import LEAD_CHANGES  # the latter when it names a lead
 from cases.store.repository import case_t, event_t
 
 # events that move a case from one state to another (``from_state`` is the state left)
 MOVES = ("transitioned", "handoff_accepted", "route_migrated")
 BREACHES = ("deadline_reminded", "deadline_escalated", "handoff_expired")
 ESCALATIONS = ("deadline_escalated", "handoff_expired")
-LEAD_CHANGES = ("handoff_accepted", "escalation_settled")  # the latter when it names a lead
 
 
 def kind_in(table: Any, kinds: tuple[str, ...]) -> ColumnElement[bool]:
@@ -114,26 +114,14 @@ def decisions(conn: Connection, scope: Scope, states: frozenset[str], *, by_rout
     return Counter({(r, v, a, b): n for r, v, a, b, n in conn.execute(query)})
 
 
-def _json_text(conn: Connection, key: str) -> Any:
-    """``data``'s ``lead``, last ``handed_on`` or ``revolving_door``, as text."""
-    if conn.dialect.name == "postgresql":
-        sql = {"lead": "case_event.data ->> 'lead'",
-               "sender": "case_event.data -> 'handed_on' ->> -1",
-               "revolving": "case_event.data ->> 'revolving_door'"}[key]
-    else:
-        sql = {"lead": "json_extract(case_event.data, '$.lead')",
-               "sender": "json_extract(case_event.data, '$.handed_on[#-1]')",
-               "revolving": "json_extract(case_event.data, '$.revolving_door')"}[key]
-    return literal_column(sql)
-
-
 def lead_changes(conn: Connection, scope: Scope) -> tuple[Counter[tuple[str, str]], int]:
     """Changes of lead in the period (accepted handoffs, escalations settled with a new
     lead) by (institution that handed on, new lead); and how many cases one of them flagged
-    as revolving door. One pass over those events (their JSON is read once)."""
-    changes = scope.events(event_t.c.case_id, _json_text(conn, "sender").label("sender"),
-                           _json_text(conn, "lead").label("receiver"),
-                           _json_text(conn, "revolving").label("flag"),
+    as revolving door. One pass over those events, read from ``ix_case_event_leads`` alone:
+    the sender, new lead and flag were recorded as columns when each was written."""
+    e = event_t
+    changes = scope.events(e.c.case_id, e.c.lead_from.label("sender"),
+                           e.c.lead_to.label("receiver"), e.c.revolving_door.label("flag"),
                            kinds=LEAD_CHANGES).cte("changes")
     moves = (select(changes.c.sender, changes.c.receiver, func.count().label("n"),
                     literal(0, Integer).label("flagged"))
@@ -141,7 +129,7 @@ def lead_changes(conn: Connection, scope: Scope) -> tuple[Counter[tuple[str, str
              .group_by(changes.c.sender, changes.c.receiver))
     flagged = select(null(), null(), literal(0, Integer),
                      func.count(func.distinct(changes.c.case_id))).where(
-        changes.c.flag.is_not(None))
+        changes.c.flag.is_(True))
     pairs: Counter[tuple[str, str]] = Counter()
     revolving = 0
     for sender, receiver, n, cases in conn.execute(union_all(moves, flagged)):

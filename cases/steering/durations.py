@@ -6,9 +6,11 @@ same state (a self-loop: ``reevaluer``, ``confier`` within ``mesures``) neither 
 a stay, and a route migration is not a move (the stay runs on, counted for the state left).
 The stays counted are those that *ended* in the period, whenever they began.
 
-The moves of the period are numbered per case (``lag`` over ``seq``); a stay whose entering
-move lies before the period is the first of its case in the period, and only for those is the
-move before the period looked up, through the primary key (case_id, seq).
+Each move that ends a stay records, when it is written, the moment the state it leaves was
+entered (``case_event.entered_at``: cases/store/derived.py, backfilled by migration 0009). A
+period's stays are then its moves with that moment, ``at - entered_at`` by ``from_state``:
+one range of one narrow index, with no window over each case and no look-back before the
+period.
 
 Percentiles are interpolated between the two nearest values, as PostgreSQL's
 ``percentile_cont`` does (there, in SQL); SQLite has no ordered-set aggregates, so it numbers
@@ -21,14 +23,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Integer, and_, cast, func, literal, or_, select
+from sqlalchemy import Connection, Integer, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import array
 
 from cases.store.repository import event_t
 
-from .counts import Scope, kind_in
+from .counts import Scope
 
-ENTERS = ("case_opened", "transitioned", "handoff_accepted")
 QUANTILES = (0.5, 0.9)
 
 
@@ -39,42 +40,21 @@ class Stays:
     p90_s: float
 
 
-def _changes_state(table: Any) -> Any:
-    return and_(kind_in(table, ENTERS),
-                or_(table.c.from_state.is_(None), table.c.from_state != table.c.to_state))
-
-
 def _stays(conn: Connection, scope: Scope) -> Any:
-    """(state, seconds) of every stay that ended in the period, as a subquery (PostgreSQL:
-    a materialised CTE, so that the lookups run once per stay and what is sorted by state
-    afterwards is narrow)."""
-    e, pg = event_t, conn.dialect.name == "postgresql"
-    # PostgreSQL sorts the case ids byte-wise (abbreviated keys) rather than by the
-    # database's collation: the order does not matter, only that each case's moves are together
-    case = e.c.case_id.collate("C") if pg else e.c.case_id
-    period = (select(e.c.case_id, e.c.seq, e.c.at, e.c.from_state,
-                     func.lag(e.c.at).over(partition_by=case, order_by=e.c.seq)
-                     .label("entered"))
-              .where(_changes_state(e), e.c.at >= scope.start, e.c.at < scope.end))
-    moves = scope.on_route(period).subquery("moves")
-    before = event_t.alias("before")
-    earlier = (select(before.c.at)
-               .where(before.c.case_id == moves.c.case_id, before.c.seq < moves.c.seq,
-                      _changes_state(before))
-               .order_by(before.c.seq.desc()).limit(1).scalar_subquery())
-    entered = func.coalesce(moves.c.entered, earlier)
+    """(state, seconds) of every stay that ended in the period, as a subquery: the moves
+    that end a stay are those that recorded when the state they leave was entered
+    (``entered_at``, written with the move: cases/store/derived.py), read from
+    ``ix_case_event_stays`` alone."""
+    e = event_t
     seconds: Any
-    if pg:
+    if conn.dialect.name == "postgresql":
         # date_part answers float8 (extract: numeric, slower to compute and round)
-        seconds = func.round(func.date_part("epoch", moves.c.at - entered))
+        seconds = func.round(func.date_part("epoch", e.c.at - e.c.entered_at))
     else:
-        seconds = func.round((func.julianday(moves.c.at) - func.julianday(entered)) * 86400)
-    # a move with no state left is a case_opened: it starts a stay and ends none
-    stays = (select(moves.c.from_state.label("state"), seconds.label("s"))
-             .where(moves.c.from_state.is_not(None)))
-    if pg:
-        return stays.cte("stays").prefix_with("MATERIALIZED")
-    return stays.subquery("stays")
+        seconds = func.round((func.julianday(e.c.at) - func.julianday(e.c.entered_at)) * 86400)
+    stays = select(e.c.from_state.label("state"), seconds.label("s")).where(
+        e.c.entered_at.is_not(None), e.c.at >= scope.start, e.c.at < scope.end)
+    return scope.on_route(stays).subquery("stays")
 
 
 def stays(conn: Connection, scope: Scope) -> dict[str, Stays]:

@@ -50,6 +50,15 @@ class Statements:
         where_sql = " AND ".join(f"{_quoted(c)} = {self.p('w_' + c)}" for c in where)
         return f'UPDATE "{table.name}" SET {sets_sql} WHERE {where_sql}'
 
+    @cache  # noqa: B019
+    def last_entry(self) -> str:
+        """The ``at`` of a case's last move into a state (``derived.enters_state`` in SQL; the
+        kinds written out, so that the partial index ``ix_case_event_moves`` serves it)."""
+        return ("SELECT at FROM case_event WHERE case_id = " + self.p("case_id")
+                + " AND kind IN ('case_opened', 'transitioned', 'handoff_accepted')"
+                " AND (from_state IS NULL OR from_state <> to_state)"
+                " ORDER BY seq DESC LIMIT 1")
+
     @lru_cache(maxsize=64)  # noqa: B019
     def _select(self, table: Table, where: tuple[str, ...]) -> str:
         return (f'SELECT * FROM "{table.name}" WHERE '

@@ -18,6 +18,7 @@ from cases.domain.events import Event
 
 from . import fastsql
 from .codec import case_from, case_values, event_from, event_values
+from .derived import StayClock, enters_state
 from .tables import CaseEventRow, CaseRow, DeadlineRow, HandoffRow, OutboxRow, PersonRow
 
 case_t = CaseRow.__table__  # type: ignore[attr-defined]
@@ -91,11 +92,24 @@ class CaseRepository:
             if self._update(case_t, {"id": after.id, "version": before.version}, values) != 1:
                 raise StaleVersion("le cas a changé entre-temps ; recharger / the case changed "
                                    "meanwhile; reload", version=before.version)
-        self._insert(event_t, [event_values(e) for e in events])
+        clock = StayClock(self._entered(before, events))
+        self._insert(event_t, [{**event_values(e), **clock.columns(
+            e.kind, e.from_state, e.to_state, e.at, e.data)} for e in events])
         self._deadline(before, after)
         self._handoff(before, after, events)
         self._insert(outbox_t, [_outbox(e, action) for e in events
                                 for action in e.data.get("actions", ())])
+
+    def _entered(self, before: CaseState | None, events: list[Event]) -> Any:
+        """When the case entered the state it is in, if ``events`` end that stay: the case's
+        last move into a state, through ``ix_case_event_moves`` (one probe, only for a batch
+        whose first move is not the opening)."""
+        first = next((e for e in events if enters_state(e.kind, e.from_state, e.to_state)),
+                     None)
+        if before is None or first is None:
+            return None
+        row = fastsql.fetch_one(self.conn, self.sql.last_entry(), {"case_id": before.id})
+        return fastsql.from_db(event_t, row)["at"] if row else None
 
     def _deadline(self, before: CaseState | None, after: CaseState) -> None:
         d = after.deadline

@@ -20,6 +20,8 @@ from sqlmodel import Field, SQLModel
 
 # the moves into a state, as cases/steering/durations.py selects them
 STEERING_MOVES = "kind IN ('case_opened', 'transitioned', 'handoff_accepted')"
+# the changes of lead (cases/store/derived.py: LEAD_CHANGES)
+LEAD_CHANGES = "kind IN ('handoff_accepted', 'escalation_settled')"
 
 
 def _ts(**kw: Any) -> Any:
@@ -89,6 +91,15 @@ class CaseEventRow(SQLModel, table=True):
         Index("ix_case_event_moves", "case_id", "seq",
               postgresql_include=["at", "from_state", "to_state"],
               postgresql_where=text(STEERING_MOVES), sqlite_where=text(STEERING_MOVES)),
+        # the stays that ended in a period, and the period's changes of lead, each read from
+        # a narrow index alone (the columns below, recorded at write time: derived.py)
+        Index("ix_case_event_stays", "at", postgresql_include=["case_id", "from_state",
+                                                               "entered_at"],
+              postgresql_where=text("entered_at IS NOT NULL"),
+              sqlite_where=text("entered_at IS NOT NULL")),
+        Index("ix_case_event_leads", "at", postgresql_include=[
+            "case_id", "lead_from", "lead_to", "revolving_door"],
+              postgresql_where=text(LEAD_CHANGES), sqlite_where=text(LEAD_CHANGES)),
     )
     case_id: str = Field(primary_key=True, foreign_key="case.id", max_length=36)
     seq: int = Field(primary_key=True)
@@ -104,6 +115,12 @@ class CaseEventRow(SQLModel, table=True):
     route_version: int
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # derived from the history at write time, outside the hash (cases/store/derived.py):
+    # when the state a move leaves was entered; a change of lead's sender, new lead, flag
+    entered_at: datetime | None = _ts(nullable=True)
+    lead_from: str | None = Field(default=None, max_length=32)
+    lead_to: str | None = Field(default=None, max_length=32)
+    revolving_door: bool | None = None
 
 
 class DeadlineRow(SQLModel, table=True):
