@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query, Response
 from starlette.concurrency import run_in_threadpool
 
 from cases import steering
 from cases.store.codec import aware
 
+from . import reporting
 from .deps import CaseWorker, QueriesDep, ServicesDep, Steering
 from .errors import ApiError
 from .schemas import DeadlineOut
@@ -61,3 +63,105 @@ async def flows(_: Steering, s: ServicesDep, route: RouteId = None, start: From 
     a, b = _period(start, end)
     return await run_in_threadpool(steering.flows, s.engine, s.routes, s.registry, start=a,
                                    end=b, route=route)
+
+
+# Tables, exports and the report (api/reporting, docs/reporting.md): the figures, and the
+# files built from them, are computed in a worker thread like the figures above.
+Lang = Annotated[Literal["fr", "en"], Query()]
+TableKey = Annotated[str, Path(pattern=r"^[a-z_]{1,40}$")]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# the report and the diagram load nothing: a browser is told to refuse anything they would
+SELF_CONTAINED = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+T = TypeVar("T")
+
+
+async def _with_data(s: ServicesDep, route: str | None, start: date | None, end: date | None,
+                     make: Callable[[reporting.SteeringData], T]) -> T:
+    a, b = _period(start, end)
+    return await run_in_threadpool(
+        lambda: make(reporting.gather(s, start=a, end=b, route=route)))
+
+
+def _table(data: reporting.SteeringData, key: str, lang: str) -> reporting.Table:
+    found = next((t for t in data.tables(lang) if t.key == key), None)
+    if found is None:
+        raise ApiError(404, "not_found", f"tableau inconnu « {key} » / unknown table",
+                       key=key)
+    return found
+
+
+@router.get("/steering/tables")
+async def tables(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
+                 end: To = None, lang: Lang = "fr") -> list[dict[str, Any]]:
+    """Every steering table of the period, in ``lang``: key, title, columns, rows."""
+    return await _with_data(s, route, start, end,
+                            lambda d: [t.as_json() for t in d.tables(lang)])
+
+
+@router.get("/steering/tables/{key}.csv", response_class=Response)
+async def table_csv(key: TableKey, _: Steering, s: ServicesDep, route: RouteId = None,
+                    start: From = None, end: To = None, lang: Lang = "fr") -> Response:
+    """One table as CSV (UTF-8 with BOM, ";"), as Swiss and French Excel open it."""
+    def make(d: reporting.SteeringData) -> Response:
+        return Response(reporting.table_csv(_table(d, key, lang)),
+                        media_type="text/csv; charset=utf-8",
+                        headers=_attachment(f"relais-pilotage-{key}-{d.period.slug}.csv"))
+    return await _with_data(s, route, start, end, make)
+
+
+@router.get("/steering/tables/{key}.xlsx", response_class=Response)
+async def table_xlsx(key: TableKey, _: Steering, s: ServicesDep, route: RouteId = None,
+                     start: From = None, end: To = None, lang: Lang = "fr") -> Response:
+    def make(d: reporting.SteeringData) -> Response:
+        body = reporting.table_xlsx(_table(d, key, lang), d.period, d.route_title(lang))
+        return Response(body, media_type=XLSX,
+                        headers=_attachment(f"relais-pilotage-{key}-{d.period.slug}.xlsx"))
+    return await _with_data(s, route, start, end, make)
+
+
+@router.get("/steering/tables.xlsx", response_class=Response)
+async def tables_xlsx(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
+                      end: To = None, lang: Lang = "fr") -> Response:
+    """Every table, a sheet each."""
+    def make(d: reporting.SteeringData) -> Response:
+        body = reporting.tables_xlsx(d.tables(lang), d.period, d.route_title(lang))
+        return Response(body, media_type=XLSX,
+                        headers=_attachment(f"relais-pilotage-{d.period.slug}.xlsx"))
+    return await _with_data(s, route, start, end, make)
+
+
+@router.get("/steering/flows.svg", response_class=Response)
+async def flows_svg(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
+                    end: To = None, lang: Lang = "fr") -> Response:
+    """The lead transfers between institution kinds as a Sankey diagram."""
+    a, b = _period(start, end)
+    moves = await run_in_threadpool(steering.flows, s.engine, s.routes, s.registry, start=a,
+                                    end=b, route=route)
+    return Response(reporting.sankey_svg(moves, lang), media_type="image/svg+xml",
+                    headers=SELF_CONTAINED)
+
+
+@router.get("/steering/report.html", response_class=Response)
+async def report_html(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
+                      end: To = None, lang: Lang = "fr") -> Response:
+    """The printable report of the period for the steering group's meeting."""
+    def make(d: reporting.SteeringData) -> Response:
+        return Response(reporting.report_html(d.report(lang, s.clock())),
+                        media_type="text/html; charset=utf-8", headers=SELF_CONTAINED)
+    return await _with_data(s, route, start, end, make)
+
+
+@router.get("/steering/report.pdf", response_class=Response)
+async def report_pdf(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
+                     end: To = None, lang: Lang = "fr") -> Response:
+    def make(d: reporting.SteeringData) -> Response:
+        return Response(reporting.report_pdf(d.report(lang, s.clock())),
+                        media_type="application/pdf",
+                        headers=_attachment(f"relais-pilotage-rapport-{d.period.slug}.pdf"))
+    return await _with_data(s, route, start, end, make)
