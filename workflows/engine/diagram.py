@@ -62,6 +62,7 @@ def layout(route: Route, lang: str = "fr") -> tuple[dict[str, tuple[float, float
     return boxes, float(canvas_w), height
 
 
+QUOTE = {'"': "&quot;"}  # a title inside an attribute: a quote in it must not end the attribute
 LANE_GAP = 18  # between the vertical lanes of moves that skip rows
 
 
@@ -79,7 +80,7 @@ def svg(route: Route, current: str | None = None, lang: str = "fr") -> str:
     lanes = {e: LANE_GAP * (i + 1) for i, e in enumerate(long)}
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
            f'width="{width:.0f}" height="{height:.0f}" role="img" '
-           f'aria-label="{escape(route.title.get(lang) or route.title["fr"])}" '
+           f'aria-label="{escape(route.title.get(lang) or route.title["fr"], QUOTE)}" '
            f'font-family="sans-serif" font-size="13">',
            f"<title>{escape(route.title.get(lang) or route.title['fr'])} "
            f"(v{route.version})</title>",

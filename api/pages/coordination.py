@@ -1,0 +1,66 @@
+"""The coordination's page: escalated cases to settle (a new lead chosen among the route's
+institutions, a reason always), and the revolving-door cases with their chain of leads."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from cases.domain.errors import Conflict, MissingInput, NotAllowed
+from cases.queries import CaseQueries
+from cases.sharing import Sharing
+
+from .coordination_data import escalations, revolving
+from .people import CoordinatorPerson, Form
+from .render import page
+
+router = APIRouter(include_in_schema=False)
+CaseId = Annotated[str, Path(max_length=64)]
+DONE = {"reglee": ("Escalade réglée : les institutions sont averties et le délai de l'étape "
+                   "repart.", "Escalation settled: the institutions are told and the step's "
+                   "deadline starts again.")}
+
+
+def _said(message: str) -> tuple[str, str]:
+    """The domain's « français / English » sentence, in its two languages."""
+    fr, _, en = message.partition(" / ")
+    return fr, en or fr
+
+
+def _coordination(request: Request, person: Any, status: int = 200, *,
+                  notice: tuple[str, str] | None = None,
+                  failed: dict[str, Any] | None = None) -> Response:
+    q: CaseQueries = request.app.state.queries
+    sh: Sharing = request.app.state.sharing
+    return page(request, "coordination.html.j2", person, status=status,
+                escalations=escalations(q, sh, person), revolving=revolving(q, sh, person),
+                notice=notice, failed=failed or {})
+
+
+@router.get("/coordination")
+async def coordination(request: Request, person: CoordinatorPerson,
+                       done: Annotated[str | None, Query(alias="fait", max_length=20)] = None
+                       ) -> Response:
+    return _coordination(request, person, notice=DONE.get(done or ""))
+
+
+@router.post("/coordination/escalations/{case_id}")
+async def settle(request: Request, person: CoordinatorPerson, form: Form,
+                 case_id: CaseId) -> Response:
+    q: CaseQueries = request.app.state.queries
+    q.case_for(person, case_id)  # NotFound as for the API: the case must be known to them
+    reason = str(form.get("reason") or "").strip()[:2000]
+    lead = str(form.get("lead") or "").strip()[:32] or None
+    kept = {"case": case_id, "reason": reason, "lead": lead}
+    try:
+        q.s.settle_escalation(case_id, actor=person, reason=reason, lead=lead)
+    except MissingInput as exc:  # a reason left out, a lead that may not lead on this route
+        field = "lead" if exc.details.get("field") == "lead" else "reason"
+        return _coordination(request, person, 422, failed={**kept, "field": field,
+                                                           "message": _said(exc.message)})
+    except (Conflict, NotAllowed) as exc:  # settled by someone else meanwhile
+        return _coordination(request, person, 409 if isinstance(exc, Conflict) else 403,
+                             failed={**kept, "field": "", "message": _said(exc.message)})
+    return RedirectResponse("/coordination?fait=reglee#escalades", status_code=303)

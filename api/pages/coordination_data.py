@@ -1,0 +1,128 @@
+"""What the coordination page reads: the network's escalated cases (why, since when, who is
+involved, who may become lead) and its revolving-door cases with their chain of leads.
+
+Cases are read from the case rows (the escalation level and revolving-door flag are
+columns) and kept only when ``CaseQueries.visible`` says the coordinator may know them;
+why and since when come from each case's history, as the engine wrote it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, select
+
+from cases.domain.actors import Actor
+from cases.domain.case import CaseState
+from cases.domain.events import Event
+from cases.queries import CaseQueries
+from cases.sharing import Sharing
+from cases.store.codec import case_from
+from cases.store.repository import case_t
+from institutions.registry import Institution
+from workflows.engine.model import Route
+
+LIMIT = 200  # a coordination settles tens, not thousands: more is a sign to read the figures
+WHY = {"deadline_escalated": ("Délai dépassé, rappel resté sans suite",
+                              "Deadline passed, reminder without effect"),
+       "handoff_refused": ("Transfert refusé deux fois", "Handoff refused twice"),
+       "handoff_expired": ("Transfert resté sans réponse dans le délai",
+                           "Handoff not answered in time")}
+
+
+@dataclass(frozen=True)
+class Lead:
+    institution: str
+    since: datetime
+    how: str  # case_opened | handoff_accepted | escalation_settled
+
+
+@dataclass(frozen=True)
+class Listed:
+    case: CaseState
+    route: Route
+    person: str | None  # the person's name, when the coordinator may see who it is
+    history: list[Event]
+
+
+@dataclass(frozen=True)
+class Escalation(Listed):
+    why: tuple[str, str]
+    since: datetime
+    involved: tuple[str, ...]
+    last_reason: str | None
+    options: list[Institution]
+
+
+@dataclass(frozen=True)
+class Revolving(Listed):
+    chain: list[Lead]
+
+
+def _cases(q: CaseQueries, actor: Actor, *where: ColumnElement[bool]) -> list[CaseState]:
+    query = select(case_t).where(*where).order_by(case_t.c.opened_at, case_t.c.id).limit(LIMIT)
+    with q.s.engine.connect() as conn:
+        found = [case_from(row) for row in conn.execute(query)]
+    return [c for c in found if q.visible(actor, c)]
+
+
+def _person(q: CaseQueries, sharing: Sharing, actor: Actor, case: CaseState) -> str | None:
+    if "identite" not in sharing.disclose(actor, case).shown:
+        return None
+    p = q.person(case)
+    return f"{p.first_name} {p.official_name}"
+
+
+def _escalating(history: list[Event]) -> Event | None:
+    """The event that put the case in escalation: the last one that escalates."""
+    for e in reversed(history):
+        if e.kind == "deadline_escalated" or (e.kind in ("handoff_refused", "handoff_expired")
+                                              and e.data.get("escalated")):
+            return e
+    return None
+
+
+def _handoff_parties(history: list[Event], handoff_id: str | None) -> tuple[str, ...]:
+    for e in history:
+        h = e.data.get("handoff") if e.kind == "handoff_proposed" else None
+        if isinstance(h, dict) and h.get("id") == handoff_id:
+            return (str(h["sender"]), str(h["receiver"]))
+    return ()
+
+
+def lead_options(q: CaseQueries, route: Route) -> list[Institution]:
+    """The institutions that may lead a case on this route, as settle_escalation checks."""
+    return [i for i in q.s.registry if q.s.registry.matches(i.code, route.institutions)]
+
+
+def escalations(q: CaseQueries, sharing: Sharing, actor: Actor) -> list[Escalation]:
+    out = []
+    for case in _cases(q, actor, case_t.c.escalation_level >= 2, case_t.c.closed_at.is_(None)):
+        history = q.s.history(case.id)
+        cause = _escalating(history)
+        if cause is None or case.handoff is not None:
+            continue  # settled meanwhile, or a new handoff waits: nothing to settle now
+        route = q.s.route_of(case)
+        parties = _handoff_parties(history, cause.data.get("handoff_id"))
+        out.append(Escalation(
+            case, route, _person(q, sharing, actor, case), history, WHY[cause.kind], cause.at,
+            tuple(dict.fromkeys((case.lead, *parties, *case.handed_on))),
+            cause.reason if cause.kind == "handoff_refused" else None, lead_options(q, route)))
+    return sorted(out, key=lambda e: e.since)
+
+
+def lead_chain(history: list[Event]) -> list[Lead]:
+    return [Lead(str(e.data["lead"]), e.at, e.kind) for e in history
+            if e.kind in ("case_opened", "handoff_accepted", "escalation_settled")
+            and "lead" in e.data]
+
+
+def revolving(q: CaseQueries, sharing: Sharing, actor: Actor) -> list[Revolving]:
+    out = []
+    for case in _cases(q, actor, case_t.c.revolving_door.is_not(None)):
+        history = q.s.history(case.id)
+        out.append(Revolving(case, q.s.route_of(case), _person(q, sharing, actor, case),
+                             history, lead_chain(history)))
+    # open cases first, the most recently flagged first
+    return sorted(out, key=lambda r: (not r.case.is_open, -r.chain[-1].since.timestamp()))
