@@ -139,11 +139,12 @@ def sheet_cells(ws: Any, first: int) -> list[list[Any]]:
 def pdf_text(pdf: bytes) -> str:
     """The text that fpdf2 wrote (Latin-1, in FlateDecode streams), without a PDF library."""
     out = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+    for m in re.finditer(rb"/Length (\d+)\b[^>]*>>\s*stream\r?\n", pdf):
+        stream = pdf[m.end():m.end() + int(m.group(1))]
         try:
             out.append(zlib.decompress(stream).decode("latin-1"))
         except zlib.error:
-            continue  # an image's stream
+            continue  # not compressed text
     return "\n".join(out)
 
 
@@ -164,7 +165,7 @@ def test_the_review_table_gives_the_published_counts_back_as_they_are(history: H
     assert rows["Dossiers annoncés"] == f["referred"] == 10
     assert rows["En cours de suivi (à la fin de la période)"] == f["open"] == "<5"
     assert rows["Situations clôturées"] == f["closed"] == 5
-    assert rows["Solutions trouvées (clôtures avec une issue)"] == "2 × <5"
+    assert rows["Issues à la clôture (solutions trouvées et autres issues)"] == "2 × <5"
     assert rows["Ne correspondant pas aux critères (non retenus)"] == f["outside_criteria"]
     parts = [r.cells for r in review.rows if r.level == 1]
     assert parts == [("Abandon", "<5"), ("Emploi sur le premier marché (plein temps)", "<5"),

@@ -52,6 +52,12 @@ def _fits(doc: FPDF, height_mm: float) -> None:
         doc.add_page()
 
 
+def _widths(table: Table) -> tuple[int, ...]:
+    """Columns as wide as what they hold (within bounds): a code column stays narrow."""
+    return tuple(min(45, max(8, len(c.label), *(len(str(r.cells[i])) for r in table.rows)))
+                 for i, c in enumerate(table.columns))
+
+
 def _table(doc: FPDF, table: Table, report: Report) -> None:
     lang = report.lang
     _fits(doc, min(90.0, 14 + LINE_MM * (len(table.rows) + 1)))
@@ -60,8 +66,7 @@ def _table(doc: FPDF, table: Table, report: Report) -> None:
     if not table.rows:
         doc.multi_cell(0, 5, latin1(report.words()["empty"]), new_x="LMARGIN", new_y="NEXT")
     else:
-        first = 3 if len(table.columns) > 2 else 2
-        widths = (first, *(1.4 if c.kind == "text" else 1 for c in table.columns[1:]))
+        widths = _widths(table)
         align = tuple("LEFT" if c.kind == "text" else "RIGHT" for c in table.columns)
         with doc.table(col_widths=widths, text_align=align, headings_style=HEAD,
                        line_height=5, width=WIDTH_MM, first_row_as_headings=True) as grid:

@@ -38,8 +38,8 @@ def review(f: dict[str, Any], t: Titles, lang: Lang) -> Table:
             Row((_w(lang, "En cours de suivi (à la fin de la période)",
                     "In follow-up (at the end of the period)"), f["open"])),
             Row((_w(lang, "Situations clôturées", "Closed"), f["closed"])),
-            Row((_w(lang, "Solutions trouvées (clôtures avec une issue)",
-                    "Solutions found (closed with an outcome)"),
+            Row((_w(lang, "Issues à la clôture (solutions trouvées et autres issues)",
+                    "Outcomes at closure (solutions found and other outcomes)"),
                  published_sum(outcomes.values()))),
             *_by(outcomes, t.outcome_order, lambda k: t.outcome(k, lang), level=1),
             Row((_w(lang, "Ne correspondant pas aux critères (non retenus)",
@@ -50,8 +50,10 @@ def review(f: dict[str, Any], t: Titles, lang: Lang) -> Table:
                               "Indicators (as in the Neuchâtel review)"),
                  (Column("indicator", _w(lang, "Indicateur", "Indicator")), _count_col(lang)),
                  tuple(rows), lang,
-                 _w(lang, "Les solutions sont la somme des issues publiées ci-dessous.",
-                    "Solutions are the sum of the published outcomes below."))
+                 _w(lang, "Les issues sont la somme des nombres publiés ci-dessous, chacune "
+                          "telle que la route la nomme ; les « <5 » n'y sont pas additionnés.",
+                    "Outcomes are the sum of the published counts below, each as the route "
+                    "names it; the \"<5\" are not added up."))
 
 
 def referrals_by_institution(f: dict[str, Any], t: Titles, lang: Lang) -> Table:
