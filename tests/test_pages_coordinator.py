@@ -11,9 +11,11 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import httpx
 import pytest
+from playwright.sync_api import Page
 
 from cases.domain.decide import EventInput
 from cases.services import CaseServices
@@ -57,8 +59,9 @@ def refused_twice(s: CaseServices) -> str:
 
 def back_and_forth(s: CaseServices) -> str:
     """A case the ORP handed to the AI, which handed it back: a revolving door."""
-    case = s.open_case(route="reseau-cii", person={**PERSON, "avs": "7561234567897"},
-                       actor=ORP, fields={"age": 48, "consentement": True}).case.id
+    person = {**PERSON, "avs": "7561234567897", "official_name": "Rochat", "first_name": "Léa"}
+    case = s.open_case(route="reseau-cii", person=person, actor=ORP,
+                       fields={"age": 48, "consentement": True}).case.id
     s.fire(case, "transmettre", actor=ORP)
     s.fire(case, "retenir", actor=COORD)
     s.fire(case, "planifier", actor=ORP, data=EventInput(lead="OAI-NE"))
@@ -75,8 +78,9 @@ def back_and_forth(s: CaseServices) -> str:
 
 def overdue(s: CaseServices) -> str:
     """A ne-eso application left unanswered past its deadline and the reminder: escalated."""
-    case = s.open_case(route="ne-eso", person={**PERSON, "avs": "7569217076985"}, actor=SSR,
-                       fields={}).case.id
+    case = s.open_case(route="ne-eso", person={**PERSON, "avs": "7569217076985",
+                                               "official_name": "Favre", "first_name": "Noé"},
+                       actor=SSR, fields={}).case.id
     now = datetime.now(UTC)
     s.sweep_deadlines(now + timedelta(days=30))
     s.sweep_deadlines(now + timedelta(days=60))
@@ -114,7 +118,7 @@ def coordinator(site: Site) -> Iterator[httpx.Client]:
 
 
 def validate(client: httpx.Client, text: str | None = None, *,
-             file: tuple[str, bytes] | None = None) -> httpx.Response:
+             file: tuple[str, bytes, str] | None = None) -> httpx.Response:
     token = csrf_of(client.get("/routes/atelier").text)
     return client.post("/routes/atelier", data={"csrf": token, "texte": text or ""},
                        files={"fichier": file or ("", b"", "application/octet-stream")})
@@ -202,3 +206,157 @@ def test_every_form_of_the_coordinators_pages_needs_the_session_token(
     assert site.services.get(case).escalated
     with site.services.engine.connect() as conn:
         assert site.services.routes.versions(conn)["ne-eso"] == [2]
+
+
+def test_a_coordinator_validates_fixes_publishes_a_route_and_settles_an_escalation(
+        site: Site) -> None:
+    s = site.services
+    refused, late, revolving = refused_twice(s), overdue(s), back_and_forth(s)
+    site.person("c.perrin", "CII-NE", "coordinator")
+    page = cast(Page, site.signed_in("c.perrin"))
+    assert page.url.endswith("/coordination")
+
+    # the routes, each with its published versions
+    page.get_by_role("navigation", name="Navigation principale").get_by_role(
+        "link", name="Routes").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Routes publiées"
+    assert page.get_by_role("link", name="Dessin et résumé ne-eso v2").is_visible()
+    shoot(page, "coordinator-routes")
+    page.get_by_role("link", name="Dessin et résumé ne-eso v2").click()
+    assert page.locator("figure.diagram svg[role=img]").is_visible()
+    assert page.get_by_role("row", name=re.compile("Candidature")).inner_text().count(
+        "10 jours ouvrables") == 1
+    shoot(page, "coordinator-route-version")
+    page.go_back()
+
+    # the workshop: two mistakes, each on its line
+    page.get_by_role("link", name="Atelier : valider et publier une route").click()
+    text = page.get_by_label("Texte de la route (YAML)")
+    text.fill(TWO_ERRORS)
+    page.get_by_role("button", name="Valider").click()
+    problems = page.locator("ol.problems > li")
+    assert problems.count() == 2
+    wrong_state, wrong_deadline = line_of(TWO_ERRORS, "entretein"), line_of(TWO_ERRORS, "cinq")
+    assert problems.all_inner_texts() == [  # in the order of the file
+        f"Ligne {wrong_deadline} · states.entretien.deadline : délai « cinq jours » illisible ; "
+        "écrire N working days | N days | N weeks | N months",
+        f"Ligne {wrong_state} · transitions[0].to : « entretein » ne désigne aucun état"]
+    assert text.input_value() == TWO_ERRORS  # kept, to be fixed
+    assert text.get_attribute("aria-invalid") == "true"
+    shoot(page, "coordinator-workshop-errors")
+    problems.nth(1).get_by_role("link", name=f"Ligne {wrong_state}").click()
+    assert page.url.endswith(f"#ligne-{wrong_state}")
+    target = page.locator(":target")
+    assert target.get_attribute("class") == "bad" and "entretein" in target.inner_text()
+    assert target.evaluate("e => getComputedStyle(e).backgroundColor") != "rgba(0, 0, 0, 0)"
+
+    # fixed into version 3, sent with the keyboard: drawn and compared with version 2
+    text.fill(NE_ESO_V3)
+    page.keyboard.press("Tab")  # to the file field
+    page.keyboard.press("Tab")  # to the button
+    assert page.evaluate("document.activeElement.textContent") == "Valider"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.get_by_role("heading", name=re.compile("Route valide")).is_visible()
+    assert page.locator("svg[role=img] g.state[data-state=entretien]").count() == 1
+    changes = page.locator("table.changes")
+    assert "de v2 à v3" in changes.locator("caption").inner_text()
+    assert "État entretien" in changes.inner_text()
+    deadline = changes.get_by_role("row", name=re.compile("^État candidature"))
+    assert "10 jours ouvrables" in deadline.inner_text()
+    assert "15 jours ouvrables" in deadline.inner_text()
+    assert page.locator("pre.diff .add", has_text="+  entretien:").count() == 1
+    shoot(page, "coordinator-workshop-comparison")
+    page.get_by_role("button", name="Publier la version 3").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/routes/ne-eso/versions/3?fait=publiee")
+    assert "Version publiée" in page.get_by_role("status").inner_text()
+    page.get_by_role("link", name="Toutes les routes").click()
+    assert page.get_by_role("link", name="Dessin et résumé ne-eso v3").is_visible()
+
+    # the coordination: two escalations, the twice-refused one settled by a decision
+    page.get_by_role("link", name="Coordination", exact=True).click()
+    cards = page.locator("article.escalation")
+    assert cards.count() == 2
+    card = cards.filter(has_text="Transfert refusé deux fois")
+    assert "Toujours pas de notre ressort" in card.inner_text()
+    assert "OAI-NE" in card.get_by_role("definition").nth(3).inner_text()
+    assert cards.filter(has_text="Délai dépassé").count() == 1
+    tourniquet = page.locator("table.revolving tbody tr")
+    assert tourniquet.count() == 1
+    assert tourniquet.locator("ol.chain li").all_inner_texts()[0].startswith("ORP-NE")
+    assert [li.split()[0] for li in tourniquet.locator("ol.chain li").all_inner_texts()] == [
+        "ORP-NE", "OAI-NE", "ORP-NE"]
+    assert tourniquet.get_by_role("link").get_attribute("href") == f"/dossiers/{revolving}"
+    shoot(page, "coordinator-coordination")
+    card.get_by_label("Institution responsable après règlement").select_option("OAI-NE")
+    card.get_by_label("Motif de la décision (obligatoire)").fill(
+        "Table ronde du 3 : l'AI est compétente, elle reprend le dossier.")
+    card.get_by_role("button", name=re.compile("Régler l'escalade")).click()
+    page.wait_for_load_state()
+    assert "Escalade réglée" in page.get_by_role("status").inner_text()
+    assert page.locator("article.escalation").count() == 1
+    after = s.get(refused)
+    assert (after.lead, after.escalated) == ("OAI-NE", False)
+    assert s.get(late).escalated
+    page.context.close()
+
+
+def test_at_phone_width_the_numbered_text_scrolls_sideways_and_the_page_does_not(
+        site: Site) -> None:
+    refused_twice(site.services)
+    back_and_forth(site.services)
+    site.person("c.perrin", "CII-NE", "coordinator")
+    page = cast(Page, site.signed_in("c.perrin", viewport=PHONE))
+    page.goto("/routes/atelier?depuis=ne-eso")
+    text = page.get_by_label("Texte de la route (YAML)")
+    assert text.input_value() == NE_ESO  # started from the published version
+    text.fill(TWO_ERRORS)
+    page.get_by_role("button", name="Valider").click()
+    view = page.locator(".yaml-view").first
+    assert view.evaluate("e => e.scrollWidth > e.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shoot(page, "coordinator-workshop-phone")
+    page.goto("/coordination")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.get_by_role("link", name="English").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "CII coordination"
+    shoot(page, "coordinator-coordination-phone-en")
+    page.context.close()
+
+
+def test_settling_needs_a_reason_and_a_lead_of_the_route_said_next_to_each_field(
+        site: Site, coordinator: httpx.Client) -> None:
+    case = refused_twice(site.services)
+    path = f"/coordination/escalations/{case}"
+    token = csrf_of(coordinator.get("/coordination").text)
+    no_reason = coordinator.post(path, data={"csrf": token, "lead": "OAI-NE", "reason": " "})
+    assert no_reason.status_code == 422
+    assert re.search(rf'id="reason-erreur-{case}">un motif est requis', no_reason.text)
+    assert f'aria-invalid="true" aria-describedby="reason-erreur-{case}"' in no_reason.text
+    assert '<option value="OAI-NE" selected>' in no_reason.text  # the choice is kept
+    elsewhere = coordinator.post(path, data={"csrf": token, "lead": "OFIJ-NE",
+                                             "reason": "Essai"})
+    assert elsewhere.status_code == 422
+    assert re.search(rf'id="lead-erreur-{case}">OFIJ-NE ne peut pas être responsable',
+                     elsewhere.text)
+    assert ">Essai</textarea>" in elsewhere.text
+    assert site.services.get(case).escalated
+    settled = coordinator.post(path, data={"csrf": token, "lead": "ORP-NE",
+                                           "reason": "L'ORP garde le dossier"})
+    assert settled.status_code == 303 and settled.headers["location"].startswith(
+        "/coordination?fait=reglee")
+    assert site.services.get(case).lead == "ORP-NE" and not site.services.get(case).escalated
+    twice = coordinator.post(path, data={"csrf": token, "lead": "ORP-NE", "reason": "Encore"})
+    assert twice.status_code == 409 and "rien à régler" in read(twice)
+
+
+def test_the_coordination_page_is_the_coordinators_own(site: Site) -> None:
+    case = refused_twice(site.services)
+    with client_of(site, "m.robert", "ORP-NE", "case_manager") as manager:
+        assert manager.get("/coordination").status_code == 403
+        token = csrf_of(manager.get("/routes").text)
+        answer = manager.post(f"/coordination/escalations/{case}",
+                              data={"csrf": token, "lead": "ORP-NE", "reason": "Moi"})
+        assert answer.status_code == 403
+    assert site.services.get(case).escalated
