@@ -113,6 +113,20 @@ class CaseQueries:
                 out.append(case)
         return out, None
 
+    def open_cases(self, actor: Actor, *, route: str | None = None, state: str | None = None,
+                   limit: int = 500) -> list[CaseState]:
+        """The open cases ``actor`` may see (an inbox), oldest first; closed ones are left
+        out by the query itself (``closed_at IS NULL``), not read and dropped."""
+        filters: dict[str, Any] = {"closed_at": None}
+        filters.update({k: v for k, v in (("route_id", route), ("state", state)) if v})
+        out: list[CaseState] = []
+        for case in self._rows(None, **filters):
+            if self.visible(actor, case):
+                out.append(case)
+                if len(out) == limit:
+                    break
+        return out
+
     def deadlines(self, actor: Actor, before: datetime, limit: int = 200) -> list[Due]:
         query = (select(deadline_t, case_t).join(case_t, case_t.c.id == deadline_t.c.case_id)
                  .where(deadline_t.c.status == "open", deadline_t.c.due_at < before)

@@ -1,0 +1,12 @@
+"""The case managers' pages in one router: referral first (``/dossiers/nouveau`` must be
+matched before ``/dossiers/{case_id}``), then the inbox, the case page and its consents."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from . import case_consents, case_page, inbox, referral
+
+router = APIRouter(include_in_schema=False)
+for part in (referral, inbox, case_page, case_consents):
+    router.include_router(part.router)

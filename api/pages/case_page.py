@@ -1,0 +1,137 @@
+"""The case page: read the case, fire an event, answer a handoff, fetch a document.
+
+Every change goes through the case services with the same calls as ``api/cases.py``; an
+error a person can fix re-renders the page with the message under the field at fault
+(422), a case that changed meanwhile re-renders with its new state (409).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import RedirectResponse, Response
+
+from cases.documents import CaseDocuments
+from cases.domain.decide import EventInput
+from cases.domain.errors import (
+    Conflict,
+    EventRefused,
+    HandoffPending,
+    MissingInput,
+    NotAllowed,
+    NotFound,
+    StaleVersion,
+)
+from cases.queries import CaseQueries
+from cases.sharing import Sharing
+
+from .case_events import LEAD, OUTCOME, REASON
+from .case_inputs import read_fields, text_of
+from .case_view import say, show
+from .people import CaseWorkerPerson, Form, PageRefused
+from .render import lang_of
+
+router = APIRouter(include_in_schema=False)
+CaseId = Annotated[str, Path(max_length=64)]
+
+
+def _done(case_id: str, what: str, back: str = "") -> RedirectResponse:
+    target = "/dossiers" if back == "boite" else f"/dossiers/{case_id}"
+    return RedirectResponse(f"{target}?fait={what}", status_code=303)
+
+
+@router.get("/dossiers/{case_id}")
+async def case_page(request: Request, case_id: CaseId, person: CaseWorkerPerson) -> Response:
+    return show(request, person, case_id)
+
+
+@router.post("/dossiers/{case_id}/evenements")
+async def fire(request: Request, case_id: CaseId, person: CaseWorkerPerson,
+               form: Form) -> Response:
+    q: CaseQueries = request.app.state.queries
+    case = q.case_for(person, case_id)  # 404 before anything, as the API
+    event, version = text_of(form, "evenement", 64), text_of(form, "version", 12)
+    if not version.isdigit():
+        raise PageRefused(422, "Le formulaire ne dit pas quelle version du dossier vous avez "
+                          "vue : rechargez la page.", "The form does not say which version of "
+                          "the case you saw: reload the page.")
+    lang = lang_of(request)
+    route = q.s.route_of(case)
+    try:
+        fields = read_fields(route, form, route.fields, unchanged=case.fields)
+        data = EventInput(text_of(form, REASON) or None, text_of(form, OUTCOME, 64) or None,
+                          fields, text_of(form, LEAD, 32) or None)
+        out = q.s.fire(case_id, event, actor=person, expected_version=int(version), data=data)
+    except StaleVersion:
+        return show(request, person, case_id, status=409, stale=True)
+    except MissingInput as exc:
+        field = exc.details.get("field")
+        return show(request, person, case_id, status=422, posted=form,
+                    failed=(event, field if isinstance(field, str) else None,
+                            say(lang, exc.message)))
+    except (EventRefused, HandoffPending, Conflict, NotAllowed) as exc:
+        status = 403 if isinstance(exc, NotAllowed) else 409
+        return show(request, person, case_id, status=status, posted=form,
+                    failed=(event, None, say(lang, exc.message)))
+    what = {"handoff": "transfert", "signed": "signe"}.get(out.status, "evenement")
+    return _done(case_id, what)
+
+
+def _pending(request: Request, person: CaseWorkerPerson, case_id: str, hid: str) -> None:
+    """The handoff named by the form must be this case's pending one."""
+    q: CaseQueries = request.app.state.queries
+    case = q.case_for(person, case_id)
+    if case.handoff is None or case.handoff.id != hid:
+        raise NotFound("ce transfert n'attend plus de réponse / this handoff is no longer "
+                       "pending")
+
+
+@router.post("/dossiers/{case_id}/transfert/accepter")
+async def accept(request: Request, case_id: CaseId, person: CaseWorkerPerson,
+                 form: Form) -> Response:
+    q: CaseQueries = request.app.state.queries
+    hid = text_of(form, "transfert", 64)
+    try:
+        _pending(request, person, case_id, hid)
+        q.s.accept_handoff(hid, actor=person)
+    except (NotFound, Conflict, NotAllowed) as exc:
+        q.case_for(person, case_id)  # a case one may not see stays a 404
+        return show(request, person, case_id, status=409,
+                    handoff_error=say(lang_of(request), exc.message))
+    return _done(case_id, "accepte", text_of(form, "retour", 10))
+
+
+@router.post("/dossiers/{case_id}/transfert/refuser")
+async def refuse(request: Request, case_id: CaseId, person: CaseWorkerPerson,
+                 form: Form) -> Response:
+    q: CaseQueries = request.app.state.queries
+    hid = text_of(form, "transfert", 64)
+    lang = lang_of(request)
+    try:
+        _pending(request, person, case_id, hid)
+        q.s.refuse_handoff(hid, actor=person, reason=text_of(form, REASON) or None)
+    except MissingInput as exc:
+        return show(request, person, case_id, status=422, refuse_error=say(lang, exc.message),
+                    refuse_reason=text_of(form, REASON))
+    except (NotFound, Conflict, NotAllowed) as exc:
+        q.case_for(person, case_id)
+        return show(request, person, case_id, status=409, handoff_error=say(lang, exc.message))
+    return _done(case_id, "refuse", text_of(form, "retour", 10))
+
+
+@router.get("/dossiers/{case_id}/documents/{document_id}")
+async def document(request: Request, case_id: CaseId,
+                   document_id: Annotated[int, Path(ge=1, le=2**62)],
+                   person: CaseWorkerPerson) -> Response:
+    q: CaseQueries = request.app.state.queries
+    sh: Sharing = request.app.state.sharing
+    case = q.case_for(person, case_id)
+    found = CaseDocuments(q, sh).content(person, case, document_id)  # logs the read
+    if found is None:
+        raise PageRefused(404, "Ce document n'existe pas ou ne vous est pas communiqué.",
+                          "This document does not exist or is not disclosed to you.")
+    info, body = found
+    extension = {"application/pdf": ".pdf", "application/json": ".json"}.get(info.media_type, "")
+    return Response(body, media_type=info.media_type, headers={
+        "Content-Disposition": f'attachment; filename="{info.name}{extension}"'})

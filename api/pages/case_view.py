@@ -1,0 +1,215 @@
+"""What the case page shows, read through the same objects as the API: the case as the
+actor may see it (``Sharing.disclose``, as ``api.views.case_out``), its history, deadlines,
+documents (``CaseDocuments``) and consents (``Sharing.consents``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+
+from cases.documents import CaseDocuments, Shown
+from cases.domain.actors import Actor
+from cases.domain.case import CaseState
+from cases.domain.errors import NotAllowed
+from cases.domain.person import SEX
+from cases.queries import CaseQueries
+from cases.sharing import Sharing
+from workflows.engine import diagram
+from workflows.engine.model import Route
+
+from .case_events import (
+    KIND_TITLES,
+    EventForm,
+    Line,
+    event_forms,
+    event_title,
+    keep_posted,
+    state_title,
+)
+from .render import lang_of, page, title_in
+
+CATEGORY_TITLES = {"identite": ("Identité", "Identity"),
+                   "situation": ("Situation", "Situation"),
+                   "medical": ("Données médicales", "Medical data"),
+                   "aide_sociale": ("Aide sociale", "Social assistance")}
+PERSON_LABELS = {"avs": ("Numéro AVS", "AVS number"), "official_name": ("Nom", "Name"),
+                 "first_name": ("Prénom", "First name"),
+                 "birth_date": ("Date de naissance", "Birth date"), "sex": ("Sexe", "Sex"),
+                 "nationality": ("Nationalité", "Nationality"), "email": ("E-mail", "E-mail"),
+                 "phone": ("Téléphone", "Phone")}
+SEX_TITLES = {"male": ("homme", "male"), "female": ("femme", "female"),
+              "unknown": ("inconnu", "unknown")}
+
+
+@dataclass
+class Deadline:
+    label: str
+    due_at: datetime
+    passed: bool
+
+
+def pick(lang: str, pair: tuple[str, str]) -> str:
+    return pair[1] if lang == "en" else pair[0]
+
+
+def person_rows(q: CaseQueries, case: CaseState, lang: str) -> list[tuple[str, Any]]:
+    data = q.person(case).as_dict()
+    rows: list[tuple[str, Any]] = []
+    for key, label in PERSON_LABELS.items():
+        value = data.get(key)
+        if key == "birth_date" and value:
+            value = date.fromisoformat(value)
+        if key == "sex" and value:
+            value = pick(lang, SEX_TITLES[SEX[value]]) if value in SEX else value
+        if value:
+            rows.append((pick(lang, label), value))
+    return rows
+
+
+def timeline(q: CaseQueries, route: Route, case: CaseState, lang: str) -> list[Line]:
+    out = []
+    for e in q.s.history(case.id):
+        title = pick(lang, KIND_TITLES.get(e.kind, (e.kind, e.kind)))
+        if e.event:
+            title = f"{title} : {event_title(route, e.event, lang)}" if lang == "fr" \
+                else f"{title}: {event_title(route, e.event, lang)}"
+        moves = ""
+        if e.from_state and e.to_state and e.from_state != e.to_state:
+            moves = f"{state_title(route, e.from_state, lang)} → " \
+                    f"{state_title(route, e.to_state, lang)}"
+        elif e.to_state and not e.from_state:
+            moves = state_title(route, e.to_state, lang)
+        details = []
+        handoff = e.data.get("handoff")
+        if isinstance(handoff, dict) and handoff.get("receiver"):
+            details.append(("vers " if lang == "fr" else "to ") + str(handoff["receiver"]))
+        if e.kind == "handoff_accepted" and e.data.get("lead"):
+            details.append(("responsable : " if lang == "fr" else "lead: ") + str(e.data["lead"]))
+        if e.data.get("outcome"):
+            details.append(("issue : " if lang == "fr" else "outcome: ")
+                           + title_in(lang, route.outcomes.get(e.data["outcome"],
+                                                               e.data["outcome"])))
+        out.append(Line(e.at, e.actor, e.institution, title, moves, e.reason or "", details))
+    return list(reversed(out))  # the newest first: what happened last is what one looks for
+
+
+def deadlines(case: CaseState, now: datetime, lang: str) -> list[Deadline]:
+    out = []
+    if case.is_open and case.deadline.due_at is not None:
+        out.append(Deadline("Délai de l'étape" if lang == "fr" else "Step deadline",
+                            case.deadline.due_at, case.deadline.due_at <= now))
+    if case.handoff is not None:
+        out.append(Deadline("Réponse au transfert" if lang == "fr" else "Handoff answer",
+                            case.handoff.due_at, case.handoff.due_at <= now))
+    return out
+
+
+def may_hold(sh: Sharing, actor: Actor, case: CaseState) -> bool:
+    """Whether ``actor`` may record consents here: the rule is Sharing's, asked, not copied."""
+    try:
+        sh.check_holder(actor, case)
+    except NotAllowed:
+        return False
+    return True
+
+
+def case_context(q: CaseQueries, sh: Sharing, actor: Actor, case: CaseState, lang: str
+                 ) -> dict[str, Any]:
+    """Everything the case page template needs (the person only on a legal basis)."""
+    route = q.s.route_of(case)
+    disclosed = sh.disclose(actor, case)
+    shown_fields = {k: v for k, v in case.fields.items()
+                    if (route.fields[k].category if k in route.fields else "situation")
+                    in disclosed.shown}
+    by_category: dict[str, list[tuple[str, Any]]] = {}
+    for name, spec in route.fields.items():
+        if spec.category in disclosed.shown and name in shown_fields:
+            label = title_in(lang, spec.title) if spec.title else name
+            value = shown_fields[name]
+            if spec.type.type == "enum" and isinstance(value, str):
+                value = value.replace("_", " ")
+            by_category.setdefault(spec.category, []).append((label, value))
+    documents: list[Shown]
+    documents, documents_withheld = CaseDocuments(q, sh).visible(actor, case)
+    rows = person_rows(q, case, lang) if "identite" in disclosed.shown else None
+    forms: list[EventForm] = event_forms(q.s, actor, case, route, lang, shown_fields)
+    signoff = None
+    if case.signoff is not None:
+        signed = {n for n, _ in case.signoff.signed}
+        signoff = {"event": event_title(route, case.signoff.event, lang),
+                   "signed": [f"{n} ({code})" for n, code in case.signoff.signed],
+                   "awaited": [n for n in case.signoff.names if n not in signed]}
+    return {
+        "case": case, "route": route, "state_title": state_title(route, case.state, lang),
+        "diagram": Markup(diagram.svg(route, case.state, lang)),  # noqa: S704 (escaped inside)
+        "person_rows": rows,
+        "who": f"{rows[1][1]} {rows[2][1]}" if rows else f"{pick(lang, ('Dossier', 'Case'))} "
+               f"{case.id[:8]}",
+        "shown": {k: say(lang, v) for k, v in disclosed.shown.items()},
+        "withheld": disclosed.withheld, "basis_in": lambda basis: say(lang, basis),
+        "category_titles": {k: pick(lang, v) for k, v in CATEGORY_TITLES.items()},
+        "fields_by_category": by_category, "timeline": timeline(q, route, case, lang),
+        "deadlines": deadlines(case, q.s.clock(), lang),
+        "documents": documents, "documents_withheld": documents_withheld,
+        "forms": forms, "signoff": signoff,
+        "handoff": case.handoff,
+        "handoff_title": event_title(route, case.handoff.event, lang) if case.handoff else "",
+        "handoff_mine": case.handoff is not None and case.handoff.receiver == actor.institution,
+        "consents": sh.consents(case.person), "may_hold": may_hold(sh, actor, case),
+        "institutions": sorted(i.code for i in q.s.registry),
+        "outcome_title": title_in(lang, route.outcomes.get(case.outcome, case.outcome or ""))
+        if case.outcome else "",
+    }
+
+
+NOTICES = {
+    "ouvert": ("Le dossier est ouvert.", "The case is open."),
+    "evenement": ("C'est enregistré.", "Recorded."),
+    "transfert": ("Le transfert est proposé : l'institution destinataire doit l'accepter ; "
+                  "vous restez responsable d'ici là.", "The handoff is proposed: the receiving "
+                  "institution must accept it; you stay lead until then."),
+    "signe": ("Votre signature est enregistrée ; les autres sont attendues.",
+              "Your signature is recorded; the others are awaited."),
+    "accepte": ("Transfert accepté : votre institution est responsable du dossier.",
+                "Handoff accepted: your institution now leads the case."),
+    "refuse": ("Transfert refusé : l'institution qui l'a proposé reste responsable.",
+               "Handoff refused: the proposing institution stays lead."),
+    "consentement": ("Le consentement est enregistré.", "The consent is recorded."),
+    "revoque": ("Le consentement est révoqué.", "The consent is revoked."),
+}
+
+
+def say(lang: str, message: str) -> str:
+    """A domain message ("français / English") in the page's language."""
+    fr, _, en = message.partition(" / ")
+    return (en or fr) if lang == "en" else fr
+
+
+def show(request: Request, actor: Actor, case_id: str, *, status: int = 200,
+         failed: tuple[str, str | None, str] | None = None, **extra: Any) -> HTMLResponse:
+    """The case page, read as the API reads it (a read, logged); ``failed`` puts an
+    event form's message under its field and keeps what was typed."""
+    q: CaseQueries = request.app.state.queries
+    sh: Sharing = request.app.state.sharing
+    case = q.case_for(actor, case_id)
+    q.log_read(actor, case_id, "case")
+    lang = lang_of(request)
+    context = case_context(q, sh, actor, case, lang)
+    if failed is not None:
+        posted = extra.pop("posted", {})
+        keep_posted(context["forms"], failed[0], posted, failed[1], failed[2])
+    done = request.query_params.get("fait", "")
+    notice = pick(lang, NOTICES[done]) if done in NOTICES else ""
+    extra.setdefault("stale", False)
+    extra.setdefault("handoff_error", "")
+    extra.setdefault("refuse_error", "")
+    extra.setdefault("refuse_reason", "")
+    extra.setdefault("consent_error", ("", ""))
+    extra.setdefault("consent_posted", {})
+    return page(request, "case_page.html.j2", actor, status=status, notice=notice,
+                **context, **extra)

@@ -1,0 +1,130 @@
+"""The case managers' inbox: my institution's open cases by urgency, the handoffs that wait
+for my institution's answer, and the escalations (the coordination: the network's).
+
+The cases are the ones ``CaseQueries`` lets the actor see; the person's name only where
+``Sharing.disclose`` shows the identity, as in the API's ``case_out``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from cases.domain.actors import Actor
+from cases.domain.case import CaseState
+from cases.queries import CaseQueries
+from cases.sharing import Sharing
+from institutions.calendar import calendar
+from workflows.engine.model import Route
+
+from .case_events import state_title
+from .case_view import NOTICES, pick
+from .people import CaseWorkerPerson
+from .render import lang_of, page, title_in
+
+router = APIRouter(include_in_schema=False)
+WEEK = 5  # "due this week": within the next five working days of the route's canton
+Filter = Annotated[str, Query(max_length=64)]
+
+
+@dataclass
+class Row:
+    case: CaseState
+    name: str | None  # None: the identity is not disclosed to this institution
+    route_title: str
+    state_title: str
+    due_at: datetime | None
+    badges: list[tuple[str, str]] = field(default_factory=list)  # (css class, text)
+    handoff_mine: bool = False
+
+
+def week_end(route: Route, now: datetime) -> datetime:
+    """The end (local midnight) of the fifth working day from today, in the route's canton."""
+    cal = calendar(route.calendar)
+    today = now.astimezone(cal.zone).date()
+    last = cal.add_working_days(today, WEEK)
+    return datetime.combine(last + timedelta(days=1), time(), tzinfo=cal.zone)
+
+
+def urgency(case: CaseState, route: Route, now: datetime) -> str:
+    """``late`` (the deadline passed), ``week`` (due within five working days) or ``later``."""
+    due = case.deadline.due_at
+    if due is None:
+        return "later"
+    if due <= now:
+        return "late"
+    return "week" if due <= week_end(route, now) else "later"
+
+
+def _row(q: CaseQueries, sh: Sharing, actor: Actor, case: CaseState, route: Route,
+         group: str, lang: str) -> Row:
+    shown = sh.disclose(actor, case).shown
+    name = None
+    if "identite" in shown:
+        p = q.person(case)
+        name = f"{p.official_name} {p.first_name}"
+    badges = []
+    if group == "late":
+        badges.append(("late", pick(lang, ("Délai dépassé", "Deadline passed"))))
+    elif group == "week":
+        badges.append(("soon", pick(lang, ("Cette semaine", "This week"))))
+    if case.escalated:
+        badges.append(("late", pick(lang, ("Escaladé", "Escalated"))))
+    if case.handoff is not None:
+        badges.append(("soon", pick(lang, ("Transfert en attente", "Handoff pending"))))
+    if case.signoff is not None:
+        badges.append(("soon", pick(lang, ("Signatures attendues", "Signatures awaited"))))
+    if case.revolving_door:
+        badges.append(("late", pick(lang, ("Effet tourniquet", "Revolving door"))))
+    return Row(case, name, title_in(lang, route.title), state_title(route, case.state, lang),
+               case.deadline.due_at, badges,
+               case.handoff is not None and case.handoff.receiver == actor.institution)
+
+
+def _choices(q: CaseQueries, lang: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The published routes and their states, for the filters."""
+    with q.s.engine.connect() as conn:
+        routes = [q.s.routes.get(conn, rid) for rid in q.s.routes.versions(conn)]
+    states: dict[str, str] = {}
+    for r in routes:
+        for name, spec in r.states.items():
+            states.setdefault(name, title_in(lang, spec.title))
+    return ([(r.id, title_in(lang, r.title)) for r in routes],
+            sorted(states.items(), key=lambda kv: kv[1]))
+
+
+@router.get("/dossiers")
+async def inbox(request: Request, person: CaseWorkerPerson, etat: Filter = "",
+                route: Filter = "", retard: Filter = "") -> Response:
+    q: CaseQueries = request.app.state.queries
+    sh: Sharing = request.app.state.sharing
+    lang, now = lang_of(request), q.s.clock()
+    groups: dict[str, list[Row]] = {"late": [], "week": [], "later": []}
+    handoffs: list[Row] = []
+    escalations: list[Row] = []
+    total = 0
+    for case in q.open_cases(person, route=route or None, state=etat or None):
+        r = q.s.route_of(case)
+        group = urgency(case, r, now)
+        if retard and group != "late" and not case.escalated:
+            continue
+        row = _row(q, sh, person, case, r, group, lang)
+        total += 1
+        groups[group].append(row)
+        if row.handoff_mine:
+            handoffs.append(row)
+        if case.escalated:
+            escalations.append(row)
+    for rows in groups.values():
+        rows.sort(key=lambda x: (x.due_at is None, x.due_at or now))
+    routes, states = _choices(q, lang)
+    done = request.query_params.get("fait", "")
+    return page(request, "inbox.html.j2", person, groups=groups, handoffs=handoffs,
+                escalations=escalations, total=total, routes=routes, states=states,
+                chosen={"etat": etat, "route": route, "retard": bool(retard)},
+                filtered=bool(etat or route or retard),
+                notice=pick(lang, NOTICES[done]) if done in NOTICES else "")

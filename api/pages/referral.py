@@ -1,0 +1,114 @@
+"""Opening a case (signalement): choose a route, name the person, give the route's fields
+and the reason. The AVS number is checked as it is typed (``/static/avs.js``) and again
+here by the domain (``person_from``); every error is shown under its field, values kept."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from cases.domain.actors import Actor
+from cases.domain.errors import MissingInput, NotAllowed, NotFound
+from cases.domain.person import InvalidPerson
+from cases.queries import CaseQueries
+from workflows.engine.model import Route
+
+from .case_events import REASON
+from .case_inputs import Input, field_input, read_fields, text_of
+from .case_view import say
+from .people import CaseWorkerPerson, Form
+from .render import lang_of, page, title_in
+
+router = APIRouter(include_in_schema=False)
+PERSON = ("avs", "official_name", "first_name", "birth_date", "sex", "nationality")
+
+
+def routes_for(q: CaseQueries, actor: Actor) -> list[Route]:
+    """The published routes (latest versions) on which the actor's institution may lead."""
+    with q.s.engine.connect() as conn:
+        latest = [q.s.routes.get(conn, rid) for rid in q.s.routes.versions(conn)]
+    return [r for r in latest if q.s.registry.matches(actor.institution, r.institutions)]
+
+
+def person_inputs(lang: str, values: dict[str, str]) -> list[Input]:
+    fr = lang == "fr"
+    sexes = [("", "— non renseigné —" if fr else "— not given —"),
+             ("1", "homme" if fr else "male"), ("2", "femme" if fr else "female"),
+             ("3", "inconnu" if fr else "unknown")]
+    return [
+        Input("avs", "Numéro AVS" if fr else "AVS number", "text", values.get("avs", ""), True,
+              hint="756.XXXX.XXXX.XX"),
+        Input("official_name", "Nom officiel" if fr else "Official name", "text",
+              values.get("official_name", ""), True),
+        Input("first_name", "Prénom" if fr else "First name", "text",
+              values.get("first_name", ""), True),
+        Input("birth_date", "Date de naissance" if fr else "Birth date", "date",
+              values.get("birth_date", ""), True),
+        Input("sex", "Sexe (facultatif)" if fr else "Sex (optional)", "select",
+              values.get("sex", ""), options=sexes),
+        Input("nationality", "Nationalité (facultatif)" if fr else "Nationality (optional)",
+              "text", values.get("nationality", ""),
+              hint="Code pays à deux lettres, p. ex. CH" if fr else "Two-letter country code, "
+                   "e.g. CH"),
+    ]
+
+
+def _form_page(request: Request, person: Actor, routes: list[Route], chosen: Route | None,
+               posted: FormData | None = None, errors: dict[str, str] | None = None,
+               status: int = 200, general: str = "") -> Response:
+    lang = lang_of(request)
+    values = {k: str(v) for k, v in (posted or {}).items() if isinstance(v, str)}
+    errors = errors or {}
+    people = person_inputs(lang, values)
+    fields = [field_input(spec, lang, values.get(f"champ.{spec.name}"))
+              for spec in (chosen.fields.values() if chosen else [])]
+    for i in [*people, *fields]:
+        i.error = errors.get(i.name, "")
+    return page(request, "referral.html.j2", person, status=status, routes=routes,
+                chosen=chosen, route_titles={r.id: title_in(lang, r.title) for r in routes},
+                people=people, fields=fields, reason=values.get(REASON, ""),
+                reason_error=errors.get(REASON, ""), general=general)
+
+
+@router.get("/dossiers/nouveau")
+async def referral_form(request: Request, person: CaseWorkerPerson,
+                        route: Annotated[str, Query(max_length=64)] = "") -> Response:
+    routes = routes_for(request.app.state.queries, person)
+    chosen = next((r for r in routes if r.id == route), routes[0] if routes else None)
+    return _form_page(request, person, routes, chosen)
+
+
+@router.post("/dossiers/nouveau")
+async def open_case(request: Request, person: CaseWorkerPerson, form: Form) -> Response:
+    q: CaseQueries = request.app.state.queries
+    routes = routes_for(q, person)
+    chosen = next((r for r in routes if r.id == text_of(form, "route", 64)), None)
+    lang = lang_of(request)
+    if chosen is None:
+        return _form_page(request, person, routes, routes[0] if routes else None, form,
+                          status=422, general=say(lang, "choisir une route parmi celles "
+                                                  "proposées / choose one of the routes"))
+    data: dict[str, Any] = {k: text_of(form, k, 200) for k in PERSON}
+    data = {k: v for k, v in data.items() if v or k not in ("sex", "nationality")}
+    if "nationality" in data:
+        data["nationality"] = data["nationality"].upper()
+    try:
+        fields = read_fields(chosen, form, chosen.fields)
+        out = q.s.open_case(route=chosen.id, person=data, actor=person, fields=fields,
+                            reason=text_of(form, REASON) or None, version=chosen.version)
+    except InvalidPerson as exc:
+        return _form_page(request, person, routes, chosen, form, {exc.field: say(
+            lang, exc.message)}, 422)
+    except MissingInput as exc:
+        name = exc.details.get("field")
+        key = REASON if name == "reason" else f"champ.{name}"
+        return _form_page(request, person, routes, chosen, form, {key: say(lang, exc.message)},
+                          422, general="" if name in chosen.fields or name == "reason"
+                          else say(lang, exc.message))
+    except (NotAllowed, NotFound) as exc:
+        return _form_page(request, person, routes, chosen, form, status=403,
+                          general=say(lang, exc.message))
+    return RedirectResponse(f"/dossiers/{out.case.id}?fait=ouvert", status_code=303)
