@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import zipfile
 import zlib
@@ -402,6 +403,15 @@ def test_the_sankey_has_one_path_per_flow_widths_ordered_as_the_counts() -> None
     assert root.get("role") == "img" and "AC vers AI : 45" in (root.get("aria-label") or "")
     labels = [t.text for t in root.iter(f"{SVG}text")]
     assert "AI · 75" in labels and "AC · 5 + <5" in labels and labels.count("<5") == 2
+
+
+def test_the_sankey_count_labels_never_stand_on_one_another() -> None:
+    many_small = [{"from": a, "to": b, "count": "<5"} for a in ("AC", "AI", "SA")
+                  for b in ("AC", "AI", "SA", "FP", "MIG") if a != b]
+    root = ElementTree.fromstring(reporting.sankey_svg(many_small, "en"))
+    counts = sorted(float(t.get("y", 0)) for t in root.iter(f"{SVG}text") if t.text == "<5")
+    assert len(counts) == len(many_small)
+    assert all(b - a >= sankey.LINE for a, b in itertools.pairwise(counts))
 
 
 def test_the_sankey_is_the_same_for_the_same_flows_and_says_when_there_are_none() -> None:

@@ -77,6 +77,9 @@ def _sheet(ws: Worksheet, table: Table, lines: list[str]) -> None:
             elif column.kind in FORMATS:
                 cell.number_format = FORMATS[column.kind]
     ws.freeze_panes = ws.cell(row=head + 1, column=1)
+    ws.print_title_rows = f"{head}:{head}"  # printed: the headers on every page
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToHeight = 0  # as many pages as needed, one page wide
     _widths(ws, table)
 
 

@@ -52,9 +52,11 @@ def _order(kinds: set[str]) -> list[str]:
     return known + sorted(kinds - set(known))
 
 
-def _column(nodes: list[str], bands: dict[str, list[int]], w: list[float]
-            ) -> tuple[dict[str, tuple[float, float]], dict[int, float]]:
-    """Each node's (top, height) and each band's top, bands stacked in the given order."""
+def _column(nodes: list[str], bands: dict[str, list[int]], w: list[float], *,
+            labelled: bool = False) -> tuple[dict[str, tuple[float, float]], dict[int, float]]:
+    """Each node's (top, height) and each band's top, bands stacked in the given order.
+    ``labelled``: the bands' counts stand beside the node, one a line; where they need more
+    room than the node is tall, the gap below it grows (the node itself does not)."""
     spans, tops, y = {}, {}, float(TOP)
     for node in nodes:
         start = y
@@ -62,7 +64,7 @@ def _column(nodes: list[str], bands: dict[str, list[int]], w: list[float]
             tops[i] = y
             y += w[i]
         spans[node] = (start, y - start)
-        y += GAP
+        y += GAP + (max(0.0, LINE * len(bands[node]) - (y - start)) if labelled else 0.0)
     return spans, tops
 
 
@@ -77,7 +79,7 @@ def layout(flows: Sequence[dict[str, Any]]) -> tuple[list[Band], dict[str, Any]]
     src_rank = {k: i for i, k in enumerate(sources)}
     into = {t: sorted((i for i, f in enumerate(moves) if f["to"] == t),
                       key=lambda i: src_rank[moves[i]["from"]]) for t in targets}
-    left, tops0 = _column(sources, out_of, w)
+    left, tops0 = _column(sources, out_of, w, labelled=True)
     right, tops1 = _column(targets, into, w)
     bands = [Band(f["from"], f["to"], f["count"], w[i], tops0[i], tops1[i])
              for i, f in enumerate(moves)]
