@@ -186,8 +186,17 @@ def test_a_steering_user_reads_one_route_in_march_and_takes_the_tables_away(
                             exact=True).is_visible()
     # a date field's segments follow the browser's own language, not the page's: the days
     # are filled, the rest is the keyboard's
-    page.get_by_label("Du", exact=True).fill("2026-03-01")
+    # a start after the end: the message next to the field, the figures withheld
+    page.get_by_label("Du", exact=True).fill("2026-04-01")
     page.get_by_label("Au (inclus)", exact=True).fill("2026-03-31")
+    page.get_by_role("button", name="Afficher les chiffres").press("Enter")
+    page.wait_for_url("**/pilotage?from=2026-04-01&to=2026-03-31&route=")
+    start = page.get_by_label("Du", exact=True)
+    assert start.get_attribute("aria-invalid") == "true"
+    assert page.locator("#" + start.get_attribute("aria-describedby")).inner_text() == \
+        "Le début doit précéder la fin (ou tomber le même jour)."
+    shoot(page, "steering-dashboard-error")
+    start.fill("2026-03-01")
     page.get_by_label("Route", exact=True).focus()
     page.keyboard.type("R")  # type-ahead: "Réseau CII — cas complexe (MAMAC)"
     page.keyboard.press("Tab")
