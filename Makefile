@@ -1,7 +1,7 @@
 # Relais — the two commands of the README:
 #   make run    runs the main job on the embedded default: the API on SQLite under ./var
 #   make test   runs every check: lint, types, layering, the test suite (SQLite + PostgreSQL)
-# and: make demo (journeys A, B and C through the engine), make bench.
+# and: make demo (the demonstration network: years of cases through the engine), make bench.
 # Both create the virtual environment from pyproject.toml and constraints.txt when needed.
 
 PYTHON ?= python3

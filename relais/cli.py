@@ -186,8 +186,39 @@ def routes_migrate(route_id: str,
     raise typer.Exit(1 if report.problems else 0)
 
 
-@app.command("demo")
-def demo(database: Annotated[str | None, typer.Option(help="database URL")] = None) -> None:
+demo_app = typer.Typer(help="Démonstration / demonstration", invoke_without_command=True)
+app.add_typer(demo_app, name="demo")
+
+
+@demo_app.callback()
+def demo(ctx: typer.Context,
+         seed: Annotated[int, typer.Option(help="the same seed gives the same network")] = 2026,
+         until: Annotated[str | None, typer.Option(
+             help="ISO date the history ends on (at 00:00 UTC); default: today")] = None,
+         scale: Annotated[float, typer.Option(min=0.0, max=10.0, help="size of the reseau-cii "
+                                              "and ne-eso cohorts (the CMFP one is the review's)")]
+         = 1.0,
+         database: Annotated[str | None, typer.Option(help="database URL")] = None) -> None:
+    """Fill a database without cases with the demonstration network: years of referrals,
+    handoffs, deadlines and outcomes on reseau-cii, cmfp and ne-eso, through the engine."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from datetime import date
+
+    from .demo_network import Options
+    from .demo_network.console import run
+    try:
+        day = date.fromisoformat(until) if until else None
+    except ValueError:
+        typer.echo(f"--until attend une date AAAA-MM-JJ, pas « {until} » / expects an ISO date",
+                   err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(run(database, Options(seed=seed, until=day, scale=scale)))
+
+
+@demo_app.command("journeys")
+def demo_journeys(database: Annotated[str | None, typer.Option(help="database URL")] = None
+                  ) -> None:
     """Run journeys A, B and C of the CII network through the engine and print them."""
     from .demo import run
     run(database)

@@ -139,7 +139,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
           workers: Annotated[int, typer.Option(min=1, max=32, help="worker processes")] = 1,
           orchestrate: Annotated[bool | None, typer.Option(
               help="run the actions and the deadline sweep in this process (default: "
-                   "RELAIS_ORCHESTRATE, true); off when `relais worker` processes do it")] = None
+                   "RELAIS_ORCHESTRATE, true); off when `relais worker` processes do it")] = None,
+          demo: Annotated[bool, typer.Option(
+              "--demo", help="load the demonstration network first if the database has no "
+                             "case (see `relais demo`)")] = False
           ) -> None:
     """Run the HTTP API (migrating the database first) and, embedded, the orchestration."""
     import uvicorn
@@ -151,6 +154,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     from .settings import settings
     from .wiring import build_app, build_services
     services = build_services()  # migrates once, here, before any worker starts
+    if demo:
+        from .demo_network.console import load_if_empty
+        load_if_empty(services.engine)
     if not list_users(services.engine):
         typer.echo("Aucun utilisateur encore : relais users add NOM --institution ORP-NE "
                    "--role case_manager / no user yet", err=True)

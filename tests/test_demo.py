@@ -1,4 +1,4 @@
-"""The README's main command, the demonstration, runs the three journeys end to end."""
+"""The demonstration's journeys (``relais demo journeys``) run A, B and C end to end."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 
 def test_the_demo_runs_journeys_a_b_and_c_and_the_audit_holds(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "relais.cli", "demo"], cwd=tmp_path,
+    done = subprocess.run([sys.executable, "-m", "relais.cli", "demo", "journeys"],
+                          cwd=tmp_path,
                           capture_output=True, text=True, timeout=300, check=False,
                           env={**os.environ, "RELAIS_DATABASE_URL":
                                f"sqlite:///{tmp_path / 'var' / 'relais.sqlite3'}"})

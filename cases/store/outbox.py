@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, insert, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import WRITE
@@ -110,6 +110,21 @@ class Outbox:
         with self.engine.begin() as conn:
             conn.execute(update(outbox_t).where(self._held(work, worker)).values(values))
         return str(values["status"])
+
+    def settle_past(self, before: datetime, now: datetime, note: str) -> int:
+        """Mark done, without running them, the waiting rows created before ``before``, each
+        with ``note`` in its payload (``not_run``); how many. For a history written in the
+        past (the demonstration's): its actions are not to be run all at once now, years
+        late. Rows created since ``before`` keep waiting: the dispatcher runs them."""
+        with self.engine.connect() as conn, conn.execution_options(**WRITE).begin():
+            rows = list(conn.execute(select(outbox_t.c.id, outbox_t.c.payload).where(
+                outbox_t.c.status == "pending", outbox_t.c.created_at < before)))
+            if rows:
+                conn.execute(update(outbox_t).where(outbox_t.c.id == bindparam("row"))
+                             .values(status="done", done_at=now, payload=bindparam("note")),
+                             [{"row": r.id, "note": {**r.payload, "not_run": note}}
+                              for r in rows])
+        return len(rows)
 
 
 class Effects:
