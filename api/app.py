@@ -36,8 +36,10 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
                          call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         length = request.headers.get("content-length", "0")
         if not length.isdigit() or int(length) > MAX_BODY:
-            return errors.error(413, "too_large", f"corps de requête trop grand (maximum "
-                                f"{MAX_BODY} octets) / request body too large")
+            # a person (a file chosen in a page) gets the sentence as a page, programs JSON
+            return errors._answer(request, 413, "too_large", f"corps de requête trop grand "
+                                  f"(maximum {MAX_BODY // 1024} Ko) / request body too large "
+                                  f"(at most {MAX_BODY // 1024} KB)")
         return await call_next(request)
 
     @app.get("/healthz", tags=["health"])

@@ -164,6 +164,10 @@ def test_a_file_that_is_not_utf8_or_too_large_gets_a_sentence_next_to_the_file_f
     assert 'aria-describedby="fichier-aide fichier-erreur"' in latin.text
     big = validate(coordinator, file=("big.yaml", b"# " + b"x" * MAX_BYTES, "text/yaml"))
     assert big.status_code == 413 and f"dépasse {MAX_BYTES // 1024} Ko" in big.text
+    # beyond what the application reads at all: still a page with a sentence, not JSON
+    huge = validate(coordinator, file=("huge.yaml", b"#" * (2 * 1024 * 1024), "text/yaml"))
+    assert huge.status_code == 413 and "<h1>Demande refusée</h1>" in huge.text
+    assert "corps de requête trop grand" in huge.text
     empty = validate(coordinator, "   ")
     assert empty.status_code == 422 and 'id="texte-erreur"' in empty.text
 
