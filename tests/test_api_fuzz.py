@@ -56,7 +56,10 @@ OPERATIONS = ["GET /healthz", "POST /api/cases", "GET /api/cases", "GET /api/cas
               "GET /api/cases/{case_id}/measures", "POST /api/cases/{case_id}/measures",
               "POST /api/cases/{case_id}/measures/{measure_id}/start",
               "POST /api/cases/{case_id}/measures/{measure_id}/end",
-              "GET /api/steering/occupancy"]
+              "GET /api/steering/occupancy", "GET /api/steering/tables",
+              "GET /api/steering/tables/{key}.csv", "GET /api/steering/tables/{key}.xlsx",
+              "GET /api/steering/tables.xlsx", "GET /api/steering/flows.svg",
+              "GET /api/steering/report.html", "GET /api/steering/report.pdf"]
 
 
 def test_the_fuzzed_operations_are_all_the_operations(server: tuple[str, str]) -> None:
