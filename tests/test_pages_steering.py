@@ -13,7 +13,8 @@ cmfp: C1 referred by SMIG-NE (MIG), C2 by OFIJ-NE (FP); ne-eso: E1 by SSR-NE.
     day 10  OAI-NE accepts the five                                     (flow AC → AI: 5)
     day 12  R1's measures start; day 15 R1 handed back to ORP-NE
     day 16  ORP-NE accepts: revolving door                              (flow AI → AC)
-    (days 10 and 16: the deadline sweep reminds, then escalates C2, never sent on)
+    (days 10 and 16: the deadline sweep reminds, then escalates C2, never sent on; day 10:
+    R6 asks for a place in the test catalogue's recycling workshop)
     day 20  R1 closed with a full-time job
 
 So March has 11 referrals (published 10), five changes of lead from AC to AI (5), and every
@@ -46,6 +47,7 @@ from cases.domain.decide import EventInput
 from cases.store.users import add_user
 from relais.demo import Clock, avs
 from tests.browser import PASSWORD, PHONE, Site, shoot
+from tests.catalogue_helpers import catalogue
 from tests.conftest import COORD, OAI, OFIJ, ORP, SMIG, SSR
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -121,6 +123,7 @@ def _build(site: Site) -> History:
     for case in r[:5]:
         accept(case, OAI)
     s.sweep_deadlines()  # C2 never sent on: reminded
+    catalogue(s).request(r[5], "atelier-recyclage", actor=ORP, reason="atelier adapté")
     day(12)
     fire(r[0], "lancer", OAI)
     day(15)
@@ -149,6 +152,7 @@ def test_march_has_a_wide_band_and_small_counts(history: History) -> None:
     s = history.site.services
     f = steering.indicators(s.engine, s.routes, s.registry, start=MARCH_START, end=APRIL_START)
     assert (f["referred"], f["closed"], f["revolving_door_cases"]) == (10, "<5", "<5")
+    assert (f["deadline_breaches"], f["escalations"]) == ("<5", "<5")
     assert f["transfers_between_kinds"] == [
         {"from": "AC", "to": "AI", "count": 5}, {"from": "AI", "to": "AC", "count": "<5"},
         {"from": "MIG", "to": "FP", "count": "<5"}, {"from": "SA", "to": "AI", "count": "<5"}]
