@@ -21,6 +21,7 @@ from api.pages.inbox import urgency, week_end
 from cases.domain.actors import Actor
 from cases.domain.case import Deadline
 from cases.domain.decide import EventInput
+from cases.domain.results import Document
 from cases.queries import CaseQueries
 from cases.services import CaseServices
 from cases.sharing import Sharing
@@ -361,3 +362,44 @@ def test_due_this_week_counts_the_working_days_of_the_routes_canton(
     now = datetime(2026, 4, 1, 10, 0, tzinfo=UTC)  # a Wednesday before Easter
     assert week_end(route, now).date().isoformat() == "2026-04-11"
     assert urgency(case.but(deadline=Deadline(due)), route, now) == group
+
+
+def test_documents_are_listed_and_downloaded_only_where_their_category_is_disclosed(
+        site: Site) -> None:
+    s = site.services
+    case_id = _open(s)
+    _to_measures(s, case_id)
+    s.add_document(case_id, Document("certificat", "file", "ORP-NE", "medical",
+                                     "Certificat médical", "application/pdf", b"%PDF-1.4 x"),
+                   actor=M_ROBERT)
+    s.add_document(case_id, Document("cv", "file", "ORP-NE", "situation", "Curriculum vitae",
+                                     "application/pdf", b"%PDF-1.4 cv"), actor=M_ROBERT)
+    _hand_to_oai(s, case_id)
+    orp, oai = _client(site, M_ROBERT), _client(site, P_GIRARD)
+    own = orp.get(f"/dossiers/{case_id}").text
+    links = dict((t, i) for i, t in re.findall(
+        rf'href="/dossiers/{case_id}/documents/(\d+)">([^<]+)</a>', own))
+    assert set(links) == {"Certificat médical", "Curriculum vitae"}
+    got = orp.get(f"/dossiers/{case_id}/documents/{links['Certificat médical']}")
+    assert got.status_code == 200 and got.content == b"%PDF-1.4 x"
+    theirs = unescape(oai.get(f"/dossiers/{case_id}").text)
+    assert "Curriculum vitae" in theirs and "Certificat médical" not in theirs
+    assert "1 document(s) retenu(s)" in theirs
+    assert oai.get(f"/dossiers/{case_id}/documents/{links['Certificat médical']}"
+                   ).status_code == 404
+
+
+def test_an_event_someone_may_not_fire_answers_with_the_reason_on_the_page(site: Site) -> None:
+    s = site.services
+    case_id = _open(s)
+    _to_measures(s, case_id)
+    _hand_to_oai(s, case_id)
+    oai = _client(site, P_GIRARD)
+    html = oai.get(f"/dossiers/{case_id}").text
+    assert 'name="evenement"' not in html  # the lead acts here, not the OAI
+    answer = oai.post(f"/dossiers/{case_id}/evenements", data={
+        "csrf": _csrf(html), "evenement": "cloturer", "version": str(s.get(case_id).version),
+        "issue": "abandon"})
+    assert answer.status_code == 403
+    assert "ne peut pas agir sur ce cas" in unescape(answer.text)
+    assert s.get(case_id).is_open

@@ -117,11 +117,12 @@ def event_forms(s: CaseServices, actor: Actor, case: CaseState, route: Route, la
 
 
 def keep_posted(forms: list[EventForm], event: str, posted: Mapping[str, Any],
-                problem_field: str | None, message: str) -> None:
-    """The failed form shows what was typed, and the message under its field (or on top)."""
+                problem_field: str | None, message: str) -> bool:
+    """The failed form shows what was typed, and the message under its field (or on top);
+    False when no form of the page is that event's (the page then shows the message)."""
     target = next((f for f in forms if f.event == event), None)
     if target is None:
-        return
+        return False
     names = {"reason": REASON, "outcome": OUTCOME, "lead": LEAD}
     at = names.get(problem_field or "", f"champ.{problem_field}" if problem_field else "")
     placed = False
@@ -133,6 +134,7 @@ def keep_posted(forms: list[EventForm], event: str, posted: Mapping[str, Any],
             i.error, placed = message, True
     if not placed:
         target.error = message
+    return True
 
 
 @dataclass

@@ -202,10 +202,12 @@ def show(request: Request, actor: Actor, case_id: str, *, status: int = 200,
     context = case_context(q, sh, actor, case, lang)
     if failed is not None:
         posted = extra.pop("posted", {})
-        keep_posted(context["forms"], failed[0], posted, failed[1], failed[2])
+        if not keep_posted(context["forms"], failed[0], posted, failed[1], failed[2]):
+            extra["event_error"] = failed[2]
     done = request.query_params.get("fait", "")
     notice = pick(lang, NOTICES[done]) if done in NOTICES else ""
     extra.setdefault("stale", False)
+    extra.setdefault("event_error", "")
     extra.setdefault("handoff_error", "")
     extra.setdefault("refuse_error", "")
     extra.setdefault("refuse_reason", "")
