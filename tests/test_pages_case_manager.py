@@ -9,7 +9,7 @@ refusals without a reason, the read log, CSRF on every form.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from html import unescape
 from typing import Any
 
@@ -403,3 +403,24 @@ def test_an_event_someone_may_not_fire_answers_with_the_reason_on_the_page(site:
     assert answer.status_code == 403
     assert "ne peut pas agir sur ce cas" in unescape(answer.text)
     assert s.get(case_id).is_open
+
+
+def test_escalated_cases_show_in_the_inbox_of_the_lead_and_of_the_coordination(
+        site: Site) -> None:
+    s = site.services
+    case_id = _open(s)
+    other = s.open_case(route="reseau-cii", person={**PERSON, "avs": "756.9876.5432.17"},
+                        actor=P_GIRARD).case.id  # the OAI's own case: not the ORP's business
+    later = datetime.now(UTC) + timedelta(days=60)
+    s.sweep_deadlines(later)  # the owner is reminded, with a grace period...
+    s.sweep_deadlines(later + timedelta(days=60))  # ...then the coordination is alerted
+    assert s.get(case_id).escalated and s.get(other).escalated
+
+    def escalations(who: Actor) -> str:
+        html = _client(site, who).get("/dossiers").text
+        return html.split('id="h-escalades"')[1].split('id="h-dossiers"')[0]
+
+    mine, network = escalations(M_ROBERT), escalations(C_PERRIN)
+    assert case_id in mine and other not in mine
+    assert case_id in network and other in network
+    assert "Aucun dossier escaladé" in escalations(S_FAVRE)
