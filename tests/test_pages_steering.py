@@ -31,15 +31,19 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from html import unescape
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
 from api import reporting
+from api.pages import steering_form
 from api.reporting.report import display
 from cases import steering
 from cases.domain.actors import Actor
@@ -408,3 +412,38 @@ def test_small_counts_and_files_are_those_the_api_publishes(history: History) ->
         mine = c.get("/pilotage/rapport.html", params=query)
         assert mine.text == api.get("/api/steering/report.html", params=query).text
         assert mine.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+ROUTES = ("cmfp", "reseau-cii")
+DAYS = st.dates(min_value=date(1900, 1, 1), max_value=date(2200, 12, 31))
+
+
+@given(DAYS, DAYS, st.sampled_from(("", *ROUTES)), st.booleans())
+def test_any_two_days_are_a_period_or_a_message_on_the_start(
+        a: date, b: date, route: str, swiss: bool) -> None:
+    def typed(d: date) -> str:
+        return d.strftime("%d.%m.%Y") if swiss else d.isoformat()
+    form = steering_form.read({"from": typed(a), "to": typed(b), "route": route},
+                              date(2026, 12, 1), ROUTES)
+    if a <= b:
+        assert form.choice == steering_form.Choice(a, b, route or None) and not form.errors
+        assert steering_form.read(dict(parse_qsl(form.choice.query, keep_blank_values=True)),
+                                  date(2026, 12, 1), ROUTES).choice == form.choice
+    else:
+        assert form.choice is None and form.errors == {"from": steering_form.AFTER_END}
+
+
+@given(st.dates(min_value=date(1901, 1, 1), max_value=date(2200, 12, 31)))
+def test_the_default_period_is_the_last_twelve_months_up_to_today(today: date) -> None:
+    first, last = steering_form.default_period(today)
+    assert last == today and 365 <= (last - first).days + 1 <= 366
+    year_ago = first - timedelta(days=1)  # the same day a year before (28 for a 29 February)
+    assert (year_ago.year, year_ago.month) == (today.year - 1, today.month)
+    assert year_ago.day == today.day or (today.month, today.day, year_ago.day) == (2, 29, 28)
+
+
+@given(st.text(max_size=30))
+def test_whatever_is_typed_as_a_date_gives_a_day_or_a_message(text: str) -> None:
+    day = steering_form.parse_day(text)
+    assert (isinstance(day, date) and 1900 <= day.year <= 2200) or day in (
+        steering_form.MALFORMED, steering_form.OUT_OF_RANGE)
