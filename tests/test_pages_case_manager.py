@@ -424,3 +424,18 @@ def test_escalated_cases_show_in_the_inbox_of_the_lead_and_of_the_coordination(
     assert case_id in mine and other not in mine
     assert case_id in network and other in network
     assert "Aucun dossier escaladé" in escalations(S_FAVRE)
+
+
+def test_the_case_pages_switch_to_english_and_keep_swiss_dates(site: Site) -> None:
+    case_id = _open(site.services)
+    orp = _client(site, M_ROBERT)
+    orp.get("/langue/en")
+    inbox = unescape(orp.get("/dossiers").text)
+    assert "<h1>Inbox" in inbox and "Due this week (5 working days)" in inbox
+    html = unescape(orp.get(f"/dossiers/{case_id}").text)
+    assert "Step: <strong class=\"state\">Referral</strong>" in html
+    assert re.search(r"Step deadline: <strong>\d\d\.\d\d\.\d{4}</strong>", html)
+    assert "Birth date</dt><dd>01.05.1978" in html
+    assert "basis: own file" in html
+    referral = unescape(orp.get("/dossiers/nouveau?route=reseau-cii").text)
+    assert "New referral" in referral and 'data-msg-check="Wrong check digit' in referral
