@@ -16,9 +16,11 @@ from typing import cast
 import httpx
 import pytest
 from playwright.sync_api import Page
+from sqlalchemy import func, select
 
 from cases.domain.decide import EventInput
 from cases.services import CaseServices
+from cases.store.repository import event_t
 from relais.wiring import standard_route_texts
 from tests.browser import PASSWORD, PHONE, Site, shoot
 from tests.conftest import COORD, OAI, ORP, PERSON, SSR
@@ -91,6 +93,11 @@ def overdue(s: CaseServices) -> str:
 def read(answer: httpx.Response) -> str:
     """The page's text with its entities read, as a person sees it."""
     return html.unescape(answer.text)
+
+
+def events(s: CaseServices) -> int:
+    with s.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(event_t)).scalar_one())
 
 
 def csrf_of(page: str) -> str:
@@ -271,6 +278,16 @@ def test_a_coordinator_validates_fixes_publishes_a_route_and_settles_an_escalati
     assert "15 jours ouvrables" in deadline.inner_text()
     assert page.locator("pre.diff .add", has_text="+  entretien:").count() == 1
     shoot(page, "coordinator-workshop-comparison")
+    # a walk through the new version before publishing it
+    page.get_by_label("Événements, un par ligne").fill("convoquer\nadmettre_stage")
+    page.get_by_label(re.compile("Données du dossier")).fill("aide_sociale: true")
+    page.get_by_role("button", name="Simuler").click()
+    assert page.locator("ol.walk li.taken").count() == 2
+    assert "Stage d'observation" in page.locator(".simulation").get_by_role(
+        "status").inner_text()
+    assert page.locator("svg g.state.current").get_attribute("data-state") == \
+        "stage_observation"
+    shoot(page, "coordinator-workshop-simulation")
     page.get_by_role("button", name="Publier la version 3").click()
     page.wait_for_load_state()
     assert page.url.endswith("/routes/ne-eso/versions/3?fait=publiee")
@@ -364,3 +381,25 @@ def test_the_coordination_page_is_the_coordinators_own(site: Site) -> None:
                               data={"csrf": token, "lead": "ORP-NE", "reason": "Moi"})
         assert answer.status_code == 403
     assert site.services.get(case).escalated
+
+
+def test_a_simulation_walks_the_route_and_stops_at_the_first_refused_event(
+        site: Site, coordinator: httpx.Client) -> None:
+    token = csrf_of(coordinator.get("/routes/atelier").text)
+    events_before = events(site.services)
+    walk = coordinator.post("/routes/atelier/simuler", data={
+        "csrf": token, "texte": NE_ESO_V3,
+        "evenements": "convoquer\nadmettre_stage\nengager\ncloturer",
+        "champs": "aide_sociale: true\ntaux_activite_pct: 40"})
+    assert walk.status_code == 200
+    moves = re.findall(r'<li class="(taken|refused)">', walk.text)
+    assert moves == ["taken", "taken", "refused"]  # cloturer is never tried
+    assert "la condition n'est pas remplie" in read(walk)
+    assert 'class="state current" data-state="stage_observation"' in walk.text
+    unknown = coordinator.post("/routes/atelier/simuler", data={
+        "csrf": token, "texte": NE_ESO_V3, "evenements": "convoquer", "champs": "age: 48"})
+    assert unknown.status_code == 422
+    assert re.search(r'id="champs-erreur">champ inconnu « age »', read(unknown))
+    assert events(site.services) == events_before  # nothing was recorded
+    with site.services.engine.connect() as conn:
+        assert site.services.routes.versions(conn)["ne-eso"] == [2]

@@ -11,17 +11,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 from starlette.datastructures import FormData, UploadFile
 
 from cases.domain.errors import Conflict
 from cases.services import CaseServices
 from cases.store.route_book import InvalidRoute
+from workflows.engine import diagram
 from workflows.engine.located_yaml import MAX_BYTES
 
 from .people import CoordinatorPerson, Form
 from .render import lang_of, page
 from .route_words import Words
 from .workshop_check import Check, check, normalised
+from .workshop_simulate import Walk, simulate
 
 router = APIRouter(include_in_schema=False)
 Slug = Annotated[str | None, Query(alias="depuis", max_length=64, pattern=r"^[a-z0-9-]+$")]
@@ -37,10 +40,10 @@ class InputError(Exception):
 
 def _workshop(request: Request, person: Any, status: int = 200, *, text: str = "",
               checked: Check | None = None, input_error: InputError | None = None,
-              conflict: tuple[str, str] | None = None) -> Response:
+              conflict: tuple[str, str] | None = None, walk: Walk | None = None) -> Response:
     return page(request, "workshop.html.j2", person, status=status, text=text, check=checked,
                 input_error=input_error, conflict=conflict, max_kb=MAX_BYTES // 1024,
-                words=Words(lang_of(request)))
+                words=Words(lang_of(request)), walk=walk)
 
 
 async def _uploaded(file: UploadFile) -> str:
@@ -95,6 +98,21 @@ async def validate(request: Request, person: CoordinatorPerson, form: Form) -> R
     checked = check(request.app.state.services, text, lang_of(request))
     return _workshop(request, person, 422 if checked.problems else 200, text=text,
                      checked=checked)
+
+
+@router.post("/routes/atelier/simuler")
+async def simulate_route(request: Request, person: CoordinatorPerson, form: Form) -> Response:
+    """A walk through the route's machine with the coordinator's events: nothing is stored."""
+    lang = lang_of(request)
+    text = normalised(str(form.get("texte") or ""))
+    checked = check(request.app.state.services, text, lang)
+    if checked.route is None:
+        return _workshop(request, person, 422, text=text, checked=checked)
+    walk = simulate(checked.route, str(form.get("evenements") or "")[:5000],
+                    str(form.get("champs") or ""))
+    checked.drawing = Markup(diagram.svg(checked.route, walk.end or None, lang))  # noqa: S704
+    return _workshop(request, person, 422 if walk.error else 200, text=text, checked=checked,
+                     walk=walk)
 
 
 @router.post("/routes/atelier/publier")
