@@ -311,6 +311,8 @@ def test_a_choice_to_fix_is_answered_422_with_the_message_next_to_its_field(
                 assert "Dossiers annoncés" not in answer.text  # no figures of a wrong choice
                 for name, value in query.items():  # what was typed stays, to be corrected
                     assert name == "route" or f'value="{value}"' in answer.text
+        unknown = c.get("/pilotage/tableaux/inconnu.csv", params=MARCH)
+        assert unknown.status_code == 404 and "Ce tableau n&#39;existe pas" in unknown.text
 
 
 def test_a_period_typed_the_swiss_way_or_left_empty_is_understood(history: History) -> None:
