@@ -19,12 +19,13 @@ from fastapi.staticfiles import StaticFiles
 from cases.services import CaseServices
 from cases.store.users import actor_for_name
 
-from . import case_manager, coordinator, session, signin, steering
+from . import case_manager, catalogue, coordinator, session, signin, steering
 from .people import PageRefused, SignInRequired
 from .render import page
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
-ROUTERS = [signin.router, coordinator.router, steering.router, case_manager.router]
+ROUTERS = [signin.router, steering.router, case_manager.router, coordinator.router,
+           catalogue.router]
 
 
 def _error_page(request: Request, status: int, fr: str, en: str) -> Response:
