@@ -12,10 +12,11 @@ import io
 from collections.abc import Sequence
 
 # openpyxl ships no type hints (types-openpyxl would be a new dev dependency)
-from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
-from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
-from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped]
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
 
 from .labels import small_rule
 from .model import Cell, Table
@@ -76,9 +77,9 @@ def _sheet(ws: Worksheet, table: Table, lines: list[str]) -> None:
                                            else "left", indent=row.level)
             elif column.kind in FORMATS:
                 cell.number_format = FORMATS[column.kind]
-    ws.freeze_panes = ws.cell(row=head + 1, column=1)
+    ws.freeze_panes = f"A{head + 1}"
     ws.print_title_rows = f"{head}:{head}"  # printed: the headers on every page
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.page_setup.fitToHeight = 0  # as many pages as needed, one page wide
     _widths(ws, table)
 
