@@ -85,7 +85,7 @@ def test_publish_and_audit_on_a_database(tmp_path: Path) -> None:
 
 def test_a_case_is_shown_with_its_history_and_drawn(tmp_path: Path) -> None:
     env = {"RELAIS_DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}"}
-    demo = relais("demo", env=env)
+    demo = relais("demo", "journeys", env=env)
     assert demo.returncode == 0
     from sqlalchemy import create_engine, text
     engine = create_engine(env["RELAIS_DATABASE_URL"])

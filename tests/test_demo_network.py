@@ -98,7 +98,8 @@ def test_the_same_seed_and_end_give_the_same_network(tmp_path: Path) -> None:
     prints = []
     for name, seed in (("a", 7), ("b", 7), ("c", 8)):
         services, clock = fresh(tmp_path / f"{name}.sqlite3")
-        load(services, clock, Options(seed=seed, until=UNTIL, scale=0.03, cmfp=False))
+        load(services, clock, Options(seed=seed, until=UNTIL, scale=0.03, cmfp=False,
+                                      users=False))
         prints.append(fingerprint(services.engine))
         services.engine.dispose()
     assert prints[0] == prints[1]

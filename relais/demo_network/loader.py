@@ -37,6 +37,7 @@ class Options:
     until: date | None = None  # default: today (UTC); the history ends at its 00:00 UTC
     scale: float = 1.0  # the reseau-cii and ne-eso cohorts; the CMFP one is the review's
     cmfp: bool = True
+    users: bool = True  # the demonstration's users (their password hashes take a second)
 
 
 @dataclass
@@ -82,7 +83,8 @@ def load(services: CaseServices, clock: Clock, options: Options = Options(),
     report = LoadReport(until, cohort_cmfp.review_period(day))
     say = progress or (lambda _what, _share: None)
     # the password hashes (argon2id, made slow on purpose) on the other core meanwhile
-    users = ThreadPoolExecutor(1, "demo-users").submit(add_users, services, datetime.now(UTC))
+    users = ThreadPoolExecutor(1, "demo-users").submit(
+        add_users if options.users else lambda *_: {}, services, datetime.now(UTC))
     start = until - timedelta(days=round(365.25 * YEARS))
     clock.now = start
     # seeded simulations, not secrets: the same seed must give the same network
