@@ -97,17 +97,24 @@ def by_state(conn: Connection, scope: Scope, kinds: tuple[str, ...]
 
 def decisions(conn: Connection, scope: Scope, states: frozenset[str], *, by_route: bool
               ) -> Counter[tuple[str | None, int, str, str]]:
-    """Moves out of these states in the period by (route, version, from_state, to_state).
+    """Moves out of these states into another (``transitioned``, ``handoff_accepted``) in
+    the period by (route, version, from_state, to_state).
     Without ``by_route`` the route is None: the caller knows it from the state's name, and
     the statement need not look each case up."""
     if not states:
         return Counter()
     cols = [event_t.c.route_version, event_t.c.from_state, event_t.c.to_state]
     route = case_t.c.route_id if by_route else literal(None, String)
-    query = (scope.events(route, *cols, func.count(), kinds=("transitioned", "handoff_accepted"))
-             .where(event_t.c.from_state.in_(sorted(states)),
-                    event_t.c.to_state != event_t.c.from_state)
-             .group_by(*cols))
+    # the moves into another state that left one of these: those that ended a stay there
+    # (``entered_at`` recorded), read from ``ix_case_event_stays``, these states' ranges only
+    query = scope.on_route(
+        select(route, *cols, func.count())
+        .where(event_t.c.entered_at.is_not(None),
+               event_t.c.from_state.in_(bindparam("checks", sorted(states), expanding=True,
+                                                  literal_execute=True)),
+               event_t.c.at >= scope.start, event_t.c.at < scope.end,
+               event_t.c.to_state != event_t.c.from_state)
+        .group_by(*cols))
     if by_route:
         query = (query.select_from(event_t.join(case_t, case_t.c.id == event_t.c.case_id))
                  .group_by(case_t.c.route_id))

@@ -81,7 +81,7 @@ def indicators(engine: Engine, book: RouteBook, registry: Registry, *, start: da
         leads, revolving = counts.lead_changes(conn, scope)
         closed = counts.closed(conn, scope)
         open_now = counts.open_at_end(conn, scope)
-        stays = durations.stays(conn, scope)
+        stays = durations.stays(conn, scope, frozenset(owners))
     triage: Counter[str] = Counter()
     refused_by_state: Counter[str] = Counter()
     for (rid, version, left, entered), n in decided.items():

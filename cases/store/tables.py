@@ -92,9 +92,11 @@ class CaseEventRow(SQLModel, table=True):
               postgresql_include=["at", "from_state", "to_state"],
               postgresql_where=text(STEERING_MOVES), sqlite_where=text(STEERING_MOVES)),
         # the stays that ended in a period, and the period's changes of lead, each read from
-        # a narrow index alone (the columns below, recorded at write time: derived.py)
-        Index("ix_case_event_stays", "at", postgresql_include=["case_id", "from_state",
-                                                               "entered_at"],
+        # a narrow index alone (the columns below, recorded at write time: derived.py); the
+        # stays by state left first, so that they come out grouped by state, unsorted, and
+        # the moves out of the entry checks (triage) are read alone
+        Index("ix_case_event_stays", "from_state", "at", postgresql_include=[
+            "entered_at", "case_id", "to_state", "route_version"],
               postgresql_where=text("entered_at IS NOT NULL"),
               sqlite_where=text("entered_at IS NOT NULL")),
         Index("ix_case_event_leads", "at", postgresql_include=[

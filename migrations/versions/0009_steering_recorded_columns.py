@@ -47,7 +47,7 @@ def upgrade() -> None:
     bind.execute(sa.text(ENTERED))
     bind.execute(sa.text(LEADS[bind.dialect.name]))
     with op.batch_alter_table('case_event', schema=None) as batch_op:
-        batch_op.create_index('ix_case_event_stays', ['at'], unique=False, postgresql_include=['case_id', 'from_state', 'entered_at'], postgresql_where=sa.text('entered_at IS NOT NULL'), sqlite_where=sa.text('entered_at IS NOT NULL'))
+        batch_op.create_index('ix_case_event_stays', ['from_state', 'at'], unique=False, postgresql_include=['entered_at', 'case_id', 'to_state', 'route_version'], postgresql_where=sa.text('entered_at IS NOT NULL'), sqlite_where=sa.text('entered_at IS NOT NULL'))
         batch_op.create_index('ix_case_event_leads', ['at'], unique=False, postgresql_include=['case_id', 'lead_from', 'lead_to', 'revolving_door'], postgresql_where=sa.text(LEAD_CHANGES), sqlite_where=sa.text(LEAD_CHANGES))
 
 
