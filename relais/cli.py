@@ -186,7 +186,7 @@ def routes_migrate(route_id: str,
     raise typer.Exit(1 if report.problems else 0)
 
 
-demo_app = typer.Typer(help="Démonstration / demonstration", invoke_without_command=True)
+demo_app = typer.Typer(invoke_without_command=True)  # its help: the callback's docstring
 app.add_typer(demo_app, name="demo")
 
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import subprocess
 import sys
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis.strategies import dates, integers
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
@@ -23,14 +26,17 @@ from cases.store.audit import verify
 from cases.store.outbox import Outbox
 from cases.store.repository import case_t, deadline_t, event_t, outbox_t
 from cases.store.users import actor_for_password, list_users
+from institutions.calendar import calendar
 from relais.db import make_engine
 from relais.demo import Clock, avs
 from relais.demo_network import NotEmpty, Options, load
 from relais.demo_network.loader import PAST, WAITING_DAYS
 from relais.demo_network.people import DEMO_PASSWORD, STAFF
+from relais.demo_network.scheduler import Sim
 from relais.migrate import upgrade
 from relais.wiring import publish_standard_routes
 from tests.conftest import ORP, PERSON
+from workflows.engine.durations import Duration
 
 UNTIL = date(2026, 3, 2)  # the history ends on Monday 2 March 2026, 00:00 UTC
 END = datetime(2026, 3, 2, tzinfo=UTC)
@@ -176,6 +182,7 @@ def test_relais_demo_prints_the_review_period_and_refuses_a_second_load(
     assert ("383 dossiers signalés, 127 en suivi, 256 clos : 157 solutions (28 CFC/AFP, "
             "57 apprentissages, 14 emplois, 58 structures adaptées), 99 hors critères" in out)
     assert "/api/steering/indicators?from=2021-09-02&to=2026-03-01&route=cmfp" in out
+    assert "/pilotage?from=2021-09-02&to=2026-03-01&route=cmfp" in out
     assert DEMO_PASSWORD in out
     again = relais_demo(tmp_path, url, "--until", "2026-03-02")
     assert again.returncode == 1
@@ -188,3 +195,19 @@ def test_relais_demo_journeys_stays_reachable_and_a_bad_date_is_refused() -> Non
     assert done.exit_code == 2
     assert "--until attend une date" in done.output
     assert "journeys" in CliRunner().invoke(app, ["demo", "--help"]).output
+
+
+@settings(max_examples=200, deadline=None)
+@given(day=dates(date(2020, 1, 1), date(2030, 12, 31)), days=integers(1, 130),
+       seed=integers(0, 2**32))
+def test_a_step_done_in_time_falls_in_office_hours_before_its_deadline(
+        day: date, days: int, seed: int) -> None:
+    cal = calendar("CH-NE")
+    start = datetime.combine(cal.on_or_after(day), time(7), tzinfo=cal.zone).astimezone(UTC)
+    sim = Sim(CaseServices(make_engine("sqlite://")), Clock(start),
+              random.Random(seed), start + timedelta(days=400))
+    due = Duration(days, "working_days").due_after(start, cal)
+    at = sim.before(due)
+    local = at.astimezone(cal.zone)
+    assert start < at < due
+    assert cal.is_working_day(local.date()) and time(8) <= local.time() <= time(17)

@@ -113,6 +113,9 @@ def _review(services: CaseServices, period: tuple[date, date], token: str | None
                f"{sum(outcomes.values())} solutions ("
                + ", ".join(f"{outcomes[o]} {label}" for o, label in LABELS.items())
                + f"), {outside} hors critères")
+    query = f"from={first.isoformat()}&to={last.isoformat()}&route=cmfp"
+    typer.echo(f"  Page : /pilotage?{query} (connecté comme / signed in as "
+               f"{STAFF.steering.user})")
     typer.echo(f"  API : GET /api/steering/indicators?from={first.isoformat()}&to="
                f"{last.isoformat()}&route=cmfp ; chiffres publiés arrondis à 5 / published "
                "figures rounded to 5")
