@@ -203,7 +203,7 @@ def demo(ctx: typer.Context,
     handoffs, deadlines and outcomes on reseau-cii, cmfp and ne-eso, through the engine."""
     if ctx.invoked_subcommand is not None:
         return
-    from datetime import date
+    from datetime import UTC, date, datetime
 
     from .demo_network import Options
     from .demo_network.console import run
@@ -213,6 +213,11 @@ def demo(ctx: typer.Context,
         typer.echo(f"--until attend une date AAAA-MM-JJ, pas « {until} » / expects an ISO date",
                    err=True)
         raise typer.Exit(2) from None
+    if day is not None and day > datetime.now(UTC).date():
+        typer.echo("--until : l'histoire ne peut finir qu'aujourd'hui ou avant, sinon le "
+                   "système vivrait avant son passé / the history cannot end after today",
+                   err=True)
+        raise typer.Exit(2)
     raise typer.Exit(run(database, Options(seed=seed, until=day, scale=scale)))
 
 

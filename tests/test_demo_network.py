@@ -194,6 +194,8 @@ def test_relais_demo_journeys_stays_reachable_and_a_bad_date_is_refused() -> Non
     done = CliRunner().invoke(app, ["demo", "--until", "2.3.2026"])
     assert done.exit_code == 2
     assert "--until attend une date" in done.output
+    later = CliRunner().invoke(app, ["demo", "--until", "2999-01-01"])
+    assert later.exit_code == 2 and "ne peut finir qu'aujourd'hui ou avant" in later.output
     assert "journeys" in CliRunner().invoke(app, ["demo", "--help"]).output
 
 
