@@ -28,7 +28,7 @@ async def deadlines(actor: CaseWorker, q: QueriesDep,
                         lead=d.case.lead) for d in q.deadlines(actor, limit)]
 
 
-def _period(start: date | None, end: date | None) -> tuple[datetime, datetime]:
+def period_bounds(start: date | None, end: date | None) -> tuple[datetime, datetime]:
     for day in (start, end):
         if day is not None and not 1900 <= day.year <= 2200:
             raise ApiError(422, "invalid_input", "dates entre 1900 et 2200 / dates between "
@@ -52,7 +52,7 @@ RouteId = Annotated[str | None, Query(max_length=64)]
 @router.get("/steering/indicators")
 async def indicators(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
                      end: To = None) -> dict[str, Any]:
-    a, b = _period(start, end)
+    a, b = period_bounds(start, end)
     return await run_in_threadpool(steering.indicators, s.engine, s.routes, s.registry,
                                    start=a, end=b, route=route)
 
@@ -60,7 +60,7 @@ async def indicators(_: Steering, s: ServicesDep, route: RouteId = None, start: 
 @router.get("/steering/flows")
 async def flows(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
                 end: To = None) -> list[dict[str, Any]]:
-    a, b = _period(start, end)
+    a, b = period_bounds(start, end)
     return await run_in_threadpool(steering.flows, s.engine, s.routes, s.registry, start=a,
                                    end=b, route=route)
 
@@ -74,7 +74,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SELF_CONTAINED = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
 
 
-def _attachment(name: str) -> dict[str, str]:
+def attachment(name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"'}
 
 
@@ -83,7 +83,7 @@ T = TypeVar("T")
 
 async def _with_data(s: ServicesDep, route: str | None, start: date | None, end: date | None,
                      make: Callable[[reporting.SteeringData], T]) -> T:
-    a, b = _period(start, end)
+    a, b = period_bounds(start, end)
     return await run_in_threadpool(
         lambda: make(reporting.gather(s, start=a, end=b, route=route)))
 
@@ -111,7 +111,7 @@ async def table_csv(key: TableKey, _: Steering, s: ServicesDep, route: RouteId =
     def make(d: reporting.SteeringData) -> Response:
         return Response(reporting.table_csv(_table(d, key, lang)),
                         media_type="text/csv; charset=utf-8",
-                        headers=_attachment(f"relais-pilotage-{key}-{d.period.slug}.csv"))
+                        headers=attachment(f"relais-pilotage-{key}-{d.period.slug}.csv"))
     return await _with_data(s, route, start, end, make)
 
 
@@ -121,7 +121,7 @@ async def table_xlsx(key: TableKey, _: Steering, s: ServicesDep, route: RouteId 
     def make(d: reporting.SteeringData) -> Response:
         body = reporting.table_xlsx(_table(d, key, lang), d.period, d.route_title(lang))
         return Response(body, media_type=XLSX,
-                        headers=_attachment(f"relais-pilotage-{key}-{d.period.slug}.xlsx"))
+                        headers=attachment(f"relais-pilotage-{key}-{d.period.slug}.xlsx"))
     return await _with_data(s, route, start, end, make)
 
 
@@ -132,7 +132,7 @@ async def tables_xlsx(_: Steering, s: ServicesDep, route: RouteId = None, start:
     def make(d: reporting.SteeringData) -> Response:
         body = reporting.tables_xlsx(d.tables(lang), d.period, d.route_title(lang))
         return Response(body, media_type=XLSX,
-                        headers=_attachment(f"relais-pilotage-{d.period.slug}.xlsx"))
+                        headers=attachment(f"relais-pilotage-{d.period.slug}.xlsx"))
     return await _with_data(s, route, start, end, make)
 
 
@@ -140,7 +140,7 @@ async def tables_xlsx(_: Steering, s: ServicesDep, route: RouteId = None, start:
 async def flows_svg(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
                     end: To = None, lang: Lang = "fr") -> Response:
     """The lead transfers between institution kinds as a Sankey diagram."""
-    a, b = _period(start, end)
+    a, b = period_bounds(start, end)
     moves = await run_in_threadpool(steering.flows, s.engine, s.routes, s.registry, start=a,
                                     end=b, route=route)
     return Response(reporting.sankey_svg(moves, lang), media_type="image/svg+xml",
@@ -163,5 +163,5 @@ async def report_pdf(_: Steering, s: ServicesDep, route: RouteId = None, start: 
     def make(d: reporting.SteeringData) -> Response:
         return Response(reporting.report_pdf(d.report(lang, s.clock())),
                         media_type="application/pdf",
-                        headers=_attachment(f"relais-pilotage-rapport-{d.period.slug}.pdf"))
+                        headers=attachment(f"relais-pilotage-rapport-{d.period.slug}.pdf"))
     return await _with_data(s, route, start, end, make)

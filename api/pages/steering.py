@@ -21,7 +21,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from api import reporting
-from api.aggregates import SELF_CONTAINED, XLSX, _attachment, _period  # as the API serves
+from api.aggregates import SELF_CONTAINED, XLSX, attachment, period_bounds  # as the API serves
 from api.reporting.labels import SMALL_RULE, SMALL_RULE_TITLE, Titles, pick
 from api.reporting.report import display
 from cases.domain.actors import Actor
@@ -54,7 +54,7 @@ async def _read_form(request: Request) -> tuple[steering_form.Form, Titles]:
 
 
 def _gather(s: CaseServices, choice: steering_form.Choice) -> reporting.SteeringData:
-    start, end = _period(choice.first, choice.last)  # the API's bounds: [first, last + 1)
+    start, end = period_bounds(choice.first, choice.last)  # the API's bounds: [first, last + 1)
     return reporting.gather(s, start=start, end=end, route=choice.route)
 
 
@@ -115,7 +115,7 @@ async def table_csv(request: Request, person: SteeringPerson, key: str) -> Respo
     def make(d: reporting.SteeringData, lang: str) -> Response:
         return Response(reporting.table_csv(_table(d, key, lang)),
                         media_type="text/csv; charset=utf-8",
-                        headers=_attachment(f"relais-pilotage-{key}-{d.period.slug}.csv"))
+                        headers=attachment(f"relais-pilotage-{key}-{d.period.slug}.csv"))
     return await _export(request, person, make)
 
 
@@ -124,7 +124,7 @@ async def table_xlsx(request: Request, person: SteeringPerson, key: str) -> Resp
     def make(d: reporting.SteeringData, lang: str) -> Response:
         body = reporting.table_xlsx(_table(d, key, lang), d.period, d.route_title(lang))
         return Response(body, media_type=XLSX,
-                        headers=_attachment(f"relais-pilotage-{key}-{d.period.slug}.xlsx"))
+                        headers=attachment(f"relais-pilotage-{key}-{d.period.slug}.xlsx"))
     return await _export(request, person, make)
 
 
@@ -133,7 +133,7 @@ async def tables_xlsx(request: Request, person: SteeringPerson) -> Response:
     def make(d: reporting.SteeringData, lang: str) -> Response:
         body = reporting.tables_xlsx(d.tables(lang), d.period, d.route_title(lang))
         return Response(body, media_type=XLSX,
-                        headers=_attachment(f"relais-pilotage-{d.period.slug}.xlsx"))
+                        headers=attachment(f"relais-pilotage-{d.period.slug}.xlsx"))
     return await _export(request, person, make)
 
 
@@ -153,5 +153,5 @@ async def report_pdf(request: Request, person: SteeringPerson) -> Response:
 
     def make(d: reporting.SteeringData, lang: str) -> Response:
         return Response(reporting.report_pdf(d.report(lang, now)), media_type="application/pdf",
-                        headers=_attachment(f"relais-pilotage-rapport-{d.period.slug}.pdf"))
+                        headers=attachment(f"relais-pilotage-rapport-{d.period.slug}.pdf"))
     return await _export(request, person, make)
