@@ -1,5 +1,7 @@
 # Relais — the two commands of the README:
-#   make run    runs the main job on the embedded default: the API on SQLite under ./var
+#   make run    runs the main job on the embedded default: the API, the pages and the
+#               orchestration on SQLite under ./var; `make run DEMO=1` first fills an empty
+#               database with the demonstration network and its users
 #   make test   runs every check: lint, types, layering, the test suite (SQLite + PostgreSQL)
 # and: make demo (the demonstration network: years of cases through the engine), make bench.
 # Both create the virtual environment from pyproject.toml and constraints.txt when needed.
@@ -22,7 +24,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $@
 
 run: $(STAMP)
-	$(BIN)/relais serve
+	$(BIN)/relais serve $(if $(filter 1 yes true,$(DEMO)),--demo)
 
 demo: $(STAMP)
 	$(BIN)/relais demo
