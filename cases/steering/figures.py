@@ -69,8 +69,8 @@ def _kinds(registry: Registry, by_code: Counter[str]) -> Counter[str]:
 
 def indicators(engine: Engine, book: RouteBook, registry: Registry, *, start: datetime,
                end: datetime, route: str | None = None) -> dict[str, Any]:
-    scope = Scope(start, end, route)
     with _snapshot(engine) as conn:
+        scope = Scope(start, end, route, conn.dialect.name == "postgresql")
         routes = _routes(conn, book, route)
         referred = counts.referred(conn, scope)
         checks = frozenset().union(*(entry_checks(r) for r in routes.values()))
@@ -141,5 +141,6 @@ def flows(engine: Engine, book: RouteBook, registry: Registry, *, start: datetim
     """Changes of lead between institution kinds in the period."""
     with _snapshot(engine) as conn:
         _routes(conn, book, route)
-        leads, _ = counts.lead_changes(conn, Scope(start, end, route))
+        leads, _ = counts.lead_changes(
+            conn, Scope(start, end, route, conn.dialect.name == "postgresql"))
     return _flows(registry, leads)

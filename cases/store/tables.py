@@ -57,7 +57,11 @@ class CaseRow(SQLModel, table=True):
     __tablename__ = "case"
     # the steering figures: cases closed in a period, open at its end, alive during it
     __table_args__ = (Index("ix_case_closed_at", "closed_at", postgresql_include=[
-        "opened_at", "route_id", "state", "outcome", "id"]),)
+        "opened_at", "route_id", "state", "outcome", "id"]),
+        # a route's cases alive at or after a moment, one range (PostgreSQL; migration 0009)
+        Index("ix_case_route_alive", "route_id",
+              text("coalesce(closed_at, 'infinity'::timestamptz)"),
+              postgresql_include=["opened_at", "id", "closed_at"]).ddl_if(dialect="postgresql"))
     id: str = Field(primary_key=True, max_length=36)
     person_id: int = Field(foreign_key="person.id", index=True)
     route_id: str = Field(max_length=64)

@@ -15,6 +15,7 @@ branch_labels = None
 depends_on = None
 
 LEAD_CHANGES = "kind IN ('handoff_accepted', 'escalation_settled')"
+ALIVE = "coalesce(closed_at, 'infinity'::timestamptz)"  # as cases/steering/counts.py: CLOSES
 # the stay a move ends began with the case's last earlier move into a state: found through
 # ix_case_event_moves (case_id, seq), as the services find it when they write the move
 ENTERED = """UPDATE case_event SET entered_at = (
@@ -50,8 +51,13 @@ def upgrade() -> None:
         batch_op.create_index('ix_case_event_stays', ['from_state', 'at'], unique=False, postgresql_include=['entered_at', 'case_id', 'to_state', 'route_version'], postgresql_where=sa.text('entered_at IS NOT NULL'), sqlite_where=sa.text('entered_at IS NOT NULL'))
         batch_op.create_index('ix_case_event_leads', ['at'], unique=False, postgresql_include=['case_id', 'lead_from', 'lead_to', 'revolving_door'], postgresql_where=sa.text(LEAD_CHANGES), sqlite_where=sa.text(LEAD_CHANGES))
 
+    if bind.dialect.name == "postgresql":  # the route's cases alive in a period, one range
+        op.create_index('ix_case_route_alive', 'case', ['route_id', sa.text(ALIVE)], unique=False, postgresql_include=['opened_at', 'id', 'closed_at'])
+
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index('ix_case_route_alive', table_name='case')
     with op.batch_alter_table('case_event', schema=None) as batch_op:
         batch_op.drop_index('ix_case_event_leads')
         batch_op.drop_index('ix_case_event_stays')
