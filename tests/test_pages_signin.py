@@ -26,7 +26,8 @@ def test_a_page_asked_for_without_a_session_leads_to_sign_in_and_back(site: Site
     page.get_by_label("Nom d'utilisateur").fill("m.robert")
     page.get_by_label("Mot de passe").fill("pas le bon mot de passe")
     page.get_by_role("button", name="Se connecter").click()
-    assert page.get_by_role("alert").inner_text() == "Nom d'utilisateur ou mot de passe incorrect."
+    assert page.get_by_role("alert").inner_text().startswith(
+        "Nom d'utilisateur ou mot de passe incorrect.")
     assert page.get_by_label("Mot de passe").get_attribute("aria-invalid") == "true"
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
@@ -108,3 +109,34 @@ def test_people_get_errors_as_pages_and_programs_as_json(site: Site) -> None:
     assert page.status_code == 404 and "<h1>Introuvable</h1>" in page.text
     api = httpx.get(f"{site.base}/api/nulle-part", headers={"accept": "text/html"})
     assert api.status_code == 404 and api.json()["error"] == "not_found"
+
+
+def test_five_wrong_passwords_lock_the_user_out_for_a_quarter_of_an_hour(site: Site) -> None:
+    from datetime import timedelta
+
+    from cases.store.users import LOCK, MAX_FAILURES, actor_for_password
+    site.person("l.favre", "SSR-LCF")
+    s = site.services
+    now = s.clock()
+    for _ in range(MAX_FAILURES):
+        assert actor_for_password(s.engine, s.registry, "l.favre", "devine", now=now) is None
+    # locked: even the right password is refused, over HTTP too
+    assert actor_for_password(s.engine, s.registry, "l.favre", PASSWORD, now=now) is None
+    with httpx.Client(base_url=site.base) as client:
+        token = _csrf(client.get("/connexion").text)
+        refused = client.post("/connexion", data={"name": "l.favre", "password": PASSWORD,
+                                                  "csrf": token})
+        assert refused.status_code == 401 and "bloqué 15 minutes" in refused.text
+    later = now + LOCK + timedelta(seconds=1)
+    assert actor_for_password(s.engine, s.registry, "l.favre", PASSWORD, now=later) is not None
+
+
+def test_a_right_password_resets_the_count_of_wrong_ones(site: Site) -> None:
+    from cases.store.users import MAX_FAILURES, actor_for_password
+    site.person("s.jacot", "OFIJ-NE")
+    s = site.services
+    now = s.clock()
+    for _ in range(2):
+        for _ in range(MAX_FAILURES - 1):
+            actor_for_password(s.engine, s.registry, "s.jacot", "devine", now=now)
+        assert actor_for_password(s.engine, s.registry, "s.jacot", PASSWORD, now=now)

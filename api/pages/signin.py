@@ -39,7 +39,8 @@ async def sign_in(request: Request, form: Form) -> Response:
     password = str(form.get("password", ""))[:1000]
     then = local_path(str(form.get("suite", "")))
     s: CaseServices = request.app.state.services
-    actor = actor_for_password(s.engine, s.registry, name, password) if name else None
+    actor = (actor_for_password(s.engine, s.registry, name, password, now=s.clock())
+             if name else None)
     if actor is None:
         return page(request, "signin.html.j2", None, status=401, then=then or "", name=name,
                     failed=True)

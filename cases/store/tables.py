@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Index,
+    Integer,
     LargeBinary,
     String,
     Text,
@@ -190,6 +191,10 @@ class UserRow(SQLModel, table=True):
     token_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
     # argon2 hash of the password for the pages; null: the user signs in with a token only
     password_hash: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
+    # wrong passwords in a row, and until when the pages refuse this user after too many
+    failed_signins: int = Field(default=0, sa_column=Column(Integer, nullable=False,
+                                                            server_default="0"))
+    locked_until: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts(nullable=False)
     revoked_at: datetime | None = _ts(nullable=True)
 
