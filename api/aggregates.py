@@ -13,6 +13,7 @@ from cases import steering
 from cases.store.codec import aware
 
 from . import reporting
+from . import steering_files as files
 from .deps import CaseWorker, QueriesDep, ServicesDep, Steering
 from .errors import ApiError
 from .schemas import DeadlineOut
@@ -69,15 +70,6 @@ async def flows(_: Steering, s: ServicesDep, route: RouteId = None, start: From 
 # files built from them, are computed in a worker thread like the figures above.
 Lang = Annotated[Literal["fr", "en"], Query()]
 TableKey = Annotated[str, Path(pattern=r"^[a-z_]{1,40}$")]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# the report and the diagram load nothing: a browser is told to refuse anything they would
-SELF_CONTAINED = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
-
-
-def attachment(name: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{name}"'}
-
-
 T = TypeVar("T")
 
 
@@ -89,7 +81,7 @@ async def _with_data(s: ServicesDep, route: str | None, start: date | None, end:
 
 
 def _table(data: reporting.SteeringData, key: str, lang: str) -> reporting.Table:
-    found = next((t for t in data.tables(lang) if t.key == key), None)
+    found = files.find_table(data, key, lang)
     if found is None:
         raise ApiError(404, "not_found", f"tableau inconnu « {key} » / unknown table",
                        key=key)
@@ -108,32 +100,22 @@ async def tables(_: Steering, s: ServicesDep, route: RouteId = None, start: From
 async def table_csv(key: TableKey, _: Steering, s: ServicesDep, route: RouteId = None,
                     start: From = None, end: To = None, lang: Lang = "fr") -> Response:
     """One table as CSV (UTF-8 with BOM, ";"), as Swiss and French Excel open it."""
-    def make(d: reporting.SteeringData) -> Response:
-        return Response(reporting.table_csv(_table(d, key, lang)),
-                        media_type="text/csv; charset=utf-8",
-                        headers=attachment(f"relais-pilotage-{key}-{d.period.slug}.csv"))
-    return await _with_data(s, route, start, end, make)
+    return await _with_data(s, route, start, end,
+                            lambda d: files.table_csv(d, _table(d, key, lang)))
 
 
 @router.get("/steering/tables/{key}.xlsx", response_class=Response)
 async def table_xlsx(key: TableKey, _: Steering, s: ServicesDep, route: RouteId = None,
                      start: From = None, end: To = None, lang: Lang = "fr") -> Response:
-    def make(d: reporting.SteeringData) -> Response:
-        body = reporting.table_xlsx(_table(d, key, lang), d.period, d.route_title(lang))
-        return Response(body, media_type=XLSX,
-                        headers=attachment(f"relais-pilotage-{key}-{d.period.slug}.xlsx"))
-    return await _with_data(s, route, start, end, make)
+    return await _with_data(s, route, start, end,
+                            lambda d: files.table_xlsx(d, _table(d, key, lang), lang))
 
 
 @router.get("/steering/tables.xlsx", response_class=Response)
 async def tables_xlsx(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
                       end: To = None, lang: Lang = "fr") -> Response:
     """Every table, a sheet each."""
-    def make(d: reporting.SteeringData) -> Response:
-        body = reporting.tables_xlsx(d.tables(lang), d.period, d.route_title(lang))
-        return Response(body, media_type=XLSX,
-                        headers=attachment(f"relais-pilotage-{d.period.slug}.xlsx"))
-    return await _with_data(s, route, start, end, make)
+    return await _with_data(s, route, start, end, lambda d: files.tables_xlsx(d, lang))
 
 
 @router.get("/steering/flows.svg", response_class=Response)
@@ -144,24 +126,19 @@ async def flows_svg(_: Steering, s: ServicesDep, route: RouteId = None, start: F
     moves = await run_in_threadpool(steering.flows, s.engine, s.routes, s.registry, start=a,
                                     end=b, route=route)
     return Response(reporting.sankey_svg(moves, lang), media_type="image/svg+xml",
-                    headers=SELF_CONTAINED)
+                    headers=files.SELF_CONTAINED)
 
 
 @router.get("/steering/report.html", response_class=Response)
 async def report_html(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
                       end: To = None, lang: Lang = "fr") -> Response:
     """The printable report of the period for the steering group's meeting."""
-    def make(d: reporting.SteeringData) -> Response:
-        return Response(reporting.report_html(d.report(lang, s.clock())),
-                        media_type="text/html; charset=utf-8", headers=SELF_CONTAINED)
-    return await _with_data(s, route, start, end, make)
+    return await _with_data(s, route, start, end,
+                            lambda d: files.report_html(d, lang, s.clock()))
 
 
 @router.get("/steering/report.pdf", response_class=Response)
 async def report_pdf(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
                      end: To = None, lang: Lang = "fr") -> Response:
-    def make(d: reporting.SteeringData) -> Response:
-        return Response(reporting.report_pdf(d.report(lang, s.clock())),
-                        media_type="application/pdf",
-                        headers=attachment(f"relais-pilotage-rapport-{d.period.slug}.pdf"))
-    return await _with_data(s, route, start, end, make)
+    return await _with_data(s, route, start, end,
+                            lambda d: files.report_pdf(d, lang, s.clock()))

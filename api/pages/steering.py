@@ -21,7 +21,8 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from api import reporting
-from api.aggregates import SELF_CONTAINED, XLSX, attachment, period_bounds  # as the API serves
+from api import steering_files as files
+from api.aggregates import period_bounds  # as the API serves
 from api.reporting.labels import SMALL_RULE, SMALL_RULE_TITLE, Titles, pick
 from api.reporting.report import display
 from cases.domain.actors import Actor
@@ -103,7 +104,7 @@ async def _export(request: Request, person: Actor, make: Make) -> Response:
 
 
 def _table(data: reporting.SteeringData, key: str, lang: str) -> reporting.Table:
-    found = next((t for t in data.tables(lang) if t.key == key), None)
+    found = files.find_table(data, key, lang)
     if found is None:
         raise PageRefused(404, "Ce tableau n'existe pas : revenez au tableau de bord.",
                           "There is no such table: go back to the dashboard.")
@@ -112,46 +113,28 @@ def _table(data: reporting.SteeringData, key: str, lang: str) -> reporting.Table
 
 @router.get("/pilotage/tableaux/{key}.csv")
 async def table_csv(request: Request, person: SteeringPerson, key: str) -> Response:
-    def make(d: reporting.SteeringData, lang: str) -> Response:
-        return Response(reporting.table_csv(_table(d, key, lang)),
-                        media_type="text/csv; charset=utf-8",
-                        headers=attachment(f"relais-pilotage-{key}-{d.period.slug}.csv"))
-    return await _export(request, person, make)
+    return await _export(request, person,
+                         lambda d, lang: files.table_csv(d, _table(d, key, lang)))
 
 
 @router.get("/pilotage/tableaux/{key}.xlsx")
 async def table_xlsx(request: Request, person: SteeringPerson, key: str) -> Response:
-    def make(d: reporting.SteeringData, lang: str) -> Response:
-        body = reporting.table_xlsx(_table(d, key, lang), d.period, d.route_title(lang))
-        return Response(body, media_type=XLSX,
-                        headers=attachment(f"relais-pilotage-{key}-{d.period.slug}.xlsx"))
-    return await _export(request, person, make)
+    return await _export(request, person,
+                         lambda d, lang: files.table_xlsx(d, _table(d, key, lang), lang))
 
 
 @router.get("/pilotage/tableaux.xlsx")
 async def tables_xlsx(request: Request, person: SteeringPerson) -> Response:
-    def make(d: reporting.SteeringData, lang: str) -> Response:
-        body = reporting.tables_xlsx(d.tables(lang), d.period, d.route_title(lang))
-        return Response(body, media_type=XLSX,
-                        headers=attachment(f"relais-pilotage-{d.period.slug}.xlsx"))
-    return await _export(request, person, make)
+    return await _export(request, person, files.tables_xlsx)
 
 
 @router.get("/pilotage/rapport.html")
 async def report_html(request: Request, person: SteeringPerson) -> Response:
     now = _services(request).clock()
-
-    def make(d: reporting.SteeringData, lang: str) -> Response:
-        return Response(reporting.report_html(d.report(lang, now)),
-                        media_type="text/html; charset=utf-8", headers=SELF_CONTAINED)
-    return await _export(request, person, make)
+    return await _export(request, person, lambda d, lang: files.report_html(d, lang, now))
 
 
 @router.get("/pilotage/rapport.pdf")
 async def report_pdf(request: Request, person: SteeringPerson) -> Response:
     now = _services(request).clock()
-
-    def make(d: reporting.SteeringData, lang: str) -> Response:
-        return Response(reporting.report_pdf(d.report(lang, now)), media_type="application/pdf",
-                        headers=attachment(f"relais-pilotage-rapport-{d.period.slug}.pdf"))
-    return await _export(request, person, make)
+    return await _export(request, person, lambda d, lang: files.report_pdf(d, lang, now))
