@@ -3,8 +3,10 @@
 Each function answers exact counts for a scope (a period ``[start, end)`` and optionally a
 route); ``protect.shown`` makes them publishable. The statements read the period's events
 through ``ix_case_event_kind_at`` (kind, at, with the columns they group by included: an
-index-only scan) or, for the changes of lead, ``ix_case_event_leads``; and the case table
-through ``ix_case_closed_at``; never the whole history.
+index-only scan), or the indexes on the columns recorded for them (``ix_case_event_stays``
+for the triage, ``ix_case_event_leads`` for the changes of lead); the case table through
+``ix_case_closed_at``, and a route's cases through ``ix_case_route_alive``; never the whole
+history.
 """
 
 from __future__ import annotations
