@@ -113,9 +113,14 @@ def test_the_steering_group_reads_the_review_table_recomputed_from_events(
     review = page.locator("table").first  # type: ignore[attr-defined]
     cells = dict(zip(review.locator("tbody th").all_inner_texts(),
                      review.locator("tbody td").all_inner_texts(), strict=True))
-    # 383 referred, 127 followed, 256 closed, 99 outside the criteria: published rounded to 5
+    # 383 referred, 127 followed, 256 closed: 157 solutions (28, 57, 14, 58), 99 outside
+    # the criteria; each published rounded to 5
     assert cells["Dossiers annoncés"] == "385"
     assert cells["En cours de suivi (à la fin de la période)"] == "125"
     assert cells["Situations clôturées"] == "255"
+    assert cells["Issues à la clôture (solutions trouvées et autres issues)"] == "155"
+    assert [cells[o] for o in ("CFC / AFP obtenu", "A débuté un apprentissage et autonome",
+                               "En emploi", "Intégré dans une structure adaptée")] == [
+        "30", "55", "15", "60"]
     assert cells["Ne correspondant pas aux critères (non retenus)"] == "100"
     shoot(page, "fresh-steering-review")

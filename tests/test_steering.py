@@ -141,6 +141,7 @@ def test_every_figure_of_march_small_counts_shown_as_under_five(world: World) ->
     assert (f["open"], f["open_by_state"]) == (5, {"assessment": "<5", "signalement": "<5"})
     assert f["closed"] == 5
     assert f["closed_by_outcome"] == {"abandon": "<5", "emploi_plein": "<5"}
+    assert f["closed_with_outcome"] == "<5"  # rounded from the exact total, not summed
     assert f["closed_without_outcome_by_state"] == {"non_retenu": "<5", "oriente": "<5"}
     assert f["outside_criteria"] == "<5"
     assert f["transfers"] == "<5"

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .labels import KINDS, Lang, Titles, check_lang, ordered, pick
-from .model import Cell, Column, Row, Table, published_sum
+from .model import Cell, Column, Row, Table
 
 Builder = Callable[[dict[str, Any], Titles, Lang], Table]
 
@@ -40,7 +40,7 @@ def review(f: dict[str, Any], t: Titles, lang: Lang) -> Table:
             Row((_w(lang, "Situations clôturées", "Closed"), f["closed"])),
             Row((_w(lang, "Issues à la clôture (solutions trouvées et autres issues)",
                     "Outcomes at closure (solutions found and other outcomes)"),
-                 published_sum(outcomes.values()))),
+                 f["closed_with_outcome"])),
             *_by(outcomes, t.outcome_order, lambda k: t.outcome(k, lang), level=1),
             Row((_w(lang, "Ne correspondant pas aux critères (non retenus)",
                     "Outside the criteria (not taken on)"), f["outside_criteria"])),
@@ -50,10 +50,10 @@ def review(f: dict[str, Any], t: Titles, lang: Lang) -> Table:
                               "Indicators (as in the Neuchâtel review)"),
                  (Column("indicator", _w(lang, "Indicateur", "Indicator")), _count_col(lang)),
                  tuple(rows), lang,
-                 _w(lang, "Les issues sont la somme des nombres publiés ci-dessous, chacune "
-                          "telle que la route la nomme ; les « <5 » n'y sont pas additionnés.",
-                    "Outcomes are the sum of the published counts below, each as the route "
-                    "names it; the \"<5\" are not added up."))
+                 _w(lang, "Chaque nombre est arrondi à 5 à partir du compte exact : les "
+                          "lignes détaillées ne s'additionnent donc pas toujours au total.",
+                    "Each count is rounded to 5 from the exact count: the detail rows do not "
+                    "always add up to their total."))
 
 
 def referrals_by_institution(f: dict[str, Any], t: Titles, lang: Lang) -> Table:

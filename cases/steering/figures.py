@@ -113,6 +113,7 @@ def indicators(engine: Engine, book: RouteBook, registry: Registry, *, start: da
         "closed": shown(sum(closed.values())),
         "closed_by_outcome": shown_by(Counter({o: n for (_, o), n in closed.items()
                                                if o is not None})),
+        "closed_with_outcome": shown(sum(n for (_, o), n in closed.items() if o is not None)),
         "closed_without_outcome_by_state": shown_by(without_outcome),
         "outside_criteria": shown(sum(without_outcome.values())),
         "durations": {state: {"stays": shown(s.count), "median_days": round(s.median_s / DAY_S, 2),
