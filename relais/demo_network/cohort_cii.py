@@ -14,6 +14,7 @@ from institutions.registry import Kind
 
 from .agent import CaseFlow
 from .cohort_cmfp import MONTH
+from .measures import Placements
 from .people import STAFF, People
 from .scheduler import Agent, Sim
 
@@ -93,7 +94,7 @@ def _signers(plan: Plan) -> list[Actor]:
     return [_regional(k, region) for k in (Kind.AC, Kind.AI, Kind.SA)]
 
 
-def agent(sim: Sim, plan: Plan, people: People) -> Agent:
+def agent(sim: Sim, plan: Plan, people: People, placements: Placements) -> Agent:
     rng, coord = sim.rng, STAFF.coord
     f = CaseFlow(sim)
     age = rng.randint(19, 62)
@@ -126,6 +127,7 @@ def agent(sim: Sim, plan: Plan, people: People) -> Agent:
                reason="La personne ne se présente plus / the person stopped coming")
         return
     yield from round_table(f, plan)
+    placements.begin(f)  # the lead asks for the plan's places
     yield from f.in_time(0.06)
     f.fire("lancer", f.lead())
     end = sim.now + plan.months * MONTH
@@ -138,9 +140,11 @@ def agent(sim: Sim, plan: Plan, people: People) -> Agent:
         f.fire("lancer", f.lead(), reason="Plan revu / plan reviewed")
     if plan.outcome in SOLUTIONS:
         f.fire("solution_trouvee", f.lead())
+        placements.close(f, "Solution trouvée / solution found")
         yield from f.in_time(0.05, share=(0.4, 0.9))
     f.fire("cloturer", f.lead(), outcome=plan.outcome, reason="Bilan de clôture / closing "
                                                               "review")
+    placements.close(f, "Cas clos / case closed")
 
 
 def round_table(f: CaseFlow, plan: Plan) -> Agent:

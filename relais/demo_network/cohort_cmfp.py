@@ -13,6 +13,7 @@ from cases.domain.actors import Actor
 from workflows.engine.durations import add_months
 
 from .agent import CaseFlow
+from .measures import CMFP_TYPES, Placements
 from .people import STAFF, People
 from .scheduler import Agent, Sim
 
@@ -105,7 +106,7 @@ def _fields(rng: random.Random, plan: Plan) -> tuple[int, dict[str, Any]]:
     return age, {**fields, "age": age}
 
 
-def agent(sim: Sim, plan: Plan, people: People) -> Agent:
+def agent(sim: Sim, plan: Plan, people: People, placements: Placements) -> Agent:
     rng, ofij = sim.rng, STAFF.ofij
     f = CaseFlow(sim)
     age, fields = _fields(rng, plan)
@@ -125,6 +126,7 @@ def agent(sim: Sim, plan: Plan, people: People) -> Agent:
     f.fire("admettre", ofij)
     yield from f.in_time(0.06)
     f.fire("accompagner", ofij)
+    placements.begin(f, CMFP_TYPES)  # some adults get a place in a programme
     end = plan.at + plan.months * MONTH if plan.fate != "open" else None
     if plan.bilan_ai:
         horizon = (end or f.case.opened_at + 30 * MONTH) - sim.now
@@ -139,3 +141,4 @@ def agent(sim: Sim, plan: Plan, people: People) -> Agent:
     yield from f.keep_up(end, resume="accompagner", review_state="plan_individuel",
                          actor=lambda: ofij)
     f.fire("cloturer", ofij, outcome=plan.fate, reason=CLOSING[plan.fate])
+    placements.close(f, "Cas clos / case closed")

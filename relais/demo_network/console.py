@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
+from cases.catalogue_queries import occupancy_of
 from cases.services import CaseServices
 from cases.steering import counts
 from cases.store.ops import ops_status
@@ -67,6 +68,7 @@ def run(database: str | None, options: Options, *, engine: Engine | None = None)
                 f"inclus (graine {options.seed}) / demonstration network loaded", bold=True)
     _routes(services, report.until)
     _review(services, report.review, report.users_added.get(STAFF.steering.user))
+    _catalogue(services, report.until.date(), report.tally["measure_waitlisted"])
     _users(report.users_added)
     pending = ops_status(services.engine)["outbox_pending"]
     typer.echo(f"Outbox : {report.outbox_past} actions du passé marquées faites sans être "
@@ -122,6 +124,27 @@ def _review(services: CaseServices, period: tuple[date, date], token: str | None
     if token:
         typer.echo(f"  jeton API de {STAFF.steering.user}, montré cette fois seulement / "
                    f"API token, shown once: {token}")
+
+
+def _catalogue(services: CaseServices, day: date, waitlisted: int) -> None:
+    """The places of the programmes on the live system's first day, by type, and what the
+    history's plans asked of the catalogue."""
+    held: dict[str, Counter[str]] = {}
+    for p, o in occupancy_of(services.engine, start=day, end=day):
+        held.setdefault(str(p.type), Counter()).update(
+            capacity=o.capacity, occupied=o.occupied, waiting=o.waiting)
+    payers: Counter[str] = Counter()
+    for _, o in occupancy_of(services.engine):
+        payers.update(o.assignments_by_payer)
+    typer.secho(f"\nCatalogue des mesures au {swiss_date(day)} / the catalogue's places:",
+                bold=True)
+    for kind, c in sorted(held.items()):
+        typer.echo(f"  {kind:<20} {c['capacity']:>3} places, {c['occupied']:>3} occupées / held, "
+                   f"{c['waiting']:>3} en attente / waiting")
+    typer.echo(f"  Histoire : {sum(payers.values())} mesures attribuées ("
+               + ", ".join(f"{n} {payer}" for payer, n in sorted(payers.items()))
+               + f"), {waitlisted} mises en liste d'attente / assignments by payer, waiting "
+               f"lists joined ; page : /mesures")
 
 
 def _users(added: dict[str, str]) -> None:

@@ -20,6 +20,7 @@ from cases.store.users import add_user, set_password
 
 from ..demo import Clock
 from . import cohort_cii, cohort_cmfp, cohort_eso
+from .measures import Placements
 from .people import DEMO_PASSWORD, STAFF, People
 from .scheduler import Sim
 
@@ -48,6 +49,7 @@ class LoadReport:
     tally: Counter[str] = field(default_factory=Counter)
     users_added: dict[str, str] = field(default_factory=dict)  # name: API token
     outbox_past: int = 0
+    places_added: int = 0  # the demonstration's periods of the catalogue's programmes
 
 
 class NotEmpty(Exception):
@@ -90,13 +92,16 @@ def load(services: CaseServices, clock: Clock, options: Options = Options(),
     # seeded simulations, not secrets: the same seed must give the same network
     sim = Sim(services, clock, random.Random(options.seed), until)  # noqa: S311
     people = People(random.Random(options.seed + 1))  # noqa: S311
+    placements = Placements(sim, options.seed + 2)
+    say("Catalogue : places des années simulées / places of the simulated years", 0.0)
+    report.places_added = placements.load(start.date(), day).places_added
     say("Cohortes (signalements) / cohorts (referrals)", 0.0)
     if options.cmfp:
         for plan in cohort_cmfp.plans(sim, day):
-            sim.start(plan.at, cohort_cmfp.agent(sim, plan, people))
+            sim.start(plan.at, cohort_cmfp.agent(sim, plan, people, placements))
             report.cases["cmfp"] += 1
     for plan_cii in cohort_cii.plans(sim, start, options.scale):
-        sim.start(plan_cii.at, cohort_cii.agent(sim, plan_cii, people))
+        sim.start(plan_cii.at, cohort_cii.agent(sim, plan_cii, people, placements))
         report.cases["reseau-cii"] += 1
     for plan_eso in cohort_eso.plans(sim, start, options.scale):
         sim.start(plan_eso.at, cohort_eso.agent(sim, plan_eso, people))
