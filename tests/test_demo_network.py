@@ -5,14 +5,18 @@ Neuchâtel review's table back through the steering figures."""
 from __future__ import annotations
 
 import hashlib
+import html
 import os
 import random
+import re
 import subprocess
 import sys
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis.strategies import dates, integers
@@ -20,21 +24,26 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from cases import steering
+from cases.catalogue_queries import occupancy_of, steering_occupancy
+from cases.catalogue_services import MeasureServices
 from cases.services import CaseServices
 from cases.steering import counts
 from cases.store.audit import verify
 from cases.store.outbox import Outbox
 from cases.store.repository import case_t, deadline_t, event_t, outbox_t
 from cases.store.users import actor_for_password, list_users
+from conventions.catalogue import Period, Places
 from institutions.calendar import calendar
 from relais.db import make_engine
 from relais.demo import Clock, avs
 from relais.demo_network import NotEmpty, Options, load
 from relais.demo_network.loader import PAST, WAITING_DAYS
 from relais.demo_network.people import DEMO_PASSWORD, STAFF
+from relais.demo_network.places import demo_programmes
 from relais.demo_network.scheduler import Sim
 from relais.migrate import upgrade
 from relais.wiring import publish_standard_routes
+from tests.api_server import running
 from tests.conftest import ORP, PERSON
 from workflows.engine.durations import Duration
 
@@ -213,3 +222,86 @@ def test_a_step_done_in_time_falls_in_office_hours_before_its_deadline(
     local = at.astimezone(cal.zone)
     assert start < at < due
     assert cal.is_working_day(local.date()) and time(8) <= local.time() <= time(17)
+
+
+# -- the catalogue of measures ------------------------------------------------------------------
+
+PLACED = Options(until=UNTIL, scale=0.2, cmfp=False)  # ~84 reseau-cii cases: places held at the end
+YEAR = Period(date(2026, 1, 1), date(2026, 12, 31))
+LAST_DAY = UNTIL - timedelta(days=1)
+SEED_2012 = {"occupation": 91, "socio_professionnel": 22, "professionnel": 86}
+
+
+def test_the_plans_hold_places_this_year_shown_exactly_to_case_workers_and_protected_to_the_steering_group(  # noqa: E501
+        services: CaseServices, clock: Clock) -> None:
+    report = load(services, clock, PLACED)
+    assert report.places_added == 11 * 2 + 11 * 7 - 2  # the seed's own, and 2020–2026
+    assert report.tally["measure_started"] > 0 and report.tally["measure_ended"] > 0
+    year = occupancy_of(services.engine, start=YEAR.start, end=YEAR.end)
+    assert {o.period for _, o in year} == {YEAR} and len(year) == 11
+    by_type: dict[str, Counter[str]] = {}
+    for p, o in year:
+        by_type.setdefault(str(p.type), Counter()).update(
+            capacity=o.capacity, occupied=o.occupied, waiting=o.waiting)
+    # a fifth of 2012's places (the seed's last year), at least 2 per programme
+    assert {t: c["capacity"] for t, c in by_type.items()} == {
+        "occupation": 18, "socio_professionnel": 4, "professionnel": 17}
+    assert sum(c["occupied"] for c in by_type.values()) > 0
+    assert any(payer != p.payer for p, o in year for payer in o.assignments_by_payer), \
+        "one plan can mix payers: some of this year's places are paid by AI or SA"
+    everything = occupancy_of(services.engine)
+    assert all(o.occupied <= o.capacity for _, o in everything)
+    shipped = Counter[str]()
+    for p, o in everything:
+        if o.period.start.year == 2012:
+            shipped[str(p.type)] += o.capacity
+    assert shipped == SEED_2012  # the seed's periods as the review gives them
+    # the steering group: the same counts through the small-count rule, no free places
+    published = steering_occupancy(services.engine, start=YEAR.start, end=LAST_DAY)
+    assert published["by_type"] == {t: {"capacity": c["capacity"],
+                                         "occupied": steering.shown(c["occupied"]),
+                                         "waiting": steering.shown(c["waiting"])}
+                                     for t, c in sorted(by_type.items())}
+    assert all("free" not in p for p in published["programmes"])
+    # the page of the live system's first day: the places held, by type
+    with running(services) as base, httpx.Client(base_url=base) as client:
+        form = client.get("/connexion").text
+        token = re.search(r'name="csrf" value="([^"]+)"', form)
+        assert token is not None
+        client.post("/connexion", data={"name": STAFF.orp.user, "password": DEMO_PASSWORD,
+                                        "csrf": token.group(1)})
+        page = html.unescape(client.get("/mesures").text)
+    assert "Places par type au 02.03.2026" in page
+    labels = {"occupation": "Occupation", "socio_professionnel": "Socio-professionnel",
+              "professionnel": "Professionnel"}
+    for kind, c in by_type.items():
+        cells = re.search(rf"<th scope=\"row\">{labels[kind]}</th>((?:<td[^>]*>[^<]*</td>\s*)+)",
+                          page)
+        assert cells is not None, kind
+        assert re.findall(r">(\d+)<", cells.group(1)) == [
+            str(n) for n in (c["capacity"], c["occupied"], c["capacity"] - c["occupied"],
+                             c["waiting"])]
+
+
+def test_an_operators_periods_are_kept_and_a_full_programme_has_its_waiting_list(
+        services: CaseServices, clock: Clock) -> None:
+    """One place a year in every programme, loaded before the demonstration: it adds none of
+    its own over them, and its plans wait, then take the places the service offers."""
+    years = [Places("", Period(date(y, 1, 1), date(y, 12, 31)), 1) for y in range(2020, 2027)]
+    measures = MeasureServices(services)
+    measures.load([replace(p, places=tuple(replace(pl, programme=p.code) for pl in years))
+                   for p in demo_programmes(measures, range(0))])
+    report = load(services, clock, replace(SMALL, scale=0.1, users=False))
+    demo_years = [o for _, o in occupancy_of(services.engine, start=date(2020, 1, 1))]
+    assert {o.capacity for o in demo_years} == {1} and len(demo_years) == 11 * 7
+    assert all(o.occupied <= 1 for o in demo_years)
+    assert report.tally["measure_waitlisted"] > 0 and report.tally["measure_offered"] > 0
+    with services.engine.connect() as conn:
+        rows = list(conn.execute(select(event_t.c.kind, event_t.c.data, event_t.c.actor).where(
+            event_t.c.kind.in_(["measure_assigned", "measure_started"]))))
+    offered = {d["measure"]: who for kind, d, who in rows
+               if kind == "measure_assigned" and d["offered"]}
+    started = {d["measure"]: who for kind, d, who in rows if kind == "measure_started"}
+    assert offered and set(offered.values()) == {services.system.user}  # the service's offers
+    confirmed = offered.keys() & started.keys()  # ... each confirmed by the case's lead
+    assert confirmed and all(started[m] != services.system.user for m in confirmed)
