@@ -29,21 +29,27 @@ def capacity(programme: Programme) -> int:
     return max(MIN_PLACES, round(last.capacity / SHARE))
 
 
-def with_years(programme: Programme, years: range) -> Programme:
-    """The programme with a period for each of ``years`` the seed does not cover already."""
-    extra = tuple(Places(programme.code, Period(date(y, 1, 1), date(y, 12, 31)),
-                         capacity(programme)) for y in years
-                  if not any(pl.period.overlaps(Period(date(y, 1, 1), date(y, 12, 31)))
-                             for pl in programme.places))
+def year(y: int) -> Period:
+    return Period(date(y, 1, 1), date(y, 12, 31))
+
+
+def with_years(programme: Programme, years: list[int]) -> Programme:
+    """The programme with a period of the demonstration's in each of ``years``."""
+    extra = tuple(Places(programme.code, year(y), capacity(programme)) for y in years)
     return replace(programme, places=programme.places + extra)
 
 
 def demo_programmes(measures: MeasureServices, years: range) -> list[Programme]:
+    """The seed's programmes, with the demonstration's periods in those of ``years`` the
+    seed has no place in (2011 and 2012 keep the review's figures, even for a programme the
+    seed opens only in 2012)."""
     programmes, problems = parse_catalogue(standard_programmes_text(),
                                            measures.route_fields(), measures.s.registry)
     if programmes is None:
         raise ValueError("; ".join(p.render("programmes-ne.yaml") for p in problems))
-    return [with_years(p, years) for p in programmes]
+    seeded = [pl.period for p in programmes for pl in p.places]
+    free = [y for y in years if not any(year(y).overlaps(period) for period in seeded)]
+    return [with_years(p, free) for p in programmes]
 
 
 def load_places(measures: MeasureServices, years: range) -> LoadReport:
