@@ -242,7 +242,8 @@ def test_the_plans_hold_places_this_year_shown_exactly_to_case_workers_and_prote
     by_type: dict[str, Counter[str]] = {}
     for p, o in year:
         by_type.setdefault(str(p.type), Counter()).update(
-            capacity=o.capacity, occupied=o.occupied, waiting=o.waiting)
+            capacity=o.capacity, occupied=o.occupied, waiting=o.waiting,
+            assignments=o.assignments)
     # a fifth of 2012's places (the seed's last year), at least 2 per programme
     assert {t: c["capacity"] for t, c in by_type.items()} == {
         "occupation": 18, "socio_professionnel": 4, "professionnel": 17}
@@ -280,7 +281,7 @@ def test_the_plans_hold_places_this_year_shown_exactly_to_case_workers_and_prote
         assert cells is not None, kind
         assert re.findall(r">(\d+)<", cells.group(1)) == [
             str(n) for n in (c["capacity"], c["occupied"], c["capacity"] - c["occupied"],
-                             c["waiting"])]
+                             c["waiting"], c["assignments"])]
 
 
 def test_an_operators_periods_are_kept_and_a_full_programme_has_its_waiting_list(

@@ -37,9 +37,9 @@ def test_a_case_manager_sees_the_places_of_a_day_by_type_and_programme(site: Sit
     rows = {r.locator("th").inner_text(): r.locator("td").all_inner_texts()
             for r in page.locator("table").first.locator("tbody tr").all()}  # type: ignore[attr-defined]
     # Neuchâtel's PET places at the end of 2011 (the seed): 142 + 14 + 48 = 204, none held
-    assert rows == {"Occupation": ["142", "0", "142", "0"],
-                    "Socio-professionnel": ["14", "0", "14", "0"],
-                    "Professionnel": ["48", "0", "48", "0"]}
+    assert rows == {"Occupation": ["142", "0", "142", "0", "0"],
+                    "Socio-professionnel": ["14", "0", "14", "0", "0"],
+                    "Professionnel": ["48", "0", "48", "0", "0"]}
     shoot(page, "catalogue")
 
 

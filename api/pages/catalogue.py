@@ -1,7 +1,9 @@
-"""The catalogue of measures for the people who plan with it: every programme, and for a
-chosen day its places (capacity, held, free, waiting). Case workers see exact counts, as
-``GET /api/programmes/{code}/places`` gives them; the steering group's version, through the
-small-count rule, is on its dashboard."""
+"""The catalogue of measures for the people who plan with it: every programme, and the
+places of the periods that cover a chosen day (capacity; held, free and waiting now, as a
+place is held while its measure is planned or running; assignments over the period).
+
+Case workers see exact counts, as ``GET /api/programmes/{code}/places`` gives them; the
+steering group's version, through the small-count rule, is on its dashboard."""
 
 from __future__ import annotations
 
@@ -48,7 +50,7 @@ async def catalogue(request: Request, person: CaseWorkerPerson) -> Response:
         o = at_day.get(p.code)
         if o is not None:
             totals[p.type].update(capacity=o.capacity, occupied=o.occupied, free=o.free,
-                                  waiting=o.waiting)
+                                  waiting=o.waiting, assignments=o.assignments)
     return page(request, "catalogue.html.j2", person, status=422 if problem else 200,
                 day=day, problem=problem, programmes=programmes, at_day=at_day,
                 totals=[(TYPES[t], c) for t, c in totals.items() if c["capacity"]],
