@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import ColumnElement, select, tuple_
 
 from .domain.actors import Actor
 from .domain.case import CaseState
@@ -126,6 +126,23 @@ class CaseQueries:
                 if len(out) == limit:
                     break
         return out
+
+    def escalated(self, actor: Actor, limit: int = 200) -> list[CaseState]:
+        """Open cases escalated to the coordination that ``actor`` may see, oldest first."""
+        return self._flagged(actor, limit, case_t.c.escalation_level >= 2,
+                             case_t.c.closed_at.is_(None))
+
+    def revolving(self, actor: Actor, limit: int = 200) -> list[CaseState]:
+        """Cases flagged as revolving door that ``actor`` may see, oldest first."""
+        return self._flagged(actor, limit, case_t.c.revolving_door.is_not(None))
+
+    def _flagged(self, actor: Actor, limit: int, *where: ColumnElement[bool]
+                 ) -> list[CaseState]:
+        query = (select(case_t).where(*where).order_by(case_t.c.opened_at, case_t.c.id)
+                 .limit(limit))
+        with self.s.engine.connect() as conn:
+            found = [case_from(row) for row in conn.execute(query)]
+        return [c for c in found if self.visible(actor, c)]
 
     def deadlines(self, actor: Actor, before: datetime, limit: int = 200) -> list[Due]:
         query = (select(deadline_t, case_t).join(case_t, case_t.c.id == deadline_t.c.case_id)

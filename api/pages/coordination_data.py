@@ -1,9 +1,8 @@
 """What the coordination page reads: the network's escalated cases (why, since when, who is
 involved, who may become lead) and its revolving-door cases with their chain of leads.
 
-Cases are read from the case rows (the escalation level and revolving-door flag are
-columns) and kept only when ``CaseQueries.visible`` says the coordinator may know them;
-why and since when come from each case's history, as the engine wrote it.
+Cases come from ``CaseQueries.escalated`` and ``.revolving`` (what the coordinator may know
+of them); why and since when come from each case's history, as the engine wrote it.
 """
 
 from __future__ import annotations
@@ -11,15 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select
-
 from cases.domain.actors import Actor
 from cases.domain.case import CaseState
 from cases.domain.events import Event
 from cases.queries import CaseQueries
 from cases.sharing import Sharing
-from cases.store.codec import case_from
-from cases.store.repository import case_t
 from institutions.registry import Institution
 from workflows.engine.model import Route
 
@@ -60,13 +55,6 @@ class Revolving(Listed):
     chain: list[Lead]
 
 
-def _cases(q: CaseQueries, actor: Actor, *where: ColumnElement[bool]) -> list[CaseState]:
-    query = select(case_t).where(*where).order_by(case_t.c.opened_at, case_t.c.id).limit(LIMIT)
-    with q.s.engine.connect() as conn:
-        found = [case_from(row) for row in conn.execute(query)]
-    return [c for c in found if q.visible(actor, c)]
-
-
 def _person(q: CaseQueries, sharing: Sharing, actor: Actor, case: CaseState) -> str | None:
     if "identite" not in sharing.disclose(actor, case).shown:
         return None
@@ -98,7 +86,7 @@ def lead_options(q: CaseQueries, route: Route) -> list[Institution]:
 
 def escalations(q: CaseQueries, sharing: Sharing, actor: Actor) -> list[Escalation]:
     out = []
-    for case in _cases(q, actor, case_t.c.escalation_level >= 2, case_t.c.closed_at.is_(None)):
+    for case in q.escalated(actor, LIMIT):
         history = q.s.history(case.id)
         cause = _escalating(history)
         if cause is None or case.handoff is not None:
@@ -120,7 +108,7 @@ def lead_chain(history: list[Event]) -> list[Lead]:
 
 def revolving(q: CaseQueries, sharing: Sharing, actor: Actor) -> list[Revolving]:
     out = []
-    for case in _cases(q, actor, case_t.c.revolving_door.is_not(None)):
+    for case in q.revolving(actor, LIMIT):
         history = q.s.history(case.id)
         out.append(Revolving(case, q.s.route_of(case), _person(q, sharing, actor, case),
                              history, lead_chain(history)))
