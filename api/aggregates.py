@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cases import steering
 from cases.store.codec import aware
+from workflows.flows.dates import local_day
 
 from . import reporting
 from . import steering_files as files
@@ -29,12 +30,15 @@ async def deadlines(actor: CaseWorker, q: QueriesDep,
                         lead=d.case.lead) for d in q.deadlines(actor, limit)]
 
 
-def period_bounds(start: date | None, end: date | None) -> tuple[datetime, datetime]:
+def period_bounds(start: date | None, end: date | None, today: date | None = None
+                  ) -> tuple[datetime, datetime]:
+    """``[from 00:00, the day after to 00:00)`` in UTC; without ``to``, up to ``today`` (the
+    services' clock, in Neuchâtel's time, as the dashboard reads it), 366 days back."""
     for day in (start, end):
         if day is not None and not 1900 <= day.year <= 2200:
             raise ApiError(422, "invalid_input", "dates entre 1900 et 2200 / dates between "
                            "1900 and 2200")
-    end_at = datetime.combine(end or date.today(), time(0), tzinfo=UTC) + timedelta(days=1)
+    end_at = datetime.combine(end or today or date.today(), time(0), tzinfo=UTC) + timedelta(days=1)
     start_at = datetime.combine(start, time(0), tzinfo=UTC) if start else end_at - timedelta(
         days=366)
     if start_at >= end_at:
@@ -53,7 +57,7 @@ RouteId = Annotated[str | None, Query(max_length=64)]
 @router.get("/steering/indicators")
 async def indicators(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
                      end: To = None) -> dict[str, Any]:
-    a, b = period_bounds(start, end)
+    a, b = period_bounds(start, end, local_day(s.clock()))
     return await run_in_threadpool(steering.indicators, s.engine, s.routes, s.registry,
                                    start=a, end=b, route=route)
 
@@ -61,7 +65,7 @@ async def indicators(_: Steering, s: ServicesDep, route: RouteId = None, start: 
 @router.get("/steering/flows")
 async def flows(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
                 end: To = None) -> list[dict[str, Any]]:
-    a, b = period_bounds(start, end)
+    a, b = period_bounds(start, end, local_day(s.clock()))
     return await run_in_threadpool(steering.flows, s.engine, s.routes, s.registry, start=a,
                                    end=b, route=route)
 
@@ -75,7 +79,7 @@ T = TypeVar("T")
 
 async def _with_data(s: ServicesDep, route: str | None, start: date | None, end: date | None,
                      make: Callable[[reporting.SteeringData], T]) -> T:
-    a, b = period_bounds(start, end)
+    a, b = period_bounds(start, end, local_day(s.clock()))
     return await run_in_threadpool(
         lambda: make(reporting.gather(s, start=a, end=b, route=route)))
 
@@ -122,7 +126,7 @@ async def tables_xlsx(_: Steering, s: ServicesDep, route: RouteId = None, start:
 async def flows_svg(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
                     end: To = None, lang: Lang = "fr") -> Response:
     """The lead transfers between institution kinds as a Sankey diagram."""
-    a, b = period_bounds(start, end)
+    a, b = period_bounds(start, end, local_day(s.clock()))
     moves = await run_in_threadpool(steering.flows, s.engine, s.routes, s.registry, start=a,
                                     end=b, route=route)
     return Response(reporting.sankey_svg(moves, lang), media_type="image/svg+xml",

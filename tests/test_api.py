@@ -186,6 +186,9 @@ def test_steering_users_get_aggregates_and_no_case(api: tuple[str, People]) -> N
     assert steering.get("/api/cases").status_code == 403
     figures = steering.get("/api/steering/indicators").json()
     assert figures["referred"] == "<5" and figures["open_by_state"] == {"signalement": "<5"}
+    # without dates: the 366 days up to the services' day (the test clock's), as the pages
+    assert (figures["from"], figures["to"]) == ("2025-03-02T00:00:00+00:00",
+                                                "2026-03-03T00:00:00+00:00")
     assert steering.get("/api/steering/flows").json() == []
     assert people["ORP-NE"].get("/api/steering/indicators").status_code == 403
     far = steering.get("/api/steering/flows", params={"to": "9999-12-31"})
