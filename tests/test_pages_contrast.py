@@ -8,22 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.wcag import contrast
+
 CSS = (Path(__file__).resolve().parents[1] / "api" / "static" / "relais.css").read_text("utf-8")
 COLOURS = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-fA-F]{6})", CSS))
 WHITE = "#ffffff"
-
-
-def luminance(hex_colour: str) -> float:
-    def channel(c: int) -> float:
-        s = c / 255
-        return s / 12.92 if s <= 0.04045 else ((s + 0.055) / 1.055) ** 2.4
-    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
-    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
-
-
-def contrast(a: str, b: str) -> float:
-    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
 
 
 def test_the_contrast_formula_gives_the_known_extremes() -> None:

@@ -40,7 +40,7 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from openpyxl import load_workbook  # type: ignore[import-untyped]
+from openpyxl import load_workbook
 
 from api import reporting
 from api.pages import steering_form

@@ -168,24 +168,3 @@ def sankey_svg(flows: Sequence[dict[str, Any]], lang: Lang = "fr") -> str:
     parts += _count_labels(bands, shape.get("out_of", {}))
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
-
-
-def _luminance(hex_colour: str) -> float:
-    def channel(v: int) -> float:
-        c = v / 255
-        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
-    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
-
-
-def blend(under: str, over: str, opacity: float) -> str:
-    """``over`` painted at ``opacity`` on ``under``."""
-    mixed = (round(int(under[i:i + 2], 16) * (1 - opacity) + int(over[i:i + 2], 16) * opacity)
-             for i in (1, 3, 5))
-    return "#" + "".join(f"{v:02x}" for v in mixed)
-
-
-def contrast(a: str, b: str) -> float:
-    """WCAG contrast ratio of two colours (AA asks 4.5 for text)."""
-    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (la + 0.05) / (lb + 0.05)
