@@ -51,12 +51,18 @@ def _for_a_person(request: Request) -> bool:
             and getattr(request.app.state, "html_error", None) is not None)
 
 
+def bilingual(message: str) -> tuple[str, str]:
+    """A message written « français / English », as its French and English (French again
+    when it has no English)."""
+    fr, _, en = message.partition(" / ")
+    return fr, en or fr
+
+
 def _answer(request: Request, status: int, code: str, message: str,
             **details: Any) -> Response:
     if _for_a_person(request):
-        fr, _, en = message.partition(" / ")
         return request.app.state.html_error(  # type: ignore[no-any-return]
-            request, status, fr, en or fr)
+            request, status, *bilingual(message))
     return error(status, code, message, **details)
 
 

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
+from api.errors import bilingual
 from cases.documents import CaseDocuments, Shown
 from cases.domain.actors import Actor
 from cases.domain.case import CaseState
@@ -186,8 +187,8 @@ NOTICES = {
 
 def say(lang: str, message: str) -> str:
     """A domain message ("français / English") in the page's language."""
-    fr, _, en = message.partition(" / ")
-    return (en or fr) if lang == "en" else fr
+    fr, en = bilingual(message)
+    return en if lang == "en" else fr
 
 
 def show(request: Request, actor: Actor, case_id: str, *, status: int = 200,

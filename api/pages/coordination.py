@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from api.errors import bilingual
 from cases.domain.errors import Conflict, MissingInput, NotAllowed
 from cases.queries import CaseQueries
 from cases.sharing import Sharing
@@ -21,12 +22,6 @@ CaseId = Annotated[str, Path(max_length=64)]
 DONE = {"reglee": ("Escalade réglée : les institutions sont averties et le délai de l'étape "
                    "repart.", "Escalation settled: the institutions are told and the step's "
                    "deadline starts again.")}
-
-
-def _said(message: str) -> tuple[str, str]:
-    """The domain's « français / English » sentence, in its two languages."""
-    fr, _, en = message.partition(" / ")
-    return fr, en or fr
 
 
 def _coordination(request: Request, person: Any, status: int = 200, *,
@@ -59,8 +54,8 @@ async def settle(request: Request, person: CoordinatorPerson, form: Form,
     except MissingInput as exc:  # a reason left out, a lead that may not lead on this route
         field = "lead" if exc.details.get("field") == "lead" else "reason"
         return _coordination(request, person, 422, failed={**kept, "field": field,
-                                                           "message": _said(exc.message)})
+                                                           "message": bilingual(exc.message)})
     except (Conflict, NotAllowed) as exc:  # settled by someone else meanwhile
         return _coordination(request, person, 409 if isinstance(exc, Conflict) else 403,
-                             failed={**kept, "field": "", "message": _said(exc.message)})
+                             failed={**kept, "field": "", "message": bilingual(exc.message)})
     return RedirectResponse("/coordination?fait=reglee#escalades", status_code=303)

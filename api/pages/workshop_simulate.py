@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from api.errors import bilingual
 from cases.domain.errors import MissingInput
 from cases.domain.fields import checked_fields, guard_view
 from workflows.engine.compile import machine_for
@@ -74,8 +75,7 @@ def simulate(route: Route, events: str, fields_text: str) -> Walk:
     try:
         values = _fields(route, fields_text)
     except MissingInput as exc:
-        fr, _, en = exc.message.partition(" / ")
-        walk.error = (fr, en or fr)
+        walk.error = bilingual(exc.message)
         return walk
     machine, state = machine_for(route), route.initial
     for event in [e.strip() for e in events.splitlines() if e.strip()][:MAX_EVENTS]:
