@@ -159,7 +159,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
         load_if_empty(services.engine)
     if not list_users(services.engine):
         typer.echo("Aucun utilisateur encore : relais users add NOM --institution ORP-NE "
-                   "--role case_manager / no user yet", err=True)
+                   "--role case_manager, puis relais users password NOM pour les pages ; ou "
+                   "relais serve --demo sur une base vide / no user yet: add one and give it "
+                   "a password, or start with --demo on an empty database", err=True)
     orchestrator = None
     if settings().orchestrate if orchestrate is None else orchestrate:
         show_logs()
