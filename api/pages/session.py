@@ -28,14 +28,25 @@ def secret_key(configured: str, folder: Path) -> str:
     if configured:
         return configured
     path = folder / "secret_key"
-    folder.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text("utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(secrets.token_urlsafe(48))
-    return path.read_text("utf-8").strip()
+    if not path.exists():
+        # written whole beside it, then linked into place: processes starting together
+        # (uvicorn's workers) never read a half-written key, and the first link wins
+        folder.mkdir(parents=True, exist_ok=True)
+        draft = folder / f".secret_key.{os.getpid()}"
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(secrets.token_urlsafe(48))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    key = path.read_text("utf-8").strip()
+    if len(key) < 32:
+        raise ValueError(f"{path}: clé de session trop courte ou vide, supprimez le fichier / "
+                         f"session key too short or empty: delete the file")
+    return key
 
 
 def install(app: FastAPI, key: str, *, https_only: bool) -> None:
