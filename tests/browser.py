@@ -9,6 +9,7 @@ how to get it; under CI=true they fail instead. Every journey saves screenshots 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import suppress
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from cases.domain.errors import Conflict
@@ -98,6 +100,23 @@ def site(browser: object, tmp_path: Path) -> Iterator[Site]:
     with running(services) as base:
         yield Site(base, services, browser)
     engine.dispose()
+
+
+def csrf_of(html: str) -> str:
+    """The session's CSRF token in a page's form."""
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "every form carries the session's CSRF token"
+    return found.group(1)
+
+
+def signed_in_client(base: str, name: str, password: str = PASSWORD) -> httpx.Client:
+    """An httpx client signed in through the sign-in form, asking for pages as a browser
+    does; the caller closes it (``with contextlib.closing(...)``)."""
+    client = httpx.Client(base_url=base, timeout=30, headers={"accept": "text/html"})
+    signed = client.post("/connexion", data={"name": name, "password": password,
+                                             "csrf": csrf_of(client.get("/connexion").text)})
+    assert signed.status_code == 303, signed.text
+    return client
 
 
 def shoot(page: object, name: str) -> Path:

@@ -12,11 +12,11 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis.strategies import dates, integers
@@ -44,6 +44,7 @@ from relais.demo_network.scheduler import Sim
 from relais.migrate import upgrade
 from relais.wiring import publish_standard_routes
 from tests.api_server import running
+from tests.browser import signed_in_client
 from tests.conftest import ORP, PERSON
 from workflows.engine.durations import Duration
 
@@ -265,12 +266,8 @@ def test_the_plans_hold_places_this_year_shown_exactly_to_case_workers_and_prote
                                      for t, c in sorted(by_type.items())}
     assert all("free" not in p for p in published["programmes"])
     # the page of the live system's first day: the places held, by type
-    with running(services) as base, httpx.Client(base_url=base) as client:
-        form = client.get("/connexion").text
-        token = re.search(r'name="csrf" value="([^"]+)"', form)
-        assert token is not None
-        client.post("/connexion", data={"name": STAFF.orp.user, "password": DEMO_PASSWORD,
-                                        "csrf": token.group(1)})
+    with running(services) as base, closing(
+            signed_in_client(base, STAFF.orp.user, DEMO_PASSWORD)) as client:
         page = html.unescape(client.get("/mesures").text)
     assert "Places par type au 02.03.2026" in page
     labels = {"occupation": "Occupation", "socio_professionnel": "Socio-professionnel",

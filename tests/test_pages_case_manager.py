@@ -27,7 +27,7 @@ from cases.services import CaseServices
 from cases.sharing import Sharing
 from cases.store.tables import CaseReadRow
 from institutions.registry import Kind, Role
-from tests.browser import PASSWORD, PHONE, Site, shoot
+from tests.browser import PHONE, Site, csrf_of, shoot, signed_in_client
 from tests.conftest import COORD, OAI, ORP, PERSON, SSR
 
 read_t = CaseReadRow.__table__  # type: ignore[attr-defined]
@@ -49,21 +49,9 @@ FIELDS = {"consentement": True, "age": 48, "incapacite_travail_pct": 87,
           "signal": "certificats_medicaux"}
 
 
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, "every form carries the session's CSRF token"
-    return found.group(1)
-
-
 def _client(site: Site, who: Actor) -> httpx.Client:
     """An httpx client signed in as ``who`` (asking for pages, as a browser does)."""
-    site.person(who.user, who.institution, who.role)
-    client = httpx.Client(base_url=site.base, headers={"accept": "text/html"})
-    token = _csrf(client.get("/connexion").text)
-    signed = client.post("/connexion", data={"name": who.user, "password": PASSWORD,
-                                             "csrf": token})
-    assert signed.status_code == 303
-    return client
+    return signed_in_client(site.base, site.person(who.user, who.institution, who.role))
 
 
 def _open(s: CaseServices, fields: dict[str, object] | None = None) -> str:
@@ -234,7 +222,7 @@ def test_a_stale_version_re_renders_with_the_message_and_the_new_state(site: Sit
     assert seen is not None
     s.fire(case_id, "transmettre", actor=M_ROBERT)  # someone else, meanwhile
     answer = orp.post(f"/dossiers/{case_id}/evenements", data={
-        "csrf": _csrf(html), "evenement": "ecarter", "version": seen.group(1),
+        "csrf": csrf_of(html), "evenement": "ecarter", "version": seen.group(1),
         "motif": "doublon"})
     assert answer.status_code == 409
     text = unescape(answer.text)
@@ -249,7 +237,7 @@ def test_a_refusal_without_a_reason_gives_422_and_the_handoff_stays(site: Site) 
     _to_measures(s, case_id)
     hid = _hand_to_oai(s, case_id)
     oai = _client(site, P_GIRARD)
-    token = _csrf(oai.get(f"/dossiers/{case_id}").text)
+    token = csrf_of(oai.get(f"/dossiers/{case_id}").text)
     answer = oai.post(f"/dossiers/{case_id}/transfert/refuser",
                       data={"csrf": token, "transfert": hid, "motif": "   "})
     assert answer.status_code == 422
@@ -306,12 +294,12 @@ def test_an_event_missing_a_field_value_keeps_the_typed_values(site: Site) -> No
     orp = _client(site, M_ROBERT)
     html = orp.get(f"/dossiers/{case_id}").text
     answer = orp.post(f"/dossiers/{case_id}/evenements", data={
-        "csrf": _csrf(html), "evenement": "transmettre", "version": "1",
+        "csrf": csrf_of(html), "evenement": "transmettre", "version": "1",
         "champ.consentement": "peut-être"})
     assert answer.status_code == 422
     assert 'id="ev-transmettre-champ-consentement-error"' in answer.text
     fine = orp.post(f"/dossiers/{case_id}/evenements", data={
-        "csrf": _csrf(html), "evenement": "transmettre", "version": "1",
+        "csrf": csrf_of(html), "evenement": "transmettre", "version": "1",
         "champ.consentement": "oui"})
     assert fine.status_code == 303 and s.get(case_id).state == "triage"
 
@@ -320,7 +308,7 @@ def test_consents_are_recorded_and_revoked_from_the_case_page(site: Site) -> Non
     s = site.services
     case_id = _open(s)
     orp = _client(site, M_ROBERT)
-    token = _csrf(orp.get(f"/dossiers/{case_id}").text)
+    token = csrf_of(orp.get(f"/dossiers/{case_id}").text)
     missing = orp.post(f"/dossiers/{case_id}/consentements", data={
         "csrf": token, "concedant": "Jean Muster", "but": "assessment", "categories": "medical"})
     assert missing.status_code == 422 and 'id="consent-recipients-error"' in missing.text
@@ -398,7 +386,7 @@ def test_an_event_someone_may_not_fire_answers_with_the_reason_on_the_page(site:
     html = oai.get(f"/dossiers/{case_id}").text
     assert 'name="evenement"' not in html  # the lead acts here, not the OAI
     answer = oai.post(f"/dossiers/{case_id}/evenements", data={
-        "csrf": _csrf(html), "evenement": "cloturer", "version": str(s.get(case_id).version),
+        "csrf": csrf_of(html), "evenement": "cloturer", "version": str(s.get(case_id).version),
         "issue": "abandon"})
     assert answer.status_code == 403
     assert "ne peut pas agir sur ce cas" in unescape(answer.text)

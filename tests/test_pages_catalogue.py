@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 import html
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing
 from datetime import date
 
-import httpx
-
-from tests.browser import PASSWORD, Site, shoot
-
-
-@contextmanager
-def _signed_in(site: Site, name: str) -> Iterator[httpx.Client]:
-    client = httpx.Client(base_url=site.base)
-    form = client.get("/connexion").text
-    token = re.search(r'name="csrf" value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
-    client.post("/connexion", data={"name": name, "password": PASSWORD, "csrf": token})
-    try:
-        yield client
-    finally:
-        client.close()
+from tests.browser import Site, shoot, signed_in_client
 
 
 def test_a_case_manager_sees_the_places_of_a_day_by_type_and_programme(site: Site) -> None:
@@ -46,7 +30,7 @@ def test_a_case_manager_sees_the_places_of_a_day_by_type_and_programme(site: Sit
 def test_a_day_without_places_says_so_and_a_bad_date_is_shown_next_to_its_field(
         site: Site) -> None:
     site.person("m.robert", "ORP-NE")
-    with _signed_in(site, "m.robert") as client:
+    with closing(signed_in_client(site.base, "m.robert")) as client:
         empty = client.get("/mesures", params={"au": "2030-06-01"})
         assert empty.status_code == 200
         assert "Aucune place n'est ouverte ce jour-là" in html.unescape(empty.text)
@@ -59,5 +43,5 @@ def test_a_day_without_places_says_so_and_a_bad_date_is_shown_next_to_its_field(
 
 def test_the_steering_group_does_not_get_the_exact_catalogue(site: Site) -> None:
     site.person("g.pilotage", "CII-NE", "steering")
-    with _signed_in(site, "g.pilotage") as client:
+    with closing(signed_in_client(site.base, "g.pilotage")) as client:
         assert client.get("/mesures", headers={"accept": "text/html"}).status_code == 403

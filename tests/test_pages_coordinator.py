@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
@@ -22,7 +22,7 @@ from cases.domain.decide import EventInput
 from cases.services import CaseServices
 from cases.store.repository import event_t
 from relais.wiring import standard_route_texts
-from tests.browser import PASSWORD, PHONE, Site, shoot
+from tests.browser import PHONE, Site, csrf_of, shoot, signed_in_client
 from tests.conftest import COORD, OAI, ORP, PERSON, SSR
 from workflows.engine.located_yaml import MAX_BYTES
 
@@ -100,22 +100,9 @@ def events(s: CaseServices) -> int:
         return int(conn.execute(select(func.count()).select_from(event_t)).scalar_one())
 
 
-def csrf_of(page: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', page)
-    assert found, "every form carries the session's CSRF token"
-    return found.group(1)
-
-
-@contextmanager
-def client_of(site: Site, name: str, institution: str, role: str) -> Iterator[httpx.Client]:
+def client_of(site: Site, name: str, institution: str, role: str) -> closing[httpx.Client]:
     """An httpx client signed in as a person, asking for pages as a browser does."""
-    site.person(name, institution, role)
-    with httpx.Client(base_url=site.base, headers={"accept": "text/html"}) as client:
-        token = csrf_of(client.get("/connexion").text)
-        signed = client.post("/connexion", data={"name": name, "password": PASSWORD,
-                                                 "csrf": token})
-        assert signed.status_code == 303
-        yield client
+    return closing(signed_in_client(site.base, site.person(name, institution, role)))
 
 
 @pytest.fixture

@@ -3,17 +3,9 @@ errors shown as pages to people while programs keep their JSON."""
 
 from __future__ import annotations
 
-import re
-
 import httpx
 
-from tests.browser import PASSWORD, Site, shoot
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, "every form carries the session's CSRF token"
-    return found.group(1)
+from tests.browser import PASSWORD, Site, csrf_of, shoot
 
 
 def test_a_page_asked_for_without_a_session_leads_to_sign_in_and_back(site: Site) -> None:
@@ -72,23 +64,23 @@ def test_a_form_without_the_session_token_is_refused(site: Site) -> None:
         assert no_token.status_code == 403
         form = client.get("/connexion").text
         other = client.post("/connexion", data={"name": "m.robert", "password": PASSWORD,
-                                                "csrf": "x" + _csrf(form)})
+                                                "csrf": "x" + csrf_of(form)})
         assert other.status_code == 403 and "relais_session" not in str(other.headers)
         assert client.get("/").status_code == 303  # still not signed in
         signed = client.post("/connexion", data={"name": "m.robert", "password": PASSWORD,
-                                                 "csrf": _csrf(form)})
+                                                 "csrf": csrf_of(form)})
         assert signed.status_code == 303 and signed.headers["location"] == "/dossiers"
 
 
 def test_sign_in_never_sends_a_person_to_another_site(site: Site) -> None:
     site.person("m.robert", "ORP-NE")
     with httpx.Client(base_url=site.base) as client:
-        token = _csrf(client.get("/connexion").text)
+        token = csrf_of(client.get("/connexion").text)
         for elsewhere in ("//evil.example/x", "https://evil.example", "/\\evil.example"):
             answer = client.post("/connexion", data={"name": "m.robert", "password": PASSWORD,
                                                      "csrf": token, "suite": elsewhere})
             assert answer.headers["location"] == "/dossiers"
-            token = _csrf(client.get("/connexion").text)  # a new session after sign-in
+            token = csrf_of(client.get("/connexion").text)  # a new session after sign-in
 
 
 def test_a_revoked_user_is_signed_out_at_their_next_page(site: Site) -> None:
@@ -97,7 +89,7 @@ def test_a_revoked_user_is_signed_out_at_their_next_page(site: Site) -> None:
     from cases.store.users import revoke_user
     site.person("p.girard", "OAI-NE")
     with httpx.Client(base_url=site.base) as client:
-        token = _csrf(client.get("/connexion").text)
+        token = csrf_of(client.get("/connexion").text)
         client.post("/connexion", data={"name": "p.girard", "password": PASSWORD,
                                         "csrf": token})
         revoke_user(site.services.engine, "p.girard", datetime.now(UTC))
@@ -123,7 +115,7 @@ def test_five_wrong_passwords_lock_the_user_out_for_a_quarter_of_an_hour(site: S
     # locked: even the right password is refused, over HTTP too
     assert actor_for_password(s.engine, s.registry, "l.favre", PASSWORD, now=now) is None
     with httpx.Client(base_url=site.base) as client:
-        token = _csrf(client.get("/connexion").text)
+        token = csrf_of(client.get("/connexion").text)
         refused = client.post("/connexion", data={"name": "l.favre", "password": PASSWORD,
                                                   "csrf": token})
         assert refused.status_code == 401 and "bloqué 15 minutes" in refused.text

@@ -29,7 +29,7 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from html import unescape
@@ -50,7 +50,7 @@ from cases.domain.actors import Actor
 from cases.domain.decide import EventInput
 from cases.store.users import add_user
 from relais.demo import Clock, avs
-from tests.browser import PASSWORD, PHONE, Site, shoot
+from tests.browser import PHONE, Site, shoot, signed_in_client
 from tests.catalogue_helpers import catalogue
 from tests.conftest import COORD, OAI, OFIJ, ORP, SMIG, SSR
 
@@ -162,16 +162,9 @@ def test_march_has_a_wide_band_and_small_counts(history: History) -> None:
         {"from": "MIG", "to": "FP", "count": "<5"}, {"from": "SA", "to": "AI", "count": "<5"}]
 
 
-@contextmanager
-def _client(site: Site, name: str) -> Iterator[httpx.Client]:
+def _client(site: Site, name: str) -> closing[httpx.Client]:
     """An httpx client signed in as ``name`` through the sign-in form, as a browser is."""
-    with httpx.Client(base_url=site.base, timeout=30, headers={"accept": "text/html"}) as c:
-        token = re.search(r'name="csrf" value="([^"]+)"', c.get("/connexion").text)
-        assert token
-        signed = c.post("/connexion", data={"name": name, "password": PASSWORD,
-                                            "csrf": token.group(1)})
-        assert signed.status_code == 303
-        yield c
+    return closing(signed_in_client(site.base, name))
 
 
 def _rows(text: str) -> list[list[str]]:
