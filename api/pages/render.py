@@ -3,6 +3,7 @@ switch, Swiss dates, the signed-in person and the CSRF token in every page."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from api.reporting.labels import pick
 from cases.domain.actors import Actor
 from workflows.flows.dates import ZURICH, deadline_end, swiss_date
 
@@ -50,10 +52,10 @@ def translate(lang: str) -> Any:
     return t
 
 
-def title_in(lang: str, title: dict[str, str] | Any) -> str:
+def title_in(lang: str, title: Mapping[str, str] | Any) -> str:
     """A route's ``{fr, en}`` title in the page's language, French when English is missing."""
-    if isinstance(title, dict):
-        return str(title.get(lang) or title.get("fr") or next(iter(title.values()), ""))
+    if isinstance(title, Mapping):
+        return pick(title, lang, next(iter(title.values()), ""))
     return str(title)
 
 

@@ -49,6 +49,11 @@ def small_rule(lang: str) -> str:
     return f"{pick(SMALL_RULE_TITLE, lang)}{' :' if lang == 'fr' else ':'} {pick(SMALL_RULE, lang)}"
 
 
+def words(lang: Lang, fr: str, en: str) -> str:
+    """A label written here in both languages, in ``lang``."""
+    return fr if lang == "fr" else en
+
+
 def pick(text: Text | None, lang: Lang, fallback: str = "") -> str:
     """The text in ``lang``, else in French, else the fallback (a key)."""
     if not text:

@@ -7,12 +7,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from .labels import PROGRAMME_TYPES, Lang, check_lang, pick, swiss
+from .labels import PROGRAMME_TYPES, Lang, check_lang, pick, swiss, words
 from .model import Column, Row, Table
-
-
-def _w(lang: Lang, fr: str, en: str) -> str:
-    return fr if lang == "fr" else en
 
 
 def _type(key: str, lang: Lang) -> str:
@@ -20,9 +16,9 @@ def _type(key: str, lang: Lang) -> str:
 
 
 def _columns(lang: Lang) -> tuple[Column, ...]:
-    return (Column("capacity", _w(lang, "Places", "Places"), "count"),
-            Column("occupied", _w(lang, "Occupées", "Occupied"), "count"),
-            Column("waiting", _w(lang, "En attente", "Waiting"), "count"))
+    return (Column("capacity", words(lang, "Places", "Places"), "count"),
+            Column("occupied", words(lang, "Occupées", "Occupied"), "count"),
+            Column("waiting", words(lang, "En attente", "Waiting"), "count"))
 
 
 def by_programme(o: dict[str, Any], lang: Lang) -> Table:
@@ -30,12 +26,12 @@ def by_programme(o: dict[str, Any], lang: Lang) -> Table:
                       f"{swiss(date.fromisoformat(p['period']['from']))} – "
                       f"{swiss(date.fromisoformat(p['period']['to']))}",
                       p["capacity"], p["occupied"], p["waiting"])) for p in o["programmes"])
-    return Table("occupancy", _w(lang, "Places par programme et période",
+    return Table("occupancy", words(lang, "Places par programme et période",
                                  "Places by programme and period"),
                  (Column("code", "Code"), Column("programme", "Programme"),
-                  Column("type", _w(lang, "Type", "Type")),
-                  Column("period", _w(lang, "Période", "Period")), *_columns(lang)),
-                 rows, lang, _w(lang, "Programmes de tout le réseau, quelle que soit la "
+                  Column("type", words(lang, "Type", "Type")),
+                  Column("period", words(lang, "Période", "Period")), *_columns(lang)),
+                 rows, lang, words(lang, "Programmes de tout le réseau, quelle que soit la "
                                 "route. Les places libres ne sont pas publiées (elles "
                                 "donneraient le nombre exact de personnes placées).",
                                 "Programmes of the whole network, whatever the route. Free "
@@ -46,21 +42,21 @@ def by_programme(o: dict[str, Any], lang: Lang) -> Table:
 def by_type(o: dict[str, Any], lang: Lang) -> Table:
     rows = tuple(Row((_type(k, lang), v["capacity"], v["occupied"], v["waiting"]))
                  for k, v in o["by_type"].items())
-    return Table("occupancy_by_type", _w(lang, "Places par type de programme",
+    return Table("occupancy_by_type", words(lang, "Places par type de programme",
                                          "Places by type of programme"),
-                 (Column("type", _w(lang, "Type", "Type")), *_columns(lang)), rows, lang)
+                 (Column("type", words(lang, "Type", "Type")), *_columns(lang)), rows, lang)
 
 
 def by_payer(o: dict[str, Any], lang: Lang) -> Table:
     rows = tuple(Row((payer, v["assignments"], "" if v["cost_chf"] is None else v["cost_chf"]))
                  for payer, v in o["by_payer"].items())
-    return Table("occupancy_by_payer", _w(lang, "Mesures et coûts par payeur",
+    return Table("occupancy_by_payer", words(lang, "Mesures et coûts par payeur",
                                           "Measures and costs by payer"),
-                 (Column("payer", _w(lang, "Payeur", "Payer")),
-                  Column("assignments", _w(lang, "Mesures", "Measures"), "count"),
-                  Column("cost_chf", _w(lang, "Coût engagé (CHF)", "Cost committed (CHF)"),
+                 (Column("payer", words(lang, "Payeur", "Payer")),
+                  Column("assignments", words(lang, "Mesures", "Measures"), "count"),
+                  Column("cost_chf", words(lang, "Coût engagé (CHF)", "Cost committed (CHF)"),
                          "chf")), rows, lang,
-                 _w(lang, "Coûts arrondis au millier de francs, publiés dès 5 mesures.",
+                 words(lang, "Coûts arrondis au millier de francs, publiés dès 5 mesures.",
                     "Costs rounded to the thousand francs, shown from 5 measures on."))
 
 
