@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from api.reporting.labels import pick
+from api.reporting.labels import pick, words
 from cases.domain.actors import Actor
 from workflows.flows.dates import ZURICH, deadline_end, swiss_date
 
@@ -46,12 +47,6 @@ def lang_of(request: Request) -> str:
     return str(lang) if lang in LANGS else "fr"
 
 
-def translate(lang: str) -> Any:
-    def t(fr: str, en: str) -> str:
-        return en if lang == "en" else fr
-    return t
-
-
 def title_in(lang: str, title: Mapping[str, str] | Any) -> str:
     """A route's ``{fr, en}`` title in the page's language, French when English is missing."""
     if isinstance(title, Mapping):
@@ -72,7 +67,7 @@ def page(request: Request, template: str, person: Actor | None, status: int = 20
          **context: Any) -> HTMLResponse:
     lang = lang_of(request)
     html = _env.get_template(template).render(
-        request=request, person=person, lang=lang, t=translate(lang),
+        request=request, person=person, lang=lang, t=partial(words, lang),
         title_in=lambda title: title_in(lang, title),
         csrf=csrf_token(request.session), path=request.url.path,
         navigation=_navigation(person, request.url.path),
