@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from api.errors import bilingual
+from api.reporting.labels import words
 from cases.documents import CaseDocuments, Shown
 from cases.domain.actors import Actor
 from cases.domain.case import CaseState
@@ -55,7 +56,7 @@ class Deadline:
 
 
 def pick(lang: str, pair: tuple[str, str]) -> str:
-    return pair[1] if lang == "en" else pair[0]
+    return words(lang, *pair)
 
 
 def person_rows(q: CaseQueries, case: CaseState, lang: str) -> list[tuple[str, Any]]:
@@ -187,8 +188,7 @@ NOTICES = {
 
 def say(lang: str, message: str) -> str:
     """A domain message ("français / English") in the page's language."""
-    fr, en = bilingual(message)
-    return en if lang == "en" else fr
+    return words(lang, *bilingual(message))
 
 
 def show(request: Request, actor: Actor, case_id: str, *, status: int = 200,
