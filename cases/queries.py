@@ -23,6 +23,7 @@ from .domain.visibility import may_see
 from .services import CaseServices
 from .store import WRITE, fastsql
 from .store.codec import aware, case_from
+from .store.people import contact_held
 from .store.repository import case_t, deadline_t, person_t
 from .store.tables import CaseReadRow
 
@@ -69,12 +70,13 @@ class CaseQueries:
         with self.s.engine.connect() as conn:
             sql = fastsql.statements(conn.dialect.name).select(person_t, ["id"])
             raw = fastsql.fetch_one(conn, sql, {"id": case.person})
+            contact = contact_held(conn, case.id)
         assert raw is not None, "a case always has its person"
         r = fastsql.from_db(person_t, raw)
         born = r["birth_date"]
         return Person(r["avs"], r["official_name"], r["first_name"],
                       born if isinstance(born, date) else date.fromisoformat(born), r["sex"],
-                      r["nationality"], r["email"], r["phone"], r["address"])
+                      r["nationality"], contact["email"], contact["phone"], contact["address"])
 
     def log_read(self, actor: Actor, case_id: str, what: str) -> None:
         row = {"case_id": case_id, "user": actor.user, "institution": actor.institution,

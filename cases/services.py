@@ -31,13 +31,13 @@ from .domain.errors import CaseError, NotFound, StaleVersion
 from .domain.events import Event
 from .domain.fields import guard_view
 from .domain.history import append
-from .domain.person import person_from
+from .domain.person import person_from, person_with_contact
 from .domain.results import TASK_PROVIDE_FILE, Document, Task
 from .domain.visibility import takes_part
 from .store import WRITE
 from .store.documents import Documents
 from .store.outbox import effect_t
-from .store.people import person_id
+from .store.people import contact_of, hold_contact, person_id
 from .store.repository import CaseRepository, case_t
 from .store.route_book import RouteBook
 
@@ -188,7 +188,21 @@ class CaseServices:
                                       reason=reason)
             case, events = append(None, drafts)
             CaseRepository(conn).save(None, case, events)
+            if any(contact_of(p).values()):
+                hold_contact(conn, case_id, contact_of(p), at=now, by=actor.user)
         return Outcome(case, "done", events)
+
+    def change_contact(self, case_id: str, contact: dict[str, Any], *, actor: Actor,
+                       reason: str | None, expected_version: int | None = None) -> Outcome:
+        """The lead changes how its case reaches the person: an event (who, why, what),
+        and the case's contact replaced in the same transaction."""
+        checked = contact_of(person_with_contact(contact, today=self.clock().date()))
+
+        def beside(conn: Connection, events: list[Event]) -> None:
+            hold_contact(conn, case_id, checked, at=events[0].at, by=actor.user)
+
+        return self._act(case_id, expected_version, lambda ctx, c: results.contact_changed(
+            ctx, c, actor, checked, reason), beside=beside)
 
     def fire(self, case_id: str, event: str, *, actor: Actor,
              expected_version: int | None = None, data: EventInput | None = None) -> Outcome:

@@ -36,6 +36,9 @@ def actor(user: str, code: str, kind: Kind, role: Role = Role.case_manager) -> A
 ORP = actor("m.robert", "ORP-NE", Kind.AC)
 OAI = actor("p.girard", "OAI-NE", Kind.AI)
 SSR = actor("l.favre", "SSR-LCF", Kind.SA)
+SSR_NE = actor("n.berset", "SSR-NE", Kind.SA)  # the partners of Neuchâtel's cases
+ORP_LCF = actor("j.monnier", "ORP-LCF", Kind.AC)  # and of La Chaux-de-Fonds'
+
 OFIJ = actor("s.jacot", "OFIJ-NE", Kind.FP)
 SMIG = actor("a.haddad", "SMIG-NE", Kind.MIG)
 COORD = actor("c.perrin", "CII-NE", Kind.CII, Role.coordinator)
@@ -112,7 +115,7 @@ def journey_a(s: CaseServices, clock: Clock) -> None:
     j.fire("Table ronde : ORP signe le plan (lead OAI)", "planifier", ORP, lead="OAI-NE",
            fields={"capacite_adaptee_pct": 80})
     j.fire("OAI signe le plan", "planifier", OAI)
-    j.fire("SSR signe le plan → transfert proposé", "planifier", SSR)
+    j.fire("SSR signe le plan → transfert proposé", "planifier", SSR_NE)
     clock.advance(days=2)
     j.accept("OAI accepte : devient responsable", OAI)
     j.fire("OAI lance orientation puis reclassement", "lancer", OAI)
@@ -138,7 +141,7 @@ def journey_b(s: CaseServices, clock: Clock) -> None:
     j.fire("Coordination CII retient le cas", "retenir", COORD)
     clock.advance(days=25)
     j.fire("SSR signe le plan (lead OAI)", "planifier", SSR, lead="OAI-NE")
-    j.fire("ORP signe le plan", "planifier", ORP)
+    j.fire("ORP signe le plan", "planifier", ORP_LCF)
     j.fire("OAI signe le plan → transfert proposé", "planifier", OAI)
     h = s.get(j.case_id).handoff
     assert h is not None
@@ -146,7 +149,7 @@ def journey_b(s: CaseServices, clock: Clock) -> None:
          reason="Rapport du psychiatre manquant")
     clock.advance(days=10)
     j.fire("SSR signe à nouveau (rapport joint)", "planifier", SSR, lead="OAI-NE")
-    j.fire("ORP signe", "planifier", ORP)
+    j.fire("ORP signe", "planifier", ORP_LCF)
     j.fire("OAI signe → transfert proposé", "planifier", OAI)
     j.accept("OAI accepte ; le SSR continue l'aide matérielle", OAI)
     j.fire("Mesure de réinsertion (≤ 1 an)", "lancer", OAI)

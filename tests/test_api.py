@@ -167,7 +167,8 @@ def test_an_institution_not_taking_part_cannot_know_the_case_exists(
     assert people["CII-NE:coordinator"].get(f"/api/cases/{case['id']}").status_code == 200
     fire(people, "ORP-NE", case, "transmettre")
     fire(people, "CII-NE:coordinator", case, "retenir")  # a joint step: SA takes part now
-    assert people["SSR-LCF"].get(f"/api/cases/{case['id']}").status_code == 200
+    assert people["SSR-NE"].get(f"/api/cases/{case['id']}").status_code == 200  # its partner
+    assert people["SSR-LCF"].get(f"/api/cases/{case['id']}").status_code == 404  # not chosen
 
 
 def test_a_partner_that_sees_the_case_still_cannot_move_it(api: tuple[str, People]) -> None:
@@ -306,14 +307,14 @@ def test_journey_b_through_the_api(api: tuple[str, People]) -> None:
     assert r.status_code == 201 and case["lead"] == "SSR-LCF"
     fire(people, "SSR-LCF", case, "transmettre")
     fire(people, "CII-NE:coordinator", case, "retenir")
-    for who in ("SSR-LCF", "ORP-NE", "OAI-NE"):
+    for who in ("SSR-LCF", "ORP-LCF", "OAI-NE"):  # the partners recorded for it
         body = fire(people, who, case, "planifier",
                     **({"lead": "OAI-NE"} if who == "SSR-LCF" else {})).json()
     hid = body["pending_handoff"]["id"]
     refused = people["OAI-NE"].post(f"/api/handoffs/{hid}/refuse",
                                     json={"reason": "Rapport psychiatrique manquant"})
     assert refused.json()["lead"] == "SSR-LCF"
-    for who in ("SSR-LCF", "ORP-NE", "OAI-NE"):
+    for who in ("SSR-LCF", "ORP-LCF", "OAI-NE"):  # the partners recorded for it
         body = fire(people, who, case, "planifier",
                     **({"lead": "OAI-NE"} if who == "SSR-LCF" else {})).json()
     assert accept_pending(people, "OAI-NE", body)["lead"] == "OAI-NE"

@@ -23,7 +23,9 @@ def may_act(actor: Actor, case: CaseState, state: StateSpec, registry: Registry)
         return actor.institution == case.lead
     if state.owner == (COORDINATION,):
         return False
-    return registry.matches(actor.institution, state.owner)
+    # a joint step: the partners recorded for this case, of the kinds the step names
+    return (actor.institution == case.lead or actor.institution in case.partners) \
+        and registry.matches(actor.institution, state.owner)
 
 
 def check_may_act(actor: Actor, case: CaseState, state: StateSpec, registry: Registry) -> None:

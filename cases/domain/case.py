@@ -60,6 +60,7 @@ class CaseState:
     signoff: Signoff | None = None
     transfers: int = 0
     handed_on: tuple[str, ...] = ()  # institutions that handed the lead on, in order
+    partners: tuple[str, ...] = ()  # institutions recorded as taking part (domain.membership)
     refusals: int = 0  # handoffs of this case refused so far
     revolving_door: str | None = None  # why the case was flagged, if it was
     closed_at: datetime | None = None

@@ -21,6 +21,7 @@ from .errors import Conflict, EventRefused, HandoffPending, MissingInput, NotAll
 from .events import Event, handoff_data
 from .fields import checked_fields, guard_view
 from .handoffs import HandoffMachine
+from .membership import is_partner, joining, with_partners
 
 __all__ = ["Context", "EventInput", "fire", "open_case", "update_fields"]
 
@@ -38,6 +39,9 @@ def open_case(ctx: Context, *, case_id: str, person: int, actor: Actor, fields: 
     data = {"person": person, "route": route.id, "lead": actor.institution,
             "manager": actor.user, "fields": checked_fields(route, fields),
             "deadline_at": ctx.due(initial), "actions": list(initial.actions)}
+    fresh = CaseState(case_id, person, route.id, route.version, route.initial,
+                      actor.institution, actor.user, ctx.now)
+    data = with_partners(data, joining(ctx, fresh, route.initial, actor.institution))
     return [draft(ctx, case_id, "case_opened", actor, to_state=route.initial,
                    reason=reason, data=data)]
 
@@ -101,7 +105,10 @@ def _take(ctx: Context, case: CaseState, actor: Actor, step: Step, inp: EventInp
                              "actions": ["notify_receiver"]})]
     return [draft(ctx, case.id, "transitioned", actor, event=t.event, from_state=case.state,
                    to_state=step.target, reason=inp.reason,
-                   data=entering(ctx, target, step.actions, inp.outcome, new_fields))]
+                   data=with_partners(entering(ctx, target, step.actions, inp.outcome,
+                                               new_fields),
+                                      [] if target.final else
+                                      joining(ctx, case, step.target, case.lead)))]
 
 
 
@@ -135,7 +142,7 @@ def _sign(ctx: Context, case: CaseState, actor: Actor, step: Step, inp: EventInp
           new_fields: dict[str, Any]) -> list[Event]:
     t = step.transition
     mine = [n for n in t.signoff if ctx.registry.matches(actor.institution, [n])]
-    if not mine:
+    if not mine or not (is_partner(actor.institution, case) or actor.is_coordination):
         raise NotAllowed(f"seules signent : {', '.join(t.signoff)} / only these sign",
                          signoff=list(t.signoff))
     current = case.signoff if case.signoff and case.signoff.transition == t.index else None

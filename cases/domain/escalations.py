@@ -17,6 +17,7 @@ from .errors import Conflict, EventRefused, MissingInput, NotAllowed
 from .events import Event
 from .fields import checked_fields
 from .handoff_rules import expire, lead_change
+from .membership import joining, with_partners
 
 
 def on_deadline(ctx: Context, case: CaseState, system: Actor) -> list[Event]:
@@ -98,5 +99,8 @@ def migrate(ctx: Context, case: CaseState, actor: Actor, mapping: dict[str, str]
     checked_fields(new, {k: v for k, v in case.fields.items() if k in new.fields})
     return [draft(ctx, case.id, "route_migrated", actor, from_state=case.state,
                    to_state=target, reason=reason,
-                   data={"from_version": case.route_version, "mapping": dict(mapping),
-                         "deadline_at": ctx.due(new.states[target]), "actions": []})]
+                   data=with_partners({"from_version": case.route_version,
+                                       "mapping": dict(mapping),
+                                       "deadline_at": ctx.due(new.states[target]),
+                                       "actions": []},
+                                      joining(ctx, case, target, case.lead)))]

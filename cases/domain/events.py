@@ -21,7 +21,7 @@ KINDS = (
     "case_opened", "transitioned", "signed", "handoff_proposed", "handoff_accepted",
     "handoff_refused", "handoff_withdrawn", "handoff_expired", "deadline_reminded",
     "deadline_escalated", "escalation_settled", "fields_updated", "route_migrated",
-    "action_done", "document_added", *MEASURE_KINDS,
+    "action_done", "document_added", "partners_joined", "contact_changed", *MEASURE_KINDS,
 )
 
 
@@ -97,10 +97,12 @@ def evolve(case: CaseState | None, e: Event) -> CaseState:
         return CaseState(
             id=e.case_id, person=d["person"], route_id=d["route"], route_version=e.route_version,
             state=e.to_state or "", lead=d["lead"], manager=d.get("manager"), opened_at=e.at,
-            version=e.seq, fields=dict(d.get("fields", {})),
+            version=e.seq, fields=dict(d.get("fields", {})), partners=tuple(d.get("partners", ())),
             deadline=Deadline(dt(d.get("deadline_at"))), last_hash=e.hash)
     assert case is not None, "a history starts with case_opened"
     case = case.but(version=e.seq, last_hash=e.hash)
+    if d.get("partners"):  # institutions that join the case by this event
+        case = case.but(partners=(*case.partners, *d["partners"]))
     if "fields" in d and e.kind in ("transitioned", "fields_updated", "handoff_proposed"):
         case = case.but(fields={**case.fields, **d["fields"]})
     if e.kind == "transitioned":
@@ -130,7 +132,8 @@ def evolve(case: CaseState | None, e: Event) -> CaseState:
         if "lead" in d:
             case = _new_lead(case, d).but(manager=None)
         return case.but(deadline=Deadline(dt(d["deadline_at"])))
-    if e.kind in ("fields_updated", "action_done", "document_added", *MEASURE_KINDS):
+    if e.kind in ("fields_updated", "action_done", "document_added", "partners_joined",
+                  "contact_changed", *MEASURE_KINDS):
         return case  # recorded work around the route: the state and lead stay
     if e.kind == "route_migrated":
         return case.but(route_version=e.route_version, state=e.to_state or case.state,

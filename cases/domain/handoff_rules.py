@@ -12,6 +12,7 @@ from .context import DEADLINE_PASSED, Context, draft, entering, lag
 from .errors import Conflict, MissingInput, NotAllowed
 from .events import Event
 from .handoffs import HandoffMachine
+from .membership import joining, with_partners
 
 
 def accept(ctx: Context, case: CaseState, actor: Actor) -> list[Event]:
@@ -24,6 +25,8 @@ def accept(ctx: Context, case: CaseState, actor: Actor) -> list[Event]:
     actions = target.actions if h.to_state != case.state else ()
     data = {"handoff_id": h.id, "manager": actor.user, **lead_change(ctx, case, h.receiver),
             **entering(ctx, target, actions, h.outcome)}
+    if not target.final:
+        data = with_partners(data, joining(ctx, case, h.to_state, h.receiver))
     if data["revolving_door"]:
         data["actions"] = [*data["actions"], "alert_coordination"]
     return [draft(ctx, case.id, "handoff_accepted", actor, event=h.event,

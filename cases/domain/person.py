@@ -111,3 +111,11 @@ def _e164(number: str) -> str:
     if number.startswith("0"):
         return "+41" + number[1:]
     return number
+
+
+def person_with_contact(contact: dict[str, Any], today: date | None = None) -> Person:
+    """Only a contact, checked as a referral's would be (the identity is not touched)."""
+    if not isinstance(contact, dict):
+        raise InvalidPerson("contact", "un objet est attendu / an object is expected")
+    email, phone, address = _contact(contact)
+    return Person("", "", "", today or date.today(), email=email, phone=phone, address=address)

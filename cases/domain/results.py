@@ -77,3 +77,15 @@ def document_added(ctx: Context, case: CaseState, actor: Actor, document: Docume
                          "added by the institution that holds it")
     return [draft(ctx, case.id, "document_added", actor,
                   data={"document": document.reference()})]
+
+
+def contact_changed(ctx: Context, case: CaseState, actor: Actor, contact: dict[str, Any],
+                    reason: str | None) -> list[Event]:
+    """The lead records a new way to reach the person, with why: never a silent overwrite."""
+    if actor.institution != case.lead or actor.is_system:
+        raise NotAllowed("seule l'institution responsable change le contact du cas / only the "
+                         "lead changes the case's contact")
+    if not (reason or "").strip():
+        raise MissingInput("un motif est requis / a reason is required", field="reason")
+    return [draft(ctx, case.id, "contact_changed", actor, from_state=case.state,
+                  to_state=case.state, reason=reason, data={"contact": contact})]

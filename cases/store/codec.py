@@ -23,6 +23,7 @@ def case_values(c: CaseState) -> dict[str, Any]:
         "handoff": handoff_data(c.handoff) if c.handoff else None,
         "signoff": _signoff_data(c.signoff),
         "handed_on": list(c.handed_on),
+        "partners": list(c.partners),
         "refusals": c.refusals,
     }
     return {"id": c.id, "person_id": c.person, "route_id": c.route_id,
@@ -46,7 +47,8 @@ def case_from(row: Any) -> CaseState:
         signoff=Signoff(s["event"], s["transition"], tuple(s["names"]),
                         tuple(tuple(x) for x in s["signed"]),
                         tuple(tuple(x) for x in s["proposal"])) if s else None,
-        transfers=row.transfers, handed_on=tuple(m["handed_on"]), refusals=m["refusals"],
+        transfers=row.transfers, handed_on=tuple(m["handed_on"]),
+        partners=tuple(m.get("partners", ())), refusals=m["refusals"],
         revolving_door=row.revolving_door, closed_at=aware(row.closed_at),
         outcome=row.outcome, last_hash=row.last_hash)
 

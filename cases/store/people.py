@@ -1,26 +1,72 @@
-"""People, found by AVS number: a second case of the same person links to the same row."""
+"""People, found by AVS number, and the contact each case holds for its person.
+
+The person row is shared by every case of the person: a referral that names a known AVS
+number must give the same identity, and changes nothing there. How to reach the person
+(e-mail, phone, address) is held per case, as the case's institution knows it.
+"""
 
 from __future__ import annotations
 
+import unicodedata
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import Connection, insert, select, update
 
+from cases.domain.errors import Conflict
 from cases.domain.person import Person
 
-from .tables import PersonRow
+from .tables import CaseContactRow, PersonRow
 
 person_t = PersonRow.__table__  # type: ignore[attr-defined]
+contact_t = CaseContactRow.__table__  # type: ignore[attr-defined]
+CONTACT = ("email", "phone", "address")
+
+
+class IdentityMismatch(Conflict):
+    code = "identity_mismatch"
+
+
+def _same_name(a: str, b: str) -> bool:
+    def norm(s: str) -> str:
+        return " ".join(unicodedata.normalize("NFC", s).casefold().split())
+    return norm(a) == norm(b)
 
 
 def person_id(conn: Connection, p: Person) -> int:
-    """The person's row; a contact given again (e-mail, phone, address) replaces the old one."""
-    found = conn.execute(select(person_t.c.id).where(person_t.c.avs == p.avs)).scalar()
-    contact = {k: v for k, v in (("email", p.email), ("phone", p.phone),
-                                 ("address", p.address)) if v is not None}
-    if found is not None:
-        if contact:
-            conn.execute(update(person_t).where(person_t.c.id == found).values(contact))
-        return int(found)
+    """The person's row: found by AVS number when the identity matches, else created. The
+    answer to a mismatch says nothing of what is stored."""
+    row = conn.execute(select(person_t.c.id, person_t.c.official_name, person_t.c.first_name,
+                              person_t.c.birth_date).where(person_t.c.avs == p.avs)).first()
+    if row is not None:
+        if not (_same_name(row.official_name, p.official_name)
+                and _same_name(row.first_name, p.first_name) and row.birth_date == p.birth_date):
+            raise IdentityMismatch(
+                "l'identité donnée ne correspond pas à ce numéro AVS : vérifiez le numéro, le "
+                "nom, le prénom et la date de naissance / the identity given does not match "
+                "this AVS number: check the number, names and birth date", field="person")
+        return int(row.id)
     result = conn.execute(insert(person_t).values(
         avs=p.avs, official_name=p.official_name, first_name=p.first_name,
-        birth_date=p.birth_date, sex=p.sex, nationality=p.nationality, **contact))
+        birth_date=p.birth_date, sex=p.sex, nationality=p.nationality))
     return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+
+def contact_of(p: Person) -> dict[str, Any]:
+    return {"email": p.email, "phone": p.phone, "address": p.address}
+
+
+def hold_contact(conn: Connection, case_id: str, contact: dict[str, Any], *, at: datetime,
+                 by: str) -> None:
+    """The case's contact for its person, written or replaced (in the event's transaction)."""
+    values = {k: contact.get(k) for k in CONTACT}
+    done = conn.execute(update(contact_t).where(contact_t.c.case_id == case_id)
+                        .values(**values, changed_at=at, changed_by=by))
+    if done.rowcount == 0:
+        conn.execute(insert(contact_t).values(case_id=case_id, **values, changed_at=at,
+                                              changed_by=by))
+
+
+def contact_held(conn: Connection, case_id: str) -> dict[str, Any]:
+    row = conn.execute(select(contact_t).where(contact_t.c.case_id == case_id)).first()
+    return {k: getattr(row, k) for k in CONTACT} if row is not None else dict.fromkeys(CONTACT)

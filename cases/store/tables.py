@@ -44,6 +44,19 @@ class PersonRow(SQLModel, table=True):
     address: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
+class CaseContactRow(SQLModel, table=True):
+    """How the case's institution reaches the person (letters, e-mail, SMS). Held per case:
+    a referral by another institution never rewrites it; a change is an event."""
+
+    __tablename__ = "case_contact"
+    case_id: str = Field(foreign_key="case.id", primary_key=True, max_length=36)
+    email: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=20)
+    address: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    changed_at: datetime = _ts(nullable=False)
+    changed_by: str = Field(max_length=100)
+
+
 class RouteVersionRow(SQLModel, table=True):
     __tablename__ = "route_version"
     route_id: str = Field(primary_key=True, max_length=64)
@@ -227,6 +240,10 @@ class ConsentRow(SQLModel, table=True):
     revoked_on: date | None = None
     recorded_by: str = Field(max_length=100)
     recorded_at: datetime = _ts(nullable=False)
+    # the case it was recorded for, by which institution (the one that received the form):
+    # it opens that case's data to its recipients, nothing else (cases.sharing)
+    case_id: str | None = Field(default=None, max_length=36, index=True)
+    recorded_by_institution: str | None = Field(default=None, max_length=32)
 
 
 class DataExchangeRow(SQLModel, table=True):

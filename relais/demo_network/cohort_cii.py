@@ -89,9 +89,11 @@ def plans(sim: Sim, start: datetime, scale: float) -> list[Plan]:
     return sorted(out, key=lambda p: p.at)
 
 
-def _signers(plan: Plan) -> list[Actor]:
-    region = "LCF" if "LCF" in (plan.referrer.institution + plan.lead.institution) else "NE"
-    return [_regional(k, region) for k in (Kind.AC, Kind.AI, Kind.SA)]
+def _signers(f: CaseFlow) -> list[Actor]:
+    """The case's lead and the partners recorded for its joint step, one of each kind."""
+    staff = [STAFF.of(code) for code in (f.case.lead, *f.case.partners)]
+    return [next(a for a in staff if a.kind == k) for k in (Kind.AC, Kind.AI, Kind.SA)
+            if any(a.kind == k for a in staff)]
 
 
 def agent(sim: Sim, plan: Plan, people: People, placements: Placements) -> Agent:
@@ -149,11 +151,14 @@ def agent(sim: Sim, plan: Plan, people: People, placements: Placements) -> Agent
 
 def round_table(f: CaseFlow, plan: Plan) -> Agent:
     """The plan signed by AC, AI and SA, naming the lead; refused, it is signed again."""
-    signers = _signers(plan)
+    signers = _signers(f)
+    # the plan names the partner of the kind the plan's lead is of: the case's own partners
+    lead = next((a for a in signers if a.kind == plan.lead.kind), plan.lead)
+    plan.lead = lead
 
     def sign(_: int) -> Outcome:
         first, *others = sorted(signers, key=lambda a: a.institution != f.case.lead)
-        out = f.fire("planifier", first, lead=plan.lead.institution)
+        out = f.fire("planifier", first, lead=lead.institution)
         for a in others:
             out = f.fire("planifier", a)
         return out
@@ -168,7 +173,7 @@ def hand_back(f: CaseFlow, plan: Plan) -> Agent:
     if f.case.state not in ("plan", "mesures"):
         return
     back = f.case.handed_on[-1] if f.case.handed_on else plan.referrer.institution
-    others = [a.institution for a in _signers(plan) if a.institution not in (back, f.case.lead)]
+    others = [a.institution for a in _signers(f) if a.institution not in (back, f.case.lead)]
     why = BACK[f.lead().kind]
 
     def propose(attempt: int) -> Outcome:

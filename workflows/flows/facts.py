@@ -56,12 +56,17 @@ def institution(rt: Runtime, code: str) -> Institution:
 
 
 def partners_of(rt: Runtime, at: CaseAt) -> list[Institution]:
-    """The institutions taking part: a joint step's owners, else the route's institutions,
-    one of each kind (conventions.partners); the lead always."""
+    """The institutions taking part: in a joint step, the partners recorded for the case
+    (``cases.domain.membership``) of the kinds the step names; else one of each of the route's
+    kinds (conventions.partners); the lead always."""
     owner = at.state.owner
-    kinds = owner if owner not in ((LEAD,), (COORDINATION,), ()) else at.route.institutions
-    found = partners(kinds, lead=at.case.lead, involved=at.case.handed_on,
-                     registry=rt.services.registry)
+    reg = rt.services.registry
+    if owner not in ((LEAD,), (COORDINATION,), ()):
+        found = [reg.get(code) for code in at.case.partners
+                 if code in reg and reg.matches(code, owner)]
+    else:
+        found = partners(at.route.institutions, lead=at.case.lead,
+                         involved=[*at.case.partners, *at.case.handed_on], registry=reg)
     lead = institution(rt, at.case.lead)
     return found if lead in found else [lead, *found]
 
