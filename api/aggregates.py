@@ -26,8 +26,10 @@ router = APIRouter(prefix="/api", tags=["deadlines and steering"])
 async def deadlines(actor: CaseWorker, q: QueriesDep,
               before: datetime | None = None) -> list[DeadlineOut]:
     limit = aware(before) if before else q.s.clock() + timedelta(days=7)
+    found = q.deadlines(actor, limit)
+    q.log_reads(actor, [d.case.id for d in found], "deadlines")
     return [DeadlineOut(case=d.case.id, kind=d.kind, due_at=d.due_at, state=d.case.state,
-                        lead=d.case.lead) for d in q.deadlines(actor, limit)]
+                        lead=d.case.lead) for d in found]
 
 
 def period_bounds(start: date | None, end: date | None, today: date | None = None

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, FastAPI, Request, Response
 
+from cases.access import AccessPolicy
 from cases.catalogue_services import MeasureServices
 from cases.queries import CaseQueries
 from cases.services import CaseServices
@@ -29,6 +30,7 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
     app.state.queries = CaseQueries(services)
     app.state.sharing = Sharing(services)
     app.state.measures = MeasureServices(services)
+    app.state.policy = AccessPolicy(app.state.queries, app.state.sharing)
     errors.install(app)
 
     @app.middleware("http")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from cases.domain.decide import EventInput
 from cases.domain.errors import Conflict, StaleVersion
 
-from .deps import CaseWorker, QueriesDep, SharingDep
+from .deps import CaseWorker, PolicyDep, QueriesDep
 from .errors import ApiError
 from .schemas import CaseCreate, CaseList, CaseOut, EventIn, HistoryItem, RefuseIn
 from .views import case_out
@@ -37,15 +37,15 @@ def _answer(response: Response, case: CaseOut, status: int = 200) -> CaseOut:
 
 
 @router.post("/cases", status_code=201, response_model=CaseOut)
-async def open_case(body: CaseCreate, actor: CaseWorker, q: QueriesDep, sh: SharingDep,
+async def open_case(body: CaseCreate, actor: CaseWorker, q: QueriesDep, p: PolicyDep,
               response: Response) -> CaseOut:
     out = q.s.open_case(route=body.route, person=body.person.model_dump(), actor=actor,
                         fields=body.fields, reason=body.reason)
-    return _answer(response, case_out(q, sh, actor, out.case), 201)
+    return _answer(response, case_out(q, p.seen(actor, out.case, "case")), 201)
 
 
 @router.get("/cases", response_model=CaseList)
-async def list_cases(actor: CaseWorker, q: QueriesDep, sh: SharingDep,
+async def list_cases(actor: CaseWorker, q: QueriesDep, p: PolicyDep,
                state: Annotated[str | None, Query(max_length=64)] = None,
                lead: Annotated[str | None, Query(max_length=32)] = None,
                overdue: bool = False,
@@ -53,31 +53,28 @@ async def list_cases(actor: CaseWorker, q: QueriesDep, sh: SharingDep,
                limit: Annotated[int, Query(ge=1, le=200)] = 50) -> CaseList:
     found, nxt = q.list_cases(actor, state=state, lead=lead, overdue=overdue, cursor=cursor,
                               limit=limit)
-    return CaseList(items=[case_out(q, sh, actor, c) for c in found], next=nxt)
+    return CaseList(items=[case_out(q, v) for v in p.views(actor, found, "list")], next=nxt)
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
-async def get_case(case_id: CaseId, actor: CaseWorker, q: QueriesDep, sh: SharingDep,
+async def get_case(case_id: CaseId, actor: CaseWorker, q: QueriesDep, p: PolicyDep,
              response: Response) -> CaseOut:
-    case = q.case_for(actor, case_id)
-    q.log_read(actor, case_id, "case")
-    return _answer(response, case_out(q, sh, actor, case))
+    return _answer(response, case_out(q, p.open(actor, case_id, "case")))
 
 
 @router.get("/cases/{case_id}/history", response_model=list[HistoryItem],
             response_model_by_alias=True)
-async def history(case_id: CaseId, actor: CaseWorker, q: QueriesDep) -> list[HistoryItem]:
-    q.case_for(actor, case_id)
-    q.log_read(actor, case_id, "history")
+async def history(case_id: CaseId, actor: CaseWorker, p: PolicyDep) -> list[HistoryItem]:
+    view = p.open(actor, case_id, "history")
     return [HistoryItem(seq=e.seq, at=e.at, actor=e.actor, institution=e.institution,
                         kind=e.kind, event=e.event, from_=e.from_state, to=e.to_state,
-                        reason=e.reason) for e in q.s.history(case_id)]
+                        reason=e.reason) for e in p.history(view)]
 
 
 @router.post("/cases/{case_id}/events", response_model=CaseOut,
              responses={202: {"model": CaseOut}})
 async def fire(case_id: CaseId, body: EventIn, actor: CaseWorker, q: QueriesDep,
-               sh: SharingDep, response: Response, if_match: IfMatch = None) -> CaseOut:
+               p: PolicyDep, response: Response, if_match: IfMatch = None) -> CaseOut:
     q.case_for(actor, case_id)
     try:
         out = q.s.fire(case_id, body.event, actor=actor, expected_version=_version(if_match),
@@ -86,18 +83,19 @@ async def fire(case_id: CaseId, body: EventIn, actor: CaseWorker, q: QueriesDep,
         if if_match is not None:
             raise
         raise Conflict(exc.message, **exc.details) from None  # a race the caller did not see
-    return _answer(response, case_out(q, sh, actor, out.case), 202 if out.status != "done" else 200)
+    return _answer(response, case_out(q, p.seen(actor, out.case, "case")),
+                   202 if out.status != "done" else 200)
 
 
 @router.post("/handoffs/{handoff_id}/accept", response_model=CaseOut)
-async def accept(handoff_id: HandoffId, actor: CaseWorker, q: QueriesDep, sh: SharingDep,
+async def accept(handoff_id: HandoffId, actor: CaseWorker, q: QueriesDep, p: PolicyDep,
            response: Response) -> CaseOut:
     out = q.s.accept_handoff(handoff_id, actor=actor)
-    return _answer(response, case_out(q, sh, actor, out.case))
+    return _answer(response, case_out(q, p.seen(actor, out.case, "case")))
 
 
 @router.post("/handoffs/{handoff_id}/refuse", response_model=CaseOut)
-async def refuse(handoff_id: HandoffId, actor: CaseWorker, q: QueriesDep, sh: SharingDep,
+async def refuse(handoff_id: HandoffId, actor: CaseWorker, q: QueriesDep, p: PolicyDep,
                  response: Response, body: RefuseIn | None = None) -> CaseOut:
     out = q.s.refuse_handoff(handoff_id, actor=actor, reason=body.reason if body else None)
-    return _answer(response, case_out(q, sh, actor, out.case))
+    return _answer(response, case_out(q, p.seen(actor, out.case, "case")))

@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from cases.access import SITUATION
 from cases.catalogue_queries import occupancy_of, steering_occupancy
 from cases.catalogue_services import MeasureServices, Plan
 from conventions.catalogue import Assignment, Period, Programme, WaitingEntry
 
-from .deps import CallerDep, CaseWorker, QueriesDep, Steering
+from .deps import CallerDep, CaseWorker, PolicyDep, QueriesDep, Steering
 from .errors import ApiError
 from .schemas import (
     MeasureEndIn,
@@ -118,8 +119,10 @@ async def places(code: ProgrammeCode, _: CaseWorker, m: MeasuresDep, start: From
 
 
 @router.get("/cases/{case_id}/measures", response_model=PlanOut, response_model_by_alias=True)
-async def plan(case_id: CaseId, actor: CaseWorker, q: QueriesDep, m: MeasuresDep) -> PlanOut:
-    q.case_for(actor, case_id)
+async def plan(case_id: CaseId, actor: CaseWorker, p: PolicyDep, m: MeasuresDep) -> PlanOut:
+    """The case's integration plan: the person's situation, for readers entitled to it."""
+    if not p.open(actor, case_id, "measures").sees(SITUATION):
+        return PlanOut(case=case_id, measures=[], cost_by_payer={}, withheld=True)
     found, items = _plan(m, case_id)
     return PlanOut(case=case_id, measures=items, cost_by_payer=found.cost_by_payer)
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from .deps import CaseWorker, QueriesDep, SharingDep
+from .deps import CaseWorker, PolicyDep, QueriesDep, SharingDep
 from .schemas import ConsentIn, ConsentOut, ExchangeOut, InformedIn
 
 router = APIRouter(prefix="/api", tags=["consents"])
@@ -14,13 +14,10 @@ CaseId = Annotated[str, Path(max_length=64)]
 
 
 @router.get("/cases/{case_id}/consents", response_model=list[ConsentOut])
-async def list_consents(case_id: CaseId, actor: CaseWorker, q: QueriesDep,
-                        sh: SharingDep) -> list[ConsentOut]:
-    case = q.case_for(actor, case_id)
-    return [ConsentOut(id=c.id, grantor=extra["grantor"], recipients=list(c.recipients),
-                       categories=list(c.categories), purpose=c.purpose,
-                       valid_from=c.valid_from, valid_until=c.valid_until,
-                       revoked_on=c.revoked_on) for c, extra in sh.consents(case.person)]
+async def list_consents(case_id: CaseId, actor: CaseWorker, p: PolicyDep
+                        ) -> list[ConsentOut]:
+    """The consents recorded for this case, as far as the caller may read them."""
+    return [ConsentOut(**vars(c)) for c in p.consents(p.open(actor, case_id, "consents"))]
 
 
 @router.post("/cases/{case_id}/consents", status_code=201, response_model=dict[str, str])
@@ -41,9 +38,9 @@ async def revoke_consent(consent_id: Annotated[str, Path(max_length=64)], actor:
 
 
 @router.get("/cases/{case_id}/exchanges", response_model=list[ExchangeOut])
-async def exchanges(case_id: CaseId, actor: CaseWorker, q: QueriesDep,
+async def exchanges(case_id: CaseId, actor: CaseWorker, p: PolicyDep,
                     sh: SharingDep) -> list[ExchangeOut]:
-    q.case_for(actor, case_id)
+    p.open(actor, case_id, "exchanges")
     return [ExchangeOut(**{k: v for k, v in e.items() if k in ExchangeOut.model_fields})
             for e in sh.exchanges(case_id)]
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from cases.access import AccessPolicy
 from cases.domain.actors import Actor
 from cases.queries import CaseQueries
 from cases.services import CaseServices
@@ -30,6 +31,10 @@ async def no_nul(request: Request) -> None:
     body = await request.body()
     if "\x00" in target or "%00" in target or b"\x00" in body or b"\\u0000" in body:
         raise ApiError(422, "invalid_input", "caractère NUL refusé / NUL character refused")
+
+
+async def policy(request: Request) -> AccessPolicy:
+    return request.app.state.policy  # type: ignore[no-any-return]
 
 
 async def sharing(request: Request) -> Sharing:
@@ -61,6 +66,7 @@ def _role(*roles: Role):  # type: ignore[no-untyped-def]
 ServicesDep = Annotated[CaseServices, Depends(services)]
 QueriesDep = Annotated[CaseQueries, Depends(queries)]
 SharingDep = Annotated[Sharing, Depends(sharing)]
+PolicyDep = Annotated[AccessPolicy, Depends(policy)]
 CallerDep = Annotated[Actor, Depends(caller)]
 CaseWorker = Annotated[Actor, Depends(_role(Role.case_manager, Role.coordinator))]
 Coordinator = Annotated[Actor, Depends(_role(Role.coordinator))]

@@ -13,7 +13,7 @@ from cases.documents import CaseDocuments, Shown
 from cases.domain.results import Document
 from cases.store.ops import ops_status
 
-from .deps import CaseWorker, Operator, QueriesDep, ServicesDep, SharingDep
+from .deps import CaseWorker, Operator, PolicyDep, QueriesDep, ServicesDep, SharingDep
 from .errors import ApiError
 from .schemas import DocumentIn, DocumentList, DocumentOut, TaskOut
 
@@ -29,8 +29,8 @@ def _out(shown: Shown) -> DocumentOut:
 
 @router.get("/cases/{case_id}/documents", response_model=DocumentList)
 async def list_documents(case_id: CaseId, actor: CaseWorker, q: QueriesDep,
-                         sh: SharingDep) -> DocumentList:
-    case = q.case_for(actor, case_id)
+                         sh: SharingDep, p: PolicyDep) -> DocumentList:
+    case = p.open(actor, case_id, "documents").case
     shown, withheld = CaseDocuments(q, sh).visible(actor, case)
     return DocumentList(items=[_out(s) for s in shown], withheld=withheld)
 
@@ -70,7 +70,9 @@ async def tasks(actor: CaseWorker, q: QueriesDep, sh: SharingDep,
                 status: Annotated[str | None, Query(pattern="^(open|done)$")] = "open"
                 ) -> list[TaskOut]:
     """My institution's tasks (the coordination: everyone's): files to provide..."""
-    return [TaskOut(**vars(t)) for t in CaseDocuments(q, sh).tasks(actor, status=status)]
+    found = CaseDocuments(q, sh).tasks(actor, status=status)
+    q.log_reads(actor, [t.case_id for t in found], "tasks")
+    return [TaskOut(**vars(t)) for t in found]
 
 
 @router.get("/ops/status", response_model=dict[str, Any])

@@ -91,6 +91,7 @@ class CaseOut(BaseModel):
     fields: dict[str, Any]
     legal_basis: dict[str, str]  # data category shown -> on which basis
     withheld: list[str]  # data categories the caller may not see
+    partners: list[str] = []  # institutions recorded as taking part, besides the lead
 
 
 class CaseList(BaseModel):
@@ -149,10 +150,11 @@ class ConsentIn(Strict):
 
 class ConsentOut(BaseModel):
     id: str
-    grantor: str
+    recorded_by: str | None  # the institution that received the person's form
+    grantor: str | None  # None: withheld from the caller (cases.access)
     recipients: list[str]
     categories: list[str]
-    purpose: str
+    purpose: str | None
     valid_from: date
     valid_until: date | None
     revoked_on: date | None
@@ -295,3 +297,4 @@ class PlanOut(BaseModel):
     case: str
     measures: list[MeasureOut]
     cost_by_payer: dict[str, int]
+    withheld: bool = False  # the plan is the person's situation, which the caller may not see

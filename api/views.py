@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from cases.domain.actors import Actor
-from cases.domain.case import CaseState
+from cases.access import IDENTITY, CaseView
 from cases.queries import CaseQueries
-from cases.sharing import Sharing
 
 from .schemas import CaseOut, HandoffOut, SignoffOut
 
 
-def case_out(q: CaseQueries, sharing: Sharing, actor: Actor, case: CaseState) -> CaseOut:
-    """The case as ``actor`` may see it: person and fields only on a legal basis."""
-    route = q.s.route_of(case)
-    disclosed = sharing.disclose(actor, case)
-    fields = {k: v for k, v in case.fields.items()
-              if (route.fields[k].category if k in route.fields else "situation")
-              in disclosed.shown}
+def case_out(q: CaseQueries, view: CaseView) -> CaseOut:
+    """The case as its reader may see it (``cases.access``): the person, fields and
+    outcome only on a legal basis."""
+    case, route = view.case, view.route
     h = case.handoff
     s = case.signoff
     signoff = None
@@ -32,6 +27,7 @@ def case_out(q: CaseQueries, sharing: Sharing, actor: Actor, case: CaseState) ->
         allowed_events=q.s.allowed_events(case),
         pending_handoff=HandoffOut(id=h.id, to=h.receiver, deadline=h.due_at) if h else None,
         signoff=signoff, transfers=case.transfers, revolving_door=case.revolving_door,
-        closed=not case.is_open, outcome=case.outcome,
-        person=q.person(case).as_dict() if "identite" in disclosed.shown else None,
-        fields=fields, legal_basis=disclosed.shown, withheld=disclosed.withheld)
+        closed=not case.is_open, outcome=view.outcome,
+        person=q.person(case).as_dict() if view.sees(IDENTITY) else None,
+        fields=view.fields, legal_basis=view.shown, withheld=view.withheld,
+        partners=list(case.partners))

@@ -41,7 +41,7 @@ class CaseDocuments:
         """The documents ``actor`` may see, and how many are withheld."""
         with self.q.s.engine.connect() as conn:
             every = Documents(conn).of_case(case.id)
-        consents: list[object] = [c for c, _ in self.sharing.consents(case.person)]
+        consents: list[object] = [c for c, _ in self.sharing.consents(case)]
         shown = []
         for d in every:
             basis = self._basis(actor, case, d, consents)

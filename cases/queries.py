@@ -85,6 +85,17 @@ class CaseQueries:
             fastsql.run(conn, fastsql.statements(conn.dialect.name).insert(read_t, row),
                         fastsql.to_db(conn, read_t, row))
 
+    def log_reads(self, actor: Actor, case_ids: list[str], what: str) -> None:
+        """One read record per listed case, in one statement."""
+        if not case_ids:
+            return
+        now = self.s.clock()
+        rows = [{"case_id": c, "user": actor.user, "institution": actor.institution,
+                 "at": now, "what": what} for c in dict.fromkeys(case_ids)]
+        with self.s.engine.connect() as conn, conn.execution_options(**WRITE).begin():
+            fastsql.run(conn, fastsql.statements(conn.dialect.name).insert(read_t, rows[0]),
+                        [fastsql.to_db(conn, read_t, r) for r in rows])
+
     def _rows(self, after: tuple[datetime, str] | None, **filters: Any) -> Iterator[CaseState]:
         while True:
             query = select(case_t).order_by(case_t.c.opened_at, case_t.c.id).limit(PAGE)

@@ -27,9 +27,9 @@ from institutions.registry import Role
 
 from .domain.actors import Actor
 from .domain.case import CaseState
-from .domain.errors import MissingInput, NotAllowed, NotFound
+from .domain.errors import Conflict, MissingInput, NotAllowed, NotFound
+from .domain.visibility import takes_part
 from .services import CaseServices
-from .store.repository import case_t
 from .store.tables import ConsentRow, DataExchangeRow
 
 consent_t = ConsentRow.__table__  # type: ignore[attr-defined]
@@ -47,18 +47,26 @@ class Sharing:
         self.s = services
 
     def check_holder(self, actor: Actor, case: CaseState) -> None:
-        if actor.role != Role.coordinator and actor.institution != case.lead:
-            raise NotAllowed("seule l'institution responsable du cas ou la coordination "
-                             "enregistre les consentements / only the lead or the "
-                             "coordination")
+        """Who records a consent on ``case``: an institution that takes part in it (it
+        received the person's signed form for this case), or the coordination."""
+        route = self.s.route_of(case)
+        if actor.role != Role.coordinator and (
+                actor.role != Role.case_manager
+                or not takes_part(actor.institution, case, route, self.s.registry)):
+            raise NotAllowed("seule une institution partenaire du cas ou la coordination "
+                             "enregistre un consentement / only an institution taking part in "
+                             "the case, or the coordination, records consents")
 
-    def consents(self, person: int) -> list[tuple[Consent, dict[str, Any]]]:
+    def consents(self, case: CaseState) -> list[tuple[Consent, dict[str, Any]]]:
+        """The consents recorded for ``case``: a consent recorded on another case, even of
+        the same person, opens nothing here."""
         with self.s.engine.connect() as conn:
-            rows = conn.execute(select(consent_t).where(consent_t.c.person_id == person)
-                                .order_by(consent_t.c.recorded_at))
+            rows = conn.execute(select(consent_t).where(consent_t.c.case_id == case.id)
+                                .order_by(consent_t.c.recorded_at, consent_t.c.id))
             return [(Consent(r.id, tuple(r.recipients), tuple(r.categories), r.purpose,
                              r.valid_from, r.valid_until, r.revoked_on),
                      {"grantor": r.grantor, "recorded_by": r.recorded_by,
+                      "institution": r.recorded_by_institution,
                       "recorded_at": r.recorded_at}) for r in rows]
 
     def record(self, actor: Actor, case: CaseState, *, grantor: str, recipients: list[str],
@@ -72,6 +80,10 @@ class Sharing:
         if strangers or not recipients:
             raise MissingInput(f"destinataires inconnus : {', '.join(strangers) or '-'} / "
                                f"unknown recipients", field="recipients")
+        if self.s.registry.matches(actor.institution, recipients):
+            raise NotAllowed("un consentement ne s'enregistre pas en faveur de sa propre "
+                             "institution / a consent is never recorded in favour of the "
+                             "recording institution", field="recipients")
         today = self.s.clock().date()
         if valid_until is not None and valid_until < today:
             raise MissingInput("la validité se termine dans le passé / validity ends in the "
@@ -79,24 +91,25 @@ class Sharing:
         cid = uuid.uuid4().hex
         with self.s.engine.begin() as conn:
             conn.execute(insert(consent_t).values(
-                id=cid, person_id=case.person, grantor=grantor, recipients=recipients,
-                categories=categories, purpose=purpose, valid_from=today,
-                valid_until=valid_until, revoked_on=None, recorded_by=actor.user,
+                id=cid, person_id=case.person, case_id=case.id, grantor=grantor,
+                recipients=recipients, categories=categories, purpose=purpose,
+                valid_from=today, valid_until=valid_until, revoked_on=None,
+                recorded_by=actor.user, recorded_by_institution=actor.institution,
                 recorded_at=self.s.clock()))
         return cid
 
     def revoke(self, actor: Actor, consent_id: str) -> None:
-        """The coordination, or an institution that leads a case of the person, revokes."""
+        """The person revokes through the institution that recorded the consent (a consent
+        recorded before institutions were noted: through the coordination)."""
         with self.s.engine.begin() as conn:
             row = conn.execute(select(consent_t).where(consent_t.c.id == consent_id)).first()
-            if row is None or row.revoked_on is not None:
-                raise NotFound("consentement introuvable ou déjà révoqué / consent not found "
-                               "or already revoked")
-            leads = conn.execute(select(case_t.c.id).where(
-                case_t.c.person_id == row.person_id,
-                case_t.c.lead == actor.institution).limit(1)).first()
-            if actor.role != Role.coordinator and leads is None:
+            mine = row is not None and (
+                row.recorded_by_institution == actor.institution
+                or (row.recorded_by_institution is None and actor.role == Role.coordinator))
+            if row is None or not mine:
                 raise NotFound("consentement introuvable / consent not found")
+            if row.revoked_on is not None:
+                raise Conflict("consentement déjà révoqué / consent already revoked")
             conn.execute(update(consent_t).where(consent_t.c.id == consent_id)
                          .values(revoked_on=self.s.clock().date()))
 
@@ -107,7 +120,7 @@ class Sharing:
         if holder.code == recipient.code:  # the lead reads its own file: nothing to check
             return Disclosure(dict.fromkeys(CATEGORIES, OWN), [])
         today = self.s.clock().date()
-        consents = [c for c, _ in self.consents(case.person)]
+        consents = [c for c, _ in self.consents(case)]
         shown: dict[str, str] = {}
         for category in CATEGORIES:
             basis = legal_basis(recipient, holder, category, consents, today)

@@ -42,10 +42,19 @@ def test_files_are_shown_on_a_legal_basis_and_a_missing_one_is_a_task(
         got = orp.get(f"/api/cases/{cid}/documents/{own['id']}")
         assert got.status_code == 200 and got.json() == {"indemnites_restantes": 120}
         assert got.headers["content-type"].startswith("application/json")
-        # the person consents: ORP now sees OAI's medical file, on that basis
-        orp.post(f"/api/cases/{cid}/consents", json={
+        # the lead cannot record a consent in its own favour on OAI's data
+        own_favour = orp.post(f"/api/cases/{cid}/consents", json={
             "grantor": "Jean Muster", "recipients": ["AC"], "categories": ["medical"],
             "purpose": "Assessment CII"})
+        assert own_favour.status_code == 403, own_favour.text
+        # OAI, once a partner, records the consent the person signed at its office
+        orp.post(f"/api/cases/{cid}/events", json={"event": "transmettre"})
+        people["CII-NE:coordinator"].post(f"/api/cases/{cid}/events",
+                                          json={"event": "retenir"})
+        given = oai.post(f"/api/cases/{cid}/consents", json={
+            "grantor": "Jean Muster", "recipients": ["ORP-NE"], "categories": ["medical"],
+            "purpose": "Assessment CII"})
+        assert given.status_code == 201, given.text
         items = orp.get(f"/api/cases/{cid}/documents").json()["items"]
         assert [(d["name"], d["legal_basis"]) for d in items][1] == \
             ("dossier-OAI-NE-1", "consentement / consent")
@@ -56,13 +65,14 @@ def test_files_are_shown_on_a_legal_basis_and_a_missing_one_is_a_task(
         # SSR cannot add to a case it does not take part in; the lead adds its own
         body = {"title": "Budget", "category": "aide_sociale", "media_type": "text/plain",
                 "content_base64": base64.b64encode(b"1031 CHF").decode()}
-        assert ssr.post(f"/api/cases/{cid}/documents", json=body).status_code == 404
+        assert people["SSR-LCF"].post(f"/api/cases/{cid}/documents",
+                                      json=body).status_code == 404
         bad = orp.post(f"/api/cases/{cid}/documents", json={**body, "content_base64": "%%"})
         assert bad.status_code == 422 and bad.json()["error"] == "invalid_input"
         added = orp.post(f"/api/cases/{cid}/documents", json=body)
         assert added.status_code == 201 and added.json()["legal_basis"] == "propre / own file"
         history = orp.get(f"/api/cases/{cid}/history").json()
-        assert [h["kind"] for h in history][-2:] == ["action_done", "document_added"]
+        assert [h["kind"] for h in history][-1] == "document_added"
         people.close()
 
 

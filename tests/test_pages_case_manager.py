@@ -316,7 +316,7 @@ def test_consents_are_recorded_and_revoked_from_the_case_page(site: Site) -> Non
         "csrf": token, "concedant": "Jean Muster", "but": "assessment",
         "categories": "medical", "destinataires": "OAI-NE"})
     assert done.status_code == 303
-    [(consent, _)] = Sharing(s).consents(s.get(case_id).person)
+    [(consent, _)] = Sharing(s).consents(s.get(case_id))
     revoked = orp.post(f"/dossiers/{case_id}/consentements/{consent.id}/revoquer",
                        data={"csrf": token})
     assert revoked.status_code == 303

@@ -61,7 +61,7 @@ def refused_twice(s: CaseServices) -> str:
 
 def back_and_forth(s: CaseServices) -> str:
     """A case the ORP handed to the AI, which handed it back: a revolving door."""
-    person = {**PERSON, "avs": "7561234567897", "official_name": "Rochat", "first_name": "Léa"}
+    person = {**PERSON, "avs": "756.1000.0007.71", "official_name": "Rochat", "first_name": "Léa"}
     case = s.open_case(route="reseau-cii", person=person, actor=ORP,
                        fields={"age": 48, "consentement": True}).case.id
     s.fire(case, "transmettre", actor=ORP)

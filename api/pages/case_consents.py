@@ -70,7 +70,7 @@ async def revoke(request: Request, case_id: CaseId, consent_id: Annotated[str, P
     q: CaseQueries = request.app.state.queries
     sh: Sharing = request.app.state.sharing
     case = q.case_for(person, case_id)
-    if not any(c.id == consent_id for c, _ in sh.consents(case.person)):
+    if not any(c.id == consent_id for c, _ in sh.consents(case)):
         raise PageRefused(404, "Ce consentement n'appartient pas à ce dossier.",
                           "This consent does not belong to this case.")
     try:

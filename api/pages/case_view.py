@@ -14,10 +14,12 @@ from markupsafe import Markup
 
 from api.errors import bilingual
 from api.reporting.labels import words
+from cases.access import AccessPolicy, CaseView
 from cases.documents import CaseDocuments, Shown
 from cases.domain.actors import Actor
 from cases.domain.case import CaseState
 from cases.domain.errors import NotAllowed
+from cases.domain.events import Event
 from cases.domain.person import SEX
 from cases.queries import CaseQueries
 from cases.sharing import Sharing
@@ -73,9 +75,10 @@ def person_rows(q: CaseQueries, case: CaseState, lang: str) -> list[tuple[str, A
     return rows
 
 
-def timeline(q: CaseQueries, route: Route, case: CaseState, lang: str) -> list[Line]:
+def timeline(history: list[Event], route: Route, lang: str) -> list[Line]:
+    """The history as its reader may read it (``AccessPolicy.history``), newest first."""
     out = []
-    for e in q.s.history(case.id):
+    for e in history:
         title = pick(lang, KIND_TITLES.get(e.kind, (e.kind, e.kind)))
         if e.event:
             title = f"{title} : {event_title(route, e.event, lang)}" if lang == "fr" \
@@ -120,14 +123,12 @@ def may_hold(sh: Sharing, actor: Actor, case: CaseState) -> bool:
     return True
 
 
-def case_context(q: CaseQueries, sh: Sharing, actor: Actor, case: CaseState, lang: str
-                 ) -> dict[str, Any]:
-    """Everything the case page template needs (the person only on a legal basis)."""
-    route = q.s.route_of(case)
-    disclosed = sh.disclose(actor, case)
-    shown_fields = {k: v for k, v in case.fields.items()
-                    if (route.fields[k].category if k in route.fields else "situation")
-                    in disclosed.shown}
+def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseView,
+                 lang: str) -> dict[str, Any]:
+    """Everything the case page template needs, as ``view`` (cases.access) lets its reader
+    see it: the person, fields, free text, outcome and consents only on a legal basis."""
+    actor, case, route, disclosed = view.actor, view.case, view.route, view
+    shown_fields = view.fields
     by_category: dict[str, list[tuple[str, Any]]] = {}
     for name, spec in route.fields.items():
         if spec.category in disclosed.shown and name in shown_fields:
@@ -155,17 +156,19 @@ def case_context(q: CaseQueries, sh: Sharing, actor: Actor, case: CaseState, lan
         "shown": {k: say(lang, v) for k, v in disclosed.shown.items()},
         "withheld": disclosed.withheld, "basis_in": lambda basis: say(lang, basis),
         "category_titles": {k: pick(lang, v) for k, v in CATEGORY_TITLES.items()},
-        "fields_by_category": by_category, "timeline": timeline(q, route, case, lang),
+        "fields_by_category": by_category, "timeline": timeline(policy.history(view), route, lang),
         "deadlines": deadlines(case, q.s.clock(), lang),
         "documents": documents, "documents_withheld": documents_withheld,
         "forms": forms, "signoff": signoff,
         "handoff": case.handoff,
         "handoff_title": event_title(route, case.handoff.event, lang) if case.handoff else "",
         "handoff_mine": case.handoff is not None and case.handoff.receiver == actor.institution,
-        "consents": sh.consents(case.person), "may_hold": may_hold(sh, actor, case),
+        "consents": (consents := policy.consents(view)), "may_hold": may_hold(sh, actor, case),
+        "me": actor.institution,
+        "consents_mine": any(c.recorded_by == actor.institution for c in consents),
         "institutions": sorted(i.code for i in q.s.registry),
-        "outcome_title": title_in(lang, route.outcomes.get(case.outcome, case.outcome or ""))
-        if case.outcome else "",
+        "outcome_title": title_in(lang, route.outcomes.get(view.outcome, view.outcome))
+        if view.outcome else "",
     }
 
 
@@ -197,10 +200,10 @@ def show(request: Request, actor: Actor, case_id: str, *, status: int = 200,
     event form's message under its field and keeps what was typed."""
     q: CaseQueries = request.app.state.queries
     sh: Sharing = request.app.state.sharing
-    case = q.case_for(actor, case_id)
-    q.log_read(actor, case_id, "case")
+    policy: AccessPolicy = request.app.state.policy
+    view = policy.open(actor, case_id, "case")
     lang = lang_of(request)
-    context = case_context(q, sh, actor, case, lang)
+    context = case_context(q, sh, policy, view, lang)
     if failed is not None:
         posted = extra.pop("posted", {})
         if not keep_posted(context["forms"], failed[0], posted, failed[1], failed[2]):

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.errors import bilingual
+from cases.access import AccessPolicy
 from cases.domain.errors import Conflict, MissingInput, NotAllowed
 from cases.queries import CaseQueries
-from cases.sharing import Sharing
 
 from .coordination_data import escalations, revolving
 from .people import CoordinatorPerson, Form
@@ -28,9 +28,10 @@ def _coordination(request: Request, person: Any, status: int = 200, *,
                   notice: tuple[str, str] | None = None,
                   failed: dict[str, Any] | None = None) -> Response:
     q: CaseQueries = request.app.state.queries
-    sh: Sharing = request.app.state.sharing
+    policy: AccessPolicy = request.app.state.policy
     return page(request, "coordination.html.j2", person, status=status,
-                escalations=escalations(q, sh, person), revolving=revolving(q, sh, person),
+                escalations=escalations(q, policy, person),
+                revolving=revolving(q, policy, person),
                 notice=notice, failed=failed or {})
 
 

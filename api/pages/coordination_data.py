@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from cases.access import IDENTITY, AccessPolicy, CaseView
 from cases.domain.actors import Actor
 from cases.domain.case import CaseState
 from cases.domain.events import Event
 from cases.queries import CaseQueries
-from cases.sharing import Sharing
 from institutions.registry import Institution
 from workflows.engine.model import Route
 
@@ -55,10 +55,10 @@ class Revolving(Listed):
     chain: list[Lead]
 
 
-def _person(q: CaseQueries, sharing: Sharing, actor: Actor, case: CaseState) -> str | None:
-    if "identite" not in sharing.disclose(actor, case).shown:
+def _person(q: CaseQueries, view: CaseView) -> str | None:
+    if not view.sees(IDENTITY):
         return None
-    p = q.person(case)
+    p = q.person(view.case)
     return f"{p.first_name} {p.official_name}"
 
 
@@ -84,17 +84,18 @@ def lead_options(q: CaseQueries, route: Route) -> list[Institution]:
     return [i for i in q.s.registry if q.s.registry.matches(i.code, route.institutions)]
 
 
-def escalations(q: CaseQueries, sharing: Sharing, actor: Actor) -> list[Escalation]:
+def escalations(q: CaseQueries, policy: AccessPolicy, actor: Actor) -> list[Escalation]:
     out = []
-    for case in q.escalated(actor, LIMIT):
-        history = q.s.history(case.id)
+    for view in policy.views(actor, q.escalated(actor, LIMIT), "coordination"):
+        case = view.case
+        history = policy.history(view)
         cause = _escalating(history)
         if cause is None or case.handoff is not None:
             continue  # settled meanwhile, or a new handoff waits: nothing to settle now
         route = q.s.route_of(case)
         parties = _handoff_parties(history, cause.data.get("handoff_id"))
         out.append(Escalation(
-            case, route, _person(q, sharing, actor, case), history, WHY[cause.kind], cause.at,
+            case, route, _person(q, view), history, WHY[cause.kind], cause.at,
             tuple(dict.fromkeys((case.lead, *parties, *case.handed_on))),
             cause.reason if cause.kind == "handoff_refused" else None, lead_options(q, route)))
     return sorted(out, key=lambda e: e.since)
@@ -106,11 +107,12 @@ def lead_chain(history: list[Event]) -> list[Lead]:
             and "lead" in e.data]
 
 
-def revolving(q: CaseQueries, sharing: Sharing, actor: Actor) -> list[Revolving]:
+def revolving(q: CaseQueries, policy: AccessPolicy, actor: Actor) -> list[Revolving]:
     out = []
-    for case in q.revolving(actor, LIMIT):
-        history = q.s.history(case.id)
-        out.append(Revolving(case, q.s.route_of(case), _person(q, sharing, actor, case),
+    for view in policy.views(actor, q.revolving(actor, LIMIT), "coordination"):
+        case = view.case
+        history = policy.history(view)
+        out.append(Revolving(case, q.s.route_of(case), _person(q, view),
                              history, lead_chain(history)))
     # open cases first, the most recently flagged first
     return sorted(out, key=lambda r: (not r.case.is_open, -r.chain[-1].since.timestamp()))

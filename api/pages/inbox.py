@@ -119,6 +119,7 @@ async def inbox(request: Request, person: CaseWorkerPerson, etat: Filter = "",
             handoffs.append(row)
         if case.escalated:
             escalations.append(row)
+    q.log_reads(person, [r.case.id for rows in groups.values() for r in rows], "inbox")
     for rows in groups.values():
         rows.sort(key=lambda x: (x.due_at is None, x.due_at or now))
     routes, states = _choices(q, lang)

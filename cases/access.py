@@ -1,0 +1,147 @@
+"""The one access policy: what a user may read of a case, and the record that they read it.
+
+Every read path (the API, the pages, lists, documents, consents, exchanges, measures,
+letters) asks it: ``open`` a case (404 unless the caller's institution takes part, the read
+recorded), or ``views`` of listed cases (each recorded). A ``CaseView`` answers, per data
+category, whether the reader sees it (``conventions.data_sharing``: own file, statute or
+consent) and filters what a case carries accordingly:
+
+- route fields by their category;
+- free text (history reasons, outcomes, measure payers and notes) as the case's
+  ``situation``: shown only to readers entitled to it;
+- consents: that one exists is the network's business (who recorded it, for whom, which
+  categories); the grantor and the purpose only for readers who see the person and every
+  category the consent covers, and for the institution that recorded it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from conventions.data_sharing import CATEGORIES, Consent
+from workflows.engine.model import Route
+
+from .domain.actors import Actor
+from .domain.case import CaseState
+from .domain.events import Event
+from .queries import CaseQueries
+from .sharing import Sharing
+
+SITUATION = "situation"
+IDENTITY = "identite"
+
+
+@dataclass(frozen=True)
+class ConsentShown:
+    id: str
+    recorded_by: str | None  # the institution that received the form
+    recipients: list[str]
+    categories: list[str]
+    valid_from: date
+    valid_until: date | None
+    revoked_on: date | None
+    grantor: str | None  # None: withheld from this reader
+    purpose: str | None
+
+
+@dataclass(frozen=True)
+class CaseView:
+    actor: Actor
+    case: CaseState
+    route: Route
+    shown: dict[str, str]  # category -> legal basis
+    withheld: list[str]
+
+    def sees(self, category: str) -> bool:
+        return category in self.shown
+
+    def category_of(self, field: str) -> str:
+        spec = self.route.fields.get(field)
+        return spec.category if spec is not None else SITUATION
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return {k: v for k, v in self.case.fields.items() if self.sees(self.category_of(k))}
+
+    @property
+    def outcome(self) -> str | None:
+        return self.case.outcome if self.sees(SITUATION) else None
+
+    def text(self, value: str | None) -> str | None:
+        """Free text about the person's situation, for readers entitled to it."""
+        return value if self.sees(SITUATION) else None
+
+    def event(self, e: Event, parties: frozenset[str] = frozenset()) -> Event:
+        """A history event as this reader may read it: its reason, fields, outcome and any
+        other data of the person only as far as their categories are shown. A reason is
+        also shown to the institution that wrote it and, for a handoff, to its two parties
+        and the coordination that settles disputes between them."""
+        told = self.actor.institution == e.institution or self.actor.institution in parties \
+            or (bool(parties) and self.actor.is_coordination)
+        data = dict(e.data)
+        if "fields" in data:
+            data["fields"] = {k: v for k, v in data["fields"].items()
+                              if self.sees(self.category_of(k))}
+        if not self.sees(SITUATION):
+            for key in ("outcome", "summary", "measure", "payer", "payers", "note"):
+                data.pop(key, None)
+            if isinstance(data.get("handoff"), dict):
+                data["handoff"] = {**data["handoff"], "reason": None, "outcome": None}
+        if not self.sees(IDENTITY):
+            data.pop("contact", None)
+        return replace(e, reason=e.reason if told else self.text(e.reason), data=data)
+
+    def consent(self, c: Consent, extra: dict[str, Any]) -> ConsentShown:
+        own = extra.get("institution") == self.actor.institution
+        full = own or (self.sees(IDENTITY) and all(self.sees(cat) for cat in c.categories))
+        return ConsentShown(c.id, extra.get("institution"), list(c.recipients),
+                            list(c.categories), c.valid_from, c.valid_until, c.revoked_on,
+                            extra["grantor"] if full else None, c.purpose if full else None)
+
+
+class AccessPolicy:
+    def __init__(self, queries: CaseQueries, sharing: Sharing) -> None:
+        self.q, self.sharing = queries, sharing
+
+    def view(self, actor: Actor, case: CaseState) -> CaseView:
+        """What ``actor`` may see of a case it may know (the exchanges recorded)."""
+        disclosed = self.sharing.disclose(actor, case)
+        return CaseView(actor, case, self.q.s.route_of(case), disclosed.shown,
+                        disclosed.withheld)
+
+    def open(self, actor: Actor, case_id: str, what: str) -> CaseView:
+        """The case as ``actor`` may read it, the read recorded; NotFound when its
+        institution does not take part (never 'forbidden': nothing said of existence)."""
+        case = self.q.case_for(actor, case_id)
+        self.q.log_read(actor, case_id, what)
+        return self.view(actor, case)
+
+    def seen(self, actor: Actor, case: CaseState, what: str) -> CaseView:
+        """A case ``actor`` just acted on, shown back to it: a read too. An institution
+        that no longer takes part by its act (a refused handoff) reads nothing of it."""
+        if not self.q.visible(actor, case):
+            return CaseView(actor, case, self.q.s.route_of(case), {}, list(CATEGORIES))
+        self.q.log_read(actor, case.id, what)
+        return self.view(actor, case)
+
+    def views(self, actor: Actor, cases: list[CaseState], what: str) -> list[CaseView]:
+        """Listed cases (already filtered by visibility), each read recorded."""
+        self.q.log_reads(actor, [c.id for c in cases], what)
+        return [self.view(actor, c) for c in cases]
+
+    def history(self, v: CaseView) -> list[Event]:
+        events = self.q.s.history(v.case.id)
+        parties: dict[str, frozenset[str]] = {}
+        for e in events:
+            h = e.data.get("handoff")
+            if e.kind == "handoff_proposed" and isinstance(h, dict):
+                parties[h["id"]] = frozenset((h["sender"], h["receiver"]))
+        return [v.event(e, parties.get(e.data.get("handoff_id")
+                                       or (e.data.get("handoff") or {}).get("id", ""),
+                                       frozenset()))
+                for e in events]
+
+    def consents(self, v: CaseView) -> list[ConsentShown]:
+        return [v.consent(c, extra) for c, extra in self.sharing.consents(v.case)]
