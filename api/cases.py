@@ -11,7 +11,7 @@ from cases.domain.errors import Conflict, StaleVersion
 
 from .deps import CaseWorker, PolicyDep, QueriesDep
 from .errors import ApiError
-from .schemas import CaseCreate, CaseList, CaseOut, EventIn, HistoryItem, RefuseIn
+from .schemas import CaseCreate, CaseList, CaseOut, ContactChange, EventIn, HistoryItem, RefuseIn
 from .views import case_out
 
 router = APIRouter(prefix="/api", tags=["cases"])
@@ -85,6 +85,18 @@ async def fire(case_id: CaseId, body: EventIn, actor: CaseWorker, q: QueriesDep,
         raise Conflict(exc.message, **exc.details) from None  # a race the caller did not see
     return _answer(response, case_out(q, p.seen(actor, out.case, "case")),
                    202 if out.status != "done" else 200)
+
+
+@router.put("/cases/{case_id}/contact", response_model=CaseOut)
+async def change_contact(case_id: CaseId, body: ContactChange, actor: CaseWorker,
+                         q: QueriesDep, p: PolicyDep, response: Response,
+                         if_match: IfMatch = None) -> CaseOut:
+    """The lead changes how its case reaches the person: an event with who and why; other
+    cases of the person keep what their institutions hold."""
+    q.case_for(actor, case_id)
+    out = q.s.change_contact(case_id, body.contact.model_dump(), actor=actor,
+                             reason=body.reason, expected_version=_version(if_match))
+    return _answer(response, case_out(q, p.seen(actor, out.case, "case")))
 
 
 @router.post("/handoffs/{handoff_id}/accept", response_model=CaseOut)

@@ -36,6 +36,18 @@ class PersonIn(Strict):
     address: AddressIn | None = None
 
 
+class ContactIn(Strict):
+    """How the case's institution reaches the person from now on."""
+    email: Annotated[str, StringConstraints(max_length=200)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=30)] | None = None
+    address: AddressIn | None = None
+
+
+class ContactChange(Strict):
+    contact: ContactIn
+    reason: Text | None = None  # required: why the contact changes (a person's own word...)
+
+
 class CaseCreate(Strict):
     route: Name
     person: PersonIn
