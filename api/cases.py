@@ -9,9 +9,18 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from cases.domain.decide import EventInput
 from cases.domain.errors import Conflict, StaleVersion
 
-from .deps import CaseWorker, PolicyDep, QueriesDep
+from .deps import CaseWorker, Coordinator, PolicyDep, QueriesDep
 from .errors import ApiError
-from .schemas import CaseCreate, CaseList, CaseOut, ContactChange, EventIn, HistoryItem, RefuseIn
+from .schemas import (
+    CaseCreate,
+    CaseList,
+    CaseOut,
+    ContactChange,
+    EventIn,
+    HistoryItem,
+    PartnersIn,
+    RefuseIn,
+)
 from .views import case_out
 
 router = APIRouter(prefix="/api", tags=["cases"])
@@ -96,6 +105,15 @@ async def change_contact(case_id: CaseId, body: ContactChange, actor: CaseWorker
     q.case_for(actor, case_id)
     out = q.s.change_contact(case_id, body.contact.model_dump(), actor=actor,
                              reason=body.reason, expected_version=_version(if_match))
+    return _answer(response, case_out(q, p.seen(actor, out.case, "case")))
+
+
+@router.post("/cases/{case_id}/partners", response_model=CaseOut)
+async def join_partners(case_id: CaseId, body: PartnersIn, actor: Coordinator, q: QueriesDep,
+                        p: PolicyDep, response: Response) -> CaseOut:
+    """The coordination names institutions that take part in the case from now on."""
+    q.case_for(actor, case_id)
+    out = q.s.join_partners(case_id, body.institutions, actor=actor, reason=body.reason)
     return _answer(response, case_out(q, p.seen(actor, out.case, "case")))
 
 

@@ -48,6 +48,12 @@ class ContactChange(Strict):
     reason: Text | None = None  # required: why the contact changes (a person's own word...)
 
 
+class PartnersIn(Strict):
+    institutions: Annotated[list[Annotated[str, StringConstraints(max_length=32)]],
+                            Field(min_length=1, max_length=10)]
+    reason: Text
+
+
 class CaseCreate(Strict):
     route: Name
     person: PersonIn

@@ -23,7 +23,7 @@ from institutions.registry import Registry, default_registry
 from workflows.engine.compile import machine_for
 from workflows.engine.model import Route
 
-from .domain import decide, escalations, handoff_rules, results
+from .domain import decide, escalations, handoff_rules, membership, results
 from .domain.actors import Actor, system_actor
 from .domain.case import CaseState
 from .domain.decide import EventInput
@@ -35,6 +35,7 @@ from .domain.person import person_from, person_with_contact
 from .domain.results import TASK_PROVIDE_FILE, Document, Task
 from .domain.visibility import takes_part
 from .store import WRITE
+from .store.codec import case_from
 from .store.documents import Documents
 from .store.outbox import effect_t
 from .store.people import contact_of, hold_contact, person_id
@@ -280,6 +281,32 @@ class CaseServices:
             if recorded():  # another worker recorded the same result first
                 return Outcome(self.get(case_id), "already", [])
             raise
+
+    def join_partners(self, case_id: str, institutions: list[str], *, actor: Actor,
+                      reason: str | None) -> Outcome:
+        """Institutions that take part in the case from now on (the coordination's call)."""
+        return self._act(case_id, None, lambda ctx, c: membership.join(
+            ctx, c, actor, institutions, reason))
+
+    def record_missing_partners(self) -> int:
+        """Open cases standing in a joint step entered before partners were recorded (a
+        database upgraded from before migration 0011c) get the partners the conventions
+        choose, by an event of the system; run by ``relais db upgrade``. Idempotent."""
+        with self.engine.connect() as conn:
+            rows = [case_from(r) for r in conn.execute(
+                select(case_t).where(case_t.c.closed_at.is_(None)))]
+        done = 0
+        for case in rows:
+            if case.partners:
+                continue
+            route = self.route_of(case)
+            codes = membership.joining(self._context(route), case, case.state, case.lead)
+            if codes:
+                self.join_partners(case.id, codes, actor=self.system, reason=(
+                    "partenaires de l'étape commune enregistrés à la mise à jour / partners "
+                    "of the joint step recorded at upgrade"))
+                done += 1
+        return done
 
     def add_document(self, case_id: str, document: Document, *, actor: Actor) -> Outcome:
         """An institution's own file; it closes that institution's open file task."""

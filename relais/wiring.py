@@ -64,6 +64,7 @@ def build_services(url: str | None = None, *, migrate: bool = True,
     if migrate:
         publish_standard_routes(services)
         load_standard_programmes(services)
+        services.record_missing_partners()
     return services
 
 

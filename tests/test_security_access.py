@@ -269,3 +269,48 @@ def test_a_refusing_receiver_reads_nothing_of_the_case_in_the_answer(
         assert refused.status_code == 200
         assert refused.json()["person"] is None and refused.json()["fields"] == {}
         people.close()
+
+
+def test_the_coordination_adds_a_partner_on_record_and_only_it(scene: Scene) -> None:
+    body = {"institutions": ["SSR-LCF"], "reason": "La personne déménage à La Chaux-de-Fonds"}
+    assert scene.people["ORP-NE"].post(f"/api/cases/{scene.case}/partners",
+                                       json=body).status_code == 403
+    added = scene.people["CII-NE:coordinator"].post(f"/api/cases/{scene.case}/partners",
+                                                    json=body)
+    assert added.status_code == 200, added.text
+    assert added.json()["partners"] == ["ORP-NE", "OAI-NE", "SSR-LCF"]
+    assert scene.people["SSR-LCF"].get(f"/api/cases/{scene.case}").status_code == 200
+    again = scene.people["CII-NE:coordinator"].post(f"/api/cases/{scene.case}/partners",
+                                                    json=body)
+    assert again.status_code == 409
+
+
+def test_an_upgraded_database_records_the_partners_of_joint_steps_already_entered(
+        services: CaseServices) -> None:
+    """A case that entered its joint step before partners were recorded: the upgrade
+    records the conventions' choice once, by an event of the system."""
+    from dataclasses import replace
+
+    from sqlalchemy import update
+
+    from cases.store.codec import case_values
+    from cases.store.repository import case_t, event_t
+    from tests.conftest import COORD, ORP
+    cid = services.open_case(route="reseau-cii", person=ANA, actor=ORP,
+                             fields={"age": 43, "consentement": True}).case.id
+    services.fire(cid, "transmettre", actor=ORP)
+    entered = services.fire(cid, "retenir", actor=COORD).events[-1]
+    # as a database written before 0011c holds it: no partners in the event or the row
+    data = {k: v for k, v in entered.data.items() if k != "partners"}
+    old = replace(entered, data=data).sealed()
+    case = replace(services.get(cid), partners=(), last_hash=old.hash)
+    with services.engine.begin() as conn:
+        conn.execute(update(event_t).where(event_t.c.case_id == cid, event_t.c.seq == old.seq)
+                     .values(data=data, hash=old.hash))
+        conn.execute(update(case_t).where(case_t.c.id == cid).values(
+            memory=case_values(case)["memory"], last_hash=old.hash))
+    assert services.get(cid).partners == ()
+    assert services.record_missing_partners() == 1
+    assert services.get(cid).partners == ("OAI-NE", "SSR-NE")
+    assert services.record_missing_partners() == 0
+    assert services.history(cid)[-1].kind == "partners_joined"

@@ -10,14 +10,17 @@ step (a signatory follows the plan it signed) until it leaves.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from conventions.partners import partners
 from workflows.engine.model import COORDINATION, LEAD
 
+from .access import ACTING_ROLES
 from .actors import Actor
 from .case import CaseState
 from .context import Context, draft
+from .errors import Conflict, EventRefused, MissingInput, NotAllowed
 from .events import Event
 
 
@@ -43,6 +46,29 @@ def joined(ctx: Context, case_id: str, actor: Actor, codes: list[str], state: st
         return []
     return [draft(ctx, case_id, "partners_joined", actor, from_state=state, to_state=state,
                   data={"partners": codes})]
+
+
+def join(ctx: Context, case: CaseState, actor: Actor, codes: list[str],
+         reason: str | None) -> list[Event]:
+    """The coordination adds institutions to a case (or the system records the partners of
+    a joint step entered before partners were recorded): an event with who and why."""
+    if not (actor.is_system or (actor.is_coordination and actor.role in ACTING_ROLES)):
+        raise NotAllowed("seule la coordination CII ajoute des partenaires / only the CII "
+                         "coordination adds partners")
+    if not case.is_open:
+        raise EventRefused("le cas est clos / the case is closed", allowed_events=[])
+    unknown = [c for c in codes if c not in ctx.registry]
+    if unknown or not codes:
+        raise MissingInput(f"institutions inconnues : {', '.join(unknown) or '-'} / unknown "
+                           f"institutions", field="institutions")
+    if not actor.is_system and not (reason or "").strip():
+        raise MissingInput("un motif est requis / a reason is required", field="reason")
+    new = [c for c in dict.fromkeys(codes) if not is_partner(c, case)]
+    if not new:
+        raise Conflict("ces institutions participent déjà au cas / these institutions already "
+                       "take part in the case")
+    out = joined(ctx, case.id, actor, new, case.state)
+    return [replace(e, reason=reason) for e in out]
 
 
 def is_partner(institution: str, case: CaseState) -> bool:
