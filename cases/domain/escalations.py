@@ -66,6 +66,7 @@ def settle(ctx: Context, case: CaseState, actor: Actor, reason: str | None,
             raise MissingInput(f"{lead} ne peut pas être responsable sur cette route / cannot "
                                f"lead on this route", field="lead")
         data.update(lead_change(ctx, case, lead))
+        data = with_partners(data, joining(ctx, case, case.state, lead))
     return [draft(ctx, case.id, "escalation_settled", actor, from_state=case.state,
                    to_state=case.state, reason=reason, data=data)]
 

@@ -29,7 +29,7 @@ def joining(ctx: Context, case: CaseState, state: str, lead: str) -> list[str]:
     owner = ctx.route.states[state].owner
     if owner in ((LEAD,), (COORDINATION,), ()):
         return []
-    involved = [*case.partners, *case.handed_on]
+    involved = [case.lead, *case.partners, *case.handed_on]  # a lead handing on stays in
     chosen = partners(owner, lead=lead, involved=involved, registry=ctx.registry)
     return [i.code for i in chosen if i.code != lead and i.code not in case.partners]
 

@@ -151,12 +151,12 @@ def agent(sim: Sim, plan: Plan, people: People, placements: Placements) -> Agent
 
 def round_table(f: CaseFlow, plan: Plan) -> Agent:
     """The plan signed by AC, AI and SA, naming the lead; refused, it is signed again."""
-    signers = _signers(f)
     # the plan names the partner of the kind the plan's lead is of: the case's own partners
-    lead = next((a for a in signers if a.kind == plan.lead.kind), plan.lead)
+    lead = next((a for a in _signers(f) if a.kind == plan.lead.kind), plan.lead)
     plan.lead = lead
 
     def sign(_: int) -> Outcome:
+        signers = _signers(f)  # as they are now: the coordination may have named the lead
         first, *others = sorted(signers, key=lambda a: a.institution != f.case.lead)
         out = f.fire("planifier", first, lead=lead.institution)
         for a in others:
