@@ -13,6 +13,7 @@ from cases.services import CaseServices
 from cases.sharing import Sharing
 
 from . import aggregates, cases, catalogue, consents, deps, documents, errors, pages, routes
+from .headers import SecurityHeaders
 
 MAX_BODY = 1024 * 1024
 
@@ -23,7 +24,10 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
     # measured here, the thread pool that `def` endpoints use cost more than the work itself
     # and its contention made the latency tail (see docs/benchmarks.md). Scale out with
     # processes (uvicorn --workers, or several API machines on PostgreSQL).
+    # no interactive docs: FastAPI's load their scripts from a CDN, with inline code that the
+    # pages' policy refuses; the schema stays at /openapi.json for any local tool
     app = FastAPI(title="Relais", version="0.1.0", dependencies=[Depends(deps.no_nul)],
+                  docs_url=None, redoc_url=None,
                   description="Collaboration interinstitutionnelle (CII) — API des cas, routes "
                               "et indicateurs / CII cases, routes and indicators")
     app.state.services = services
@@ -55,4 +59,5 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
     app.include_router(documents.router)
     app.include_router(catalogue.router)
     pages.install(app, session_key=session_key, https_only=https_only)
+    app.add_middleware(SecurityHeaders)  # added last: the outermost, so every answer has them
     return app

@@ -14,6 +14,7 @@ from cases.domain.results import Document
 from cases.store.ops import ops_status
 
 from .deps import CaseWorker, Operator, PolicyDep, QueriesDep, ServicesDep, SharingDep
+from .downloads import accepted, document_answer, refusal
 from .errors import ApiError
 from .schemas import DocumentIn, DocumentList, DocumentOut, TaskOut
 
@@ -43,16 +44,15 @@ async def get_document(case_id: CaseId, document_id: Annotated[int, Path(ge=1, l
     found = CaseDocuments(q, sh).content(actor, case, document_id)
     if found is None:
         raise ApiError(404, "not_found", "document introuvable / document not found")
-    info, body = found
-    extension = {"application/pdf": ".pdf", "application/json": ".json"}.get(info.media_type, "")
-    return Response(body, media_type=info.media_type, headers={
-        "Content-Disposition": f'attachment; filename="{info.name}{extension}"'})
+    return document_answer(*found)
 
 
 @router.post("/cases/{case_id}/documents", status_code=201, response_model=DocumentOut)
 async def add_document(case_id: CaseId, body: DocumentIn, actor: CaseWorker, q: QueriesDep,
                        sh: SharingDep) -> DocumentOut:
     case = q.case_for(actor, case_id)
+    if not accepted(body.media_type):
+        raise ApiError(415, "unsupported_media_type", refusal(), field="media_type")
     try:
         content = base64.b64decode(body.content_base64, validate=True)
     except (binascii.Error, ValueError):

@@ -12,7 +12,9 @@ from . import reporting
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # the report and the diagram load nothing: a browser is told to refuse anything they would
-SELF_CONTAINED = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
+SELF_CONTAINED = {"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                                             "frame-ancestors 'none'; base-uri 'none'; "
+                                             "form-action 'none'"}
 
 
 def attachment(name: str) -> dict[str, str]:

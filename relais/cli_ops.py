@@ -152,7 +152,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     from .cli_work import release_dead_local_workers, worker_name
     from .orchestration import build_orchestrator, show_logs
     from .settings import settings
-    from .wiring import build_app, build_services
+    from .wiring import build_app, build_services, proxy_options
     services = build_services()  # migrates once, here, before any worker starts
     if demo:
         from .demo_network.console import load_if_empty
@@ -169,11 +169,13 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
         orchestrator = build_orchestrator(services, worker=worker_name())
         orchestrator.start()  # threads: the API never waits for Prefect
     try:
+        proxies = proxy_options(settings().trusted_proxies)
         if workers == 1:
-            uvicorn.run(build_app(services), host=host, port=port, log_level="info")
+            uvicorn.run(build_app(services), host=host, port=port, log_level="info",
+                        **proxies)  # type: ignore[arg-type]
         else:
             uvicorn.run("relais.asgi:app", factory=True, host=host, port=port, workers=workers,
-                        log_level="info")
+                        log_level="info", **proxies)  # type: ignore[arg-type]
     finally:
         if orchestrator is not None:  # an action cut short is run again from the outbox
             orchestrator.stop(timeout=5)

@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     # var/secret_key); Secure cookies when the pages are served over HTTPS
     secret_key: str = ""
     secure_cookies: bool = False
+    # the reverse proxies whose X-Forwarded-For names the client (comma-separated addresses,
+    # as uvicorn's forwarded_allow_ips); empty: the header is ignored and the client is the
+    # socket's peer. Sign-in throttling counts by this address: trust only your own proxy.
+    trusted_proxies: str = ""
 
 
 @cache

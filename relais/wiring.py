@@ -68,6 +68,12 @@ def build_services(url: str | None = None, *, migrate: bool = True,
     return services
 
 
+def proxy_options(trusted_proxies: str) -> dict[str, object]:
+    """uvicorn's options for ``RELAIS_TRUSTED_PROXIES``: X-Forwarded-For is believed only
+    when it comes from one of them (uvicorn's own default would trust 127.0.0.1)."""
+    return {"proxy_headers": bool(trusted_proxies),
+            "forwarded_allow_ips": trusted_proxies or None}
+
 
 def build_app(services: CaseServices) -> FastAPI:
     """The application with the pages' session key of the settings (every process alike)."""

@@ -15,6 +15,7 @@ import uvicorn
 from api.app import create_app
 from cases.services import CaseServices
 from cases.store.users import add_user
+from relais.wiring import proxy_options
 
 
 def free_port() -> int:
@@ -24,10 +25,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def running(services: CaseServices) -> Iterator[str]:
+def running(services: CaseServices, *, trusted_proxies: str = "") -> Iterator[str]:
+    """A server as ``relais serve`` starts it (X-Forwarded-For believed only from
+    ``trusted_proxies``, see ``RELAIS_TRUSTED_PROXIES``)."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(services), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
+                                           log_level="warning", lifespan="off",
+                                           **proxy_options(trusted_proxies)))  # type: ignore[arg-type]
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

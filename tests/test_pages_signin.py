@@ -103,32 +103,20 @@ def test_people_get_errors_as_pages_and_programs_as_json(site: Site) -> None:
     assert api.status_code == 404 and api.json()["error"] == "not_found"
 
 
-def test_five_wrong_passwords_lock_the_user_out_for_a_quarter_of_an_hour(site: Site) -> None:
-    from datetime import timedelta
-
-    from cases.store.users import LOCK, MAX_FAILURES, actor_for_password
+def test_wrong_passwords_slow_down_the_browser_that_types_them(site: Site) -> None:
+    """No lock-out of the person (tests/test_security_signin.py): the sixth wrong password
+    in a row from one browser's address has to wait, and the page says for how long."""
+    from cases.domain.throttle import PAIR
     site.person("l.favre", "SSR-LCF")
-    s = site.services
-    now = s.clock()
-    for _ in range(MAX_FAILURES):
-        assert actor_for_password(s.engine, s.registry, "l.favre", "devine", now=now) is None
-    # locked: even the right password is refused, over HTTP too
-    assert actor_for_password(s.engine, s.registry, "l.favre", PASSWORD, now=now) is None
-    with httpx.Client(base_url=site.base) as client:
-        token = csrf_of(client.get("/connexion").text)
-        refused = client.post("/connexion", data={"name": "l.favre", "password": PASSWORD,
-                                                  "csrf": token})
-        assert refused.status_code == 401 and "bloqué 15 minutes" in refused.text
-    later = now + LOCK + timedelta(seconds=1)
-    assert actor_for_password(s.engine, s.registry, "l.favre", PASSWORD, now=later) is not None
-
-
-def test_a_right_password_resets_the_count_of_wrong_ones(site: Site) -> None:
-    from cases.store.users import MAX_FAILURES, actor_for_password
-    site.person("s.jacot", "OFIJ-NE")
-    s = site.services
-    now = s.clock()
-    for _ in range(2):
-        for _ in range(MAX_FAILURES - 1):
-            actor_for_password(s.engine, s.registry, "s.jacot", "devine", now=now)
-        assert actor_for_password(s.engine, s.registry, "s.jacot", PASSWORD, now=now)
+    context = site.browser.new_context(base_url=site.base)  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto("/connexion")
+    for _ in range(PAIR.free + 1):
+        page.get_by_label("Nom d'utilisateur").fill("l.favre")
+        page.get_by_label("Mot de passe").fill("devine")
+        page.get_by_role("button", name="Se connecter").click()
+        page.wait_for_load_state()
+    assert page.get_by_role("alert").inner_text().startswith(
+        "Trop d'essais manqués depuis cet appareil : réessayez dans ")
+    shoot(page, "signin-wait")
+    context.close()

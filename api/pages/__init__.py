@@ -12,12 +12,13 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from cases.services import CaseServices
-from cases.store.users import actor_for_name
+from cases.store.sessions import session_actor
 
 from . import case_manager, catalogue, coordinator, session, signin, steering
 from .people import PageRefused, SignInRequired
@@ -30,9 +31,11 @@ ROUTERS = [signin.router, steering.router, case_manager.router, coordinator.rout
 
 def _error_page(request: Request, status: int, fr: str, en: str) -> Response:
     """The error as a page, with the person's navigation when they are signed in."""
-    name = request.session.get("user") if "session" in request.scope else None
-    s: CaseServices = request.app.state.services
-    person = actor_for_name(s.engine, s.registry, name) if isinstance(name, str) else None
+    person = getattr(request.state, "person", None)
+    if person is None and "session" in request.scope:
+        s: CaseServices = request.app.state.services
+        person = session_actor(s.engine, s.registry, request.session.get(session.SID),
+                               s.clock())
     return page(request, "error.html.j2", person, status=status, status_code=status,
                 message_fr=fr, message_en=en)
 
@@ -40,6 +43,7 @@ def _error_page(request: Request, status: int, fr: str, en: str) -> Response:
 def install(app: FastAPI, *, session_key: str | None, https_only: bool = False) -> None:
     # without a key (tests, one process) each start signs with a new one
     session.install(app, session_key or secrets.token_urlsafe(48), https_only=https_only)
+    app.state.hashing = anyio.CapacityLimiter(signin.HASHING_AT_ONCE)  # password checks
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.state.html_error = _error_page
 

@@ -26,6 +26,7 @@ from cases.domain.errors import (
 from cases.queries import CaseQueries
 from cases.sharing import Sharing
 
+from ..downloads import document_answer
 from .case_events import LEAD, OUTCOME, REASON
 from .case_inputs import read_fields, text_of
 from .case_view import say, show
@@ -131,7 +132,4 @@ async def document(request: Request, case_id: CaseId,
     if found is None:
         raise PageRefused(404, "Ce document n'existe pas ou ne vous est pas communiqué.",
                           "This document does not exist or is not disclosed to you.")
-    info, body = found
-    extension = {"application/pdf": ".pdf", "application/json": ".json"}.get(info.media_type, "")
-    return Response(body, media_type=info.media_type, headers={
-        "Content-Disposition": f'attachment; filename="{info.name}{extension}"'})
+    return document_answer(*found)

@@ -1,7 +1,7 @@
 """Who is looking at a page: the signed-in person, their role, and their forms' CSRF check.
 
 The pages' dependencies mirror the API's (``api/deps.py``) with a session instead of a
-token: no session sends the browser to the sign-in page and back; a wrong role is a 403
+token: no live session sends the browser to the sign-in page and back; a wrong role is a 403
 page; a form without this session's CSRF token is refused before anything is read.
 """
 
@@ -14,10 +14,10 @@ from starlette.datastructures import FormData
 
 from cases.domain.actors import Actor
 from cases.services import CaseServices
-from cases.store.users import actor_for_name
+from cases.store.sessions import session_actor
 from institutions.registry import Role
 
-from .session import csrf_valid
+from .session import SID, csrf_valid
 
 
 class SignInRequired(Exception):
@@ -60,14 +60,22 @@ def local_path(then: str | None) -> str | None:
     return None
 
 
-async def signed_in(request: Request) -> Actor:
-    name = request.session.get("user")
+def client_address(request: Request) -> str:
+    """The address the request came from: the socket's, or the one a trusted proxy forwarded
+    (uvicorn rewrites the scope's client only for ``RELAIS_TRUSTED_PROXIES``)."""
+    return request.client.host if request.client else "unknown"
+
+
+def signed_in(request: Request) -> Actor:
+    """The person of the cookie's live session (a plain ``def``: FastAPI runs it in a worker
+    thread, the database read and the idle time's update off the event loop)."""
     s: CaseServices = request.app.state.services
-    actor = actor_for_name(s.engine, s.registry, name) if isinstance(name, str) else None
+    actor = session_actor(s.engine, s.registry, request.session.get(SID), s.clock())
     if actor is None:
-        request.session.pop("user", None)
+        request.session.pop(SID, None)
         query = f"?{request.url.query}" if request.url.query else ""
         raise SignInRequired(request.url.path + query)
+    request.state.person = actor  # for an error page later in this request
     return actor
 
 

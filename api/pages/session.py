@@ -1,10 +1,12 @@
-"""The people's session: a signed cookie (Starlette's SessionMiddleware, itsdangerous) that
-names the signed-in user and carries the CSRF token of their forms.
+"""The people's session cookie: signed (Starlette's SessionMiddleware, itsdangerous), it
+holds the id of a session kept on the server (``cases/store/sessions.py``), the CSRF token
+of the person's forms and their language; before sign-in, only the last two.
 
-The cookie holds no secret of the user and no personal data: a name, a random CSRF token,
-the language. It is HttpOnly (no script reads it) and SameSite=Lax (another site's form
-cannot post with it; a link from an e-mail still opens the page signed in). The user is
-looked up again on every request, so a revoked user is out at once.
+The cookie holds nothing about the person or their cases. It is HttpOnly (no script reads
+it) and SameSite=Lax (another site's form cannot post with it; a link from an e-mail still
+opens the page signed in). What it opens is decided on the server at every request: a
+session signed out, idle for half an hour, older than ten hours, or of a user whose password
+changed, opens nothing, whatever copy of the cookie is shown.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from pathlib import Path
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
+from cases.store.sessions import LIFETIME
+
 COOKIE = "relais_session"
-MAX_AGE_S = 10 * 3600  # one working day: a forgotten session does not outlive the evening
+SID = "sid"  # the key of the server's session in the cookie
 
 
 def secret_key(configured: str, folder: Path) -> str:
@@ -51,7 +55,26 @@ def secret_key(configured: str, folder: Path) -> str:
 
 def install(app: FastAPI, key: str, *, https_only: bool) -> None:
     app.add_middleware(SessionMiddleware, secret_key=key, session_cookie=COOKIE,
-                       max_age=MAX_AGE_S, same_site="lax", https_only=https_only)
+                       max_age=int(LIFETIME.total_seconds()), same_site="lax",
+                       https_only=https_only)
+
+
+def begin(session: dict[str, object], session_id: str) -> None:
+    """A signed-in cookie: nothing the browser brought carries over but the language, so a
+    cookie planted before sign-in is never the one after (no session fixation)."""
+    lang = session.get("lang")
+    session.clear()
+    session.update({SID: session_id, **({"lang": lang} if lang else {})})
+    csrf_token(session)
+
+
+def end(session: dict[str, object]) -> object:
+    """Back to an anonymous cookie (the language kept); the server's session id it held."""
+    lang, session_id = session.get("lang"), session.get(SID)
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    return session_id
 
 
 def csrf_token(session: dict[str, object]) -> str:

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import math
+import os
+from functools import partial
 from typing import Annotated, Literal
 
+import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from cases.services import CaseServices
-from cases.store.users import actor_for_password
+from cases.sign_in import sign_in as check_sign_in
+from cases.store.sessions import end_session
 
-from .people import HOME, Form, Person, local_path
+from . import session
+from .people import HOME, Form, Person, client_address, local_path
 from .render import page
-from .session import csrf_token
 
 router = APIRouter(include_in_schema=False)
 Then = Annotated[str | None, Query(alias="suite", max_length=2000)]
+# argon2id verifications at once per process (64 MiB and ~0.1 s of a core each): more
+# sign-ins queue, in no one else's way (the thread pool and the event loop stay free)
+HASHING_AT_ONCE = max(2, (os.cpu_count() or 2) // 2)
 
 
 def _see(path: str) -> RedirectResponse:
@@ -30,7 +38,7 @@ async def home(person: Person) -> Response:
 @router.get("/connexion")
 async def sign_in_form(request: Request, then: Then = None) -> Response:
     return page(request, "signin.html.j2", None, then=local_path(then) or "", name="",
-                failed=False)
+                failed=False, wait_s=0)
 
 
 @router.post("/connexion")
@@ -39,24 +47,25 @@ async def sign_in(request: Request, form: Form) -> Response:
     password = str(form.get("password", ""))[:1000]
     then = local_path(str(form.get("suite", "")))
     s: CaseServices = request.app.state.services
-    actor = (actor_for_password(s.engine, s.registry, name, password, now=s.clock())
-             if name else None)
-    if actor is None:
-        return page(request, "signin.html.j2", None, status=401, then=then or "", name=name,
-                    failed=True)
-    lang = request.session.get("lang")
-    request.session.clear()  # a new session on sign-in: nothing set before carries over
-    request.session.update({"user": actor.user, **({"lang": lang} if lang else {})})
-    csrf_token(request.session)
-    return _see(then or HOME[actor.role])
+    tried = await anyio.to_thread.run_sync(
+        partial(check_sign_in, s.engine, s.registry, name=name, password=password,
+                address=client_address(request), now=s.clock()),
+        limiter=request.app.state.hashing)
+    if tried.actor is None or tried.session_id is None:
+        wait_s = math.ceil(tried.wait.total_seconds())
+        answer = page(request, "signin.html.j2", None, status=429 if wait_s else 401,
+                      then=then or "", name=name, failed=True, wait_s=wait_s)
+        if wait_s:
+            answer.headers["Retry-After"] = str(wait_s)
+        return answer
+    session.begin(request.session, tried.session_id)
+    return _see(then or HOME[tried.actor.role])
 
 
 @router.post("/deconnexion")
-async def sign_out(request: Request, _: Form) -> Response:
-    lang = request.session.get("lang")
-    request.session.clear()
-    if lang:
-        request.session["lang"] = lang
+def sign_out(request: Request, _: Form) -> Response:
+    s: CaseServices = request.app.state.services
+    end_session(s.engine, session.end(request.session))
     return _see("/connexion")
 
 
@@ -65,3 +74,4 @@ async def switch_language(request: Request, lang: Literal["fr", "en"],
                           then: Then = None) -> Response:
     request.session["lang"] = lang
     return _see(local_path(then) or "/")
+

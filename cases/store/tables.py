@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Column,
     DateTime,
+    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -204,12 +205,33 @@ class UserRow(SQLModel, table=True):
     token_hash: str = Field(sa_column=Column(String(64), unique=True, nullable=False))
     # argon2 hash of the password for the pages; null: the user signs in with a token only
     password_hash: str | None = Field(default=None, sa_column=Column(String(200), nullable=True))
-    # wrong passwords in a row, and until when the pages refuse this user after too many
-    failed_signins: int = Field(default=0, sa_column=Column(Integer, nullable=False,
-                                                            server_default="0"))
-    locked_until: datetime | None = _ts(nullable=True)
     created_at: datetime = _ts(nullable=False)
     revoked_at: datetime | None = _ts(nullable=True)
+
+
+class PageSessionRow(SQLModel, table=True):
+    """A person signed in to the pages: the cookie holds a random id, this row its SHA-256.
+    Deleting the row ends the session (sign-out, a new password, a revoked user)."""
+
+    __tablename__ = "page_session"
+    id_hash: str = Field(sa_column=Column(String(64), primary_key=True))
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("app_user.id", ondelete="CASCADE"),
+                                          nullable=False, index=True))
+    created_at: datetime = _ts(nullable=False)
+    last_seen_at: datetime = _ts(nullable=False)  # idle since
+    expires_at: datetime = _ts(nullable=False, index=True)  # however busy: over at this time
+
+
+class SignInTallyRow(SQLModel, table=True):
+    """Failed sign-ins of a name from an address, or of an address (``cases.domain.throttle``).
+    The key is a SHA-256: neither the name nor the address is kept."""
+
+    __tablename__ = "sign_in_tally"
+    key: str = Field(sa_column=Column(String(64), primary_key=True))
+    failures: int = Field(sa_column=Column(Integer, nullable=False))
+    since: datetime = _ts(nullable=False)
+    next_at: datetime = _ts(nullable=False)
+    clear_at: datetime = _ts(nullable=False, index=True)  # says nothing any more: may go
 
 
 class CaseReadRow(SQLModel, table=True):

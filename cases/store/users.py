@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,7 +17,7 @@ from cases.domain.errors import Conflict, NotFound
 from institutions.registry import Registry, Role
 
 from . import fastsql
-from .codec import aware
+from .sessions import end_sessions_of
 from .tables import UserRow
 
 user_t = UserRow.__table__  # type: ignore[attr-defined]
@@ -25,8 +25,6 @@ _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 # verified against when the name is unknown, so that an unknown name costs the same time
 _NOBODY = _hasher.hash(secrets.token_urlsafe(16))
 MIN_PASSWORD = 10
-MAX_FAILURES = 5
-LOCK = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -60,10 +58,12 @@ def add_user(engine: Engine, registry: Registry, *, name: str, institution: str,
 
 
 def revoke_user(engine: Engine, name: str, now: datetime) -> None:
+    """Revoke the user's token, and end their sessions in the pages."""
     with engine.begin() as conn:
         done = conn.execute(update(user_t).where(user_t.c.name == name,
                                                  user_t.c.revoked_at.is_(None))
                             .values(revoked_at=now))
+        end_sessions_of(conn, name)
     if done.rowcount != 1:
         raise NotFound(f"aucun utilisateur actif « {name} » / no active user")
 
@@ -87,7 +87,8 @@ def actor_for_token(engine: Engine, registry: Registry, token: str) -> Actor | N
 
 
 def set_password(engine: Engine, name: str, password: str) -> None:
-    """Give an active user a password for the pages (argon2id; the password is not kept)."""
+    """Give an active user a password for the pages (argon2id; the password is not kept),
+    ending every session they had: a password changed after a theft shuts the thief out."""
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"mot de passe trop court (au moins {MIN_PASSWORD} caractères) / "
                          f"password too short (at least {MIN_PASSWORD} characters)")
@@ -95,19 +96,19 @@ def set_password(engine: Engine, name: str, password: str) -> None:
         done = conn.execute(update(user_t).where(user_t.c.name == name,
                                                  user_t.c.revoked_at.is_(None))
                             .values(password_hash=_hasher.hash(password)))
+        end_sessions_of(conn, name)
     if done.rowcount != 1:
         raise NotFound(f"aucun utilisateur actif « {name} » / no active user")
 
 
-def actor_for_password(engine: Engine, registry: Registry, name: str, password: str, *,
-                       now: datetime | None = None) -> Actor | None:
+def actor_for_password(engine: Engine, registry: Registry, name: str,
+                       password: str) -> Actor | None:
     """The active user ``name`` if ``password`` is theirs; None otherwise (unknown name,
-    wrong password, revoked, no password set, locked), after the same work in every case.
+    wrong password, revoked, no password set), after the same work in every case: an argon2id
+    verification, against a made-up hash when there is nothing to verify against.
 
-    ``MAX_FAILURES`` wrong passwords in a row lock the user out of the pages for ``LOCK``,
-    even with the right one: guessing costs an attacker a quarter of an hour per five tries.
-    API tokens are not affected (a program's token is not guessable)."""
-    now = now or datetime.now(UTC)
+    Slow on purpose (about 0.1 s of a core): call it off the event loop. How often it may be
+    tried is ``cases.store.sign_in_tally``'s business, never a lock of the user."""
     with engine.connect() as conn:
         row = conn.execute(select(user_t).where(user_t.c.name == name)).first()
     stored = row.password_hash if row is not None and row.password_hash else _NOBODY
@@ -116,36 +117,7 @@ def actor_for_password(engine: Engine, registry: Registry, name: str, password: 
         right = True
     except (VerificationError, InvalidHashError):
         right = False
-    if row is None or not row.password_hash:
-        return None
-    if row.locked_until is not None and aware(row.locked_until) > now:
-        return None
-    _count_sign_in(engine, row.id, right=right, failures=row.failed_signins, now=now)
-    if not right or row.revoked_at is not None or row.institution not in registry:
-        return None
-    return Actor(row.name, row.institution, registry.get(row.institution).kind, Role(row.role))
-
-
-def _count_sign_in(engine: Engine, user_id: int, *, right: bool, failures: int,
-                   now: datetime) -> None:
-    if right and failures == 0:
-        return  # nothing to reset: no write on an ordinary sign-in
-    values: dict[str, object]
-    if right:
-        values = {"failed_signins": 0, "locked_until": None}
-    elif failures + 1 >= MAX_FAILURES:
-        values = {"failed_signins": 0, "locked_until": now + LOCK}
-    else:
-        values = {"failed_signins": user_t.c.failed_signins + 1}
-    with engine.begin() as conn:
-        conn.execute(update(user_t).where(user_t.c.id == user_id).values(**values))
-
-
-def actor_for_name(engine: Engine, registry: Registry, name: str) -> Actor | None:
-    """The active user ``name`` (for a signed session that names them); None when revoked."""
-    with engine.connect() as conn:
-        row = conn.execute(select(user_t).where(user_t.c.name == name,
-                                                user_t.c.revoked_at.is_(None))).first()
-    if row is None or row.institution not in registry:
+    if (not right or row is None or not row.password_hash or row.revoked_at is not None
+            or row.institution not in registry):
         return None
     return Actor(row.name, row.institution, registry.get(row.institution).kind, Role(row.role))
