@@ -1,10 +1,9 @@
-"""The FastAPI application: the contract's endpoints, JSON errors, and a body-size limit."""
+"""The FastAPI application: the contract's endpoints, JSON errors, and the door every request
+passes first (``BodyGuard``: the API's token, the body's size and NUL characters)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import FastAPI
 
 from cases.catalogue_services import MeasureServices
 from cases.queries import CaseQueries
@@ -12,6 +11,7 @@ from cases.services import CaseServices
 from cases.sharing import Sharing
 
 from . import aggregates, cases, catalogue, consents, deps, documents, errors, pages, routes
+from .body_guard import BodyGuard
 
 MAX_BODY = 1024 * 1024
 
@@ -22,7 +22,7 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
     # measured here, the thread pool that `def` endpoints use cost more than the work itself
     # and its contention made the latency tail (see docs/benchmarks.md). Scale out with
     # processes (uvicorn --workers, or several API machines on PostgreSQL).
-    app = FastAPI(title="Relais", version="0.1.0", dependencies=[Depends(deps.no_nul)],
+    app = FastAPI(title="Relais", version="0.1.0",
                   description="Collaboration interinstitutionnelle (CII) — API des cas, routes "
                               "et indicateurs / CII cases, routes and indicators")
     app.state.services = services
@@ -30,17 +30,6 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
     app.state.sharing = Sharing(services)
     app.state.measures = MeasureServices(services)
     errors.install(app)
-
-    @app.middleware("http")
-    async def limit_body(request: Request,
-                         call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length", "0")
-        if not length.isdigit() or int(length) > MAX_BODY:
-            # a person (a file chosen in a page) gets the sentence as a page, programs JSON
-            return errors._answer(request, 413, "too_large", f"corps de requête trop grand "
-                                  f"(maximum {MAX_BODY // 1024} Ko) / request body too large "
-                                  f"(at most {MAX_BODY // 1024} KB)")
-        return await call_next(request)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
@@ -52,5 +41,8 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
     app.include_router(aggregates.router)
     app.include_router(documents.router)
     app.include_router(catalogue.router)
+    # inside the session's middleware (an error page speaks the session's language), outside
+    # everything that reads a body
+    app.add_middleware(BodyGuard, limit=MAX_BODY, authenticate=deps.authenticate)
     pages.install(app, session_key=session_key, https_only=https_only)
     return app
