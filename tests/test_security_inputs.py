@@ -8,6 +8,7 @@ dates and names made of invisible characters answered 500 or were stored."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from contextlib import closing
@@ -244,3 +245,46 @@ def test_real_names_are_still_welcome(people: People, name: str) -> None:
         "fields": {"age": 48}})
     assert answer.status_code == 201, answer.text
 
+
+
+# -- finding 12, the same class found by probing: digits int() cannot read, unbounded fields ---
+
+def test_a_version_written_in_superscript_digits_is_refused_not_a_500(
+        people: People, services: CaseServices) -> None:
+    from cases.store.users import set_password
+    orp = people["ORP-NE"]
+    cid = orp.post("/api/cases", json={"route": "reseau-cii", "person": PERSON,
+                                       "fields": {"age": 48}}).json()["id"]
+    api = orp.post(f"/api/cases/{cid}/events", json={"event": "transmettre"},
+                   headers={"If-Match": b'"\xb2"'})  # latin-1 "²": str.isdigit() says yes
+    assert api.status_code == 422 and api.json()["error"] == "invalid_input"
+    set_password(services.engine, "orp-ne", "mot-de-passe-de-test")
+    with closing(signed_in_client(people.base, "orp-ne")) as browser:
+        csrf = csrf_of(browser.get(f"/dossiers/{cid}").text)
+        page = browser.post(f"/dossiers/{cid}/evenements", data={
+            "csrf": csrf, "evenement": "transmettre", "version": "²"})
+        assert page.status_code == 422
+    assert services.get(cid).version == 1
+
+
+UNBOUNDED = ROUTE.replace("id: reseau-cii ", "id: sans-bornes ", 1).replace(
+    "  consentement: {type: boolean}\n",
+    "  consentement: {type: boolean}\n  montant: {type: number}\n  depuis: {type: date}\n", 1)
+
+
+@pytest.mark.parametrize("fields", [b'{"montant": 1e400}', b'{"montant": -Infinity}',
+                                    b'{"montant": NaN}', b'{"montant": 1e300}',
+                                    b'{"depuis": "0001-01-01"}', b'{"depuis": "9999-12-31"}'])
+def test_a_field_value_no_store_can_hold_or_no_life_can_mean_is_refused(
+        people: People, services: CaseServices, fields: bytes) -> None:
+    services.publish_route(UNBOUNDED, by="coord")
+    person = json.dumps(PERSON).encode()
+    answer = people["ORP-NE"].post("/api/cases", content=b'{"route": "sans-bornes", "person": '
+                                   + person + b', "fields": ' + fields + b"}",
+                                   headers={"Content-Type": "application/json"})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["field"] in ("montant", "depuis")
+    fine = people["ORP-NE"].post("/api/cases", json={
+        "route": "sans-bornes", "person": PERSON,
+        "fields": {"montant": 1234.5, "depuis": "2026-01-31"}})
+    assert fine.status_code == 201, fine.text
