@@ -11,7 +11,6 @@ from sqlalchemy.engine import make_url
 
 from cases.store import WRITE
 
-
 Synchronous = Literal["normal", "full"]
 
 

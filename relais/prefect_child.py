@@ -38,8 +38,8 @@ class _Spawner:
         return getattr(subprocess, name)
 
     def Popen(self, args: list[str], **kwargs: Any) -> subprocess.Popen[Any]:  # noqa: N802
-        return subprocess.Popen([sys.executable, "-m", __name__, str(self.parent), *args],
-                                **kwargs)
+        return subprocess.Popen(  # noqa: S603 (Prefect's own command, behind the launcher)
+            [sys.executable, "-m", __name__, str(self.parent), *args], **kwargs)
 
 
 def install() -> None:
@@ -47,8 +47,9 @@ def install() -> None:
     if not sys.platform.startswith("linux"):
         return  # no PDEATHSIG elsewhere: the atexit hook is all there is
     from prefect.server.api import server
-    if not isinstance(server.subprocess, _Spawner):
-        server.subprocess = _Spawner(os.getpid())  # type: ignore[assignment]
+    # Prefect calls ``subprocess.Popen`` through its module's global: the one name changed
+    if not isinstance(getattr(server, "subprocess", None), _Spawner):
+        setattr(server, "subprocess", _Spawner(os.getpid()))  # noqa: B010
 
 
 def main(argv: list[str]) -> None:
@@ -58,7 +59,7 @@ def main(argv: list[str]) -> None:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
     if os.getppid() != parent:  # the parent died before the signal was asked for
         sys.exit(1)
-    os.execv(command[0], command)
+    os.execv(command[0], command)  # noqa: S606 (the command Prefect gave, unchanged)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import closing
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -26,7 +25,6 @@ from tests.api_server import People, running
 from tests.browser import csrf_of, signed_in_client
 from tests.conftest import PERSON, SPEC_EXAMPLE
 from tests.test_cli import relais
-from workflows.engine.located_yaml import MAX_BYTES
 from workflows.engine.validate import parse_route
 
 ROUTE = SPEC_EXAMPLE.read_text("utf-8")
@@ -95,7 +93,7 @@ def test_a_billion_laughs_is_refused_at_once(people: People) -> None:
 def test_the_workshop_page_refuses_a_deeply_nested_route_as_a_page(
         people: People, services: CaseServices) -> None:
     from cases.store.users import set_password
-    people["CII-NE:coordinator"]  # noqa: B018 (creates the user)
+    people["CII-NE:coordinator"]
     set_password(services.engine, "cii-ne-coordinator", "mot-de-passe-de-test")
     with closing(signed_in_client(people.base, "cii-ne-coordinator")) as browser:
         csrf = csrf_of(browser.get("/routes/atelier").text)
@@ -144,6 +142,9 @@ def test_the_largest_version_the_database_holds_is_published(people: People) -> 
     stored = people["CII-NE:coordinator"].post("/api/routes", content=text.encode(),
                                                headers={"Content-Type": "application/yaml"})
     assert stored.status_code == 201 and stored.json()["version"] == 2**31 - 1
+    drawn = people["CII-NE:steering"].get(f"/api/routes/reseau-cii/versions/{2**31 - 1}/"
+                                          "diagram.svg")
+    assert drawn.status_code == 200 and drawn.text.startswith("<svg")
 
 
 @pytest.mark.parametrize(("old", "new", "line", "path", "message"), [

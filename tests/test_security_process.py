@@ -223,8 +223,9 @@ def test_a_nul_in_an_authenticated_body_or_in_the_address_is_refused(people: Peo
 
 
 def test_a_chunked_body_within_the_limit_is_read_as_before(people: People) -> None:
-    from tests.conftest import PERSON
     import json
+
+    from tests.conftest import PERSON
 
     def pieces() -> Iterator[bytes]:
         data = json.dumps({"route": "reseau-cii", "person": PERSON,
