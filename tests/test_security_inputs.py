@@ -289,3 +289,18 @@ def test_a_field_value_no_store_can_hold_or_no_life_can_mean_is_refused(
         "route": "sans-bornes", "person": PERSON,
         "fields": {"montant": 1234.5, "depuis": "2026-01-31"}})
     assert fine.status_code == 201, fine.text
+
+
+@pytest.mark.parametrize("grantor", ["\u202e", "\ufeff\u200b", "Jean\x07Muster", "..."])
+def test_a_consent_granted_by_a_name_of_invisible_characters_is_refused(
+        people: People, grantor: str) -> None:
+    orp = people["ORP-NE"]
+    cid = orp.post("/api/cases", json={"route": "reseau-cii", "person": PERSON,
+                                       "fields": {"age": 48}}).json()["id"]
+    consent = {"grantor": grantor, "recipients": ["AI"], "categories": ["medical"],
+               "purpose": "Assessment commun CII"}
+    answer = orp.post(f"/api/cases/{cid}/consents", json=consent)
+    assert answer.status_code == 422 and answer.json()["error"] == "invalid_input"
+    assert orp.get(f"/api/cases/{cid}/consents").json() == []
+    assert orp.post(f"/api/cases/{cid}/consents", json={**consent, "grantor": "Jean Muster"}
+                    ).status_code == 201
