@@ -270,12 +270,14 @@ def test_a_version_written_in_superscript_digits_is_refused_not_a_500(
 
 UNBOUNDED = ROUTE.replace("id: reseau-cii ", "id: sans-bornes ", 1).replace(
     "  consentement: {type: boolean}\n",
-    "  consentement: {type: boolean}\n  montant: {type: number}\n  depuis: {type: date}\n", 1)
+    "  consentement: {type: boolean}\n  montant: {type: number}\n  depuis: {type: date}\n"
+    "  note: {type: string}\n", 1)
 
 
 @pytest.mark.parametrize("fields", [b'{"montant": 1e400}', b'{"montant": -Infinity}',
                                     b'{"montant": NaN}', b'{"montant": 1e300}',
-                                    b'{"depuis": "0001-01-01"}', b'{"depuis": "9999-12-31"}'])
+                                    b'{"depuis": "0001-01-01"}', b'{"depuis": "9999-12-31"}',
+                                    b'{"note": "\\ud800"}', b'{"note": "a\\u001bb"}'])
 def test_a_field_value_no_store_can_hold_or_no_life_can_mean_is_refused(
         people: People, services: CaseServices, fields: bytes) -> None:
     services.publish_route(UNBOUNDED, by="coord")
@@ -284,10 +286,10 @@ def test_a_field_value_no_store_can_hold_or_no_life_can_mean_is_refused(
                                    + person + b', "fields": ' + fields + b"}",
                                    headers={"Content-Type": "application/json"})
     assert answer.status_code == 422, answer.text
-    assert answer.json()["field"] in ("montant", "depuis")
+    assert answer.json()["field"] in ("montant", "depuis", "note")
     fine = people["ORP-NE"].post("/api/cases", json={
         "route": "sans-bornes", "person": PERSON,
-        "fields": {"montant": 1234.5, "depuis": "2026-01-31"}})
+        "fields": {"montant": 1234.5, "depuis": "2026-01-31", "note": "Deux lignes\n\tici"}})
     assert fine.status_code == 201, fine.text
 
 

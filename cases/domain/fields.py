@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -63,11 +64,18 @@ def _one(name: str, kind: str, values: tuple[str, ...], lo: float | None, hi: fl
             raise MissingInput(f"« {name} » : date entre {YEARS[0]} et {YEARS[1]} / date "
                                f"between {YEARS[0]} and {YEARS[1]}", field=name)
     else:
-        if not isinstance(value, str) or len(value) > MAX_TEXT:
+        if not isinstance(value, str) or len(value) > MAX_TEXT or not _storable(value):
             raise bad(f"texte ≤ {MAX_TEXT} caractères / text")
         if kind == "enum" and value not in values:
             raise MissingInput(f"« {name} » : une de {', '.join(values)} / one of", field=name)
     return value
+
+
+def _storable(text: str) -> bool:
+    """No control character but line breaks and tabs, no lone surrogate (``"\\ud800"`` in
+    JSON): PostgreSQL refuses both, and neither is anything a person wrote."""
+    return not any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\t\n\r"
+                   for c in text)
 
 
 def guard_view(route: Route, stored: dict[str, Any]) -> dict[str, Any]:
