@@ -1,10 +1,9 @@
-"""The FastAPI application: the contract's endpoints, JSON errors, and a body-size limit."""
+"""The FastAPI application: the contract's endpoints, JSON errors, and the door every request
+passes first (``BodyGuard``: the API's token, the body's size and NUL characters)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import FastAPI
 
 from cases.access import AccessPolicy
 from cases.catalogue_services import MeasureServices
@@ -13,6 +12,7 @@ from cases.services import CaseServices
 from cases.sharing import Sharing
 
 from . import aggregates, cases, catalogue, consents, deps, documents, errors, pages, routes
+from .body_guard import BodyGuard
 from .headers import SecurityHeaders
 
 MAX_BODY = 1024 * 1024
@@ -26,8 +26,7 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
     # processes (uvicorn --workers, or several API machines on PostgreSQL).
     # no interactive docs: FastAPI's load their scripts from a CDN, with inline code that the
     # pages' policy refuses; the schema stays at /openapi.json for any local tool
-    app = FastAPI(title="Relais", version="0.1.0", dependencies=[Depends(deps.no_nul)],
-                  docs_url=None, redoc_url=None,
+    app = FastAPI(title="Relais", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Collaboration interinstitutionnelle (CII) — API des cas, routes "
                               "et indicateurs / CII cases, routes and indicators")
     app.state.services = services
@@ -36,17 +35,6 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
     app.state.measures = MeasureServices(services)
     app.state.policy = AccessPolicy(app.state.queries, app.state.sharing)
     errors.install(app)
-
-    @app.middleware("http")
-    async def limit_body(request: Request,
-                         call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length", "0")
-        if not length.isdigit() or int(length) > MAX_BODY:
-            # a person (a file chosen in a page) gets the sentence as a page, programs JSON
-            return errors._answer(request, 413, "too_large", f"corps de requête trop grand "
-                                  f"(maximum {MAX_BODY // 1024} Ko) / request body too large "
-                                  f"(at most {MAX_BODY // 1024} KB)")
-        return await call_next(request)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
@@ -58,6 +46,9 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
     app.include_router(aggregates.router)
     app.include_router(documents.router)
     app.include_router(catalogue.router)
+    # inside the session's middleware (an error page speaks the session's language), outside
+    # everything that reads a body
+    app.add_middleware(BodyGuard, limit=MAX_BODY, authenticate=deps.authenticate)
     pages.install(app, session_key=session_key, https_only=https_only)
     app.add_middleware(SecurityHeaders)  # added last: the outermost, so every answer has them
     return app

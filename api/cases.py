@@ -33,7 +33,7 @@ def _version(if_match: str | None) -> int | None:
     if if_match is None:
         return None
     raw = if_match.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit() or len(raw) > 12:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:  # int("²") raises
         raise ApiError(422, "invalid_input", "If-Match : la version du cas, p. ex. \"3\" / "
                        "If-Match: the case version, e.g. \"3\"")
     return int(raw)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import Depends, Request
 
 from cases.access import AccessPolicy
@@ -25,14 +26,6 @@ async def queries(request: Request) -> CaseQueries:
     return request.app.state.queries  # type: ignore[no-any-return]
 
 
-async def no_nul(request: Request) -> None:
-    """PostgreSQL text cannot hold a NUL character: refuse it at the door, whatever the field."""
-    target = f"{request.url.path}?{request.url.query}"
-    body = await request.body()
-    if "\x00" in target or "%00" in target or b"\x00" in body or b"\\u0000" in body:
-        raise ApiError(422, "invalid_input", "caractère NUL refusé / NUL character refused")
-
-
 async def policy(request: Request) -> AccessPolicy:
     return request.app.state.policy  # type: ignore[no-any-return]
 
@@ -41,7 +34,9 @@ async def sharing(request: Request) -> Sharing:
     return request.app.state.sharing  # type: ignore[no-any-return]
 
 
-async def caller(request: Request) -> Actor:
+def authenticate(request: Request) -> Actor:
+    """The active user whose token the request carries; 401 otherwise. Blocking (a database
+    read): ``BodyGuard`` runs it in a thread before the body is read, for every /api/ path."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -52,6 +47,14 @@ async def caller(request: Request) -> Actor:
     if actor is None:
         raise ApiError(401, "unauthorized", "jeton inconnu ou révoqué / unknown or revoked token")
     return actor
+
+
+async def caller(request: Request) -> Actor:
+    """Who is calling, as ``BodyGuard`` found them before reading anything."""
+    actor = request.scope.get("state", {}).get("actor")
+    if isinstance(actor, Actor):
+        return actor
+    return await anyio.to_thread.run_sync(authenticate, request)
 
 
 def _role(*roles: Role):  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from cases.store.route_book import route_t
 from workflows.engine import diagram
 from workflows.engine.located_yaml import MAX_BYTES
+from workflows.engine.schema import MAX_VERSION
 from workflows.engine.validate import parse_route
 
 from .deps import CallerDep, Coordinator, ServicesDep
@@ -71,7 +72,7 @@ async def publish(request: Request, actor: Coordinator, s: ServicesDep,
 @router.get("/{route_id}/versions/{version}/diagram.svg",
             responses={200: {"content": {"image/svg+xml": {}}}})
 async def draw(route_id: Annotated[str, Path(max_length=64)],
-         version: Annotated[int, Path(ge=1, le=1_000_000)], _: CallerDep, s: ServicesDep,
+         version: Annotated[int, Path(ge=1, le=MAX_VERSION)], _: CallerDep, s: ServicesDep,
          current: str | None = None) -> Response:
     with s.engine.connect() as conn:
         exists = conn.execute(select(route_t.c.version).where(

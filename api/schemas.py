@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from cases.domain.person import visible_text
+
+
+def _a_name(value: str) -> str:
+    """A person's name as ``person_from`` takes one: letters, nothing invisible."""
+    if not visible_text(value) or not any(c.isalpha() for c in value):
+        raise ValueError("un nom s'écrit avec des lettres, sans caractère invisible ni de "
+                         "contrôle / a name is written with letters, without invisible or "
+                         "control characters")
+    return value
 
 Text = Annotated[str, StringConstraints(max_length=2000)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=64)]
@@ -157,7 +168,8 @@ class DeadlineOut(BaseModel):
 
 
 class ConsentIn(Strict):
-    grantor: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    grantor: Annotated[str, StringConstraints(min_length=1, max_length=200),
+                       AfterValidator(_a_name)]
     recipients: Annotated[list[Annotated[str, StringConstraints(max_length=32)]],
                           Field(min_length=1, max_length=20)]
     categories: Annotated[list[Annotated[str, StringConstraints(max_length=32)]],

@@ -39,7 +39,7 @@ from .store.codec import case_from
 from .store.documents import Documents
 from .store.outbox import effect_t
 from .store.people import contact_of, hold_contact, person_id
-from .store.repository import CaseRepository, case_t
+from .store.repository import CaseRepository, DueKey, case_t
 from .store.route_book import RouteBook
 
 UNPINNED_RETRIES = 3  # then StaleVersion reaches the caller: someone else is very busy
@@ -352,24 +352,30 @@ class CaseServices:
         return report
 
     def sweep_deadlines(self, now: datetime | None = None, *, batch: int = 500) -> SweepReport:
-        """Handle every deadline due at ``now``: one indexed query a batch reads the due cases,
-        then one transaction a case writes what its deadlines do. Idempotent: a case someone
-        else handled meanwhile is skipped."""
+        """Handle every deadline due at ``now``: one indexed query a page reads the due cases,
+        in (due time, case id) order from where the page before ended, then one transaction a
+        case writes what its deadlines do. Every due deadline is reached in one sweep, however
+        many cases before it are skipped (a failing action, a move not allowed): reading "the
+        first N due" again, as before, found the same skipped N and stopped. Idempotent: a
+        case someone else handled meanwhile is skipped."""
         now = now or self.clock()
         report = SweepReport()
-        seen: set[str] = set()
+        seen: set[str] = set()  # a case with two deadlines due is handled once
+        after: DueKey | None = None
         # two connections kept for the whole sweep: a pool checkout (and on PostgreSQL its
         # ping) for every case cost about as much as the case's own statements
         with self.engine.connect() as reads, self.engine.connect() as writes:
             writes.execution_options(**WRITE)
             while True:
                 with reads.begin():
-                    due = [c for c in CaseRepository(reads).due(now, batch) if c.id not in seen]
-                if not due:
-                    return report
+                    due, next_after = CaseRepository(reads).due(now, batch, after)
                 for case in due:
-                    seen.add(case.id)
-                    self._sweep_case(writes, case, now, report)
+                    if case.id not in seen:
+                        seen.add(case.id)
+                        self._sweep_case(writes, case, now, report)
+                if next_after is None:
+                    return report
+                after = next_after
 
     def _sweep_case(self, conn: Connection, case: CaseState, now: datetime,
                     report: SweepReport) -> None:

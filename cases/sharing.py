@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +34,7 @@ from .services import CaseServices
 from .store.tables import ConsentRow, DataExchangeRow
 
 consent_t = ConsentRow.__table__  # type: ignore[attr-defined]
+_SWISS = ZoneInfo("Europe/Zurich")
 exchange_t = DataExchangeRow.__table__  # type: ignore[attr-defined]
 
 
@@ -155,9 +157,22 @@ class Sharing:
                 .order_by(exchange_t.c.at, exchange_t.c.id))]
 
     def mark_informed(self, case: CaseState, exchange_id: int, on: date) -> None:
+        """The day the person was told: not before the exchange, not after today (Swiss
+        days: an ``on`` of 0001-01-01 or 9999-12-31 was taken as it came)."""
         with self.s.engine.begin() as conn:
-            done = conn.execute(update(exchange_t).where(
-                exchange_t.c.id == exchange_id, exchange_t.c.case_id == case.id)
-                .values(informed_on=on))
-        if done.rowcount != 1:
-            raise NotFound("échange introuvable / exchange not found")
+            at = conn.execute(select(exchange_t.c.at).where(
+                exchange_t.c.id == exchange_id, exchange_t.c.case_id == case.id)).scalar()
+            if at is None:
+                raise NotFound("échange introuvable / exchange not found")
+            first, last = _swiss_day(at), _swiss_day(self.s.clock())
+            if not first <= on <= last:
+                raise MissingInput(f"date d'information hors de la période possible ({first} – "
+                                   f"{last}) / informed on a day outside {first} – {last}",
+                                   field="on")
+            conn.execute(update(exchange_t).where(exchange_t.c.id == exchange_id)
+                         .values(informed_on=on))
+
+
+def _swiss_day(moment: datetime) -> date:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite gives it naive
+    return aware.astimezone(_SWISS).date()

@@ -15,6 +15,7 @@ from workflows.flows.orchestrator import Orchestrator
 from workflows.flows.runtime import Runtime
 from workflows.flows.sources import Sources
 
+from . import prefect_child
 from .settings import settings
 
 log = logging.getLogger("relais.orchestrator")
@@ -40,6 +41,7 @@ def build_orchestrator(services: CaseServices, *, worker: str, sweep: bool = Tru
                        batch: int = 20) -> Orchestrator:
     s = settings()
     if not os.environ.get("PREFECT_API_URL"):
+        prefect_child.install()  # its ephemeral server must not outlive this process
         log.info("Prefect en mode éphémère (PREFECT_API_URL absent) : ses exécutions ne sont "
                  "visibles que dans ce processus / Prefect in ephemeral mode, runs visible "
                  "to this process only")

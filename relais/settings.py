@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -14,6 +15,9 @@ class Settings(BaseSettings):
     # SQLite file under the working directory by default; PostgreSQL in real deployments,
     # e.g. postgresql+psycopg://relais@db.example/relais
     database_url: str = f"sqlite:///{Path('var') / 'relais.sqlite3'}"
+    # SQLite (WAL): "normal" keeps every commit through a crash of the process, "full" also
+    # through a power cut or a crash of the system, at a slower commit (relais/db.py)
+    sqlite_synchronous: Literal["normal", "full"] = "normal"
     lang: str = "fr"
     revolving_door_transfers: int = 3
 

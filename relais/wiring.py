@@ -56,7 +56,7 @@ def load_standard_programmes(services: CaseServices) -> list[str]:
 def build_services(url: str | None = None, *, migrate: bool = True,
                    engine: Engine | None = None, **kw: object) -> CaseServices:
     s = settings()
-    engine = engine or make_engine(url or s.database_url)
+    engine = engine or make_engine(url or s.database_url, sqlite_synchronous=s.sqlite_synchronous)
     if migrate:
         upgrade(engine)
     policy = Policy(revolving_door_transfers=s.revolving_door_transfers)

@@ -286,7 +286,7 @@ def test_medical_data_go_out_only_with_consent_and_exchanges_are_recorded(
                  and e["recipient"] == "OAI-NE"]
     assert statutory and all(e["inform_person"] and e["informed_on"] is None for e in statutory)
     done = people["ORP-NE"].post(f"/api/cases/{cid}/exchanges/{statutory[0]['id']}/informed",
-                                 json={"on": "2026-03-10"})
+                                 json={"on": "2026-03-02"})
     assert done.status_code == 204
     assert people["ORP-NE"].post(f"/api/consents/{consent}/revoke").status_code == 200
     assert "medical" in people["OAI-NE"].get(f"/api/cases/{cid}").json()["withheld"]

@@ -53,7 +53,7 @@ async def fire(request: Request, case_id: CaseId, person: CaseWorkerPerson,
     q: CaseQueries = request.app.state.queries
     case = q.case_for(person, case_id)  # 404 before anything, as the API
     event, version = text_of(form, "evenement", 64), text_of(form, "version", 12)
-    if not version.isdigit():
+    if not (version.isascii() and version.isdigit()):  # int("²") raises
         raise PageRefused(422, "Le formulaire ne dit pas quelle version du dossier vous avez "
                           "vue : rechargez la page.", "The form does not say which version of "
                           "the case you saw: reload the page.")

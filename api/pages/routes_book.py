@@ -16,6 +16,7 @@ from cases.services import CaseServices
 from cases.store.codec import aware
 from cases.store.route_book import route_t
 from workflows.engine import diagram
+from workflows.engine.schema import MAX_VERSION
 
 from .people import Person
 from .render import lang_of, page
@@ -23,7 +24,7 @@ from .route_words import Words
 
 router = APIRouter(include_in_schema=False)
 RouteId = Annotated[str, Path(max_length=64, pattern=r"^[a-z0-9-]+$")]
-Version = Annotated[int, Path(ge=1, le=1_000_000)]
+Version = Annotated[int, Path(ge=1, le=MAX_VERSION)]
 DONE = {"publiee": ("Version publiée. Les nouveaux dossiers la suivront ; les dossiers en cours "
                     "gardent leur version.", "Version published. New cases follow it; running "
                     "cases keep their version."),

@@ -19,6 +19,7 @@ from cases.services import CaseServices
 from cases.store.route_book import InvalidRoute
 from workflows.engine import diagram
 from workflows.engine.located_yaml import MAX_BYTES
+from workflows.engine.schema import MAX_VERSION
 
 from .people import CoordinatorPerson, Form
 from .render import lang_of, page
@@ -77,7 +78,7 @@ async def _text_of(form: FormData) -> str:
 
 @router.get("/routes/atelier")
 async def workshop(request: Request, person: CoordinatorPerson, start: Slug = None,
-                   version: Annotated[int | None, Query(ge=1, le=1_000_000)] = None
+                   version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None
                    ) -> Response:
     """Empty, or holding a published version to start a new one from."""
     text = ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -10,6 +12,10 @@ from workflows.engine.model import Route
 from .errors import MissingInput
 
 MAX_TEXT = 2000
+# what a case can mean, and what every store and client holds: no inf or NaN (PostgreSQL's
+# JSON refuses them), integers exact in a JavaScript client, days of people's lives
+MAX_MAGNITUDE = 2**53
+YEARS = (1900, 2200)
 
 
 def checked_fields(route: Route, values: Any) -> dict[str, Any]:
@@ -43,20 +49,33 @@ def _one(name: str, kind: str, values: tuple[str, ...], lo: float | None, hi: fl
         ok = isinstance(value, int) if kind == "integer" else isinstance(value, int | float)
         if isinstance(value, bool) or not ok:
             raise bad("entier / integer" if kind == "integer" else "nombre / number")
+        if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
+            raise MissingInput(f"« {name} » : nombre hors limites / number out of range",
+                               field=name)
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             raise MissingInput(f"« {name} » doit être entre {lo} et {hi} / must be between "
                                f"{lo} and {hi}", field=name)
     elif kind == "date":
         try:
-            date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except (TypeError, ValueError):
             raise bad("date AAAA-MM-JJ / YYYY-MM-DD") from None
+        if not YEARS[0] <= day.year <= YEARS[1]:
+            raise MissingInput(f"« {name} » : date entre {YEARS[0]} et {YEARS[1]} / date "
+                               f"between {YEARS[0]} and {YEARS[1]}", field=name)
     else:
-        if not isinstance(value, str) or len(value) > MAX_TEXT:
+        if not isinstance(value, str) or len(value) > MAX_TEXT or not _storable(value):
             raise bad(f"texte ≤ {MAX_TEXT} caractères / text")
         if kind == "enum" and value not in values:
             raise MissingInput(f"« {name} » : une de {', '.join(values)} / one of", field=name)
     return value
+
+
+def _storable(text: str) -> bool:
+    """No control character but line breaks and tabs, no lone surrogate (``"\\ud800"`` in
+    JSON): PostgreSQL refuses both, and neither is anything a person wrote."""
+    return not any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\t\n\r"
+                   for c in text)
 
 
 def guard_view(route: Route, stored: dict[str, Any]) -> dict[str, Any]:

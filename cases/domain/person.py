@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -46,12 +47,26 @@ class Person:
                 "phone": self.phone, "address": self.address}
 
 
+# control (Cc), format (Cf: bidi overrides, zero-width, BOM), line and paragraph separators:
+# invisible or reordering characters make a name that reads as another one, or as nothing
+_HIDDEN = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
+
+
+def visible_text(value: str) -> bool:
+    """Text a person can read as written: no control, format or unassigned characters."""
+    return not any(unicodedata.category(c) in _HIDDEN for c in value)
+
+
 def _name(data: dict[str, Any], key: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value.strip():
         raise InvalidPerson(key, "obligatoire / required")
     if len(value) > 100:
         raise InvalidPerson(key, "100 caractères au plus / at most 100 characters")
+    if not visible_text(value) or not any(c.isalpha() for c in value):
+        raise InvalidPerson(key, "un nom s'écrit avec des lettres, sans caractère invisible ni "
+                            "de contrôle / a name is written with letters, without invisible "
+                            "or control characters")
     return value.strip()
 
 
@@ -97,7 +112,7 @@ def _contact(data: dict[str, Any]) -> tuple[str | None, str | None, dict[str, st
     if address is not None:
         if not isinstance(address, dict) or set(address) - set(_ADDRESS) \
                 or not all(isinstance(address.get(k), str) and 0 < len(address[k].strip()) <= 100
-                           for k in _ADDRESS):
+                           and visible_text(address[k]) for k in _ADDRESS):
             raise InvalidPerson("address", "rue, NPA et localité attendus / street, postcode "
                                 "and town expected")
         address = {k: address[k].strip() for k in _ADDRESS}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, select
+from sqlalchemy import Connection, Table, select, tuple_
 
 from cases.domain.case import CaseState
 from cases.domain.errors import StaleVersion
@@ -20,6 +20,8 @@ from . import fastsql
 from .codec import case_from, case_values, event_from, event_values
 from .derived import StayClock, enters_state
 from .tables import CaseEventRow, CaseRow, DeadlineRow, HandoffRow, OutboxRow, PersonRow
+
+DueKey = tuple[datetime, str]  # (due_at, case_id): where a page of due deadlines ends
 
 case_t = CaseRow.__table__  # type: ignore[attr-defined]
 event_t = CaseEventRow.__table__  # type: ignore[attr-defined]
@@ -65,18 +67,24 @@ class CaseRepository:
                                  .order_by(event_t.c.seq))
         return [event_from(r) for r in rows]
 
-    def due(self, now: datetime, limit: int) -> list[CaseState]:
+    def due(self, now: datetime, limit: int, after: DueKey | None = None
+            ) -> tuple[list[CaseState], DueKey | None]:
         """Cases with a deadline due, read in the same query (the sweep then reads no case
-        on its own): the indexed query on (status, due_at), each row joined to its case by key."""
-        rows = self.conn.execute(
-            select(case_t).join(deadline_t, deadline_t.c.case_id == case_t.c.id)
-            .where(deadline_t.c.status == "open", deadline_t.c.due_at <= now)
-            .order_by(deadline_t.c.due_at).limit(limit))
+        on its own), ``limit`` deadlines after ``after`` in (due_at, case_id) order, and the
+        key to read the next page from (None: nothing more is due)."""
+        query = (select(case_t, deadline_t.c.due_at.label("deadline_due_at"))
+                 .join(deadline_t, deadline_t.c.case_id == case_t.c.id)
+                 .where(deadline_t.c.status == "open", deadline_t.c.due_at <= now))
+        if after is not None:
+            query = query.where(tuple_(deadline_t.c.due_at, deadline_t.c.case_id) > after)
+        rows = self.conn.execute(query.order_by(deadline_t.c.due_at, deadline_t.c.case_id)
+                                 .limit(limit)).all()
         cases: dict[str, CaseState] = {}
         for r in rows:  # a case with two deadlines due comes twice
             if r.id not in cases:
                 cases[r.id] = case_from(r)
-        return list(cases.values())
+        last = (rows[-1].deadline_due_at, rows[-1].id) if len(rows) == limit else None
+        return list(cases.values()), last
 
     # -- writing ----------------------------------------------------------------------------
 

@@ -148,7 +148,8 @@ class DeadlineRow(SQLModel, table=True):
     """One per open case and kind: ``state`` (the current step) or ``handoff`` (an answer)."""
 
     __tablename__ = "deadline"
-    __table_args__ = (Index("ix_deadline_status_due", "status", "due_at"),)
+    # the sweep pages by (due_at, case_id) among the open ones: one range per page
+    __table_args__ = (Index("ix_deadline_status_due_case", "status", "due_at", "case_id"),)
     case_id: str = Field(primary_key=True, foreign_key="case.id", max_length=36)
     kind: str = Field(primary_key=True, max_length=16)
     due_at: datetime | None = _ts(nullable=True)

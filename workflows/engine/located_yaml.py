@@ -2,11 +2,18 @@
 
 Route files come from people, and sometimes from hostile people. We compose the YAML into
 nodes (never constructing arbitrary Python objects), refuse anchors and aliases outright (no
-alias bomb can expand), refuse duplicate keys and custom tags, and bound size and depth.
+alias bomb can expand), refuse duplicate keys, custom tags, numbers no column holds and
+control characters, and bound size and depth.
+
+Depth is bounded *before* composing: libyaml's parser is a loop over an explicit stack, but
+the composers (PyYAML's, and the C one) recurse once per level on the C stack, and ~30,000
+nested ``[`` in a 60 KB body killed the process (SIGSEGV) before any check of ours ran.
 """
 
 from __future__ import annotations
 
+import math
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +23,7 @@ from .problems import Problem, format_path
 
 MAX_BYTES = 512 * 1024
 MAX_DEPTH = 40
+MAX_DIGITS = 30  # an integer or number written longer is no quantity a route means
 Path = tuple[str | int, ...]
 
 
@@ -28,6 +36,7 @@ class _Rejected:
 
 REJECTED: Any = _Rejected()
 
+_NUMBER_TAGS = {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
 _PLAIN_TAGS = {
     "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
     "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp",
@@ -81,7 +90,24 @@ class _Builder:
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        return self.constructor.construct_object(node)
+        return self._scalar(node, path)
+
+    def _scalar(self, node: yaml.Node, path: Path) -> Any:
+        text = str(node.value)
+        if node.tag in _NUMBER_TAGS and sum(c.isdigit() for c in text) > MAX_DIGITS:
+            # int("9" * 5000) raises; 2**63 overflows every integer column; 1e400 is inf
+            self.doc.problem(path, "too_long_number", limit=MAX_DIGITS)
+            return REJECTED
+        value = self.constructor.construct_object(node)
+        if isinstance(value, float) and not math.isfinite(value):
+            self.doc.problem(path, "not_finite")
+            return REJECTED
+        if isinstance(value, str) and any(unicodedata.category(c) == "Cc" and c not in "\t\n"
+                                           for c in value):
+            # NUL cannot be stored by PostgreSQL; the other control characters are no text
+            self.doc.problem(path, "control_character")
+            return REJECTED
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: Path, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -114,6 +140,10 @@ def read_document(text: str | bytes) -> Located:
         doc.problem((), "too_large", size=size, limit=MAX_BYTES)
         return doc
     try:
+        too_deep_at = _deeper_than(MAX_DEPTH, text)
+        if too_deep_at:
+            doc.problems.append(Problem(too_deep_at, "", "too_deep", {}))
+            return doc
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -124,9 +154,23 @@ def read_document(text: str | bytes) -> Located:
     except yaml.YAMLError as exc:
         doc.problems.append(Problem(1, "", "yaml_syntax", {"detail": str(exc)}))
         return doc
-    except RecursionError:
+    except RecursionError:  # pragma: no cover (the pre-scan above refuses it first)
         doc.problem((), "too_deep")
         return doc
     if node is not None:
         doc.data = _Builder(doc).build(node, (), 0)
     return doc
+
+
+def _deeper_than(limit: int, text: str | bytes) -> int | None:
+    """The line where collections nest deeper than ``limit``, read on the parser's events
+    (flat, linear, no recursion) so that the composer never meets such a document."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > limit:
+                return int(event.start_mark.line) + 1 if event.start_mark else 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+    return None

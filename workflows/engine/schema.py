@@ -15,6 +15,10 @@ from .located_yaml import REJECTED, Located, Path
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 NAME = re.compile(r"^[a-z][A-Za-z0-9_]*$")
 LANGUAGES = {"fr", "en", "de", "it", "rm"}
+# what the database holds: route ids, state, event and outcome names are 64-character
+# columns, versions a 32-bit integer (a version past it validated, then failed to publish)
+MAX_NAME = 64
+MAX_VERSION = 2**31 - 1
 
 TOP_KEYS = {"id", "version", "title", "description", "institutions", "calendar", "initial",
             "outcomes", "fields", "states", "transitions", "handoff_deadline"}
@@ -77,6 +81,16 @@ class Shape:
                 self.doc.problem(path, "empty")
             else:
                 self.wrong(path, "text", value)
+            return False
+        return True
+
+    def name(self, path: Path, value: str, code: str = "bad_name") -> bool:
+        """A route id (``code="bad_slug"``) or a name of a state, event, outcome or field."""
+        if len(value) > MAX_NAME:
+            self.doc.problem(path, "too_long", length=len(value), limit=MAX_NAME)
+            return False
+        if not (SLUG if code == "bad_slug" else NAME).match(value):
+            self.doc.problem(path, code, value=value)
             return False
         return True
 

@@ -25,8 +25,7 @@ from .schema import (
     FIELD_CATEGORIES,
     FIELD_KEYS,
     FIELD_TYPES,
-    NAME,
-    SLUG,
+    MAX_VERSION,
     STATE_KEYS,
     TOP_KEYS,
     TOP_REQUIRED,
@@ -67,11 +66,14 @@ class _Parser:
             return None
         shape.keys((), data, TOP_KEYS, TOP_REQUIRED)
         route_id = data.get("id")
-        if "id" in data and shape.text(("id",), route_id) and not SLUG.match(route_id):
-            self.doc.problem(("id",), "bad_slug", value=route_id)
+        if "id" in data and shape.text(("id",), route_id):
+            shape.name(("id",), route_id, "bad_slug")
         version = data.get("version")
-        if "version" in data and shape.integer(("version",), version) and version < 1:
-            self.doc.problem(("version",), "not_positive")
+        if "version" in data and shape.integer(("version",), version):
+            if version < 1:
+                self.doc.problem(("version",), "not_positive")
+            elif version > MAX_VERSION:
+                self.doc.problem(("version",), "version_range", limit=MAX_VERSION)
         title = shape.lang_text(("title",), data["title"]) if "title" in data else None
         description = (shape.lang_text(("description",), data["description"])
                        if "description" in data else None)
@@ -129,8 +131,7 @@ class _Parser:
             return None
         out = {}
         for name, text in value.items():
-            if not NAME.match(name):
-                self.doc.problem(("outcomes", name), "bad_name", value=name)
+            self.shape.name(("outcomes", name), name)
             label = self.shape.lang_text(("outcomes", name), text)
             if label:
                 out[name] = label
@@ -142,8 +143,7 @@ class _Parser:
         out = {}
         for name, spec in value.items():
             path: Path = ("fields", name)
-            if not NAME.match(name):
-                self.doc.problem(path, "bad_name", value=name)
+            self.shape.name(path, name)
             if not self.shape.mapping(path, spec):
                 continue
             self.shape.keys(path, spec, FIELD_KEYS, ("type",))
@@ -190,8 +190,7 @@ class _Parser:
     def _state(self, name: str, spec: Any, outcomes: dict[str, Any] | None) -> StateSpec:
         path: Path = ("states", name)
         shape = self.shape
-        if not NAME.match(name):
-            self.doc.problem(path, "bad_name", value=name)
+        shape.name(path, name)
         if not shape.mapping(path, spec):
             return StateSpec(name, {"fr": name})
         shape.keys(path, spec, STATE_KEYS)
@@ -282,8 +281,8 @@ class _Parser:
             return None
         shape.keys(path, spec, TRANSITION_KEYS, TRANSITION_REQUIRED)
         event = spec.get("event")
-        if "event" in spec and shape.text((*path, "event"), event) and not NAME.match(event):
-            self.doc.problem((*path, "event"), "bad_name", value=event)
+        if "event" in spec and shape.text((*path, "event"), event):
+            shape.name((*path, "event"), event)
         sources = shape.names((*path, "from"), spec["from"]) if "from" in spec else None
         target = spec.get("to")
         if "to" in spec:
