@@ -314,3 +314,23 @@ def test_an_upgraded_database_records_the_partners_of_joint_steps_already_entere
     assert services.get(cid).partners == ("OAI-NE", "SSR-NE")
     assert services.record_missing_partners() == 0
     assert services.history(cid)[-1].kind == "partners_joined"
+
+
+def test_the_referral_page_says_a_mismatched_identity_under_the_avs_number(
+        scene: Scene) -> None:
+    from cases.store.users import add_user, set_password
+    from tests.browser import PASSWORD, csrf_of
+    s = scene.services
+    add_user(s.engine, s.registry, name="lcf.page", institution="ORP-LCF",
+             role="case_manager", now=s.clock())
+    set_password(s.engine, "lcf.page", PASSWORD)
+    with contextlib.closing(signed_in_client(scene.people.base, "lcf.page")) as client:
+        form = client.get("/dossiers/nouveau").text
+        answer = client.post("/dossiers/nouveau", data={
+            "csrf": csrf_of(form), "route": "reseau-cii", "avs": ANA["avs"],
+            "official_name": "Inventé", "first_name": "Nom", "birth_date": "1990-01-01",
+            "champ.age": "36", "champ.consentement": "oui"})
+        assert answer.status_code == 409
+        assert "ne correspond pas à ce numéro AVS" in answer.text
+        for secret in ("Čović", "1983-09-12", "12.09.1983", "ana.covic"):
+            assert secret not in answer.text

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from cases.domain.actors import Actor
-from cases.domain.errors import MissingInput, NotAllowed, NotFound
+from cases.domain.errors import IdentityMismatch, MissingInput, NotAllowed, NotFound
 from cases.domain.person import InvalidPerson
 from cases.queries import CaseQueries
 from workflows.engine.model import Route
@@ -108,6 +108,9 @@ async def open_case(request: Request, person: CaseWorkerPerson, form: Form) -> R
         return _form_page(request, person, routes, chosen, form, {key: say(lang, exc.message)},
                           422, general="" if name in chosen.fields or name == "reason"
                           else say(lang, exc.message))
+    except IdentityMismatch as exc:  # a known AVS number with another identity: said there
+        return _form_page(request, person, routes, chosen, form, {"avs": say(
+            lang, exc.message)}, 409)
     except (NotAllowed, NotFound) as exc:
         return _form_page(request, person, routes, chosen, form, status=403,
                           general=say(lang, exc.message))

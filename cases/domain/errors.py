@@ -47,3 +47,8 @@ class HandoffPending(CaseError):
 
 class Conflict(CaseError):
     code = "conflict"
+
+
+class IdentityMismatch(Conflict):
+    """A known AVS number given with another identity; the answer says nothing stored."""
+    code = "identity_mismatch"

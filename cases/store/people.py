@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from cases.domain.errors import Conflict
+from cases.domain.errors import IdentityMismatch
 from cases.domain.person import Person
 
 from .tables import CaseContactRow, PersonRow
@@ -21,10 +21,6 @@ from .tables import CaseContactRow, PersonRow
 person_t = PersonRow.__table__  # type: ignore[attr-defined]
 contact_t = CaseContactRow.__table__  # type: ignore[attr-defined]
 CONTACT = ("email", "phone", "address")
-
-
-class IdentityMismatch(Conflict):
-    code = "identity_mismatch"
 
 
 def _same_name(a: str, b: str) -> bool:
