@@ -21,7 +21,7 @@ from .domain.errors import MissingInput, NotFound
 from .domain.person import Person
 from .domain.visibility import may_see
 from .services import CaseServices
-from .store import WRITE, fastsql
+from .store import WRITE, fastsql, ledger
 from .store.codec import aware, case_from
 from .store.repository import case_t, deadline_t, person_t
 from .store.tables import CaseReadRow
@@ -80,8 +80,7 @@ class CaseQueries:
         row = {"case_id": case_id, "user": actor.user, "institution": actor.institution,
                "at": self.s.clock(), "what": what}
         with self.s.engine.connect() as conn, conn.execution_options(**WRITE).begin():
-            fastsql.run(conn, fastsql.statements(conn.dialect.name).insert(read_t, row),
-                        fastsql.to_db(conn, read_t, row))
+            ledger.insert(conn, read_t, row)
 
     def _rows(self, after: tuple[datetime, str] | None, **filters: Any) -> Iterator[CaseState]:
         while True:

@@ -29,6 +29,7 @@ from .domain.actors import Actor
 from .domain.case import CaseState
 from .domain.errors import MissingInput, NotAllowed, NotFound
 from .services import CaseServices
+from .store import ledger
 from .store.repository import case_t
 from .store.tables import ConsentRow, DataExchangeRow
 
@@ -83,6 +84,7 @@ class Sharing:
                 categories=categories, purpose=purpose, valid_from=today,
                 valid_until=valid_until, revoked_on=None, recorded_by=actor.user,
                 recorded_at=self.s.clock()))
+            ledger.record(conn, consent_t, id=cid)
         return cid
 
     def revoke(self, actor: Actor, consent_id: str) -> None:
@@ -99,6 +101,7 @@ class Sharing:
                 raise NotFound("consentement introuvable / consent not found")
             conn.execute(update(consent_t).where(consent_t.c.id == consent_id)
                          .values(revoked_on=self.s.clock().date()))
+            ledger.record(conn, consent_t, id=consent_id)
 
     def disclose(self, actor: Actor, case: CaseState) -> Disclosure:
         """What ``actor`` may see of ``case``; records the first exchange of each category."""
@@ -132,6 +135,8 @@ class Sharing:
                         case_id=case.id, recipient=recipient, category=category,
                         legal_basis=basis, at=self.s.clock(),
                         inform_person=informed_afterwards(basis), informed_on=None))
+                    ledger.record(conn, exchange_t, case_id=case.id, recipient=recipient,
+                                  category=category, legal_basis=basis)
             except IntegrityError:
                 pass  # a concurrent read recorded it first: the first disclosure counts
 
@@ -146,5 +151,6 @@ class Sharing:
             done = conn.execute(update(exchange_t).where(
                 exchange_t.c.id == exchange_id, exchange_t.c.case_id == case.id)
                 .values(informed_on=on))
+            ledger.record(conn, exchange_t, id=exchange_id, case_id=case.id)
         if done.rowcount != 1:
             raise NotFound("échange introuvable / exchange not found")

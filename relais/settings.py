@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     # var/secret_key); Secure cookies when the pages are served over HTTPS
     secret_key: str = ""
     secure_cookies: bool = False
+    # the audit's checkpoints (relais/audit_key.py): signed with this key (empty: one made
+    # once in var/audit_key), taken this often by the orchestration's sweeping process
+    audit_key: str = ""
+    checkpoint_every_s: float = 3600.0  # 0: never (then `relais audit checkpoint` from cron)
 
 
 @cache

@@ -88,7 +88,8 @@ def postgres_url() -> Iterator[str]:
 
 TABLES = ("outbox", "deadline", "handoff", "case_event", '"case"', "person", "route_version",
           "app_user", "case_read", "consent", "data_exchange", "action_effect", "case_document",
-          "case_task", "case_measure", "programme_place", "programme")
+          "case_task", "case_measure", "programme_place", "programme", "ledger",
+          "audit_checkpoint")
 
 
 def emptied_postgres(url: str) -> Engine:

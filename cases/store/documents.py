@@ -10,6 +10,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from cases.domain.results import Document, Task
 
+from . import ledger
 from .codec import aware
 from .tables import CaseDocumentRow, CaseTaskRow
 
@@ -61,6 +62,7 @@ class Documents:
                  "institution": d.institution, "category": d.category, "title": d.title[:300],
                  "media_type": d.media_type, "sha256": d.sha256, "content": d.content,
                  "created_at": now} for d in documents])
+            ledger.record(self.conn, document_t, case_id=case_id, key=key)
 
     def open_tasks(self, case_id: str, key: str, tasks: list[Task], now: datetime) -> None:
         if tasks:

@@ -59,6 +59,12 @@ class Statements:
                 " AND (from_state IS NULL OR from_state <> to_state)"
                 " ORDER BY seq DESC LIMIT 1")
 
+    @cache  # noqa: B019
+    def ledger_head(self) -> str:
+        """The last record of a ledger chain (``ledger.append``)."""
+        return ("SELECT n, hash FROM ledger WHERE chain = " + self.p("chain")
+                + " ORDER BY n DESC LIMIT 1")
+
     @lru_cache(maxsize=64)  # noqa: B019
     def _select(self, table: Table, where: tuple[str, ...]) -> str:
         return (f'SELECT * FROM "{table.name}" WHERE '

@@ -6,6 +6,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from cases.domain.person import Person
 
+from . import ledger
 from .tables import PersonRow
 
 person_t = PersonRow.__table__  # type: ignore[attr-defined]
@@ -19,8 +20,11 @@ def person_id(conn: Connection, p: Person) -> int:
     if found is not None:
         if contact:
             conn.execute(update(person_t).where(person_t.c.id == found).values(contact))
+            ledger.record(conn, person_t, id=found)
         return int(found)
     result = conn.execute(insert(person_t).values(
         avs=p.avs, official_name=p.official_name, first_name=p.first_name,
         birth_date=p.birth_date, sex=p.sex, nationality=p.nationality, **contact))
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    made = int(result.inserted_primary_key[0])  # type: ignore[index]
+    ledger.record(conn, person_t, id=made)
+    return made
