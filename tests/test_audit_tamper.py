@@ -12,13 +12,14 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, Engine, delete, insert, select, text, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 
 from cases.domain.results import Document
 from cases.queries import CaseQueries
@@ -362,3 +363,31 @@ def test_the_orchestration_makes_the_key_once_and_logs_a_refusal(
         assert done.returncode == 1 and f"case {f.other}: deleted since" in done.stdout
     finally:
         settings.cache_clear()
+
+
+def test_concurrent_writers_of_one_chain_leave_it_whole(services: CaseServices,
+                                                        engine: Engine, tmp_path: Path
+                                                        ) -> None:
+    """Reads of one case logged from several threads at once append to one chain: each
+    takes the next number (a writer that lost the race takes the one after), none fails."""
+    f = fill(services, engine, tmp_path)
+    queries = CaseQueries(services)
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            for _ in range(25):
+                queries.log_read(OAI, f.case, "case")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    report = verify(engine)
+    assert report.ok, report.problems
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(read_t)).scalar() == 2 + 150

@@ -25,11 +25,11 @@ from sqlalchemy import Connection, Engine, func, insert, null, select, tuple_, u
 from . import WRITE, fastsql, ledger
 from .audit_words import Finding, local
 from .codec import aware
-from .ledger import LOCK_BASE, checkpoint_t, ledger_t
+from .ledger import checkpoint_t, ledger_t
 from .repository import case_t, event_t
 
 KEEP_HEADS = 24  # per-case heads kept on the newest checkpoints; the older keep their digest
-LOCK = LOCK_BASE - 1  # PostgreSQL advisory lock key: one checkpoint at a time
+LOCK = 0x52454C43  # "RELC": PostgreSQL advisory lock key, one checkpoint at a time
 BATCH = 500
 
 

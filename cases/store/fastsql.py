@@ -65,6 +65,14 @@ class Statements:
         return ("SELECT n, hash FROM ledger WHERE chain = " + self.p("chain")
                 + " ORDER BY n DESC LIMIT 1")
 
+    @cache  # noqa: B019
+    def ledger_insert(self) -> str:
+        """A record, unless its number was taken meanwhile (then no row comes back)."""
+        cols = ("chain", "n", "kind", "ref", "case_id", "digest", "prev_hash", "hash")
+        return (f"INSERT INTO ledger ({', '.join(cols)}) VALUES "
+                f"({', '.join(self.p(c) for c in cols)}) "
+                "ON CONFLICT (chain, n) DO NOTHING RETURNING n")
+
     @lru_cache(maxsize=64)  # noqa: B019
     def _select(self, table: Table, where: tuple[str, ...]) -> str:
         return (f'SELECT * FROM "{table.name}" WHERE '

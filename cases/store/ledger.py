@@ -7,10 +7,15 @@ of a row (a consent revoked, a contact replaced) is a new record for the same ke
 (``ledger_audit``) then finds a row changed, deleted or inserted behind the ledger's back,
 and the signed checkpoints (``checkpoints``) a ledger rewritten before them.
 
-There are ``CHAINS`` chains, the key (or the row's case) choosing one: on PostgreSQL each is
-serialised by a transaction-level advisory lock, held from the append to the commit, so that
-writers of different chains never wait for each other and a chain's records commit in order.
-SQLite serialises every writer anyway.
+There are ``CHAINS`` chains; a row's case, or its person, chooses one, so that a use case
+appends to one chain only (opening a case records its person and itself on the person's).
+A record takes the number after its chain's last committed one; two writers of one chain on
+PostgreSQL meet on the primary key: the second waits for the first to commit, inserts
+nothing (``ON CONFLICT DO NOTHING``) and takes the next number, now queueing behind the
+chain's advisory lock so that many writers of one busy chain do not all retry at each
+commit. Committed records are thus always numbered without gaps, in commit order; writers
+of different chains never wait for each other, and an uncontended append costs two
+statements, no lock. SQLite serialises every writer anyway.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, select, text
+from sqlalchemy import Connection, Select, Table, select
 
 from . import fastsql
 from .tables import (
@@ -46,6 +51,7 @@ exchange_t: Table = DataExchangeRow.__table__  # type: ignore[attr-defined]
 read_t: Table = CaseReadRow.__table__  # type: ignore[attr-defined]
 
 CHAINS = 16
+TRIES = 100  # a chain's number taken this often in a row by others: something is wrong
 LOCK_BASE = 0x52454C00  # PostgreSQL advisory lock keys: LOCK_BASE + chain
 
 # What is recorded of each table (the key is ``id``). Fixed lists, not "every column": a
@@ -90,10 +96,14 @@ def digest(values: Mapping[Any, Any], columns: Iterable[str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def chain_of(kind: str, ref: str, case_id: str | None) -> int:
-    """A row's chain: its case's when it has one, else its key's. Always the same for one
+def chain_of(kind: str, values: Mapping[Any, Any]) -> int:
+    """A row's chain: its case's, else its person's, else its key's. Always the same for one
     key, so that the key's records follow each other in one chain."""
-    return zlib.crc32((case_id or f"{kind}:{ref}").encode()) % CHAINS
+    scope = values.get("case_id") if kind != "case" else None
+    if scope is None:
+        person = values["id"] if kind == "person" else values.get("person_id")
+        scope = f"person:{person}" if person is not None else f"{kind}:{values['id']}"
+    return zlib.crc32(str(scope).encode()) % CHAINS
 
 
 def record_hash(chain: int, n: int, kind: str, ref: str, case_id: str | None, content: str,
@@ -111,16 +121,19 @@ def append(conn: Connection, kind: str, values: Mapping[Any, Any],
     ref = str(values["id"])
     case_id = values["id"] if kind == "case" else values.get("case_id")
     content = digest(values, columns or COVERED[kind][1])
-    chain = chain_of(kind, ref, case_id)
+    chain = chain_of(kind, values)
     sql = fastsql.statements(conn.dialect.name)
-    if conn.dialect.name == "postgresql":
-        fastsql.run(conn, "SELECT pg_advisory_xact_lock(%(k)s)", {"k": LOCK_BASE + chain})
-    head = fastsql.fetch_one(conn, sql.ledger_head(), {"chain": chain})
-    n, prev = (head["n"] + 1, head["hash"]) if head else (1, "")
-    row = {"chain": chain, "n": n, "kind": kind, "ref": ref, "case_id": case_id,
-           "digest": content, "prev_hash": prev,
-           "hash": record_hash(chain, n, kind, ref, case_id, content, prev)}
-    fastsql.run(conn, sql.insert(ledger_t, row), row)
+    for attempt in range(TRIES):
+        if attempt == 1 and conn.dialect.name == "postgresql":
+            fastsql.run(conn, "SELECT pg_advisory_xact_lock(%(k)s)", {"k": LOCK_BASE + chain})
+        head = fastsql.fetch_one(conn, sql.ledger_head(), {"chain": chain})
+        n, prev = (head["n"] + 1, head["hash"]) if head else (1, "")
+        row = {"chain": chain, "n": n, "kind": kind, "ref": ref, "case_id": case_id,
+               "digest": content, "prev_hash": prev,
+               "hash": record_hash(chain, n, kind, ref, case_id, content, prev)}
+        if fastsql.run(conn, sql.ledger_insert(), row).fetchall():  # all: the statement ends
+            return
+    raise RuntimeError(f"ledger chain {chain}: no free number after {TRIES} tries")
 
 
 def record(conn: Connection, table: Table, **where: Any) -> None:
@@ -148,15 +161,12 @@ def insert(conn: Connection, table: Table, row: dict[str, Any]) -> None:
     back (its key comes from ``RETURNING``)."""
     sql = fastsql.statements(conn.dialect.name).insert(table, row) + " RETURNING id"
     cursor = fastsql.run(conn, sql, fastsql.to_db(conn, table, row))
-    append(conn, table.name, {**row, "id": cursor.fetchone()[0]})
+    append(conn, table.name, {**row, "id": cursor.fetchall()[0][0]})
 
 
 def backfill(conn: Connection, covered: Mapping[str, tuple[str, ...]]) -> int:
     """Record every row already there (the migration that brings the ledger in), with the
     column lists of that migration. The chains' heads are kept here: one pass, no lookups."""
-    if conn.dialect.name == "postgresql":
-        for chain in range(CHAINS):
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_BASE + chain})
     heads = {r.chain: (r.n, r.hash) for r in conn.execute(
         select(ledger_t.c.chain, ledger_t.c.n, ledger_t.c.hash).order_by(ledger_t.c.n))}
     batch: list[dict[str, Any]] = []
@@ -166,7 +176,7 @@ def backfill(conn: Connection, covered: Mapping[str, tuple[str, ...]]) -> int:
         for values in conn.execute(recorded(kind, columns).order_by(table.c.id)).mappings().all():
             ref = str(values["id"])
             case_id = values["id"] if kind == "case" else values.get("case_id")
-            chain = chain_of(kind, ref, case_id)
+            chain = chain_of(kind, values)
             n, prev = heads.get(chain, (0, ""))
             content = digest(values, columns)
             hashed = record_hash(chain, n + 1, kind, ref, case_id, content, prev)
