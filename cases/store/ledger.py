@@ -116,8 +116,9 @@ def record_hash(chain: int, n: int, kind: str, ref: str, case_id: str | None, co
 
 def append(conn: Connection, kind: str, values: Mapping[Any, Any],
            columns: tuple[str, ...] | None = None) -> None:
-    """Record ``values`` (a row of ``kind``'s table, with its ``id``) as it now stands, in
-    the caller's transaction: call it after the row's own write."""
+    """Record ``values`` (a row of ``kind``'s table, with its ``id``: the values just
+    written) in the caller's transaction; call it after the row's own write. Where the
+    caller does not hold the whole row (an update), ``record`` reads it back."""
     ref = str(values["id"])
     case_id = values["id"] if kind == "case" else values.get("case_id")
     content = digest(values, columns or COVERED[kind][1])

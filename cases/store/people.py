@@ -22,9 +22,10 @@ def person_id(conn: Connection, p: Person) -> int:
             conn.execute(update(person_t).where(person_t.c.id == found).values(contact))
             ledger.record(conn, person_t, id=found)
         return int(found)
-    result = conn.execute(insert(person_t).values(
-        avs=p.avs, official_name=p.official_name, first_name=p.first_name,
-        birth_date=p.birth_date, sex=p.sex, nationality=p.nationality, **contact))
+    row = {"avs": p.avs, "official_name": p.official_name, "first_name": p.first_name,
+           "birth_date": p.birth_date, "sex": p.sex, "nationality": p.nationality, **contact}
+    result = conn.execute(insert(person_t).values(row))
     made = int(result.inserted_primary_key[0])  # type: ignore[index]
-    ledger.record(conn, person_t, id=made)
+    ledger.append(conn, "person", {"email": None, "phone": None, "address": None, **row,
+                                   "id": made})
     return made

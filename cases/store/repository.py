@@ -85,7 +85,7 @@ class CaseRepository:
         values = case_values(after)
         if before is None:
             self._insert(case_t, [values])
-            ledger.record(self.conn, case_t, id=after.id)
+            ledger.append(self.conn, "case", values)
         else:
             # never SET the key: with foreign keys on, SQLite would then check every table
             # that points at cases (a scan of the outbox per event)
