@@ -3,8 +3,9 @@ side in rounds (with, without, with, without...) on the same database; medians r
 
 "Without" is the code of before: the ledger's calls replaced by nothing, and the read log's
 insert by the plain insert it was. Measured: a read logged (on every read of a case), a
-document added (an event and its document), a case opened (a person and a case), and on
-PostgreSQL reads logged from 4 threads at once (the chains' locks).
+document added (an event and its document), a case opened (a person and a case), a case
+read as ``GET /api/cases/{id}`` reads it, without HTTP (visibility, read log, disclosure,
+answer), and on PostgreSQL reads logged from 4 threads at once (the chains' races).
 
     python -m bench.ledger [--n 1000] [--rounds 5] [--no-postgres]
 """
@@ -24,10 +25,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, text
 
+from api.views import case_out
 from cases.domain.actors import Actor
 from cases.domain.results import Document
 from cases.queries import CaseQueries
 from cases.services import CaseServices
+from cases.sharing import Sharing
 from cases.store import fastsql, ledger
 from institutions.registry import Kind, Role
 from relais.db import make_engine
@@ -61,6 +64,7 @@ class Bench:
         self.services = CaseServices(engine)
         publish_standard_routes(self.services)
         self.queries = CaseQueries(self.services)
+        self.sharing = Sharing(self.services)
         self.people = 0
         self.ids = [self.open() for _ in range(CASES)]
 
@@ -73,6 +77,12 @@ class Bench:
     def reads(self, n: int) -> None:
         for i in range(n):
             self.queries.log_read(ORP, self.ids[i % CASES], "case")
+
+    def case_reads(self, n: int) -> None:
+        for i in range(n):
+            case = self.queries.case_for(ORP, self.ids[i % CASES])
+            self.queries.log_read(ORP, case.id, "case")
+            case_out(self.queries, self.sharing, ORP, case)
 
     def documents(self, n: int) -> None:
         for i in range(n):
@@ -101,7 +111,8 @@ def rate(step: Callable[[int], None], n: int) -> float:
 
 def compare(name: str, engine: Engine, n: int, rounds: int) -> None:
     bench = Bench(engine)
-    steps = [("read logged", bench.reads, n), ("document added", bench.documents, n // 4),
+    steps = [("read logged", bench.reads, n), ("case read (API's work)", bench.case_reads, n),
+             ("document added", bench.documents, n // 4),
              ("case opened", bench.opens, n // 4)]
     if engine.dialect.name == "postgresql":
         steps.append(("read logged, 4 threads", bench.threaded_reads, n))

@@ -11,11 +11,11 @@ There are ``CHAINS`` chains; a row's case, or its person, chooses one, so that a
 appends to one chain only (opening a case records its person and itself on the person's).
 A record takes the number after its chain's last committed one; two writers of one chain on
 PostgreSQL meet on the primary key: the second waits for the first to commit, inserts
-nothing (``ON CONFLICT DO NOTHING``) and takes the next number, now queueing behind the
-chain's advisory lock so that many writers of one busy chain do not all retry at each
-commit. Committed records are thus always numbered without gaps, in commit order; writers
-of different chains never wait for each other, and an uncontended append costs two
-statements, no lock. SQLite serialises every writer anyway.
+nothing (``ON CONFLICT DO NOTHING``) and takes the next number; after a second lost race
+it queues behind the chain's advisory lock, so that many writers of one busy chain do not
+all retry at each commit. Committed records are thus always numbered without gaps, in
+commit order; writers of different chains never wait for each other, and an uncontended
+append costs two statements, no lock. SQLite serialises every writer anyway.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ consent_t: Table = ConsentRow.__table__  # type: ignore[attr-defined]
 exchange_t: Table = DataExchangeRow.__table__  # type: ignore[attr-defined]
 read_t: Table = CaseReadRow.__table__  # type: ignore[attr-defined]
 
-CHAINS = 16
+CHAINS = 64  # two busy cases share a chain seldom; a checkpoint signs 64 heads
 TRIES = 100  # a chain's number taken this often in a row by others: something is wrong
 LOCK_BASE = 0x52454C00  # PostgreSQL advisory lock keys: LOCK_BASE + chain
 
@@ -115,19 +115,22 @@ def record_hash(chain: int, n: int, kind: str, ref: str, case_id: str | None, co
 # -- appending ------------------------------------------------------------------------------
 
 def append(conn: Connection, kind: str, values: Mapping[Any, Any],
-           columns: tuple[str, ...] | None = None) -> None:
+           columns: tuple[str, ...] | None = None, *, head_read: bool = False,
+           head: dict[str, Any] | None = None) -> None:
     """Record ``values`` (a row of ``kind``'s table, with its ``id``: the values just
     written) in the caller's transaction; call it after the row's own write. Where the
-    caller does not hold the whole row (an update), ``record`` reads it back."""
+    caller does not hold the whole row (an update), ``record`` reads it back. With
+    ``head_read``, ``head`` is the chain's last record as the caller read it (None: none)."""
     ref = str(values["id"])
     case_id = values["id"] if kind == "case" else values.get("case_id")
     content = digest(values, columns or COVERED[kind][1])
     chain = chain_of(kind, values)
     sql = fastsql.statements(conn.dialect.name)
     for attempt in range(TRIES):
-        if attempt == 1 and conn.dialect.name == "postgresql":
+        if attempt == 2 and conn.dialect.name == "postgresql":
             fastsql.run(conn, "SELECT pg_advisory_xact_lock(%(k)s)", {"k": LOCK_BASE + chain})
-        head = fastsql.fetch_one(conn, sql.ledger_head(), {"chain": chain})
+        if attempt > 0 or not head_read:
+            head = fastsql.fetch_one(conn, sql.ledger_head(), {"chain": chain})
         n, prev = (head["n"] + 1, head["hash"]) if head else (1, "")
         row = {"chain": chain, "n": n, "kind": kind, "ref": ref, "case_id": case_id,
                "digest": content, "prev_hash": prev,
@@ -159,10 +162,20 @@ def recorded(kind: str, columns: tuple[str, ...]) -> Select[Any]:
 
 def insert(conn: Connection, table: Table, row: dict[str, Any]) -> None:
     """The read log's path: insert ``row`` on the driver and record it, without reading it
-    back (its key comes from ``RETURNING``)."""
-    sql = fastsql.statements(conn.dialect.name).insert(table, row) + " RETURNING id"
-    cursor = fastsql.run(conn, sql, fastsql.to_db(conn, table, row))
-    append(conn, table.name, {**row, "id": cursor.fetchall()[0][0]})
+    back (its key comes from ``RETURNING``). On PostgreSQL the chain's head comes back with
+    the key, in the same statement: one round trip fewer on every read."""
+    sql = fastsql.statements(conn.dialect.name)
+    params = fastsql.to_db(conn, table, row)
+    if conn.dialect.name != "postgresql":
+        made = fastsql.run(conn, sql.insert(table, row) + " RETURNING id", params).fetchall()
+        append(conn, table.name, {**row, "id": made[0][0]})
+        return
+    chain = chain_of(table.name, row)
+    got = fastsql.fetch_one(conn, sql.insert_and_head(table, tuple(row)),
+                            {**params, "ledger_chain": chain})
+    assert got is not None
+    head = {"n": got["head_n"], "hash": got["head_hash"]} if got["head_n"] else None
+    append(conn, table.name, {**row, "id": got["id"]}, head_read=True, head=head)
 
 
 def backfill(conn: Connection, covered: Mapping[str, tuple[str, ...]]) -> int:
