@@ -38,12 +38,12 @@ def audit_verify() -> None:
     report = verify(build_services().engine, key=_key(make=False))
     for line in [f.message(lang) for f in report.findings + report.notes]:
         typer.echo(line)
-    n = len(report.findings)
+    n = len(report.findings) + bool(report.unchecked)  # checkpoints unchecked: a problem here
     typer.echo({"fr": f"{report.cases} cas, {report.events} événements : "
-                      f"{'intègres' if report.ok else f'{n} problème(s)'}",
+                      f"{f'{n} problème(s)' if n else 'intègres'}",
                 "en": f"{report.cases} cases, {report.events} events: "
-                      f"{'intact' if report.ok else f'{n} problem(s)'}"}[lang])
-    raise typer.Exit(0 if report.ok else 1)
+                      f"{f'{n} problem(s)' if n else 'intact'}"}[lang])
+    raise typer.Exit(1 if n else 0)
 
 
 @audit_app.command("checkpoint")

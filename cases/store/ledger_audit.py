@@ -29,7 +29,7 @@ def check(conn: Connection) -> list[Finding]:
     found, latest = _chains(conn)
     for kind, (_, columns) in COVERED.items():
         mine = latest.get(kind, {})
-        rows = conn.execution_options(**STREAM).execute(recorded(kind, columns))
+        rows = conn.execute(recorded(kind, columns).execution_options(**STREAM))
         for values in rows.mappings():
             ref = str(values["id"])
             case_id = values["id"] if kind == "case" else values.get("case_id")
@@ -50,8 +50,8 @@ def _chains(conn: Connection) -> tuple[list[Finding], dict[str, dict[str, Latest
     found: list[Finding] = []
     latest: dict[str, dict[str, Latest]] = {}
     chain, n, prev = -1, 0, ""
-    rows = conn.execution_options(**STREAM).execute(
-        select(ledger_t).order_by(ledger_t.c.chain, ledger_t.c.n))
+    rows = conn.execute(select(ledger_t).order_by(ledger_t.c.chain, ledger_t.c.n)
+                        .execution_options(**STREAM))
     for r in rows:
         if r.chain != chain:
             chain, n, prev = r.chain, 0, ""
