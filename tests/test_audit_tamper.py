@@ -410,3 +410,26 @@ def test_concurrent_writers_of_one_chain_leave_it_whole(services: CaseServices,
     assert report.ok, report.problems
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(read_t)).scalar() == 2 + 150
+
+
+def test_an_upgraded_database_has_its_rows_recorded_and_verifies(
+        services: CaseServices, engine: Engine, tmp_path: Path) -> None:
+    """The migration that brings the ledger in records every row already there."""
+    from alembic import command
+
+    from relais.migrate import alembic_config
+    f = fill(services, engine, tmp_path)
+    cfg = alembic_config(f.url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0010")  # as it was: no ledger
+        command.upgrade(cfg, "head")
+    report = verify(engine)
+    assert report.ok, report.problems
+    with engine.connect() as conn:
+        kinds = dict(conn.execute(select(ledger_t.c.kind, func.count())
+                                  .group_by(ledger_t.c.kind)).tuples().all())
+    assert kinds == {"person": 2, "case": 2, "case_document": 1, "consent": 1,
+                     "data_exchange": 3, "case_read": 2}
+    f.sql(delete(read_t).where(read_t.c.id == f.reads[0]))
+    assert [p for p in verify(engine).problems if "read-log entry" in p]
