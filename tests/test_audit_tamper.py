@@ -30,6 +30,8 @@ from cases.store.audit import verify
 from cases.store.checkpoints import heads_digest, sign, take
 from cases.store.documents import document_t
 from cases.store.ledger import (
+    COVERED,
+    backfill,
     checkpoint_t,
     consent_t,
     ledger_t,
@@ -318,9 +320,9 @@ def recorded_at(f: Filled, kind: str) -> tuple[int, int]:
 def test_without_a_checkpoint_verify_says_so_and_still_checks_the_ledger(
         services: CaseServices, engine: Engine, tmp_path: Path) -> None:
     f = fill(services, engine, tmp_path)
-    assert f.verify().returncode == 0
+    assert f.verify(key=None).returncode == 0  # no key yet: no checkpoint was ever taken
     f.sql(delete(read_t))
-    done = f.verify()
+    done = f.verify(key=None)
     assert done.returncode == 1
     assert done.stdout.splitlines()[-2:] == [
         "no checkpoint yet: a whole case deleted or a history rewritten with its hashes shows "
@@ -433,3 +435,18 @@ def test_an_upgraded_database_has_its_rows_recorded_and_verifies(
                      "data_exchange": 3, "case_read": 2}
     f.sql(delete(read_t).where(read_t.c.id == f.reads[0]))
     assert [p for p in verify(engine).problems if "read-log entry" in p]
+
+
+def test_every_checkpoint_deleted_and_the_ledger_rebuilt_is_named(filled: Filled) -> None:
+    """Without the key one can rebuild a consistent ledger and delete every checkpoint; the
+    key's existence then says that checkpoints are missing."""
+    with filled.engine.begin() as conn:
+        delete_case(conn, filled.other)
+        conn.execute(delete(checkpoint_t))
+        conn.execute(delete(ledger_t))
+        backfill(conn, {k: columns for k, (_, columns) in COVERED.items()})
+    assert verify(filled.engine).ok  # consistent, as far as anyone without the key can tell
+    done = filled.verify()
+    assert done.returncode == 1
+    assert "1 cases but no checkpoint although an audit key exists (deleted? `relais audit " \
+           "checkpoint` takes one)" in done.stdout

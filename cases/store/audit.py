@@ -51,7 +51,11 @@ def verify(engine: Engine, batch: int = 500, *, key: bytes | None = None) -> Aud
     with engine.connect() as conn:
         report.findings += ledger_audit.check(conn)
         count = conn.execute(select(func.count()).select_from(checkpoint_t)).scalar_one()
-        if not count:
+        if not count and key is not None and report.cases:
+            # a key exists (the first checkpoint made it, or it was given): with cases and
+            # no checkpoint, they were deleted, or none was ever taken; either way, say so
+            report.findings.append(Finding("cp_none", {"cases": report.cases}))
+        elif not count:
             report.notes.append(Finding("no_checkpoint"))
         elif key is None:
             report.unchecked = count

@@ -70,6 +70,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                   "point de contrôle du {at} (registre réécrit ou tronqué depuis)",
                   "ledger, chain {chain}: record {n} is no longer the one signed at the "
                   "checkpoint of {at} (ledger rewritten or cut since)"),
+    "cp_none": ("{cases} cas mais aucun point de contrôle, alors qu'une clé d'audit existe "
+                "(supprimés ? `relais audit checkpoint` en prend un)",
+                "{cases} cases but no checkpoint although an audit key exists (deleted? "
+                "`relais audit checkpoint` takes one)"),
     "cp_heads": ("point de contrôle {id} du {at} : la liste des têtes de chaîne des cas a été "
                  "modifiée", "checkpoint {id} of {at}: its list of case heads was altered"),
     "cp_case_deleted": ("cas {case} : supprimé depuis le point de contrôle du {at}",
