@@ -352,8 +352,8 @@ def audit(bench: Bench) -> None:
     problems = [p for i in ids for p in _check(rows[i], events[i], deadlines, pending)]
     swept = sum(len(events[i]) == 2 for i in ids)
     again = bench.services.sweep_deadlines(bench.now).handled
-    print(f"  audit of {len(ids)} cases ({swept} swept): "
-          f"{'; '.join(problems[:3]) or 'chains and replays hold'}; second sweep: {again}")
+    said = "; ".join(map(str, problems[:3])) or "chains and replays hold"
+    print(f"  audit of {len(ids)} cases ({swept} swept): {said}; second sweep: {again}")
     assert not problems and swept == min(AUDITED, len(bench.due)) and again == 0
 
 

@@ -21,7 +21,7 @@ from .domain.errors import MissingInput, NotFound
 from .domain.person import Person
 from .domain.visibility import may_see
 from .services import CaseServices
-from .store import WRITE, fastsql
+from .store import WRITE, fastsql, ledger
 from .store.codec import aware, case_from
 from .store.people import contact_held
 from .store.repository import case_t, deadline_t, person_t
@@ -82,19 +82,18 @@ class CaseQueries:
         row = {"case_id": case_id, "user": actor.user, "institution": actor.institution,
                "at": self.s.clock(), "what": what}
         with self.s.engine.connect() as conn, conn.execution_options(**WRITE).begin():
-            fastsql.run(conn, fastsql.statements(conn.dialect.name).insert(read_t, row),
-                        fastsql.to_db(conn, read_t, row))
+            ledger.insert(conn, read_t, row)
 
     def log_reads(self, actor: Actor, case_ids: list[str], what: str) -> None:
-        """One read record per listed case, in one statement."""
+        """One read record per listed case (each in the ledger), in one transaction."""
         if not case_ids:
             return
         now = self.s.clock()
-        rows = [{"case_id": c, "user": actor.user, "institution": actor.institution,
-                 "at": now, "what": what} for c in dict.fromkeys(case_ids)]
         with self.s.engine.connect() as conn, conn.execution_options(**WRITE).begin():
-            fastsql.run(conn, fastsql.statements(conn.dialect.name).insert(read_t, rows[0]),
-                        [fastsql.to_db(conn, read_t, r) for r in rows])
+            for case_id in dict.fromkeys(case_ids):
+                ledger.insert(conn, read_t, {"case_id": case_id, "user": actor.user,
+                                             "institution": actor.institution, "at": now,
+                                             "what": what})
 
     def _rows(self, after: tuple[datetime, str] | None, **filters: Any) -> Iterator[CaseState]:
         while True:

@@ -31,6 +31,7 @@ from .domain.case import CaseState
 from .domain.errors import Conflict, MissingInput, NotAllowed, NotFound
 from .domain.visibility import takes_part
 from .services import CaseServices
+from .store import ledger
 from .store.tables import ConsentRow, DataExchangeRow
 
 consent_t = ConsentRow.__table__  # type: ignore[attr-defined]
@@ -98,6 +99,7 @@ class Sharing:
                 valid_from=today, valid_until=valid_until, revoked_on=None,
                 recorded_by=actor.user, recorded_by_institution=actor.institution,
                 recorded_at=self.s.clock()))
+            ledger.record(conn, consent_t, id=cid)
         return cid
 
     def revoke(self, actor: Actor, consent_id: str) -> None:
@@ -114,6 +116,7 @@ class Sharing:
                 raise Conflict("consentement déjà révoqué / consent already revoked")
             conn.execute(update(consent_t).where(consent_t.c.id == consent_id)
                          .values(revoked_on=self.s.clock().date()))
+            ledger.record(conn, consent_t, id=consent_id)
 
     def disclose(self, actor: Actor, case: CaseState) -> Disclosure:
         """What ``actor`` may see of ``case``; records the first exchange of each category."""
@@ -147,6 +150,8 @@ class Sharing:
                         case_id=case.id, recipient=recipient, category=category,
                         legal_basis=basis, at=self.s.clock(),
                         inform_person=informed_afterwards(basis), informed_on=None))
+                    ledger.record(conn, exchange_t, case_id=case.id, recipient=recipient,
+                                  category=category, legal_basis=basis)
             except IntegrityError:
                 pass  # a concurrent read recorded it first: the first disclosure counts
 
@@ -171,6 +176,7 @@ class Sharing:
                                    field="on")
             conn.execute(update(exchange_t).where(exchange_t.c.id == exchange_id)
                          .values(informed_on=on))
+            ledger.record(conn, exchange_t, id=exchange_id, case_id=case.id)
 
 
 def _swiss_day(moment: datetime) -> date:

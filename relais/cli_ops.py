@@ -28,16 +28,52 @@ def db_upgrade() -> None:
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check every case's hash chain, and that replaying its history gives its row back."""
+    """Check every case's hash chain and replay, the ledger of people, documents, consents,
+    exchanges and reads, and the signed checkpoints; one line a problem, exit 1 if any."""
     from cases.store.audit import verify
 
+    from .settings import settings
     from .wiring import build_services
-    report = verify(build_services().engine)
-    for p in report.problems:
-        typer.echo(p)
-    typer.echo(f"{report.cases} cas, {report.events} événements : "
-               f"{'intègres / intact' if report.ok else f'{len(report.problems)} problème(s)'}")
-    raise typer.Exit(0 if report.ok else 1)
+    lang = "en" if settings().lang == "en" else "fr"
+    report = verify(build_services().engine, key=_key(make=False))
+    for line in [f.message(lang) for f in report.findings + report.notes]:
+        typer.echo(line)
+    n = len(report.findings) + bool(report.unchecked)  # checkpoints unchecked: a problem here
+    typer.echo({"fr": f"{report.cases} cas, {report.events} événements : "
+                      f"{f'{n} problème(s)' if n else 'intègres'}",
+                "en": f"{report.cases} cases, {report.events} events: "
+                      f"{f'{n} problem(s)' if n else 'intact'}"}[lang])
+    raise typer.Exit(1 if n else 0)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign every chain head with the audit key (RELAIS_AUDIT_KEY or var/audit_key, made
+    once); refused, exit 1, when what the last checkpoint signed no longer holds."""
+    from cases.store.checkpoints import take
+
+    from .settings import settings
+    from .wiring import build_services
+    lang = "en" if settings().lang == "en" else "fr"
+    key = _key(make=True)
+    assert key is not None, "made when absent"
+    made, problems = take(build_services().engine, key, datetime.now(UTC))
+    for p in problems:
+        typer.echo(p.message(lang))
+    if made is None:
+        typer.echo({"fr": "point de contrôle refusé", "en": "checkpoint refused"}[lang])
+        raise typer.Exit(1)
+    typer.echo({"fr": f"point de contrôle {made.id} du {made.at} : {made.body['cases']} cas",
+                "en": f"checkpoint {made.id} of {made.at}: {made.body['cases']} cases"}[lang])
+
+
+def _key(*, make: bool) -> bytes | None:
+    from .audit_key import audit_key
+    try:
+        return audit_key(make=make)
+    except ValueError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
 
 
 @cases_app.command("show")

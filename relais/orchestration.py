@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+from sqlalchemy import Engine
 
 from cases.services import CaseServices
+from cases.store.checkpoints import take
 from workflows.flows.channels import FolderMailer, FolderSms, Mailer, SmtpMailer
 from workflows.flows.orchestrator import Orchestrator
 from workflows.flows.runtime import Runtime
 from workflows.flows.sources import Sources
 
 from . import prefect_child
+from .audit_key import audit_key
 from .settings import settings
 
 log = logging.getLogger("relais.orchestrator")
@@ -45,7 +50,26 @@ def build_orchestrator(services: CaseServices, *, worker: str, sweep: bool = Tru
         log.info("Prefect en mode éphémère (PREFECT_API_URL absent) : ses exécutions ne sont "
                  "visibles que dans ce processus / Prefect in ephemeral mode, runs visible "
                  "to this process only")
+    # the process that sweeps also signs the audit's checkpoints
+    checkpoint = partial(take_checkpoint, services.engine) \
+        if sweep and s.checkpoint_every_s > 0 else None
     return Orchestrator(build_runtime(services), worker=worker, poll_s=s.poll_s,
                         sweep_every_s=s.sweep_every_s if sweep else None,
                         lease=timedelta(seconds=s.lease_s), batch=batch,
-                        threads=s.dispatch_threads)
+                        threads=s.dispatch_threads, checkpoint=checkpoint,
+                        checkpoint_every_s=s.checkpoint_every_s)
+
+
+def take_checkpoint(engine: Engine) -> None:
+    """One signed checkpoint; a refusal (what the last one signed no longer holds) is logged
+    as an error, each time, until someone looks (``relais audit verify``)."""
+    key = audit_key(make=True)
+    assert key is not None, "made when absent"
+    made, problems = take(engine, key, datetime.now(UTC))
+    lang = "en" if settings().lang == "en" else "fr"
+    if made is None:
+        log.error("point de contrôle refusé / checkpoint refused: %s",
+                  "; ".join(p.message(lang) for p in problems))
+    else:
+        log.info("point de contrôle / checkpoint %s : %s cas / cases", made.id,
+                 made.body["cases"])

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     # as uvicorn's forwarded_allow_ips); empty: the header is ignored and the client is the
     # socket's peer. Sign-in throttling counts by this address: trust only your own proxy.
     trusted_proxies: str = ""
+    # the audit's checkpoints (relais/audit_key.py): signed with this key (empty: one made
+    # once in var/audit_key), taken this often by the orchestration's sweeping process
+    audit_key: str = ""
+    checkpoint_every_s: float = 3600.0  # 0: never (then `relais audit checkpoint` from cron)
 
 
 @cache

@@ -89,7 +89,7 @@ def postgres_url() -> Iterator[str]:
 TABLES = ("outbox", "deadline", "handoff", "case_event", '"case"', "person", "route_version",
           "app_user", "case_read", "consent", "data_exchange", "action_effect", "case_document",
           "case_task", "case_measure", "programme_place", "programme", "page_session",
-          "sign_in_tally")
+          "sign_in_tally", "ledger", "audit_checkpoint", "case_contact")
 
 
 def emptied_postgres(url: str) -> Engine:

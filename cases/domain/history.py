@@ -23,16 +23,26 @@ def append(case: CaseState | None, drafts: list[Event]) -> tuple[CaseState, list
     return case, sealed
 
 
-def chain_breaks(events: list[Event]) -> list[str]:
-    """Where a stored history is not what was written: numbering, links or hashes."""
-    problems = []
+def chain_faults(events: list[Event]) -> list[tuple[int, str, int]]:
+    """Where a stored history is not what was written: (seq, what, number expected) for
+    each event out of order (``numbering``), unlinked (``link``) or altered (``content``)."""
+    faults = []
     prev = ""
     for i, e in enumerate(events, start=1):
         if e.seq != i:
-            problems.append(f"event {e.seq}: expected number {i}")
+            faults.append((e.seq, "numbering", i))
         if e.prev_hash != prev:
-            problems.append(f"event {e.seq}: previous hash does not match")
+            faults.append((e.seq, "link", i))
         if e.sealed().hash != e.hash:
-            problems.append(f"event {e.seq}: content does not match its hash")
+            faults.append((e.seq, "content", i))
         prev = e.hash
-    return problems
+    return faults
+
+
+_SAID = {"numbering": "expected number {i}", "link": "previous hash does not match",
+         "content": "content does not match its hash"}
+
+
+def chain_breaks(events: list[Event]) -> list[str]:
+    """The faults in words."""
+    return [f"event {seq}: {_SAID[what].format(i=i)}" for seq, what, i in chain_faults(events)]

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from cases.domain.results import Document, Task
 
+from . import ledger
 from .codec import aware
 from .tables import CaseDocumentRow, CaseTaskRow
 
@@ -56,11 +57,14 @@ class Documents:
     def attach(self, case_id: str, seq: int, key: str, documents: list[Document],
                now: datetime) -> None:
         if documents:
-            self.conn.execute(insert(document_t), [
-                {"case_id": case_id, "seq": seq, "key": key, "name": d.name, "kind": d.kind,
-                 "institution": d.institution, "category": d.category, "title": d.title[:300],
-                 "media_type": d.media_type, "sha256": d.sha256, "content": d.content,
-                 "created_at": now} for d in documents])
+            rows = [{"case_id": case_id, "seq": seq, "key": key, "name": d.name, "kind": d.kind,
+                     "institution": d.institution, "category": d.category,
+                     "title": d.title[:300], "media_type": d.media_type, "sha256": d.sha256,
+                     "content": d.content, "created_at": now} for d in documents]
+            ids = self.conn.execute(insert(document_t).returning(
+                document_t.c.id, sort_by_parameter_order=True), rows).scalars().all()
+            for row, made in zip(rows, ids, strict=True):
+                ledger.append(self.conn, "case_document", {**row, "id": made})
 
     def open_tasks(self, case_id: str, key: str, tasks: list[Task], now: datetime) -> None:
         if tasks:

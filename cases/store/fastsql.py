@@ -59,6 +59,29 @@ class Statements:
                 " AND (from_state IS NULL OR from_state <> to_state)"
                 " ORDER BY seq DESC LIMIT 1")
 
+    @cache  # noqa: B019
+    def ledger_head(self) -> str:
+        """The last record of a ledger chain (``ledger.append``)."""
+        return ("SELECT n, hash FROM ledger WHERE chain = " + self.p("chain")
+                + " ORDER BY n DESC LIMIT 1")
+
+    @lru_cache(maxsize=16)  # noqa: B019
+    def insert_and_head(self, table: Table, cols: tuple[str, ...]) -> str:
+        """PostgreSQL: insert a row, and read its ``id`` and its ledger chain's last record
+        in the same statement (a data-modifying CTE; ``ledger.insert``)."""
+        return (f"WITH made AS ({self._insert(table, cols)} RETURNING id) "
+                "SELECT made.id, h.n AS head_n, h.hash AS head_hash FROM made LEFT JOIN "
+                "(SELECT n, hash FROM ledger WHERE chain = " + self.p("ledger_chain")
+                + " ORDER BY n DESC LIMIT 1) h ON true")
+
+    @cache  # noqa: B019
+    def ledger_insert(self) -> str:
+        """A record, unless its number was taken meanwhile (then no row comes back)."""
+        cols = ("chain", "n", "kind", "ref", "case_id", "digest", "prev_hash", "hash")
+        return (f"INSERT INTO ledger ({', '.join(cols)}) VALUES "
+                f"({', '.join(self.p(c) for c in cols)}) "
+                "ON CONFLICT (chain, n) DO NOTHING RETURNING n")
+
     @lru_cache(maxsize=64)  # noqa: B019
     def _select(self, table: Table, where: tuple[str, ...]) -> str:
         return (f'SELECT * FROM "{table.name}" WHERE '

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, insert, select, update
 from cases.domain.errors import IdentityMismatch
 from cases.domain.person import Person
 
+from . import ledger
 from .tables import CaseContactRow, PersonRow
 
 person_t = PersonRow.__table__  # type: ignore[attr-defined]
@@ -42,10 +43,15 @@ def person_id(conn: Connection, p: Person) -> int:
                 "nom, le prénom et la date de naissance / the identity given does not match "
                 "this AVS number: check the number, names and birth date", field="person")
         return int(row.id)
-    result = conn.execute(insert(person_t).values(
-        avs=p.avs, official_name=p.official_name, first_name=p.first_name,
-        birth_date=p.birth_date, sex=p.sex, nationality=p.nationality))
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
+    values: dict[str, Any] = {
+        "avs": p.avs, "official_name": p.official_name, "first_name": p.first_name,
+        "birth_date": p.birth_date, "sex": p.sex, "nationality": p.nationality}
+    result = conn.execute(insert(person_t).values(values))
+    made = int(result.inserted_primary_key[0])  # type: ignore[index]
+    # the contact columns stay empty: a case holds its own (migration 0011c)
+    ledger.append(conn, "person", {**values, "email": None, "phone": None, "address": None,
+                                   "id": made})
+    return made
 
 
 def contact_of(p: Person) -> dict[str, Any]:
@@ -61,6 +67,7 @@ def hold_contact(conn: Connection, case_id: str, contact: dict[str, Any], *, at:
     if done.rowcount == 0:
         conn.execute(insert(contact_t).values(case_id=case_id, **values, changed_at=at,
                                               changed_by=by))
+    ledger.record(conn, contact_t, case_id=case_id)
 
 
 def contact_held(conn: Connection, case_id: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from cases.domain.case import CaseState
 from cases.domain.errors import StaleVersion
 from cases.domain.events import Event
 
-from . import fastsql
+from . import fastsql, ledger
 from .codec import case_from, case_values, event_from, event_values
 from .derived import StayClock, enters_state
 from .tables import CaseEventRow, CaseRow, DeadlineRow, HandoffRow, OutboxRow, PersonRow
@@ -93,6 +93,7 @@ class CaseRepository:
         values = case_values(after)
         if before is None:
             self._insert(case_t, [values])
+            ledger.append(self.conn, "case", values)
         else:
             # never SET the key: with foreign keys on, SQLite would then check every table
             # that points at cases (a scan of the outbox per event)

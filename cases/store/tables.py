@@ -50,7 +50,8 @@ class CaseContactRow(SQLModel, table=True):
     a referral by another institution never rewrites it; a change is an event."""
 
     __tablename__ = "case_contact"
-    case_id: str = Field(foreign_key="case.id", primary_key=True, max_length=36)
+    id: int | None = Field(default=None, primary_key=True)  # the ledger's key
+    case_id: str = Field(foreign_key="case.id", unique=True, max_length=36)
     email: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=20)
     address: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
@@ -383,3 +384,33 @@ class CaseMeasureRow(SQLModel, table=True):
     unit_cost_chf: int  # the programme's cost when the place was given
     since: datetime = _ts(nullable=False)
     updated_at: datetime = _ts(nullable=False)
+
+
+class LedgerRow(SQLModel, table=True):
+    """The append-only record of the rows that decide who may read what and who read it
+    (``cases/store/ledger.py``): each a content hash chained to the previous record of its
+    chain. Never updated, never deleted; a change of a row is a new record for its key."""
+
+    __tablename__ = "ledger"
+    chain: int = Field(primary_key=True)  # one of ledger.CHAINS, chosen by the key
+    n: int = Field(primary_key=True)  # 1, 2, 3... in its chain
+    kind: str = Field(max_length=32)  # the table
+    ref: str = Field(max_length=64)  # the row's primary key
+    case_id: str | None = Field(default=None, max_length=36)  # to name it once it is gone
+    digest: str = Field(max_length=64)  # SHA-256 of the row's canonical content
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditCheckpointRow(SQLModel, table=True):
+    """Every chain head at a moment, signed with a key kept outside the database
+    (``cases/store/checkpoints.py``)."""
+
+    __tablename__ = "audit_checkpoint"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(nullable=False)
+    body: str = Field(sa_column=Column(Text, nullable=False))  # canonical JSON, signed
+    signature: str = Field(max_length=64)  # HMAC-SHA256 of body
+    # each case's (version, last hash) at that moment, whose digest the body signs; kept on
+    # the newest checkpoints only (checkpoints.KEEP_HEADS)
+    heads: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))

@@ -35,7 +35,9 @@ def upgrade() -> None:
              ORDER BY c.opened_at, c.id LIMIT 1)""")
     op.create_table(
         'case_contact',
-        sa.Column('case_id', sa.String(length=36), sa.ForeignKey('case.id'), primary_key=True),
+        sa.Column('id', sa.Integer(), primary_key=True),
+        sa.Column('case_id', sa.String(length=36), sa.ForeignKey('case.id'), nullable=False,
+                  unique=True),
         sa.Column('email', sa.String(length=200), nullable=True),
         sa.Column('phone', sa.String(length=20), nullable=True),
         sa.Column('address', sa.JSON(), nullable=True),

@@ -28,8 +28,12 @@ MAX_BATCHES_PER_TICK = 50  # then sweep again: deadlines are not starved by a lo
 class Orchestrator:
     def __init__(self, runtime: Runtime, *, worker: str, poll_s: float = 1.0,
                  sweep_every_s: float | None = 15.0, lease: timedelta = timedelta(minutes=5),
-                 batch: int = 20, threads: int = 1) -> None:
+                 batch: int = 20, threads: int = 1,
+                 checkpoint: Callable[[], None] | None = None,
+                 checkpoint_every_s: float = 3600.0) -> None:
         self.runtime = runtime
+        # the audit's signed checkpoint (relais.orchestration): database work, no Prefect
+        self.checkpoint, self.checkpoint_every_s = checkpoint, checkpoint_every_s
         # one dispatcher per thread, each under its own name: a row is completed only by
         # the thread that claimed it
         self.dispatchers = [Dispatcher(worker if threads == 1 else f"{worker}#{n}",
@@ -96,12 +100,12 @@ class Orchestrator:
             target = self.cycles + n
             return self._changed.wait_for(lambda: self.cycles >= target, timeout)
 
-    def _loop(self, step: Callable[[], None], every_s: float) -> None:
+    def _loop(self, step: Callable[[], None], every_s: float, prefect: bool = True) -> None:
         # a sync flow otherwise waits for its heartbeat thread: ~1 s a run (stack notes)
         with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             while not self._stop.is_set():
                 try:
-                    if self.prefect_ready():
+                    if not prefect or self.prefect_ready():
                         step()
                 except Exception:  # log and go on: the loop must outlive one bad round
                     log.exception("orchestration round failed")
@@ -113,13 +117,16 @@ class Orchestrator:
         long queue of actions never delays a deadline (nor a burst of deadlines the actions).
         Several dispatch threads overlap the flow runs' waits on Prefect's API."""
         install(self.runtime)
-        loops: list[tuple[str, Callable[[], None], float]] = [
-            (f"relais-dispatch-{n}", partial(self.dispatch, d), self.poll_s)
+        loops: list[tuple[str, Callable[[], None], float, bool]] = [
+            (f"relais-dispatch-{n}", partial(self.dispatch, d), self.poll_s, True)
             for n, d in enumerate(self.dispatchers)]
         if self.sweep_every_s is not None:
-            loops.append(("relais-sweep", self.sweep, self.sweep_every_s))
-        self._threads = [threading.Thread(target=self._loop, args=(step, every), name=name,
-                                          daemon=True) for name, step, every in loops]
+            loops.append(("relais-sweep", self.sweep, self.sweep_every_s, True))
+        if self.checkpoint is not None:
+            loops.append(("relais-checkpoint", self.checkpoint, self.checkpoint_every_s, False))
+        self._threads = [threading.Thread(target=self._loop, args=(step, every, prefect),
+                                          name=name, daemon=True)
+                         for name, step, every, prefect in loops]
         for t in self._threads:
             t.start()
         return self._threads
