@@ -3,7 +3,8 @@
 #               orchestration on SQLite under ./var; `make run DEMO=1` first fills an empty
 #               database with the demonstration network and its users
 #   make test   runs every check: lint, types, layering, the test suite (SQLite + PostgreSQL)
-# and: make demo (the demonstration network: years of cases through the engine), make bench.
+# and: make test-fast (the domain and the engine, in seconds, while working on them),
+#      make demo (the demonstration network: years of cases through the engine), make bench.
 # Both create the virtual environment from pyproject.toml and constraints.txt when needed.
 
 PYTHON ?= python3
@@ -15,7 +16,7 @@ STAMP  := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: run demo test lint bench clean
+.PHONY: run demo test test-fast lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +37,16 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# The fast lane: the domain and the engine (case rules, engine, guards, routes and their
+# validation, deadlines, letters, published figures, property tests), without what needs
+# PostgreSQL, a browser, a server or another process (markers set in tests/conftest.py).
+FAST_TESTS := $(addprefix tests/test_,case_rules engine guards route_validation \
+                route_compare invariants deadlines letters steering_protection \
+                pages_contrast pages_session_key catalogue)
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -m "not postgres and not browser and not server and not slow" \
+	  $(addsuffix .py,$(FAST_TESTS))
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.transitions

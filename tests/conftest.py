@@ -5,6 +5,7 @@ Under CI=true a missing PostgreSQL fails the run instead of skipping: CI must te
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import tempfile
@@ -12,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from types import CodeType
 
 # Prefect keeps its own database: one per test run, shared by the processes tests start
 # (set before anything imports Prefect, which reads its settings at import)
@@ -97,6 +99,55 @@ def emptied_postgres(url: str) -> Engine:
     with eng.begin() as conn:
         conn.execute(text(f"TRUNCATE {', '.join(TABLES)} CASCADE"))
     return eng
+
+
+# -- markers: what a test needs beyond Python (pyproject.toml lists them; `make test-fast`
+# leaves these out). Set here from what each test uses, so a new test is marked as it is
+# written; a module may add `pytestmark` where its code cannot tell.
+BROWSER_FIXTURES = {"browser"}
+POSTGRES_FIXTURES = {"postgres_url"}
+# names whose use starts a server in a thread (the API's, tests/api_server.py; the mail
+# server and the Prefect runtime, tests/orchestration_helpers.py) or another process
+STARTS_A_PROCESS = {"running", "smtp_server", "runtime", "relais_process", "subprocess",
+                    "Popen"}
+TESTS = str(Path(__file__).parent)
+
+
+def starts_a_process(obj: object, seen: set[int]) -> bool:
+    """Whether a function (or class) of the tests names a server or a subprocess, itself or
+    through the test helpers and fixtures it calls."""
+    if id(obj) in seen:
+        return False
+    seen.add(id(obj))
+    if isinstance(obj, type):
+        return any(starts_a_process(v, seen) for v in vars(obj).values() if callable(v))
+    func = inspect.unwrap(obj)  # type: ignore[arg-type]
+    code, scope = getattr(func, "__code__", None), getattr(func, "__globals__", {})
+    if code is None or not code.co_filename.startswith(TESTS):
+        return False
+    return code_starts(code, scope, seen)
+
+
+def code_starts(code: CodeType, scope: dict[str, object], seen: set[int]) -> bool:
+    if STARTS_A_PROCESS & set(code.co_names):
+        return True
+    return any(code_starts(c, scope, seen) for c in code.co_consts if isinstance(c, CodeType)
+               ) or any(starts_a_process(scope[n], seen) for n in code.co_names if n in scope)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not isinstance(item, pytest.Function):
+            continue
+        used = set(item.fixturenames)
+        defs = [d for ds in item._fixtureinfo.name2fixturedefs.values() for d in ds]
+        if used & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if used & POSTGRES_FIXTURES:
+            item.add_marker(pytest.mark.postgres)
+        seen: set[int] = set()
+        if any(starts_a_process(f, seen) for f in (item.function, *(d.func for d in defs))):
+            item.add_marker(pytest.mark.server)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

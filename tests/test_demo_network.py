@@ -75,6 +75,7 @@ def fingerprint(engine: Engine) -> str:
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
+@pytest.mark.slow  # a year of a small network through the engine: seconds
 def test_a_small_network_loads_and_every_invariant_holds(services: CaseServices,
                                                          clock: Clock) -> None:
     report = load(services, clock, SMALL)

@@ -23,6 +23,7 @@ from tests.conftest import Clock
 from tests.orchestration_helpers import MailInbox, runtime, smtp_server
 from workflows.flows.orchestrator import Orchestrator
 
+pytestmark = pytest.mark.slow  # three journeys with every action doing its work: a minute
 START = datetime(2026, 1, 12, 8, 30, tzinfo=UTC)  # as relais.demo starts each journey
 
 
