@@ -54,7 +54,7 @@ async def open_case(body: CaseCreate, actor: CaseWorker, q: QueriesDep, p: Polic
 
 
 @router.get("/cases", response_model=CaseList)
-async def list_cases(actor: CaseWorker, q: QueriesDep, p: PolicyDep,
+def list_cases(actor: CaseWorker, q: QueriesDep, p: PolicyDep,
                state: Annotated[str | None, Query(max_length=64)] = None,
                lead: Annotated[str | None, Query(max_length=32)] = None,
                overdue: bool = False,
@@ -62,22 +62,26 @@ async def list_cases(actor: CaseWorker, q: QueriesDep, p: PolicyDep,
                limit: Annotated[int, Query(ge=1, le=200)] = 50) -> CaseList:
     found, nxt = q.list_cases(actor, state=state, lead=lead, overdue=overdue, cursor=cursor,
                               limit=limit)
-    return CaseList(items=[case_out(q, v) for v in p.views(actor, found, "list")], next=nxt)
+    with p.unit() as uow:  # the reads recorded, the disclosures and the people: one unit
+        return CaseList(items=[case_out(q, v, uow) for v in p.views(actor, found, "list", uow)],
+                        next=nxt)
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
-async def get_case(case_id: CaseId, actor: CaseWorker, q: QueriesDep, p: PolicyDep,
+def get_case(case_id: CaseId, actor: CaseWorker, q: QueriesDep, p: PolicyDep,
              response: Response) -> CaseOut:
-    return _answer(response, case_out(q, p.open(actor, case_id, "case")))
+    with p.unit() as uow:  # visibility, read record, disclosure, person: one transaction
+        return _answer(response, case_out(q, p.open(actor, case_id, "case", uow), uow))
 
 
 @router.get("/cases/{case_id}/history", response_model=list[HistoryItem],
             response_model_by_alias=True)
-async def history(case_id: CaseId, actor: CaseWorker, p: PolicyDep) -> list[HistoryItem]:
-    view = p.open(actor, case_id, "history")
+def history(case_id: CaseId, actor: CaseWorker, p: PolicyDep) -> list[HistoryItem]:
+    with p.unit() as uow:
+        events = p.history(p.open(actor, case_id, "history", uow), uow)
     return [HistoryItem(seq=e.seq, at=e.at, actor=e.actor, institution=e.institution,
                         kind=e.kind, event=e.event, from_=e.from_state, to=e.to_state,
-                        reason=e.reason) for e in p.history(view)]
+                        reason=e.reason) for e in events]
 
 
 @router.post("/cases/{case_id}/events", response_model=CaseOut,

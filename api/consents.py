@@ -14,10 +14,11 @@ CaseId = Annotated[str, Path(max_length=64)]
 
 
 @router.get("/cases/{case_id}/consents", response_model=list[ConsentOut])
-async def list_consents(case_id: CaseId, actor: CaseWorker, p: PolicyDep
-                        ) -> list[ConsentOut]:
+def list_consents(case_id: CaseId, actor: CaseWorker, p: PolicyDep) -> list[ConsentOut]:
     """The consents recorded for this case, as far as the caller may read them."""
-    return [ConsentOut(**vars(c)) for c in p.consents(p.open(actor, case_id, "consents"))]
+    with p.unit() as uow:
+        shown = p.consents(p.open(actor, case_id, "consents", uow), uow)
+    return [ConsentOut(**vars(c)) for c in shown]
 
 
 @router.post("/cases/{case_id}/consents", status_code=201, response_model=dict[str, str])
@@ -38,11 +39,13 @@ async def revoke_consent(consent_id: Annotated[str, Path(max_length=64)], actor:
 
 
 @router.get("/cases/{case_id}/exchanges", response_model=list[ExchangeOut])
-async def exchanges(case_id: CaseId, actor: CaseWorker, p: PolicyDep,
-                    sh: SharingDep) -> list[ExchangeOut]:
-    p.open(actor, case_id, "exchanges")
+def exchanges(case_id: CaseId, actor: CaseWorker, p: PolicyDep,
+              sh: SharingDep) -> list[ExchangeOut]:
+    with p.unit() as uow:
+        p.open(actor, case_id, "exchanges", uow)
+        found = sh.exchanges(case_id, uow)
     return [ExchangeOut(**{k: v for k, v in e.items() if k in ExchangeOut.model_fields})
-            for e in sh.exchanges(case_id)]
+            for e in found]
 
 
 @router.post("/cases/{case_id}/exchanges/{exchange_id}/informed", status_code=204)

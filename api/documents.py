@@ -29,10 +29,11 @@ def _out(shown: Shown) -> DocumentOut:
 
 
 @router.get("/cases/{case_id}/documents", response_model=DocumentList)
-async def list_documents(case_id: CaseId, actor: CaseWorker, q: QueriesDep,
-                         sh: SharingDep, p: PolicyDep) -> DocumentList:
-    case = p.open(actor, case_id, "documents").case
-    shown, withheld = CaseDocuments(q, sh).visible(actor, case)
+def list_documents(case_id: CaseId, actor: CaseWorker, q: QueriesDep, sh: SharingDep,
+                   p: PolicyDep) -> DocumentList:
+    with p.unit() as uow:
+        case = p.open(actor, case_id, "documents", uow).case
+        shown, withheld = CaseDocuments(q, sh).visible(actor, case, uow)
     return DocumentList(items=[_out(s) for s in shown], withheld=withheld)
 
 

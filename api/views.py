@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from cases.access import IDENTITY, CaseView
 from cases.queries import CaseQueries
+from cases.store.uow import UnitOfWork
 
 from .schemas import CaseOut, HandoffOut, SignoffOut
 
 
-def case_out(q: CaseQueries, view: CaseView) -> CaseOut:
+def case_out(q: CaseQueries, view: CaseView, within: UnitOfWork | None = None) -> CaseOut:
     """The case as its reader may see it (``cases.access``): the person, fields and
     outcome only on a legal basis."""
     case, route = view.case, view.route
@@ -28,6 +29,6 @@ def case_out(q: CaseQueries, view: CaseView) -> CaseOut:
         pending_handoff=HandoffOut(id=h.id, to=h.receiver, deadline=h.due_at) if h else None,
         signoff=signoff, transfers=case.transfers, revolving_door=case.revolving_door,
         closed=not case.is_open, outcome=view.outcome,
-        person=q.person(case).as_dict() if view.sees(IDENTITY) else None,
+        person=q.person(case, within).as_dict() if view.sees(IDENTITY) else None,
         fields=view.fields, legal_basis=view.shown, withheld=view.withheld,
         partners=list(case.partners))

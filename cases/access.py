@@ -16,6 +16,7 @@ consent) and filters what a case carries accordingly:
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -28,6 +29,7 @@ from .domain.case import CaseState
 from .domain.events import Event
 from .queries import CaseQueries
 from .sharing import Sharing
+from .store.uow import UnitOfWork, unit_of_work
 
 SITUATION = "situation"
 IDENTITY = "identite"
@@ -102,37 +104,52 @@ class CaseView:
 
 
 class AccessPolicy:
+    """Each method runs in the caller's unit of work (``within``) when it has one: a request
+    opens one (``unit``) and its visibility check, read record, disclosures and reads are one
+    transaction; without one, each call is a unit of its own."""
+
     def __init__(self, queries: CaseQueries, sharing: Sharing) -> None:
         self.q, self.sharing = queries, sharing
 
-    def view(self, actor: Actor, case: CaseState) -> CaseView:
+    def unit(self) -> AbstractContextManager[UnitOfWork]:
+        return unit_of_work(self.q.s.engine)
+
+    def view(self, actor: Actor, case: CaseState, within: UnitOfWork | None = None
+             ) -> CaseView:
         """What ``actor`` may see of a case it may know (the exchanges recorded)."""
-        disclosed = self.sharing.disclose(actor, case)
+        disclosed = self.sharing.disclose(actor, case, within)
         return CaseView(actor, case, self.q.s.route_of(case), disclosed.shown,
                         disclosed.withheld)
 
-    def open(self, actor: Actor, case_id: str, what: str) -> CaseView:
+    def open(self, actor: Actor, case_id: str, what: str,
+             within: UnitOfWork | None = None) -> CaseView:
         """The case as ``actor`` may read it, the read recorded; NotFound when its
         institution does not take part (never 'forbidden': nothing said of existence)."""
-        case = self.q.case_for(actor, case_id)
-        self.q.log_read(actor, case_id, what)
-        return self.view(actor, case)
+        with unit_of_work(self.q.s.engine, within=within) as uow:
+            case = self.q.case_for(actor, case_id, uow)
+            self.q.log_read(actor, case_id, what, uow)
+            return self.view(actor, case, uow)
 
-    def seen(self, actor: Actor, case: CaseState, what: str) -> CaseView:
+    def seen(self, actor: Actor, case: CaseState, what: str,
+             within: UnitOfWork | None = None) -> CaseView:
         """A case ``actor`` just acted on, shown back to it: a read too. An institution
         that no longer takes part by its act (a refused handoff) reads nothing of it."""
         if not self.q.visible(actor, case):
             return CaseView(actor, case, self.q.s.route_of(case), {}, list(CATEGORIES))
-        self.q.log_read(actor, case.id, what)
-        return self.view(actor, case)
+        with unit_of_work(self.q.s.engine, within=within) as uow:
+            self.q.log_read(actor, case.id, what, uow)
+            return self.view(actor, case, uow)
 
-    def views(self, actor: Actor, cases: list[CaseState], what: str) -> list[CaseView]:
+    def views(self, actor: Actor, cases: list[CaseState], what: str,
+              within: UnitOfWork | None = None) -> list[CaseView]:
         """Listed cases (already filtered by visibility), each read recorded."""
-        self.q.log_reads(actor, [c.id for c in cases], what)
-        return [self.view(actor, c) for c in cases]
+        with unit_of_work(self.q.s.engine, within=within) as uow:
+            self.q.log_reads(actor, [c.id for c in cases], what, uow)
+            return [self.view(actor, c, uow) for c in cases]
 
-    def history(self, v: CaseView) -> list[Event]:
-        events = self.q.s.history(v.case.id)
+    def history(self, v: CaseView, within: UnitOfWork | None = None) -> list[Event]:
+        with unit_of_work(self.q.s.engine, write=False, within=within) as uow:
+            events = uow.cases.history(v.case.id)
         parties: dict[str, frozenset[str]] = {}
         for e in events:
             h = e.data.get("handoff")
@@ -143,5 +160,5 @@ class AccessPolicy:
                                        frozenset()))
                 for e in events]
 
-    def consents(self, v: CaseView) -> list[ConsentShown]:
-        return [v.consent(c, extra) for c, extra in self.sharing.consents(v.case)]
+    def consents(self, v: CaseView, within: UnitOfWork | None = None) -> list[ConsentShown]:
+        return [v.consent(c, extra) for c, extra in self.sharing.consents(v.case, within)]

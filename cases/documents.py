@@ -16,6 +16,7 @@ from .domain.case import CaseState
 from .queries import CaseQueries
 from .sharing import Sharing
 from .store.documents import DocumentInfo, Documents, TaskInfo
+from .store.uow import UnitOfWork, unit_of_work
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,12 @@ class CaseDocuments:
         return legal_basis(reg.get(actor.institution), reg.get(holder), d.category,
                            consents, self.q.s.clock().date())  # type: ignore[arg-type]
 
-    def visible(self, actor: Actor, case: CaseState) -> tuple[list[Shown], int]:
+    def visible(self, actor: Actor, case: CaseState, within: UnitOfWork | None = None
+                ) -> tuple[list[Shown], int]:
         """The documents ``actor`` may see, and how many are withheld."""
-        with self.q.s.engine.connect() as conn:
-            every = Documents(conn).of_case(case.id)
-        consents: list[object] = [c for c, _ in self.sharing.consents(case)]
+        with unit_of_work(self.q.s.engine, write=False, within=within) as uow:
+            every = uow.documents.of_case(case.id)
+            consents: list[object] = [c for c, _ in uow.consents.of_case(case.id)]
         shown = []
         for d in every:
             basis = self._basis(actor, case, d, consents)

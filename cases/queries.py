@@ -10,7 +10,7 @@ import base64
 import binascii
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, select, tuple_
@@ -21,11 +21,10 @@ from .domain.errors import MissingInput, NotFound
 from .domain.person import Person
 from .domain.visibility import may_see
 from .services import CaseServices
-from .store import WRITE, fastsql, ledger
 from .store.codec import aware, case_from
-from .store.people import contact_held
-from .store.repository import case_t, deadline_t, person_t
+from .store.repository import case_t, deadline_t
 from .store.tables import CaseReadRow
+from .store.uow import UnitOfWork, unit_of_work
 
 read_t = CaseReadRow.__table__  # type: ignore[attr-defined]
 PAGE = 200
@@ -59,41 +58,33 @@ class CaseQueries:
     def visible(self, actor: Actor, case: CaseState) -> bool:
         return may_see(actor, case, self.s.route_of(case), self.s.registry)
 
-    def case_for(self, actor: Actor, case_id: str) -> CaseState:
+    def case_for(self, actor: Actor, case_id: str, within: UnitOfWork | None = None
+                 ) -> CaseState:
         """The case if ``actor`` may know it exists; NotFound otherwise (never 'forbidden')."""
-        case = self.s.get(case_id)
-        if not self.visible(actor, case):
+        with unit_of_work(self.s.engine, write=False, within=within) as uow:
+            case = uow.cases.get(case_id)
+        if case is None or not self.visible(actor, case):
             raise NotFound("cas introuvable / case not found", case=case_id)
         return case
 
-    def person(self, case: CaseState) -> Person:
-        with self.s.engine.connect() as conn:
-            sql = fastsql.statements(conn.dialect.name).select(person_t, ["id"])
-            raw = fastsql.fetch_one(conn, sql, {"id": case.person})
-            contact = contact_held(conn, case.id)
-        assert raw is not None, "a case always has its person"
-        r = fastsql.from_db(person_t, raw)
-        born = r["birth_date"]
-        return Person(r["avs"], r["official_name"], r["first_name"],
-                      born if isinstance(born, date) else date.fromisoformat(born), r["sex"],
-                      r["nationality"], contact["email"], contact["phone"], contact["address"])
+    def person(self, case: CaseState, within: UnitOfWork | None = None) -> Person:
+        """The person of ``case``: the shared identity, and the contact this case holds."""
+        with unit_of_work(self.s.engine, write=False, within=within) as uow:
+            return uow.people.of_case(case.person, case.id)
 
-    def log_read(self, actor: Actor, case_id: str, what: str) -> None:
-        row = {"case_id": case_id, "user": actor.user, "institution": actor.institution,
-               "at": self.s.clock(), "what": what}
-        with self.s.engine.connect() as conn, conn.execution_options(**WRITE).begin():
-            ledger.insert(conn, read_t, row)
+    def log_read(self, actor: Actor, case_id: str, what: str,
+                 within: UnitOfWork | None = None) -> None:
+        self.log_reads(actor, [case_id], what, within)
 
-    def log_reads(self, actor: Actor, case_ids: list[str], what: str) -> None:
-        """One read record per listed case (each in the ledger), in one transaction."""
+    def log_reads(self, actor: Actor, case_ids: list[str], what: str,
+                  within: UnitOfWork | None = None) -> None:
+        """One read record per listed case (each in the ledger), in one transaction: the
+        caller's, when the read it records has one."""
         if not case_ids:
             return
-        now = self.s.clock()
-        with self.s.engine.connect() as conn, conn.execution_options(**WRITE).begin():
-            for case_id in dict.fromkeys(case_ids):
-                ledger.insert(conn, read_t, {"case_id": case_id, "user": actor.user,
-                                             "institution": actor.institution, "at": now,
-                                             "what": what})
+        with unit_of_work(self.s.engine, within=within) as uow:
+            uow.reads.add(case_ids, user=actor.user, institution=actor.institution,
+                          at=self.s.clock(), what=what)
 
     def _rows(self, after: tuple[datetime, str] | None, **filters: Any) -> Iterator[CaseState]:
         while True:

@@ -14,9 +14,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.exc import IntegrityError
-
 from conventions.data_sharing import (
     CATEGORIES,
     OWN,
@@ -31,12 +28,9 @@ from .domain.case import CaseState
 from .domain.errors import Conflict, MissingInput, NotAllowed, NotFound
 from .domain.visibility import takes_part
 from .services import CaseServices
-from .store import ledger
-from .store.tables import ConsentRow, DataExchangeRow
+from .store.uow import UnitOfWork, unit_of_work
 
-consent_t = ConsentRow.__table__  # type: ignore[attr-defined]
 _SWISS = ZoneInfo("Europe/Zurich")
-exchange_t = DataExchangeRow.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -60,17 +54,12 @@ class Sharing:
                              "enregistre un consentement / only an institution taking part in "
                              "the case, or the coordination, records consents")
 
-    def consents(self, case: CaseState) -> list[tuple[Consent, dict[str, Any]]]:
+    def consents(self, case: CaseState, within: UnitOfWork | None = None
+                 ) -> list[tuple[Consent, dict[str, Any]]]:
         """The consents recorded for ``case``: a consent recorded on another case, even of
         the same person, opens nothing here."""
-        with self.s.engine.connect() as conn:
-            rows = conn.execute(select(consent_t).where(consent_t.c.case_id == case.id)
-                                .order_by(consent_t.c.recorded_at, consent_t.c.id))
-            return [(Consent(r.id, tuple(r.recipients), tuple(r.categories), r.purpose,
-                             r.valid_from, r.valid_until, r.revoked_on),
-                     {"grantor": r.grantor, "recorded_by": r.recorded_by,
-                      "institution": r.recorded_by_institution,
-                      "recorded_at": r.recorded_at}) for r in rows]
+        with unit_of_work(self.s.engine, write=False, within=within) as uow:
+            return uow.consents.of_case(case.id)
 
     def record(self, actor: Actor, case: CaseState, *, grantor: str, recipients: list[str],
                categories: list[str], purpose: str, valid_until: date | None) -> str:
@@ -92,81 +81,66 @@ class Sharing:
             raise MissingInput("la validité se termine dans le passé / validity ends in the "
                                "past", field="valid_until")
         cid = uuid.uuid4().hex
-        with self.s.engine.begin() as conn:
-            conn.execute(insert(consent_t).values(
-                id=cid, person_id=case.person, case_id=case.id, grantor=grantor,
-                recipients=recipients, categories=categories, purpose=purpose,
-                valid_from=today, valid_until=valid_until, revoked_on=None,
-                recorded_by=actor.user, recorded_by_institution=actor.institution,
-                recorded_at=self.s.clock()))
-            ledger.record(conn, consent_t, id=cid)
+        with unit_of_work(self.s.engine) as uow:
+            uow.consents.add({
+                "id": cid, "person_id": case.person, "case_id": case.id, "grantor": grantor,
+                "recipients": recipients, "categories": categories, "purpose": purpose,
+                "valid_from": today, "valid_until": valid_until, "revoked_on": None,
+                "recorded_by": actor.user, "recorded_by_institution": actor.institution,
+                "recorded_at": self.s.clock()})
         return cid
 
     def revoke(self, actor: Actor, consent_id: str) -> None:
         """The person revokes through the institution that recorded the consent (a consent
         recorded before institutions were noted: through the coordination)."""
-        with self.s.engine.begin() as conn:
-            row = conn.execute(select(consent_t).where(consent_t.c.id == consent_id)).first()
-            mine = row is not None and (
-                row.recorded_by_institution == actor.institution
-                or (row.recorded_by_institution is None and actor.role == Role.coordinator))
-            if row is None or not mine:
+        with unit_of_work(self.s.engine) as uow:
+            found = uow.consents.recorder(consent_id)
+            mine = found is not None and (
+                found[1] == actor.institution
+                or (found[1] is None and actor.role == Role.coordinator))
+            if found is None or not mine:
                 raise NotFound("consentement introuvable / consent not found")
-            if row.revoked_on is not None:
+            if found[2] is not None:
                 raise Conflict("consentement déjà révoqué / consent already revoked")
-            conn.execute(update(consent_t).where(consent_t.c.id == consent_id)
-                         .values(revoked_on=self.s.clock().date()))
-            ledger.record(conn, consent_t, id=consent_id)
+            uow.consents.revoke(consent_id, self.s.clock().date())
 
-    def disclose(self, actor: Actor, case: CaseState) -> Disclosure:
-        """What ``actor`` may see of ``case``; records the first exchange of each category."""
+    def disclose(self, actor: Actor, case: CaseState, within: UnitOfWork | None = None
+                 ) -> Disclosure:
+        """What ``actor`` may see of ``case``; records the first exchange of each category
+        in the same unit of work as the read it serves."""
         reg = self.s.registry
         holder, recipient = reg.get(case.lead), reg.get(actor.institution)
         if holder.code == recipient.code:  # the lead reads its own file: nothing to check
             return Disclosure(dict.fromkeys(CATEGORIES, OWN), [])
         today = self.s.clock().date()
-        consents = [c for c, _ in self.consents(case)]
-        shown: dict[str, str] = {}
-        for category in CATEGORIES:
-            basis = legal_basis(recipient, holder, category, consents, today)
-            if basis is not None:
-                shown[category] = basis
-        self._record_exchanges(case, recipient.code, shown)
+        with unit_of_work(self.s.engine, write=False, within=within) as uow:
+            consents = [c for c, _ in uow.consents.of_case(case.id)]
+            shown: dict[str, str] = {}
+            for category in CATEGORIES:
+                basis = legal_basis(recipient, holder, category, consents, today)
+                if basis is not None:
+                    shown[category] = basis
+            wanted = {(c, b) for c, b in shown.items() if b != OWN}
+            new = sorted(wanted - uow.exchanges.known(case.id, recipient.code)) if wanted \
+                else []
+        if new:  # a first disclosure: written (on SQLite, the write lock taken) only then
+            with unit_of_work(self.s.engine, within=within) as uow:
+                for category, basis in new:
+                    uow.exchanges.add(case_id=case.id, recipient=recipient.code,
+                                      category=category, basis=basis, at=self.s.clock(),
+                                      inform_person=informed_afterwards(basis))
         return Disclosure(shown, [c for c in CATEGORIES if c not in shown])
 
-    def _record_exchanges(self, case: CaseState, recipient: str, shown: dict[str, str]) -> None:
-        """Record the first disclosure of each category (the lead's own file is none)."""
-        wanted = {(c, b) for c, b in shown.items() if b != OWN}
-        if not wanted:
-            return
-        with self.s.engine.connect() as conn:
-            known = {(r.category, r.legal_basis) for r in conn.execute(
-                select(exchange_t.c.category, exchange_t.c.legal_basis).where(
-                    exchange_t.c.case_id == case.id, exchange_t.c.recipient == recipient))}
-        for category, basis in sorted(wanted - known):
-            try:
-                with self.s.engine.begin() as conn:
-                    conn.execute(insert(exchange_t).values(
-                        case_id=case.id, recipient=recipient, category=category,
-                        legal_basis=basis, at=self.s.clock(),
-                        inform_person=informed_afterwards(basis), informed_on=None))
-                    ledger.record(conn, exchange_t, case_id=case.id, recipient=recipient,
-                                  category=category, legal_basis=basis)
-            except IntegrityError:
-                pass  # a concurrent read recorded it first: the first disclosure counts
-
-    def exchanges(self, case_id: str) -> list[dict[str, Any]]:
-        with self.s.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(
-                select(exchange_t).where(exchange_t.c.case_id == case_id)
-                .order_by(exchange_t.c.at, exchange_t.c.id))]
+    def exchanges(self, case_id: str, within: UnitOfWork | None = None
+                  ) -> list[dict[str, Any]]:
+        with unit_of_work(self.s.engine, write=False, within=within) as uow:
+            return uow.exchanges.of_case(case_id)
 
     def mark_informed(self, case: CaseState, exchange_id: int, on: date) -> None:
         """The day the person was told: not before the exchange, not after today (Swiss
         days: an ``on`` of 0001-01-01 or 9999-12-31 was taken as it came)."""
-        with self.s.engine.begin() as conn:
-            at = conn.execute(select(exchange_t.c.at).where(
-                exchange_t.c.id == exchange_id, exchange_t.c.case_id == case.id)).scalar()
+        with unit_of_work(self.s.engine) as uow:
+            at = uow.exchanges.at(case.id, exchange_id)
             if at is None:
                 raise NotFound("échange introuvable / exchange not found")
             first, last = _swiss_day(at), _swiss_day(self.s.clock())
@@ -174,9 +148,7 @@ class Sharing:
                 raise MissingInput(f"date d'information hors de la période possible ({first} – "
                                    f"{last}) / informed on a day outside {first} – {last}",
                                    field="on")
-            conn.execute(update(exchange_t).where(exchange_t.c.id == exchange_id)
-                         .values(informed_on=on))
-            ledger.record(conn, exchange_t, id=exchange_id, case_id=case.id)
+            uow.exchanges.informed(case.id, exchange_id, on)
 
 
 def _swiss_day(moment: datetime) -> date:

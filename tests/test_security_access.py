@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from cases.domain.results import Document
-from cases.queries import read_t
+from cases.store.reads import read_t
 from cases.services import CaseServices
 from cases.store.people import contact_t
 from tests.api_server import People, running

@@ -43,8 +43,8 @@ def _done(case_id: str, what: str, back: str = "") -> RedirectResponse:
 
 
 @router.get("/dossiers/{case_id}")
-async def case_page(request: Request, case_id: CaseId, person: CaseWorkerPerson) -> Response:
-    return show(request, person, case_id)
+def case_page(request: Request, case_id: CaseId, person: CaseWorkerPerson) -> Response:
+    return show(request, person, case_id)  # a plain def: the reads run off the event loop
 
 
 @router.post("/dossiers/{case_id}/evenements")

@@ -23,6 +23,7 @@ from cases.domain.events import Event
 from cases.domain.person import SEX
 from cases.queries import CaseQueries
 from cases.sharing import Sharing
+from cases.store.uow import UnitOfWork
 from workflows.engine import diagram
 from workflows.engine.model import Route
 
@@ -61,8 +62,9 @@ def pick(lang: str, pair: tuple[str, str]) -> str:
     return words(lang, *pair)
 
 
-def person_rows(q: CaseQueries, case: CaseState, lang: str) -> list[tuple[str, Any]]:
-    data = q.person(case).as_dict()
+def person_rows(q: CaseQueries, case: CaseState, lang: str,
+                within: UnitOfWork | None = None) -> list[tuple[str, Any]]:
+    data = q.person(case, within).as_dict()
     rows: list[tuple[str, Any]] = []
     for key, label in PERSON_LABELS.items():
         value = data.get(key)
@@ -124,7 +126,7 @@ def may_hold(sh: Sharing, actor: Actor, case: CaseState) -> bool:
 
 
 def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseView,
-                 lang: str) -> dict[str, Any]:
+                 lang: str, within: UnitOfWork | None = None) -> dict[str, Any]:
     """Everything the case page template needs, as ``view`` (cases.access) lets its reader
     see it: the person, fields, free text, outcome and consents only on a legal basis."""
     actor, case, route, disclosed = view.actor, view.case, view.route, view
@@ -138,8 +140,8 @@ def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseVi
                 value = value.replace("_", " ")
             by_category.setdefault(spec.category, []).append((label, value))
     documents: list[Shown]
-    documents, documents_withheld = CaseDocuments(q, sh).visible(actor, case)
-    rows = person_rows(q, case, lang) if "identite" in disclosed.shown else None
+    documents, documents_withheld = CaseDocuments(q, sh).visible(actor, case, within)
+    rows = person_rows(q, case, lang, within) if "identite" in disclosed.shown else None
     forms: list[EventForm] = event_forms(q.s, actor, case, route, lang, shown_fields)
     signoff = None
     if case.signoff is not None:
@@ -156,14 +158,16 @@ def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseVi
         "shown": {k: say(lang, v) for k, v in disclosed.shown.items()},
         "withheld": disclosed.withheld, "basis_in": lambda basis: say(lang, basis),
         "category_titles": {k: pick(lang, v) for k, v in CATEGORY_TITLES.items()},
-        "fields_by_category": by_category, "timeline": timeline(policy.history(view), route, lang),
+        "fields_by_category": by_category,
+        "timeline": timeline(policy.history(view, within), route, lang),
         "deadlines": deadlines(case, q.s.clock(), lang),
         "documents": documents, "documents_withheld": documents_withheld,
         "forms": forms, "signoff": signoff,
         "handoff": case.handoff,
         "handoff_title": event_title(route, case.handoff.event, lang) if case.handoff else "",
         "handoff_mine": case.handoff is not None and case.handoff.receiver == actor.institution,
-        "consents": (consents := policy.consents(view)), "may_hold": may_hold(sh, actor, case),
+        "consents": (consents := policy.consents(view, within)),
+        "may_hold": may_hold(sh, actor, case),
         "me": actor.institution,
         "consents_mine": any(c.recorded_by == actor.institution for c in consents),
         "institutions": sorted(i.code for i in q.s.registry),
@@ -201,9 +205,10 @@ def show(request: Request, actor: Actor, case_id: str, *, status: int = 200,
     q: CaseQueries = request.app.state.queries
     sh: Sharing = request.app.state.sharing
     policy: AccessPolicy = request.app.state.policy
-    view = policy.open(actor, case_id, "case")
     lang = lang_of(request)
-    context = case_context(q, sh, policy, view, lang)
+    with policy.unit() as uow:  # one transaction: the read, its record, what it shows
+        context = case_context(q, sh, policy, policy.open(actor, case_id, "case", uow), lang,
+                               uow)
     if failed is not None:
         posted = extra.pop("posted", {})
         if not keep_posted(context["forms"], failed[0], posted, failed[1], failed[2]):

@@ -8,7 +8,7 @@ number must give the same identity, and changes nothing there. How to reach the 
 from __future__ import annotations
 
 import unicodedata
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -68,6 +68,20 @@ def hold_contact(conn: Connection, case_id: str, contact: dict[str, Any], *, at:
         conn.execute(insert(contact_t).values(case_id=case_id, **values, changed_at=at,
                                               changed_by=by))
     ledger.record(conn, contact_t, case_id=case_id)
+
+
+class PeopleStore:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def of_case(self, person_id: int, case_id: str) -> Person:
+        """The person of a case: the shared identity, and the contact this case holds."""
+        r = self.conn.execute(select(person_t).where(person_t.c.id == person_id)).one()
+        contact = contact_held(self.conn, case_id)
+        born = r.birth_date
+        return Person(r.avs, r.official_name, r.first_name,
+                      born if isinstance(born, date) else date.fromisoformat(born), r.sex,
+                      r.nationality, contact["email"], contact["phone"], contact["address"])
 
 
 def contact_held(conn: Connection, case_id: str) -> dict[str, Any]:
