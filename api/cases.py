@@ -86,18 +86,23 @@ def history(case_id: CaseId, actor: CaseWorker, p: PolicyDep) -> list[HistoryIte
 
 @router.post("/cases/{case_id}/events", response_model=CaseOut,
              responses={202: {"model": CaseOut}})
-async def fire(case_id: CaseId, body: EventIn, actor: CaseWorker, q: QueriesDep,
-               p: PolicyDep, response: Response, if_match: IfMatch = None) -> CaseOut:
-    q.case_for(actor, case_id)
-    try:
-        out = q.s.fire(case_id, body.event, actor=actor, expected_version=_version(if_match),
-                       data=EventInput(body.reason, body.outcome, body.fields, body.lead))
-    except StaleVersion as exc:
-        if if_match is not None:
-            raise
-        raise Conflict(exc.message, **exc.details) from None  # a race the caller did not see
-    return _answer(response, case_out(q, p.seen(actor, out.case, "case")),
-                   202 if out.status != "done" else 200)
+def fire(case_id: CaseId, body: EventIn, actor: CaseWorker, q: QueriesDep, p: PolicyDep,
+         response: Response, if_match: IfMatch = None) -> CaseOut:
+    """One unit of work: the visibility check on the case row (read once), the decision,
+    its events, and the read record and disclosures of the answer; all or nothing."""
+    version = _version(if_match)
+    with p.unit() as uow:
+        case = q.case_for(actor, case_id, uow)
+        try:
+            out = q.s.fire(case_id, body.event, actor=actor, expected_version=version,
+                           data=EventInput(body.reason, body.outcome, body.fields, body.lead),
+                           within=uow, loaded=case)
+        except StaleVersion as exc:
+            if if_match is not None:
+                raise
+            raise Conflict(exc.message, **exc.details) from None  # a race unseen by the caller
+        return _answer(response, case_out(q, p.seen(actor, out.case, "case", uow), uow),
+                       202 if out.status != "done" else 200)
 
 
 @router.put("/cases/{case_id}/contact", response_model=CaseOut)

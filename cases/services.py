@@ -41,6 +41,7 @@ from .store.outbox import effect_t
 from .store.people import contact_of, hold_contact, person_id
 from .store.repository import CaseRepository, DueKey, case_t
 from .store.route_book import RouteBook
+from .store.uow import UnitOfWork, unit_of_work
 
 UNPINNED_RETRIES = 3  # then StaleVersion reaches the caller: someone else is very busy
 MAX_DUE_PER_CASE = 5  # handoff expiry, then the step's own deadline, then a reminder...
@@ -99,13 +100,19 @@ class CaseServices:
     def _act(self, case_id: str, expected_version: int | None,
              rule: Callable[[decide.Context, CaseState], list[Event]],
              now: datetime | None = None, onto: Route | None = None,
-             beside: Callable[[Connection, list[Event]], None] | None = None) -> Outcome:
-        """Load, decide, append, save: one transaction. ``beside`` writes what the events
-        bring with them (documents, tasks) in that same transaction.
+             beside: Callable[[Connection, list[Event]], None] | None = None,
+             within: UnitOfWork | None = None, loaded: CaseState | None = None) -> Outcome:
+        """Load, decide, append, save: one unit of work, the caller's (``within``, where
+        ``loaded`` is the case it already read in it) or its own. ``beside`` writes what
+        the events bring with them (documents, tasks) in that same transaction.
 
         A caller who named no version (the system, an action's result) did not decide on
         what it saw: when a concurrent writer wins, the rule is decided again on the case
-        as it now is. A caller who named one gets StaleVersion and decides again itself."""
+        as it now is, in a unit of its own. A caller who named one, or who runs the rule in
+        its own unit, gets StaleVersion and decides again itself."""
+        if within is not None:
+            return self._act_once(case_id, expected_version, rule, now, onto, beside, within,
+                                  loaded)
         for _ in range(UNPINNED_RETRIES):
             try:
                 return self._act_once(case_id, expected_version, rule, now, onto, beside)
@@ -117,10 +124,12 @@ class CaseServices:
     def _act_once(self, case_id: str, expected_version: int | None,
                   rule: Callable[[decide.Context, CaseState], list[Event]],
                   now: datetime | None, onto: Route | None,
-                  beside: Callable[[Connection, list[Event]], None] | None) -> Outcome:
-        with self._unit() as conn:
-            repo = CaseRepository(conn)
-            case = repo.get(case_id)
+                  beside: Callable[[Connection, list[Event]], None] | None,
+                  within: UnitOfWork | None = None, loaded: CaseState | None = None
+                  ) -> Outcome:
+        with unit_of_work(self.engine, within=within) as uow:
+            conn, repo = uow.conn, uow.cases
+            case = loaded if loaded is not None and loaded.id == case_id else repo.get(case_id)
             if case is None:
                 raise NotFound("cas introuvable / case not found", case=case_id)
             if expected_version is not None and expected_version != case.version:
@@ -206,9 +215,11 @@ class CaseServices:
             ctx, c, actor, checked, reason), beside=beside)
 
     def fire(self, case_id: str, event: str, *, actor: Actor,
-             expected_version: int | None = None, data: EventInput | None = None) -> Outcome:
+             expected_version: int | None = None, data: EventInput | None = None,
+             within: UnitOfWork | None = None, loaded: CaseState | None = None) -> Outcome:
         return self._act(case_id, expected_version,
-                         lambda ctx, c: decide.fire(ctx, c, event, actor, data or EventInput()))
+                         lambda ctx, c: decide.fire(ctx, c, event, actor, data or EventInput()),
+                         within=within, loaded=loaded)
 
     def update_fields(self, case_id: str, values: dict[str, Any], *, actor: Actor,
                       expected_version: int | None = None) -> Outcome:
