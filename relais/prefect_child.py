@@ -5,12 +5,13 @@ In the embedded set-up Prefect runs its API as a child process (``SubprocessASGI
 A ``kill -9`` or a crash of ``relais serve`` runs no hook, and the child lived on, orphaned,
 holding its port and its database.
 
-On Linux the child now asks the kernel to send it SIGTERM when its parent goes
-(``prctl(PR_SET_PDEATHSIG)``), through a small launcher that sets it and then ``exec``s
-Prefect's own command unchanged: no Python code runs between ``fork`` and ``exec`` in a
-process full of threads (what ``preexec_fn`` would do), and the setting survives ``exec``.
-The kernel counts the *thread* that started the child as its parent: here an orchestration
-loop thread, which lives as long as the orchestration does.
+On Linux Prefect's command now runs under a small watchdog process: it starts the command,
+passes a stop on to it, and stops it as soon as its own parent is gone (``getppid`` changes
+when the parent *process* dies, whatever thread started it: the kernel's parent-death signal
+counts the starting thread, and a thread of the orchestration or of a test that ends would
+have taken Prefect's server down with it). The server itself gets the kernel's parent-death
+signal towards the watchdog, whose one thread lives as long as it does: a killed watchdog
+leaves nothing behind either.
 
     python -m relais.prefect_child PARENT_PID COMMAND...
 """
@@ -52,14 +53,45 @@ def install() -> None:
         setattr(server, "subprocess", _Spawner(os.getpid()))  # noqa: B010
 
 
+POLL_S = 0.5  # how soon a dead parent is noticed
+STOP_S = 10.0  # how long the server has to stop before it is killed
+
+
+def _dies_with_this_process() -> None:
+    """In the server, between fork and exec (the watchdog has one thread: safe here)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
 def main(argv: list[str]) -> None:
     parent, command = int(argv[0]), argv[1:]
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG)")
-    if os.getppid() != parent:  # the parent died before the signal was asked for
+    if os.getppid() != parent:  # the parent died before the watchdog began
         sys.exit(1)
-    os.execv(command[0], command)  # noqa: S606 (the command Prefect gave, unchanged)
+    child = subprocess.Popen(command, preexec_fn=_dies_with_this_process)  # noqa: S603
+    stopping: list[int] = []
+
+    def asked_to_stop(signum: int, _: object) -> None:
+        stopping.append(signum)
+        child.terminate()
+
+    signal.signal(signal.SIGTERM, asked_to_stop)
+    signal.signal(signal.SIGINT, asked_to_stop)
+    while True:
+        try:
+            sys.exit(child.wait(POLL_S) if not stopping else _wait(child))
+        except subprocess.TimeoutExpired:
+            if os.getppid() != parent:  # orphaned: the process that started us is gone
+                child.terminate()
+                _wait(child)
+                sys.exit(0)
+
+
+def _wait(child: subprocess.Popen[bytes]) -> int:
+    try:
+        return child.wait(STOP_S)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        return child.wait()
 
 
 if __name__ == "__main__":
