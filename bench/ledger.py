@@ -12,18 +12,15 @@ answer), and on PostgreSQL reads logged from 4 threads at once (the chains' race
 
 from __future__ import annotations
 
-import argparse
 import statistics
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, text
+from sqlalchemy import Connection, Engine, Table
 
 from api.views import case_out
 from cases.domain.actors import Actor
@@ -33,10 +30,11 @@ from cases.services import CaseServices
 from cases.sharing import Sharing
 from cases.store import fastsql, ledger
 from institutions.registry import Kind, Role
-from relais.db import make_engine
 from relais.demo import avs
 from relais.migrate import upgrade
 from relais.wiring import publish_standard_routes
+
+from .databases import arguments, on_each
 
 ORP = Actor("bench", "ORP-NE", Kind.AC, Role.case_manager)
 CASES = 50
@@ -130,28 +128,9 @@ def compare(name: str, engine: Engine, n: int, rounds: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    parser.add_argument("--no-postgres", action="store_true")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
-        compare("SQLite (file, WAL)", engine, args.n, args.rounds)
-        engine.dispose()
-    if not args.no_postgres:
-        admin = make_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        name = f"relais_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            engine = make_engine(args.postgres.rsplit("/", 1)[0] + f"/{name}")
-            compare("PostgreSQL", engine, args.n, args.rounds)
-            engine.dispose()
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    args = arguments(__doc__, 1000)
+    on_each(args, lambda label, engine: compare(label, engine, args.n, args.rounds),
+            "PostgreSQL")
 
 
 if __name__ == "__main__":

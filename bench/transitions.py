@@ -11,25 +11,23 @@ same database file or server; the medians are reported.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
-import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from cases.domain.actors import Actor
 from cases.domain.decide import EventInput
 from cases.services import CaseServices
 from institutions.registry import Kind, Role
-from relais.db import make_engine
 from relais.demo import avs
 from relais.migrate import upgrade
+
+from .databases import arguments, on_each
 
 ROUTE = """
 id: banc
@@ -148,28 +146,9 @@ def compare(name: str, engine: Engine, n: int, rounds: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    parser.add_argument("--no-postgres", action="store_true")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
-        compare("SQLite (file, WAL)", engine, args.n, args.rounds)
-        engine.dispose()
-    if not args.no_postgres:
-        admin = make_engine(args.postgres, isolation_level="AUTOCOMMIT")
-        name = f"relais_bench_{uuid.uuid4().hex[:8]}"
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            engine = make_engine(args.postgres.rsplit("/", 1)[0] + f"/{name}")
-            compare("PostgreSQL 15", engine, args.n, args.rounds)
-            engine.dispose()
-        finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    args = arguments(__doc__, 2000)
+    on_each(args, lambda label, engine: compare(label, engine, args.n, args.rounds),
+            "PostgreSQL 15")
 
 
 if __name__ == "__main__":

@@ -1,17 +1,16 @@
 """The key that signs the audit's checkpoints: never in the database it vouches for.
 
 ``RELAIS_AUDIT_KEY``, or a key made once in ``var/audit_key`` (mode 0600) by the first
-checkpoint, as the pages' session key is made (``api.pages.session.secret_key``). Whoever can
+checkpoint, as the pages' session key is made (``relais.keys``). Whoever can
 write the database but not read this file or the environment cannot sign a checkpoint.
 Several machines: set ``RELAIS_AUDIT_KEY`` alike on each, or let one take the checkpoints.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
+from .keys import made_once
 from .settings import settings
 
 FOLDER = Path("var")
@@ -25,18 +24,7 @@ def audit_key(*, make: bool) -> bytes | None:
     if not configured and not path.exists():
         if not make:
             return None
-        # written whole beside it, then linked into place: the first link wins
-        FOLDER.mkdir(parents=True, exist_ok=True)
-        draft = FOLDER / f".audit_key.{os.getpid()}"
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(secrets.token_urlsafe(48))
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
+        made_once(path)
     key = configured or path.read_text("utf-8").strip()
     if len(key) < 32:
         raise ValueError(f"{'RELAIS_AUDIT_KEY' if configured else path}: clé d'audit de moins "

@@ -14,6 +14,7 @@ from conventions.catalogue_file import parse_catalogue
 from conventions.policy import Policy
 
 from .db import make_engine
+from .keys import secret_key
 from .migrate import upgrade
 from .settings import settings
 
@@ -78,7 +79,6 @@ def proxy_options(trusted_proxies: str) -> dict[str, object]:
 def build_app(services: CaseServices) -> FastAPI:
     """The application with the pages' session key of the settings (every process alike)."""
     from api.app import create_app  # the command line's other commands need no web stack
-    from api.pages.session import secret_key
     s = settings()
     return create_app(services, session_key=secret_key(s.secret_key, Path("var")),
                       https_only=s.secure_cookies)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from api.pages.session import secret_key
+from relais.keys import secret_key
 
 
 def test_a_configured_key_is_used_as_it_is(tmp_path: Path) -> None:

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import select
 
 from cases.domain.results import Document
-from cases.store.reads import read_t
 from cases.services import CaseServices
 from cases.store.people import contact_t
+from cases.store.reads import read_t
 from tests.api_server import People, running
 from tests.browser import signed_in_client
 

@@ -12,9 +12,7 @@ changed, opens nothing, whatever copy of the cookie is shown.
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
-from pathlib import Path
 
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
@@ -23,34 +21,6 @@ from cases.store.sessions import LIFETIME
 
 COOKIE = "relais_session"
 SID = "sid"  # the key of the server's session in the cookie
-
-
-def secret_key(configured: str, folder: Path) -> str:
-    """The key that signs the cookies: ``RELAIS_SECRET_KEY``, or one made once and kept in
-    ``folder/secret_key`` (mode 0600), so that the embedded default needs no setting and
-    every process of one machine signs alike. Several machines: set ``RELAIS_SECRET_KEY``."""
-    if configured:
-        return configured
-    path = folder / "secret_key"
-    if not path.exists():
-        # written whole beside it, then linked into place: processes starting together
-        # (uvicorn's workers) never read a half-written key, and the first link wins
-        folder.mkdir(parents=True, exist_ok=True)
-        draft = folder / f".secret_key.{os.getpid()}"
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(secrets.token_urlsafe(48))
-        try:
-            os.link(draft, path)
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    key = path.read_text("utf-8").strip()
-    if len(key) < 32:
-        raise ValueError(f"{path}: clé de session trop courte ou vide, supprimez le fichier / "
-                         f"session key too short or empty: delete the file")
-    return key
 
 
 def install(app: FastAPI, key: str, *, https_only: bool) -> None:
