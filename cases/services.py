@@ -37,7 +37,7 @@ from .domain.visibility import takes_part
 from .store import WRITE
 from .store.codec import case_from
 from .store.documents import Documents
-from .store.outbox import effect_t
+from .store.outbox import effect_recorded, effect_t
 from .store.people import contact_of, hold_contact, person_id
 from .store.repository import CaseRepository, DueKey, case_t
 from .store.route_book import RouteBook
@@ -268,11 +268,6 @@ class CaseServices:
                       ) -> Outcome:
         """What an orchestrated action did, once per idempotency ``key``: a second call with
         the same key records nothing and answers ``already``."""
-        def recorded() -> bool:
-            with self.engine.connect() as conn:
-                return conn.execute(select(effect_t.c.idempotency_key)
-                                    .where(effect_t.c.idempotency_key == key)).first() is not None
-
         def beside(conn: Connection, events: list[Event]) -> None:
             now, seq = events[0].at, events[0].seq
             conn.execute(effect_t.insert().values(idempotency_key=key, action=action,
@@ -282,16 +277,26 @@ class CaseServices:
             store.attach(case_id, seq, key, list(documents), now)
             store.open_tasks(case_id, key, list(tasks), now)
 
-        if recorded():
-            return Outcome(self.get(case_id), "already", [])
-        try:
-            return self._act(case_id, None, lambda ctx, c: results.action_done(
-                ctx, c, self.system, key=key, action=action, summary=summary,
-                documents=list(documents), tasks=list(tasks)), beside=beside)
-        except StaleVersion:
-            if recorded():  # another worker recorded the same result first
-                return Outcome(self.get(case_id), "already", [])
-            raise
+        def rule(ctx: decide.Context, c: CaseState) -> list[Event]:
+            return results.action_done(ctx, c, self.system, key=key, action=action,
+                                       summary=summary, documents=list(documents),
+                                       tasks=list(tasks))
+
+        # one unit: whether the effect is recorded, the case, the event and its effect, so
+        # that a second worker with the same key either sees it or loses the race and looks
+        for _ in range(UNPINNED_RETRIES):
+            try:
+                with unit_of_work(self.engine) as uow:
+                    if effect_recorded(uow.conn, key):
+                        found = uow.cases.get(case_id)
+                        if found is None:
+                            raise NotFound("cas introuvable / case not found", case=case_id)
+                        return Outcome(found, "already", [])
+                    return self._act(case_id, None, rule, beside=beside, within=uow)
+            except StaleVersion:
+                continue  # another writer won: look again, in a new unit
+        raise StaleVersion("le cas change sans cesse / the case keeps changing",
+                           case=case_id)
 
     def join_partners(self, case_id: str, institutions: list[str], *, actor: Actor,
                       reason: str | None) -> Outcome:

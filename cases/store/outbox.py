@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import WRITE
@@ -125,6 +125,12 @@ class Outbox:
                              [{"row": r.id, "note": {**r.payload, "not_run": note}}
                               for r in rows])
         return len(rows)
+
+
+def effect_recorded(conn: Connection, key: str) -> bool:
+    """Whether the effect of ``key`` is on record, in the caller's transaction."""
+    return conn.execute(select(effect_t.c.idempotency_key)
+                        .where(effect_t.c.idempotency_key == key)).first() is not None
 
 
 class Effects:
