@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from conventions.policy import DEFAULT_POLICY, Policy
 from institutions.registry import Registry, default_registry
 from workflows.engine.compile import machine_for
-from workflows.engine.model import Route
+from workflows.engine.model import COORDINATION, LEAD, Route
 
 from .domain import decide, escalations, handoff_rules, membership, results
 from .domain.actors import Actor, system_actor
@@ -307,10 +307,16 @@ class CaseServices:
     def record_missing_partners(self) -> int:
         """Open cases standing in a joint step entered before partners were recorded (a
         database upgraded from before migration 0011c) get the partners the conventions
-        choose, by an event of the system; run by ``relais db upgrade``. Idempotent."""
+        choose, by an event of the system; run by ``relais db upgrade``. Idempotent; reads
+        only the open cases standing in a joint step (by route version and state)."""
         with self.engine.connect() as conn:
-            rows = [case_from(r) for r in conn.execute(
-                select(case_t).where(case_t.c.closed_at.is_(None)))]
+            joint = [(rid, v, [n for n, st in self.routes.get(conn, rid, v).states.items()
+                               if st.owner not in ((LEAD,), (COORDINATION,), ())])
+                     for rid, versions in self.routes.versions(conn).items() for v in versions]
+            rows = [case_from(r) for rid, v, states in joint if states
+                    for r in conn.execute(select(case_t).where(
+                        case_t.c.route_id == rid, case_t.c.route_version == v,
+                        case_t.c.state.in_(states), case_t.c.closed_at.is_(None)))]
         done = 0
         for case in rows:
             if case.partners:
