@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
-from sqlalchemy import select
 
-from cases.store.route_book import route_t
+from cases.domain.errors import NotFound
 from workflows.engine import diagram
 from workflows.engine.located_yaml import MAX_BYTES
 from workflows.engine.schema import MAX_VERSION
@@ -36,11 +35,9 @@ async def _yaml(request: Request) -> str:
 
 @router.get("", response_model=list[RouteVersions])
 async def list_routes(_: CallerDep, s: ServicesDep) -> list[RouteVersions]:
-    with s.engine.connect() as conn:
-        versions = s.routes.versions(conn)
-        return [RouteVersions(id=rid, versions=vs,
-                              title=dict(s.routes.get(conn, rid, vs[-1]).title))
-                for rid, vs in versions.items()]
+    return [RouteVersions(id=rid, versions=[v for v, _, _ in vs],
+                          title=dict(s.route(rid, vs[-1][0]).title))
+            for rid, vs in s.published_routes().items()]
 
 
 @router.post("/validate", response_model=Validation, response_model_exclude_none=True,
@@ -74,13 +71,11 @@ async def publish(request: Request, actor: Coordinator, s: ServicesDep,
 async def draw(route_id: Annotated[str, Path(max_length=64)],
          version: Annotated[int, Path(ge=1, le=MAX_VERSION)], _: CallerDep, s: ServicesDep,
          current: str | None = None) -> Response:
-    with s.engine.connect() as conn:
-        exists = conn.execute(select(route_t.c.version).where(
-            route_t.c.route_id == route_id, route_t.c.version == version)).scalar()
-        if exists is None:
-            raise ApiError(404, "not_found", "route ou version inconnue / unknown route or "
-                           "version")
-        route = s.routes.get(conn, route_id, version)
+    try:
+        route = s.route(route_id, version)
+    except NotFound:
+        raise ApiError(404, "not_found", "route ou version inconnue / unknown route or "
+                       "version") from None
     if current is not None and current not in route.states:
         raise ApiError(422, "invalid_input", "état inconnu / unknown state")
     return Response(diagram.svg(route, current), media_type="image/svg+xml")

@@ -173,6 +173,23 @@ class CaseServices:
         with self.engine.connect() as conn:
             return self.routes.get(conn, case.route_id, case.route_version)
 
+    def route(self, route_id: str, version: int | None = None) -> Route:
+        """A published version (the latest without ``version``); NotFound when there is none."""
+        found = self.routes.cached(route_id, version) if version is not None else None
+        if found is not None:
+            return found
+        with unit_of_work(self.engine, write=False) as uow:
+            return self.routes.get(uow.conn, route_id, version)
+
+    def published_routes(self) -> dict[str, list[tuple[int, datetime, str]]]:
+        """Every route id with its versions in order: (version, when, by whom)."""
+        with unit_of_work(self.engine, write=False) as uow:
+            return self.routes.published(uow.conn)
+
+    def route_digests(self, route_id: str) -> dict[int, str]:
+        with unit_of_work(self.engine, write=False) as uow:
+            return self.routes.digests(uow.conn, route_id)
+
     def allowed_events(self, case: CaseState) -> list[str]:
         if not case.is_open or case.handoff is not None:
             return []

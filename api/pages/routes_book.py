@@ -10,11 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from markupsafe import Markup
-from sqlalchemy import select
 
 from cases.services import CaseServices
-from cases.store.codec import aware
-from cases.store.route_book import route_t
 from workflows.engine import diagram
 from workflows.engine.schema import MAX_VERSION
 
@@ -41,22 +38,15 @@ class Published:
 
 def published(s: CaseServices) -> dict[str, list[Published]]:
     """Every route id with its versions in order, when and by whom each was published."""
-    out: dict[str, list[Published]] = {}
-    with s.engine.connect() as conn:
-        rows = conn.execute(select(route_t.c.route_id, route_t.c.version,
-                                   route_t.c.published_at, route_t.c.published_by)
-                            .order_by(route_t.c.route_id, route_t.c.version))
-        for rid, v, at, by in rows:
-            out.setdefault(rid, []).append(Published(v, aware(at), by))
-    return out
+    return {rid: [Published(v, at, by) for v, at, by in vs]
+            for rid, vs in s.published_routes().items()}
 
 
 @router.get("/routes")
 async def routes_list(request: Request, person: Person) -> Response:
     s: CaseServices = request.app.state.services
     book = published(s)
-    with s.engine.connect() as conn:
-        titles = {rid: s.routes.get(conn, rid, vs[-1].version).title for rid, vs in book.items()}
+    titles = {rid: s.route(rid, vs[-1].version).title for rid, vs in book.items()}
     return page(request, "routes_list.html.j2", person, book=book, titles=titles)
 
 
@@ -66,8 +56,7 @@ async def route_version(request: Request, person: Person, route_id: RouteId,
                         done: Annotated[str | None, Query(alias="fait", max_length=20)] = None
                         ) -> Response:
     s: CaseServices = request.app.state.services
-    with s.engine.connect() as conn:
-        route = s.routes.get(conn, route_id, version)  # NotFound: a 404 page
+    route = s.route(route_id, version)  # NotFound: a 404 page
     lang = lang_of(request)
     versions = [p.version for p in published(s).get(route_id, [])]
     return page(request, "routes_version.html.j2", person, route=route, versions=versions,
@@ -81,7 +70,6 @@ async def route_source(request: Request, _: Person, route_id: RouteId,
                        version: Version) -> Response:
     """The text as it was published, comments included: shown by the browser, not saved."""
     s: CaseServices = request.app.state.services
-    with s.engine.connect() as conn:
-        route = s.routes.get(conn, route_id, version)
+    route = s.route(route_id, version)
     return Response(route.source, media_type="text/plain; charset=utf-8", headers={
         "Content-Disposition": f'inline; filename="{route.id}-v{route.version}.yaml"'})

@@ -7,10 +7,8 @@ import difflib
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
-from sqlalchemy import select
 
 from cases.services import CaseServices
-from cases.store.route_book import route_t
 from workflows.engine import diagram
 from workflows.engine.compare import Change, compare
 from workflows.engine.model import Route
@@ -51,13 +49,6 @@ def normalised(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _stored(s: CaseServices, route_id: str) -> dict[int, str]:
-    with s.engine.connect() as conn:
-        rows = conn.execute(select(route_t.c.version, route_t.c.digest)
-                            .where(route_t.c.route_id == route_id))
-        return {int(v): str(d) for v, d in rows}
-
-
 def check(s: CaseServices, text: str, lang: str) -> Check:
     route, problems = parse_route(text, s.registry)
     out = Check(text, problems)
@@ -65,13 +56,12 @@ def check(s: CaseServices, text: str, lang: str) -> Check:
         return out
     out.route = route
     out.drawing = Markup(diagram.svg(route, lang=lang))  # noqa: S704 (escaped inside)
-    stored = _stored(s, route.id)
+    stored = s.route_digests(route.id)
     if route.version in stored:
         out.published = "same" if stored[route.version] == route.digest else "other"
     earlier = [v for v in stored if v < route.version]
     if earlier:
-        with s.engine.connect() as conn:
-            out.previous = s.routes.get(conn, route.id, max(earlier))
+        out.previous = s.route(route.id, max(earlier))
         out.changes = compare(out.previous, route)
         out.diff = list(difflib.unified_diff(
             out.previous.source.splitlines(), text.splitlines(),

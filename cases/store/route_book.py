@@ -13,6 +13,7 @@ from workflows.engine.model import Route
 from workflows.engine.problems import Problem
 from workflows.engine.validate import parse_route
 
+from .codec import aware
 from .tables import RouteVersionRow
 
 route_t = RouteVersionRow.__table__  # type: ignore[attr-defined]
@@ -71,6 +72,21 @@ class RouteBook:
                     raise InvalidRoute(problems)
                 self._cache[key] = route
         return self._cache[key]
+
+    def published(self, conn: Connection) -> dict[str, list[tuple[int, datetime, str]]]:
+        """Every route id with its versions in order: (version, when, by whom)."""
+        out: dict[str, list[tuple[int, datetime, str]]] = {}
+        for rid, v, at, by in conn.execute(
+                select(route_t.c.route_id, route_t.c.version, route_t.c.published_at,
+                       route_t.c.published_by)
+                .order_by(route_t.c.route_id, route_t.c.version)):
+            out.setdefault(rid, []).append((v, aware(at), by))
+        return out
+
+    def digests(self, conn: Connection, route_id: str) -> dict[int, str]:
+        """The published versions of ``route_id`` and the digest of each text."""
+        return {int(v): str(d) for v, d in conn.execute(
+            select(route_t.c.version, route_t.c.digest).where(route_t.c.route_id == route_id))}
 
     def versions(self, conn: Connection) -> dict[str, list[int]]:
         out: dict[str, list[int]] = {}
