@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import anyio.to_thread
 from fastapi import APIRouter, Path, Request, Response
 
 from cases.domain.errors import NotFound
@@ -34,7 +35,7 @@ async def _yaml(request: Request) -> str:
 
 
 @router.get("", response_model=list[RouteVersions])
-async def list_routes(_: CallerDep, s: ServicesDep) -> list[RouteVersions]:
+def list_routes(_: CallerDep, s: ServicesDep) -> list[RouteVersions]:
     return [RouteVersions(id=rid, versions=[v for v, _, _ in vs],
                           title=dict(s.route(rid, vs[-1][0]).title))
             for rid, vs in s.published_routes().items()]
@@ -46,7 +47,7 @@ async def list_routes(_: CallerDep, s: ServicesDep) -> list[RouteVersions]:
 async def validate(request: Request, _: CallerDep, response: Response) -> Validation:
     text = await _yaml(request)
     lang = request.headers.get("accept-language", "fr")[:2]
-    problems = parse_route(text)[1]
+    problems = (await anyio.to_thread.run_sync(parse_route, text))[1]  # CPU: off the loop
     if problems:
         response.status_code = 422
         return Validation(valid=False, error="invalid_route", message=(
@@ -60,7 +61,8 @@ async def validate(request: Request, _: CallerDep, response: Response) -> Valida
 async def publish(request: Request, actor: Coordinator, s: ServicesDep,
                   response: Response) -> dict[str, object]:
     text = await _yaml(request)
-    route, new = s.publish_route(text, by=actor.user)
+    route, new = await anyio.to_thread.run_sync(
+        lambda: s.publish_route(text, by=actor.user))  # parsing and the database: off the loop
     if not new:
         response.status_code = 200
     return {"id": route.id, "version": route.version, "published": new}
@@ -68,7 +70,7 @@ async def publish(request: Request, actor: Coordinator, s: ServicesDep,
 
 @router.get("/{route_id}/versions/{version}/diagram.svg",
             responses={200: {"content": {"image/svg+xml": {}}}})
-async def draw(route_id: Annotated[str, Path(max_length=64)],
+def draw(route_id: Annotated[str, Path(max_length=64)],
          version: Annotated[int, Path(ge=1, le=MAX_VERSION)], _: CallerDep, s: ServicesDep,
          current: str | None = None) -> Response:
     try:
