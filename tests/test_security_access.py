@@ -334,3 +334,41 @@ def test_the_referral_page_says_a_mismatched_identity_under_the_avs_number(
         assert "ne correspond pas à ce numéro AVS" in answer.text
         for secret in ("Čović", "1983-09-12", "12.09.1983", "ana.covic"):
             assert secret not in answer.text
+
+
+def test_in_chromium_a_partner_reads_the_case_without_its_withheld_text_even_at_phone_width(
+        site: object) -> None:
+    """As a case manager would, in the browser: ORP-NE, a partner of SSR-NE's assessment,
+    sees the case, its partners and the consent's existence, no name, reason or purpose;
+    OAI-NE, the consent's recipient, sees Ana Čović and the purpose. Screenshots of both."""
+    from cases.domain.decide import EventInput
+    from tests.browser import Site, shoot
+    from tests.conftest import COORD, SSR
+    assert isinstance(site, Site)
+    s = site.services
+    cid = s.open_case(route="reseau-cii", person=ANA, actor=SSR, reason=DIAGNOSIS,
+                      fields={"age": 43, "consentement": True}).case.id
+    s.fire(cid, "transmettre", actor=SSR, data=EventInput(reason=DIAGNOSIS))
+    s.fire(cid, "retenir", actor=COORD)
+    from cases.sharing import Sharing
+    Sharing(s).record(SSR, s.get(cid), grantor="Ana Čović", recipients=["OAI-NE"],
+                      categories=["identite", "situation", "aide_sociale"],
+                      purpose="Expertise psychiatrique pour l'AI", valid_until=None)
+    page = site.signed_in(site.person("orp.partner", "ORP-NE"),
+                          viewport={"width": 360, "height": 800})
+    page.goto(f"/dossiers/{cid}")  # type: ignore[attr-defined]
+    text = page.inner_text("main")  # type: ignore[attr-defined]
+    for secret in ("Čović", "F32", "Expertise psychiatrique"):
+        assert secret not in text
+    assert "SSR-NE" in text and "retenu" in text
+    assert "Institutions partenaires : ORP-NE, OAI-NE" in text
+    width = page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+    assert width <= 360, "the page never scrolls sideways at phone width"
+    shoot(page, "security-partner-withheld-phone")
+    page.context.close()  # type: ignore[attr-defined]
+    page = site.signed_in(site.person("oai.recipient", "OAI-NE"))
+    page.goto(f"/dossiers/{cid}")  # type: ignore[attr-defined]
+    text = page.inner_text("main")  # type: ignore[attr-defined]
+    assert "Čović" in text and "Expertise psychiatrique pour l'AI" in text
+    shoot(page, "security-consent-recipient")
+    page.context.close()  # type: ignore[attr-defined]
