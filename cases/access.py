@@ -33,6 +33,11 @@ from .store.uow import UnitOfWork, unit_of_work
 
 SITUATION = "situation"
 IDENTITY = "identite"
+# what an event's data says of the case's course, not of the person: kept for a reader who
+# does not see the situation (an outcome, a measure, its payer, an action's summary are not)
+STRUCTURE = frozenset({"fields", "handoff", "handoff_id", "lead", "transfers", "handed_on",
+                       "partners", "deadline_at", "escalated", "signoff", "revolving_door",
+                       "closed", "manager", "route", "from_version", "mapping"})
 
 
 @dataclass(frozen=True)
@@ -86,9 +91,8 @@ class CaseView:
         if "fields" in data:
             data["fields"] = {k: v for k, v in data["fields"].items()
                               if self.sees(self.category_of(k))}
-        if not self.sees(SITUATION):
-            for key in ("outcome", "summary", "measure", "payer", "payers", "note"):
-                data.pop(key, None)
+        if not self.sees(SITUATION):  # only how the case moved: who leads, who takes part
+            data = {k: v for k, v in data.items() if k in STRUCTURE}
             if isinstance(data.get("handoff"), dict):
                 data["handoff"] = {**data["handoff"], "reason": None, "outcome": None}
         if not self.sees(IDENTITY):

@@ -372,3 +372,29 @@ def test_in_chromium_a_partner_reads_the_case_without_its_withheld_text_even_at_
     assert "Čović" in text and "Expertise psychiatrique pour l'AI" in text
     shoot(page, "security-consent-recipient")
     page.context.close()  # type: ignore[attr-defined]
+
+
+def test_a_reader_without_the_situation_gets_only_the_course_of_the_case_from_events() -> None:
+    """The rule itself, on every kind of event data: outcomes, measures and their payers,
+    actions' summaries and contacts are dropped; who leads and who takes part stay."""
+    from datetime import UTC, datetime
+
+    from cases.access import CaseView
+    from cases.domain.case import CaseState
+    from cases.domain.events import Event
+    from institutions.registry import Kind
+    from relais.demo import actor
+    from relais.wiring import standard_route_texts
+    from workflows.engine.validate import parse_route
+    route, _ = parse_route(standard_route_texts()["reseau-cii.yaml"])
+    assert route is not None
+    now = datetime(2026, 3, 2, tzinfo=UTC)
+    case = CaseState("c", 1, "reseau-cii", route.version, "plan", "SSR-NE", None, now)
+    view = CaseView(actor("x", "ORP-NE", Kind.AC), case, route, {}, ["identite", "situation"])
+    e = Event("c", 5, now, "measure_assigned", "u", "SSR-NE", reason=DIAGNOSIS, data={
+        "programme": "PET", "payer": "SA", "outcome": "rente_ai_entiere", "lead": "OAI-NE",
+        "partners": ["ORP-NE"], "summary": {"sent": "x"}, "contact": {"email": "a@b.ch"},
+        "fields": {"age": 43}})
+    seen = view.event(e)
+    assert seen.reason is None
+    assert seen.data == {"lead": "OAI-NE", "partners": ["ORP-NE"], "fields": {}}
