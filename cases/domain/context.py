@@ -14,7 +14,7 @@ from workflows.engine.compile import RouteMachine
 from workflows.engine.model import Route, StateSpec
 
 from .actors import Actor
-from .events import Event
+from .events import Event, EventKind
 
 DEADLINE_PASSED = "délai échu / deadline passed"
 
@@ -45,7 +45,7 @@ class EventInput:
     lead: str | None = None  # the receiver, where the transition says `lead: choose`
 
 
-def draft(ctx: Context, case_id: str, kind: str, actor: Actor, **kw: Any) -> Event:
+def draft(ctx: Context, case_id: str, kind: EventKind, actor: Actor, **kw: Any) -> Event:
     return Event(case_id=case_id, seq=0, at=ctx.now, kind=kind, actor=actor.user,
                  institution=actor.institution, route_version=ctx.route.version, **kw)
 

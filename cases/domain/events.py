@@ -11,18 +11,30 @@ import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from .case import CaseState, Deadline, Handoff, Signoff
 
-# the integration plan's measures (places in programmes): recorded, the state and lead stay
-MEASURE_KINDS = ("measure_assigned", "measure_waitlisted", "measure_started", "measure_ended")
-KINDS = (
+# what can happen to a case: the one list of event kinds, checked by mypy where events are
+# drafted and by ``event_kind`` where they are read back
+EventKind = Literal[
     "case_opened", "transitioned", "signed", "handoff_proposed", "handoff_accepted",
     "handoff_refused", "handoff_withdrawn", "handoff_expired", "deadline_reminded",
     "deadline_escalated", "escalation_settled", "fields_updated", "route_migrated",
-    "action_done", "document_added", "partners_joined", "contact_changed", *MEASURE_KINDS,
-)
+    "action_done", "document_added", "partners_joined", "contact_changed",
+    # the integration plan's measures (places in programmes): recorded, the state and lead stay
+    "measure_assigned", "measure_waitlisted", "measure_started", "measure_ended",
+]
+KINDS: tuple[EventKind, ...] = get_args(EventKind)
+MEASURE_KINDS: tuple[EventKind, ...] = ("measure_assigned", "measure_waitlisted",
+                                        "measure_started", "measure_ended")
+
+
+def event_kind(value: str) -> EventKind:
+    """A kind read back from storage; an unknown one is a history Relais did not write."""
+    if value not in KINDS:
+        raise ValueError(f"unknown event kind {value!r}")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +42,7 @@ class Event:
     case_id: str
     seq: int  # the case's version after this event
     at: datetime
-    kind: str
+    kind: EventKind
     actor: str
     institution: str
     event: str | None = None  # the route's event name, when there is one

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cases.domain.case import CaseState, Deadline, Signoff
-from cases.domain.events import Event, dt, handoff_data, handoff_from
+from cases.domain.events import Event, dt, event_kind, handoff_data, handoff_from
 
 
 def _signoff_data(s: Signoff | None) -> dict[str, Any] | None:
@@ -68,7 +68,7 @@ def event_values(e: Event) -> dict[str, Any]:
 
 
 def event_from(row: Any) -> Event:
-    return Event(case_id=row.case_id, seq=row.seq, at=aware(row.at), kind=row.kind,
+    return Event(case_id=row.case_id, seq=row.seq, at=aware(row.at), kind=event_kind(row.kind),
                  actor=row.actor, institution=row.institution, event=row.event,
                  from_state=row.from_state, to_state=row.to_state, reason=row.reason,
                  data=row.data, route_version=row.route_version, prev_hash=row.prev_hash,
