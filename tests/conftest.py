@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import CodeType
+from typing import TYPE_CHECKING
 
 # Prefect keeps its own database: one per test run, shared by the processes tests start
 # (set before anything imports Prefect, which reads its settings at import)
@@ -29,6 +30,9 @@ from relais.db import make_engine
 from relais.demo import Clock, actor
 from relais.migrate import upgrade
 from relais.wiring import publish_standard_routes
+
+if TYPE_CHECKING:
+    from tests.api_server import People
 
 pytest_plugins = ["tests.browser"]  # the browser, the running site, screenshots
 
@@ -166,6 +170,16 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 @pytest.fixture
 def clock() -> Clock:
     return Clock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))  # a Monday
+
+
+@pytest.fixture
+def people(services: CaseServices) -> Iterator[People]:
+    """A real HTTP server on ``services`` and a client per (institution, role) of it."""
+    from tests.api_server import People, running
+    with running(services) as base:
+        team = People(services, base)
+        yield team
+        team.close()
 
 
 @pytest.fixture

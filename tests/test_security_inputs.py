@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from sqlalchemy import func, select
 from cases.services import CaseServices
 from cases.store.route_book import route_t
 from conventions.catalogue_file import parse_catalogue
-from tests.api_server import People, running
+from tests.api_server import People
 from tests.browser import csrf_of, signed_in_client
 from tests.conftest import PERSON, SPEC_EXAMPLE
 from tests.test_cli import relais
@@ -38,14 +37,6 @@ HOSTILE = {
 # a billion laughs: ten aliases of ten aliases of... nine levels deep
 LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(9))
-
-
-@pytest.fixture
-def people(services: CaseServices) -> Iterator[People]:
-    with running(services) as base:
-        team = People(services, base)
-        yield team
-        team.close()
 
 
 def published(services: CaseServices) -> int:

@@ -23,8 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cases.services import CaseServices
-from tests.api_server import People, free_port, running
+from tests.api_server import People, free_port
 
 MB = 1024 * 1024
 
@@ -193,14 +192,6 @@ def test_an_authenticated_chunked_body_past_the_limit_gets_413_as_json(serve: Se
                             {"Authorization": f"Bearer {token}",
                              "Content-Type": "application/yaml"})
     assert routes.status == 413
-
-
-@pytest.fixture
-def people(services: CaseServices) -> Iterator[People]:
-    with running(services) as base:
-        team = People(services, base)
-        yield team
-        team.close()
 
 
 def test_a_body_is_not_read_before_the_token_is_checked(people: People) -> None:
