@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -86,12 +85,6 @@ class CaseServices:
         self.system = system_actor(policy.coordination)
 
     # -- plumbing -----------------------------------------------------------------------
-
-    @contextmanager
-    def _unit(self) -> Iterator[Connection]:
-        """One transaction that writes (on SQLite: BEGIN IMMEDIATE, see relais.db)."""
-        with self.engine.connect() as conn, conn.execution_options(**WRITE).begin():
-            yield conn
 
     def _context(self, route: Route, now: datetime | None = None) -> decide.Context:
         return decide.Context(route, machine_for(route), self.registry, self.policy,
@@ -199,15 +192,16 @@ class CaseServices:
     # -- changing -----------------------------------------------------------------------
 
     def publish_route(self, text: str, *, by: str) -> tuple[Route, bool]:
-        with self._unit() as conn:
-            return self.routes.publish(conn, text, by=by, now=self.clock())
+        with unit_of_work(self.engine) as uow:
+            return self.routes.publish(uow.conn, text, by=by, now=self.clock())
 
     def open_case(self, *, route: str, person: dict[str, Any], actor: Actor,
                   fields: dict[str, Any] | None = None, reason: str | None = None,
                   version: int | None = None) -> Outcome:
         now = self.clock()
         p = person_from(person, today=now.date())
-        with self._unit() as conn:
+        with unit_of_work(self.engine) as uow:
+            conn = uow.conn
             r = self.routes.get(conn, route, version)
             case_id = str(uuid.uuid4())
             drafts = decide.open_case(self._context(r, now), case_id=case_id,

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from conventions.data_sharing import (
     CATEGORIES,
@@ -21,6 +20,7 @@ from conventions.data_sharing import (
     informed_afterwards,
     legal_basis,
 )
+from institutions.calendar import calendar
 from institutions.registry import Role
 
 from .domain.actors import Actor
@@ -29,8 +29,6 @@ from .domain.errors import Conflict, MissingInput, NotAllowed, NotFound
 from .domain.visibility import takes_part
 from .services import CaseServices
 from .store.uow import UnitOfWork, unit_of_work
-
-_SWISS = ZoneInfo("Europe/Zurich")
 
 
 @dataclass(frozen=True)
@@ -95,12 +93,10 @@ class Sharing:
         recorded before institutions were noted: through the coordination)."""
         with unit_of_work(self.s.engine) as uow:
             found = uow.consents.recorder(consent_id)
-            mine = found is not None and (
-                found[1] == actor.institution
-                or (found[1] is None and actor.role == Role.coordinator))
-            if found is None or not mine:
+            if found is None or not (found[0] == actor.institution or (
+                    found[0] is None and actor.role == Role.coordinator)):
                 raise NotFound("consentement introuvable / consent not found")
-            if found[2] is not None:
+            if found[1] is not None:
                 raise Conflict("consentement déjà révoqué / consent already revoked")
             uow.consents.revoke(consent_id, self.s.clock().date())
 
@@ -137,20 +133,17 @@ class Sharing:
             return uow.exchanges.of_case(case_id)
 
     def mark_informed(self, case: CaseState, exchange_id: int, on: date) -> None:
-        """The day the person was told: not before the exchange, not after today (Swiss
-        days: an ``on`` of 0001-01-01 or 9999-12-31 was taken as it came)."""
+        """The day the person was told: not before the exchange, not after today (days of
+        the route's calendar: an ``on`` of 0001-01-01 or 9999-12-31 was taken as it came)."""
+        zone = calendar(self.s.route_of(case).calendar).zone
         with unit_of_work(self.s.engine) as uow:
             at = uow.exchanges.at(case.id, exchange_id)
             if at is None:
                 raise NotFound("échange introuvable / exchange not found")
-            first, last = _swiss_day(at), _swiss_day(self.s.clock())
+            first, last = at.astimezone(zone).date(), self.s.clock().astimezone(zone).date()
             if not first <= on <= last:
                 raise MissingInput(f"date d'information hors de la période possible ({first} – "
                                    f"{last}) / informed on a day outside {first} – {last}",
                                    field="on")
             uow.exchanges.informed(case.id, exchange_id, on)
 
-
-def _swiss_day(moment: datetime) -> date:
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite gives it naive
-    return aware.astimezone(_SWISS).date()

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from conventions.data_sharing import Consent
 
 from . import ledger
+from .codec import aware
 from .tables import ConsentRow, DataExchangeRow
 
 consent_t = ConsentRow.__table__  # type: ignore[attr-defined]
@@ -35,12 +36,12 @@ class ConsentStore:
         self.conn.execute(insert(consent_t).values(row))
         ledger.record(self.conn, consent_t, id=row["id"])
 
-    def recorder(self, consent_id: str) -> tuple[bool, str | None, date | None] | None:
-        """(found, the recording institution, revoked on) of a consent; None when unknown."""
+    def recorder(self, consent_id: str) -> tuple[str | None, date | None] | None:
+        """(the recording institution, revoked on) of a consent; None when unknown."""
         row = self.conn.execute(select(consent_t.c.recorded_by_institution,
                                        consent_t.c.revoked_on)
                                 .where(consent_t.c.id == consent_id)).first()
-        return None if row is None else (True, row.recorded_by_institution, row.revoked_on)
+        return None if row is None else (row.recorded_by_institution, row.revoked_on)
 
     def revoke(self, consent_id: str, on: date) -> None:
         self.conn.execute(update(consent_t).where(consent_t.c.id == consent_id)
@@ -77,8 +78,8 @@ class ExchangeStore:
             .order_by(exchange_t.c.at, exchange_t.c.id))]
 
     def at(self, case_id: str, exchange_id: int) -> datetime | None:
-        found: datetime | None = self.conn.execute(select(exchange_t.c.at).where(
-            exchange_t.c.id == exchange_id, exchange_t.c.case_id == case_id)).scalar()
+        found: datetime | None = aware(self.conn.execute(select(exchange_t.c.at).where(
+            exchange_t.c.id == exchange_id, exchange_t.c.case_id == case_id)).scalar())
         return found
 
     def informed(self, case_id: str, exchange_id: int, on: date) -> None:
