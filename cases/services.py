@@ -174,6 +174,14 @@ class CaseServices:
         with unit_of_work(self.engine, write=False) as uow:
             return self.routes.get(uow.conn, route_id, version)
 
+    def routes_published(self, *, latest: bool = False) -> list[Route]:
+        """Every published version (only the latest of each route with ``latest``), parsed
+        once and cached by the route book."""
+        with unit_of_work(self.engine, write=False) as uow:
+            return [self.routes.get(uow.conn, rid, v)
+                    for rid, versions in self.routes.versions(uow.conn).items()
+                    for v in (versions[-1:] if latest else versions)]
+
     def published_routes(self) -> dict[str, list[tuple[int, datetime, str]]]:
         """Every route id with its versions in order: (version, when, by whom)."""
         with unit_of_work(self.engine, write=False) as uow:

@@ -87,8 +87,7 @@ def _row(q: CaseQueries, sh: Sharing, actor: Actor, case: CaseState, route: Rout
 
 def _choices(q: CaseQueries, lang: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """The published routes and their states, for the filters."""
-    with q.s.engine.connect() as conn:
-        routes = [q.s.routes.get(conn, rid) for rid in q.s.routes.versions(conn)]
+    routes = q.s.routes_published(latest=True)
     states: dict[str, str] = {}
     for r in routes:
         for name, spec in r.states.items():

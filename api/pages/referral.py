@@ -28,9 +28,8 @@ PERSON = ("avs", "official_name", "first_name", "birth_date", "sex", "nationalit
 
 def routes_for(q: CaseQueries, actor: Actor) -> list[Route]:
     """The published routes (latest versions) on which the actor's institution may lead."""
-    with q.s.engine.connect() as conn:
-        latest = [q.s.routes.get(conn, rid) for rid in q.s.routes.versions(conn)]
-    return [r for r in latest if q.s.registry.matches(actor.institution, r.institutions)]
+    return [r for r in q.s.routes_published(latest=True)
+            if q.s.registry.matches(actor.institution, r.institutions)]
 
 
 def person_inputs(lang: str, values: dict[str, str]) -> list[Input]:

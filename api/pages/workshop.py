@@ -84,8 +84,7 @@ async def workshop(request: Request, person: CoordinatorPerson, start: Slug = No
     text = ""
     if start:
         s: CaseServices = request.app.state.services
-        with s.engine.connect() as conn:
-            text = s.routes.get(conn, start, version).source  # NotFound: a 404 page
+        text = s.route(start, version).source  # NotFound: a 404 page
     return _workshop(request, person, text=text)
 
 

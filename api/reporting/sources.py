@@ -22,10 +22,7 @@ from .tables import steering_tables
 
 def route_titles(s: CaseServices) -> Titles:
     """Titles of every published route (latest versions win) and of the institutions."""
-    with s.engine.connect() as conn:
-        routes = [s.routes.get(conn, rid, v)
-                  for rid, versions in s.routes.versions(conn).items() for v in versions]
-    return titles_from(routes, s.registry)
+    return titles_from(s.routes_published(), s.registry)
 
 
 @dataclass(frozen=True)
