@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from conventions.policy import DEFAULT_POLICY, Policy
 from institutions.registry import Registry, default_registry
 from workflows.engine.compile import machine_for
-from workflows.engine.model import COORDINATION, LEAD, Route
+from workflows.engine.model import Route
 
 from .domain import decide, escalations, handoff_rules, membership, results
 from .domain.actors import Actor, system_actor
@@ -330,7 +330,7 @@ class CaseServices:
         only the open cases standing in a joint step (by route version and state)."""
         with self.engine.connect() as conn:
             joint = [(rid, v, [n for n, st in self.routes.get(conn, rid, v).states.items()
-                               if st.owner not in ((LEAD,), (COORDINATION,), ())])
+                               if st.joint])
                      for rid, versions in self.routes.versions(conn).items() for v in versions]
             rows = [case_from(r) for rid, v, states in joint if states
                     for r in conn.execute(select(case_t).where(

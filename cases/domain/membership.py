@@ -14,7 +14,6 @@ from dataclasses import replace
 from typing import Any
 
 from conventions.partners import partners
-from workflows.engine.model import COORDINATION, LEAD
 
 from .access import ACTING_ROLES
 from .actors import Actor
@@ -26,9 +25,10 @@ from .events import Event
 
 def joining(ctx: Context, case: CaseState, state: str, lead: str) -> list[str]:
     """The institutions that join ``case`` when it enters ``state`` with ``lead`` as lead."""
-    owner = ctx.route.states[state].owner
-    if owner in ((LEAD,), (COORDINATION,), ()):
+    step = ctx.route.states[state]
+    if not step.joint:
         return []
+    owner = step.owner
     involved = [case.lead, *case.partners, *case.handed_on]  # a lead handing on stays in
     chosen = partners(owner, lead=lead, involved=involved, registry=ctx.registry)
     return [i.code for i in chosen if i.code != lead and i.code not in case.partners]

@@ -37,6 +37,12 @@ class StateSpec:
     final: bool = False
     needs_outcome: bool = True  # entering this final state needs an outcome
 
+    @property
+    def joint(self) -> bool:
+        """Owned by institutions named by kind or code (an assessment, a round table), not by
+        the lead or the coordination alone: the case's partners work in it."""
+        return self.owner not in ((LEAD,), (COORDINATION,), ())
+
 
 @dataclass(frozen=True)
 class TransitionSpec:

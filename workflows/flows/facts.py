@@ -16,7 +16,7 @@ from cases.domain.person import Person
 from conventions.data_sharing import STATUTORY
 from conventions.partners import partners
 from institutions.registry import Institution
-from workflows.engine.model import COORDINATION, LEAD, Route, StateSpec
+from workflows.engine.model import Route, StateSpec
 
 from .letters import LEGAL, salutation
 from .runtime import Runtime
@@ -61,7 +61,7 @@ def partners_of(rt: Runtime, at: CaseAt) -> list[Institution]:
     kinds (conventions.partners); the lead always."""
     owner = at.state.owner
     reg = rt.services.registry
-    if owner not in ((LEAD,), (COORDINATION,), ()):
+    if at.state.joint:
         found = [reg.get(code) for code in at.case.partners
                  if code in reg and reg.matches(code, owner)]
     else:
