@@ -129,11 +129,11 @@ def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseVi
                  lang: str, within: UnitOfWork | None = None) -> dict[str, Any]:
     """Everything the case page template needs, as ``view`` (cases.access) lets its reader
     see it: the person, fields, free text, outcome and consents only on a legal basis."""
-    actor, case, route, disclosed = view.actor, view.case, view.route, view
+    actor, case, route = view.actor, view.case, view.route
     shown_fields = view.fields
     by_category: dict[str, list[tuple[str, Any]]] = {}
     for name, spec in route.fields.items():
-        if spec.category in disclosed.shown and name in shown_fields:
+        if spec.category in view.shown and name in shown_fields:
             label = title_in(lang, spec.title) if spec.title else name
             value = shown_fields[name]
             if spec.type.type == "enum" and isinstance(value, str):
@@ -141,7 +141,7 @@ def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseVi
             by_category.setdefault(spec.category, []).append((label, value))
     documents: list[Shown]
     documents, documents_withheld = CaseDocuments(q, sh).visible(actor, case, within)
-    rows = person_rows(q, case, lang, within) if "identite" in disclosed.shown else None
+    rows = person_rows(q, case, lang, within) if "identite" in view.shown else None
     forms: list[EventForm] = event_forms(q.s, actor, case, route, lang, shown_fields)
     signoff = None
     if case.signoff is not None:
@@ -155,8 +155,8 @@ def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseVi
         "person_rows": rows,
         "who": f"{rows[1][1]} {rows[2][1]}" if rows else f"{pick(lang, ('Dossier', 'Case'))} "
                f"{case.id[:8]}",
-        "shown": {k: say(lang, v) for k, v in disclosed.shown.items()},
-        "withheld": disclosed.withheld, "basis_in": lambda basis: say(lang, basis),
+        "shown": {k: say(lang, v) for k, v in view.shown.items()},
+        "withheld": view.withheld, "basis_in": lambda basis: say(lang, basis),
         "category_titles": {k: pick(lang, v) for k, v in CATEGORY_TITLES.items()},
         "fields_by_category": by_category,
         "timeline": timeline(policy.history(view, within), route, lang),

@@ -2,7 +2,7 @@
 for my institution's answer, and the escalations (the coordination: the network's).
 
 The cases are the ones ``CaseQueries`` lets the actor see; the person's name only where
-``Sharing.disclose`` shows the identity, as in the API's ``case_out``.
+the access policy (``cases.access``) shows the identity, as in the API's ``case_out``.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from cases.domain.actors import Actor
+from cases.access import IDENTITY, AccessPolicy, CaseView
 from cases.domain.case import CaseState
 from cases.queries import CaseQueries
-from cases.sharing import Sharing
+from cases.store.uow import UnitOfWork
 from institutions.calendar import calendar
 from workflows.engine.model import Route
 
@@ -60,12 +60,11 @@ def urgency(case: CaseState, route: Route, now: datetime) -> str:
     return "week" if due <= week_end(route, now) else "later"
 
 
-def _row(q: CaseQueries, sh: Sharing, actor: Actor, case: CaseState, route: Route,
-         group: str, lang: str) -> Row:
-    shown = sh.disclose(actor, case).shown
+def _row(q: CaseQueries, view: CaseView, group: str, lang: str, within: UnitOfWork) -> Row:
+    actor, case, route = view.actor, view.case, view.route
     name = None
-    if "identite" in shown:
-        p = q.person(case)
+    if view.sees(IDENTITY):
+        p = q.person(case, within)
         name = f"{p.official_name} {p.first_name}"
     badges = []
     if group == "late":
@@ -100,25 +99,24 @@ def _choices(q: CaseQueries, lang: str) -> tuple[list[tuple[str, str]], list[tup
 async def inbox(request: Request, person: CaseWorkerPerson, etat: Filter = "",
                 route: Filter = "", retard: Filter = "") -> Response:
     q: CaseQueries = request.app.state.queries
-    sh: Sharing = request.app.state.sharing
+    policy: AccessPolicy = request.app.state.policy
     lang, now = lang_of(request), q.s.clock()
     groups: dict[str, list[Row]] = {"late": [], "week": [], "later": []}
     handoffs: list[Row] = []
     escalations: list[Row] = []
-    total = 0
-    for case in q.open_cases(person, route=route or None, state=etat or None):
-        r = q.s.route_of(case)
-        group = urgency(case, r, now)
-        if retard and group != "late" and not case.escalated:
-            continue
-        row = _row(q, sh, person, case, r, group, lang)
-        total += 1
-        groups[group].append(row)
-        if row.handoff_mine:
-            handoffs.append(row)
-        if case.escalated:
-            escalations.append(row)
-    q.log_reads(person, [r.case.id for rows in groups.values() for r in rows], "inbox")
+    listed = [(c, urgency(c, q.s.route_of(c), now))
+              for c in q.open_cases(person, route=route or None, state=etat or None)]
+    listed = [(c, g) for c, g in listed if not retard or g == "late" or c.escalated]
+    with policy.unit() as uow:  # the listed cases read through the policy, each on record
+        views = policy.views(person, [c for c, _ in listed], "inbox", uow)
+        for view, (case, group) in zip(views, listed, strict=True):
+            row = _row(q, view, group, lang, uow)
+            groups[group].append(row)
+            if row.handoff_mine:
+                handoffs.append(row)
+            if case.escalated:
+                escalations.append(row)
+    total = len(listed)
     for rows in groups.values():
         rows.sort(key=lambda x: (x.due_at is None, x.due_at or now))
     routes, states = _choices(q, lang)
