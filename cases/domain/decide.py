@@ -107,7 +107,6 @@ def _take(ctx: Context, case: CaseState, actor: Actor, step: Step, inp: EventInp
                    to_state=step.target, reason=inp.reason,
                    data=with_partners(entering(ctx, target, step.actions, inp.outcome,
                                                new_fields),
-                                      [] if target.final else
                                       joining(ctx, case, step.target, case.lead)))]
 
 

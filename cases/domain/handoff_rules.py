@@ -25,8 +25,7 @@ def accept(ctx: Context, case: CaseState, actor: Actor) -> list[Event]:
     actions = target.actions if h.to_state != case.state else ()
     data = {"handoff_id": h.id, "manager": actor.user, **lead_change(ctx, case, h.receiver),
             **entering(ctx, target, actions, h.outcome)}
-    if not target.final:
-        data = with_partners(data, joining(ctx, case, h.to_state, h.receiver))
+    data = with_partners(data, joining(ctx, case, h.to_state, h.receiver))
     if data["revolving_door"]:
         data["actions"] = [*data["actions"], "alert_coordination"]
     return [draft(ctx, case.id, "handoff_accepted", actor, event=h.event,

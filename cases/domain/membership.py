@@ -24,9 +24,10 @@ from .events import Event
 
 
 def joining(ctx: Context, case: CaseState, state: str, lead: str) -> list[str]:
-    """The institutions that join ``case`` when it enters ``state`` with ``lead`` as lead."""
+    """The institutions that join ``case`` when it enters ``state`` with ``lead`` as lead
+    (nobody joins a case that this step closes)."""
     step = ctx.route.states[state]
-    if not step.joint:
+    if not step.joint or step.final:
         return []
     owner = step.owner
     involved = [case.lead, *case.partners, *case.handed_on]  # a lead handing on stays in
