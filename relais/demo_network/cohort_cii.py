@@ -91,9 +91,11 @@ def plans(sim: Sim, start: datetime, scale: float) -> list[Plan]:
 
 def _signers(f: CaseFlow) -> list[Actor]:
     """The case's lead and the partners recorded for its joint step, one of each kind."""
-    staff = [STAFF.of(code) for code in (f.case.lead, *f.case.partners)]
-    return [next(a for a in staff if a.kind == k) for k in (Kind.AC, Kind.AI, Kind.SA)
-            if any(a.kind == k for a in staff)]
+    first: dict[Kind, Actor] = {}
+    for code in (f.case.lead, *f.case.partners):
+        actor = STAFF.of(code)
+        first.setdefault(actor.kind, actor)
+    return [first[k] for k in (Kind.AC, Kind.AI, Kind.SA) if k in first]
 
 
 def agent(sim: Sim, plan: Plan, people: People, placements: Placements) -> Agent:
