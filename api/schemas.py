@@ -7,15 +7,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from cases.domain.person import visible_text
+from cases.domain.person import NOT_A_NAME, is_a_name
 
 
 def _a_name(value: str) -> str:
     """A person's name as ``person_from`` takes one: letters, nothing invisible."""
-    if not visible_text(value) or not any(c.isalpha() for c in value):
-        raise ValueError("un nom s'écrit avec des lettres, sans caractère invisible ni de "
-                         "contrôle / a name is written with letters, without invisible or "
-                         "control characters")
+    if not is_a_name(value):
+        raise ValueError(NOT_A_NAME)
     return value
 
 Text = Annotated[str, StringConstraints(max_length=2000)]

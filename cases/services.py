@@ -30,7 +30,7 @@ from .domain.errors import CaseError, NotFound, StaleVersion
 from .domain.events import Event
 from .domain.fields import guard_view
 from .domain.history import append
-from .domain.person import person_from, person_with_contact
+from .domain.person import checked_contact, person_from
 from .domain.results import TASK_PROVIDE_FILE, Document, Task
 from .domain.visibility import takes_part
 from .store import WRITE
@@ -225,7 +225,7 @@ class CaseServices:
                        reason: str | None, expected_version: int | None = None) -> Outcome:
         """The lead changes how its case reaches the person: an event (who, why, what),
         and the case's contact replaced in the same transaction."""
-        checked = contact_of(person_with_contact(contact, today=self.clock().date()))
+        checked = checked_contact(contact)
 
         def beside(conn: Connection, events: list[Event]) -> None:
             hold_contact(conn, case_id, checked, at=events[0].at, by=actor.user)

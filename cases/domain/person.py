@@ -57,16 +57,23 @@ def visible_text(value: str) -> bool:
     return not any(unicodedata.category(c) in _HIDDEN for c in value)
 
 
+NOT_A_NAME = ("un nom s'écrit avec des lettres, sans caractère invisible ni de contrôle / a "
+              "name is written with letters, without invisible or control characters")
+
+
+def is_a_name(value: str) -> bool:
+    """A person's name (or a consent's grantor): some letter, nothing invisible."""
+    return visible_text(value) and any(c.isalpha() for c in value)
+
+
 def _name(data: dict[str, Any], key: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value.strip():
         raise InvalidPerson(key, "obligatoire / required")
     if len(value) > 100:
         raise InvalidPerson(key, "100 caractères au plus / at most 100 characters")
-    if not visible_text(value) or not any(c.isalpha() for c in value):
-        raise InvalidPerson(key, "un nom s'écrit avec des lettres, sans caractère invisible ni "
-                            "de contrôle / a name is written with letters, without invisible "
-                            "or control characters")
+    if not is_a_name(value):
+        raise InvalidPerson(key, NOT_A_NAME)
     return value.strip()
 
 
@@ -128,9 +135,9 @@ def _e164(number: str) -> str:
     return number
 
 
-def person_with_contact(contact: dict[str, Any], today: date | None = None) -> Person:
-    """Only a contact, checked as a referral's would be (the identity is not touched)."""
+def checked_contact(contact: dict[str, Any]) -> dict[str, Any]:
+    """A contact alone (e-mail, phone, address), checked as a referral's would be."""
     if not isinstance(contact, dict):
         raise InvalidPerson("contact", "un objet est attendu / an object is expected")
     email, phone, address = _contact(contact)
-    return Person("", "", "", today or date.today(), email=email, phone=phone, address=address)
+    return {"email": email, "phone": phone, "address": address}
