@@ -51,6 +51,13 @@ def utcnow() -> datetime:
 
 
 @dataclass(frozen=True)
+class ByHandoff:
+    """A case named by its pending handoff: found in the unit that acts on it."""
+
+    handoff: str
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What an action did: ``done``, ``handoff`` (waits for the receiver) or ``signed``."""
 
@@ -90,7 +97,7 @@ class CaseServices:
         return decide.Context(route, machine_for(route), self.registry, self.policy,
                               now or self.clock())
 
-    def _act(self, case_id: str, expected_version: int | None,
+    def _act(self, case_id: str | ByHandoff, expected_version: int | None,
              rule: Callable[[decide.Context, CaseState], list[Event]],
              now: datetime | None = None, onto: Route | None = None,
              beside: Callable[[Connection, list[Event]], None] | None = None,
@@ -114,7 +121,7 @@ class CaseServices:
                     raise
         return self._act_once(case_id, expected_version, rule, now, onto, beside)
 
-    def _act_once(self, case_id: str, expected_version: int | None,
+    def _act_once(self, case_id: str | ByHandoff, expected_version: int | None,
                   rule: Callable[[decide.Context, CaseState], list[Event]],
                   now: datetime | None, onto: Route | None,
                   beside: Callable[[Connection, list[Event]], None] | None,
@@ -122,7 +129,12 @@ class CaseServices:
                   ) -> Outcome:
         with unit_of_work(self.engine, within=within) as uow:
             conn, repo = uow.conn, uow.cases
-            case = loaded if loaded is not None and loaded.id == case_id else repo.get(case_id)
+            case = (loaded if loaded is not None and loaded.id == case_id
+                    else repo.get(case_id) if isinstance(case_id, str)
+                    else repo.get_by_handoff(case_id.handoff))
+            if case is None and isinstance(case_id, ByHandoff):
+                raise NotFound("transfert introuvable / handoff not found",
+                               handoff=case_id.handoff)
             if case is None:
                 raise NotFound("cas introuvable / case not found", case=case_id)
             if expected_version is not None and expected_version != case.version:
@@ -245,13 +257,6 @@ class CaseServices:
         return self._act(case_id, expected_version,
                          lambda ctx, c: decide.update_fields(ctx, c, actor, values))
 
-    def _handoff_case(self, handoff_id: str) -> str:
-        with self.engine.connect() as conn:
-            case_id = CaseRepository(conn).case_of_handoff(handoff_id)
-        if case_id is None:
-            raise NotFound("transfert introuvable / handoff not found", handoff=handoff_id)
-        return case_id
-
     def _on_handoff(self, handoff_id: str, rule: Callable[[decide.Context, CaseState],
                                                           list[Event]]) -> Outcome:
         def guarded(ctx: decide.Context, case: CaseState) -> list[Event]:
@@ -259,7 +264,7 @@ class CaseServices:
                 raise NotFound("ce transfert n'attend plus de réponse / this handoff is no "
                                "longer pending", handoff=handoff_id)
             return rule(ctx, case)
-        return self._act(self._handoff_case(handoff_id), None, guarded)
+        return self._act(ByHandoff(handoff_id), None, guarded)
 
     def accept_handoff(self, handoff_id: str, *, actor: Actor) -> Outcome:
         return self._on_handoff(handoff_id, lambda ctx, c: handoff_rules.accept(ctx, c, actor))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from . import frozen
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,4 +78,4 @@ class CaseState:
         return self.deadline.level >= 2
 
     def but(self, **changes: Any) -> CaseState:
-        return replace(self, **changes)
+        return frozen.but(self, changes)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, get_args
 
+from . import frozen
 from .case import CaseState, Deadline, Handoff, Signoff
 
 # what can happen to a case: the one list of event kinds, checked by mypy where events are
@@ -65,7 +66,7 @@ class Event:
 
     def sealed(self) -> Event:
         """This event with its hash: sha256 over its content and the previous hash."""
-        return replace(self, hash=hashlib.sha256(self.canonical()).hexdigest())
+        return frozen.but(self, {"hash": hashlib.sha256(self.canonical()).hexdigest()})
 
 
 def _iso(at: datetime) -> str:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+from . import frozen
 from .case import CaseState
 from .events import Event, evolve
 
@@ -15,7 +14,7 @@ def append(case: CaseState | None, drafts: list[Event]) -> tuple[CaseState, list
     sealed = []
     for draft in drafts:
         version += 1
-        event = replace(draft, seq=version, prev_hash=prev).sealed()
+        event = frozen.but(draft, {"seq": version, "prev_hash": prev}).sealed()
         prev = event.hash
         case = evolve(case, event)
         sealed.append(event)

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import JSON, Connection, DateTime, Table
 
@@ -60,6 +61,11 @@ class Statements:
                 " ORDER BY seq DESC LIMIT 1")
 
     @cache  # noqa: B019
+    def case_by_handoff(self) -> str:
+        return ('SELECT "case".* FROM "case" JOIN handoff ON handoff.case_id = "case".id '
+                "WHERE handoff.id = " + self.p("id"))
+
+    @cache  # noqa: B019
     def ledger_head(self) -> str:
         """The last record of a ledger chain (``ledger.append``)."""
         return ("SELECT n, hash FROM ledger WHERE chain = " + self.p("chain")
@@ -82,6 +88,13 @@ class Statements:
                 f"({', '.join(self.p(c) for c in cols)}) "
                 "ON CONFLICT (chain, n) DO NOTHING RETURNING n")
 
+    @lru_cache(maxsize=16)  # noqa: B019
+    def upsert(self, table: Table, key: tuple[str, ...], cols: tuple[str, ...]) -> str:
+        """Insert a row, or update the one with the same key (SQLite 3.24+, PostgreSQL)."""
+        sets = ", ".join(f"{_quoted(c)} = excluded.{_quoted(c)}" for c in cols if c not in key)
+        return (f"{self._insert(table, cols)} ON CONFLICT "
+                f"({', '.join(_quoted(c) for c in key)}) DO UPDATE SET {sets}")
+
     @lru_cache(maxsize=64)  # noqa: B019
     def _select(self, table: Table, where: tuple[str, ...]) -> str:
         return (f'SELECT * FROM "{table.name}" WHERE '
@@ -101,6 +114,15 @@ def statements(dialect: str) -> Statements:
 def _kinds(table: Table) -> dict[str, str]:
     return {c.name: "json" if isinstance(c.type, JSON) else
             "datetime" if isinstance(c.type, DateTime) else "plain" for c in table.columns}
+
+
+def batch(conn: Connection) -> AbstractContextManager[Any]:
+    """Statements sent together: on PostgreSQL in psycopg's pipeline, one round trip whose
+    results (rowcounts, errors) are known when the block ends; elsewhere one by one."""
+    if conn.dialect.name == "postgresql":
+        driver: Any = conn.connection.dbapi_connection  # psycopg's Connection
+        return cast(AbstractContextManager[Any], driver.pipeline())
+    return nullcontext()
 
 
 def run(conn: Connection, sql: str, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
@@ -132,8 +154,8 @@ def to_db(conn: Connection, table: Table, values: dict[str, Any]) -> dict[str, A
             out[name] = value
         elif kind == "json":
             out[name] = json.dumps(value)
-        elif sqlite:  # SQLAlchemy's SQLite storage format, in UTC
-            out[name] = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        elif sqlite:  # SQLAlchemy's SQLite storage format ("%Y-%m-%d %H:%M:%S.%f"), in UTC
+            out[name] = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
         else:
             out[name] = value
     return out

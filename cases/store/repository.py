@@ -38,29 +38,45 @@ class CaseRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.sql = fastsql.statements(conn.dialect.name)
+        self._entered_at: dict[str, str | None] = {}  # case id -> as its row read it
 
     # -- the driver-level writes -------------------------------------------------------------
 
     def _insert(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        if rows:
+        if len(rows) == 1:  # executemany costs more than execute for a single row
+            fastsql.run(self.conn, self.sql.insert(table, rows[0]),
+                        fastsql.to_db(self.conn, table, rows[0]))
+        elif rows:
             fastsql.run(self.conn, self.sql.insert(table, rows[0]),
                         [fastsql.to_db(self.conn, table, r) for r in rows])
 
-    def _update(self, table: Table, where: dict[str, Any], values: dict[str, Any]) -> int:
+    def _update(self, table: Table, where: dict[str, Any], values: dict[str, Any]) -> Any:
+        """The cursor: its ``rowcount`` is known once the batch it is in has been sent."""
         params = {**values, **{f"w_{k}": v for k, v in where.items()}}
-        cursor = fastsql.run(self.conn, self.sql.update(table, where, values),
-                             fastsql.to_db(self.conn, table, params))
-        return int(cursor.rowcount)
+        return fastsql.run(self.conn, self.sql.update(table, where, values),
+                           fastsql.to_db(self.conn, table, params))
+
+    def _upsert(self, table: Table, key: tuple[str, ...], row: dict[str, Any]) -> None:
+        fastsql.run(self.conn, self.sql.upsert(table, key, tuple(row)),
+                    fastsql.to_db(self.conn, table, row))
 
     # -- reading ----------------------------------------------------------------------------
 
     def get(self, case_id: str) -> CaseState | None:
         row = fastsql.fetch_one(self.conn, self.sql.select(case_t, ["id"]), {"id": case_id})
-        return case_from(_Row(fastsql.from_db(case_t, row))) if row else None
+        return self._case(row) if row else None
 
-    def case_of_handoff(self, handoff_id: str) -> str | None:
-        return self.conn.execute(select(handoff_t.c.case_id)
-                                 .where(handoff_t.c.id == handoff_id)).scalar()
+    def _case(self, row: dict[str, Any]) -> CaseState:
+        values = fastsql.from_db(case_t, row)
+        # when the case entered its state (derived, beside the aggregate): saves the probe
+        # of its history when the next event ends that stay (see ``_entered``)
+        self._entered_at[values["id"]] = values["memory"].get("entered_at")
+        return case_from(_Row(values))
+
+    def get_by_handoff(self, handoff_id: str) -> CaseState | None:
+        """The case a handoff (pending or decided) belongs to, in one statement."""
+        row = fastsql.fetch_one(self.conn, self.sql.case_by_handoff(), {"id": handoff_id})
+        return self._case(row) if row else None
 
     def history(self, case_id: str) -> list[Event]:
         rows = self.conn.execute(select(event_t).where(event_t.c.case_id == case_id)
@@ -89,33 +105,57 @@ class CaseRepository:
     # -- writing ----------------------------------------------------------------------------
 
     def save(self, before: CaseState | None, after: CaseState, events: list[Event]) -> None:
-        """Write ``events`` and what they made of the case; StaleVersion if someone was first."""
+        """Write ``events`` and what they made of the case; StaleVersion if someone was first.
+
+        The writes go in one batch: on PostgreSQL one round trip (psycopg's pipeline) for
+        the case row, the events, the deadline and handoff rows and the outbox."""
+        clock = StayClock(self._entered(before, events))
+        event_rows = [{**event_values(e), **clock.columns(
+            e.kind, e.from_state, e.to_state, e.at, e.data)} for e in events]
         values = case_values(after)
+        entered = clock.entered.isoformat() if clock.entered else None
+        values["memory"]["entered_at"] = entered
         if before is None:
             self._insert(case_t, [values])
-            ledger.append(self.conn, "case", values)
+            ledger.append(self.conn, "case", values)  # reads its chain's head: not batched
         else:
-            # never SET the key: with foreign keys on, SQLite would then check every table
-            # that points at cases (a scan of the outbox per event)
-            del values["id"]
-            if self._update(case_t, {"id": after.id, "version": before.version}, values) != 1:
-                raise StaleVersion("le cas a changé entre-temps ; recharger / the case changed "
-                                   "meanwhile; reload", version=before.version)
-        clock = StayClock(self._entered(before, events))
-        self._insert(event_t, [{**event_values(e), **clock.columns(
-            e.kind, e.from_state, e.to_state, e.at, e.data)} for e in events])
-        self._deadline(before, after)
-        self._handoff(before, after, events)
-        self._insert(outbox_t, [_outbox(e, action) for e in events
-                                for action in e.data.get("actions", ())])
+            # SET only what changed: the key never (with foreign keys on, SQLite would check
+            # every table that points at cases), and an indexed column (lead, person,
+            # closed_at) only when it moves, since SQLite rewrites the index of every column
+            # named in the SET; unchanged JSON is not encoded again either
+            old = case_values(before)
+            old["memory"]["entered_at"] = self._entered_at.get(before.id)
+            values = {k: v for k, v in values.items() if v != old[k]}
+        try:
+            with fastsql.batch(self.conn):
+                moved = (self._update(case_t, {"id": after.id, "version": before.version},
+                                      values) if before is not None else None)
+                self._insert(event_t, event_rows)
+                self._deadline(before, after)
+                self._handoff(before, after, events)
+                self._insert(outbox_t, [_outbox(e, action) for e in events
+                                        for action in e.data.get("actions", ())])
+        except self.conn.dialect.loaded_dbapi.IntegrityError:
+            # the event's number taken by a concurrent writer that committed first
+            raise StaleVersion("le cas a changé entre-temps / the case changed meanwhile",
+                               version=before.version if before else 0) from None
+        if moved is not None and moved.rowcount != 1:
+            assert before is not None
+            raise StaleVersion("le cas a changé entre-temps ; recharger / the case changed "
+                               "meanwhile; reload", version=before.version)
+        self._entered_at[after.id] = entered
 
-    def _entered(self, before: CaseState | None, events: list[Event]) -> Any:
-        """When the case entered the state it is in, if ``events`` end that stay: the case's
-        last move into a state, through ``ix_case_event_moves`` (one probe, only for a batch
-        whose first move is not the opening)."""
-        first = next((e for e in events if enters_state(e.kind, e.from_state, e.to_state)),
-                     None)
-        if before is None or first is None:
+    def _entered(self, before: CaseState | None, events: list[Event]) -> datetime | None:
+        """When the case entered the state it is in: as its row says (``memory.entered_at``,
+        written with every event since it exists), else, if ``events`` end that stay, its
+        last move into a state, through ``ix_case_event_moves`` (one probe, for a case last
+        written before the row said it)."""
+        if before is None:
+            return None
+        known = self._entered_at.get(before.id)
+        if known:
+            return datetime.fromisoformat(known)
+        if not any(enters_state(e.kind, e.from_state, e.to_state) for e in events):
             return None
         row = fastsql.fetch_one(self.conn, self.sql.last_entry(), {"case_id": before.id})
         return fastsql.from_db(event_t, row)["at"] if row else None
@@ -146,9 +186,8 @@ class CaseRepository:
                 "receiver": new.receiver, "event": new.event, "to_state": new.to_state,
                 "proposed_at": new.proposed_at, "due_at": new.due_at, "status": "proposed",
                 "reason": None, "outcome": new.outcome}])
-            row = {"due_at": new.due_at, "status": "open", "level": 0}
-            if self._update(deadline_t, where, row) == 0:
-                self._insert(deadline_t, [{**where, **row}])
+            self._upsert(deadline_t, ("case_id", "kind"),
+                         {**where, "due_at": new.due_at, "status": "open", "level": 0})
 
 
 class _Row:
