@@ -81,6 +81,23 @@ def test_every_message_renders_in_french_then_english(name: str, fr: str, en: st
     assert fr in text and en in text and text.index(fr) < text.index(en)
 
 
+@pytest.mark.parametrize(("name", "en"), [
+    ("notify_person", "your file"), ("notify_institutions", "Case 2026"),
+    ("remind_owner", "Reminder"), ("alert_coordination", "Escalation"),
+    ("notify_receiver", "proposes to hand")])
+def test_a_route_titled_in_french_only_still_gets_its_messages(name: str, en: str) -> None:
+    # the route format requires French and leaves the other languages optional: the English
+    # half of a message then repeats the French title instead of failing the action
+    text = render(f"messages/{name}.txt", {
+        "salutation": salutation(None), "route": {"title": {"fr": "Parcours « Léa »"}},
+        "state": {"title": {"fr": "Étape unique"}}, "today": date(2026, 3, 2),
+        "institution": institution("OAI-NE"), "deadline": datetime(2026, 3, 30, 22, tzinfo=UTC),
+        "due": datetime(2026, 3, 9, 23, tzinfo=UTC), "case_ref": "2026-0042",
+        "reason": "délai échu", "legal": LEGAL["LAI art. 68bis"]})
+    english = next(line for line in text.splitlines() if en in line)
+    assert "Étape unique" in english or "Parcours « Léa »" in english, text
+
+
 def test_a_deadline_reads_as_its_last_day() -> None:
     # ends at midnight at the end of Monday 30 March (22:00 UTC in summer time)
     assert deadline_end(datetime(2026, 3, 30, 22, tzinfo=UTC)) == "30.03.2026"
