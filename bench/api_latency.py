@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -231,11 +231,12 @@ def request_cost(db: Path, ids: list[str], token: str) -> dict[str, dict[str, in
         case_id = ids[0]
         client.get(f"/api/cases/{case_id}")  # warm: the route's cache, the pool
         state = client.get(f"/api/cases/{case_id}").json()["state"]
-        for label, call in (
-                ("GET case", lambda: client.get(f"/api/cases/{case_id}")),
-                ("POST event", lambda: client.post(
-                    f"/api/cases/{case_id}/events",
-                    json={"event": "aller" if state == "a" else "retour"}))):
+        calls: list[tuple[str, Callable[[], Any]]] = [
+            ("GET case", lambda: client.get(f"/api/cases/{case_id}")),
+            ("POST event", lambda: client.post(
+                f"/api/cases/{case_id}/events",
+                json={"event": "aller" if state == "a" else "retour"}))]
+        for label, call in calls:
             with counted(services.engine) as seen:
                 r = call()
             assert r.status_code == 200, r.text
