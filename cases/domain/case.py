@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from . import frozen
+
+HandoffStatus = Literal["proposed", "accepted", "refused", "expired", "withdrawn"]
+DeadlineStatus = Literal["open", "escalated"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +23,7 @@ class Handoff:
     to_state: str
     proposed_at: datetime
     due_at: datetime
-    status: str = "proposed"  # proposed | accepted | refused | expired | withdrawn
+    status: HandoffStatus = "proposed"
     reason: str | None = None
     outcome: str | None = None  # when the move it carries closes the case
 
@@ -30,7 +33,7 @@ class Deadline:
     """When the current state's time runs out. Level 1: owner reminded; 2: escalated."""
 
     due_at: datetime | None
-    status: str = "open"  # open | escalated
+    status: DeadlineStatus = "open"
     level: int = 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from conventions.policy import Policy
 from institutions.calendar import WorkingCalendar, calendar
@@ -15,6 +15,7 @@ from workflows.engine.model import Route, StateSpec
 
 from .actors import Actor
 from .events import Event, EventKind
+from .payloads import Entering, Payload
 
 DEADLINE_PASSED = "délai échu / deadline passed"
 
@@ -45,18 +46,26 @@ class EventInput:
     lead: str | None = None  # the receiver, where the transition says `lead: choose`
 
 
-def draft(ctx: Context, case_id: str, kind: EventKind, actor: Actor, **kw: Any) -> Event:
+def draft(ctx: Context, case_id: str, kind: EventKind, actor: Actor, *,
+          event: str | None = None, from_state: str | None = None,
+          to_state: str | None = None, reason: str | None = None,
+          data: Payload | None = None) -> Event:
+    """An event to record; ``data`` is the kind's payload (``payloads``), stored as JSON."""
     return Event(case_id=case_id, seq=0, at=ctx.now, kind=kind, actor=actor.user,
-                 institution=actor.institution, route_version=ctx.route.version, **kw)
+                 institution=actor.institution, event=event, from_state=from_state,
+                 to_state=to_state, reason=reason,
+                 data=cast(dict[str, Any], data) if data is not None else {},
+                 route_version=ctx.route.version)
 
 
 def entering(ctx: Context, target: StateSpec, actions: tuple[str, ...], outcome: str | None,
-              new_fields: dict[str, Any] | None = None) -> dict[str, Any]:
-    data: dict[str, Any] = {"deadline_at": ctx.due(target), "actions": list(actions)}
+              new_fields: dict[str, Any] | None = None) -> Entering:
+    data = Entering(deadline_at=ctx.due(target), actions=list(actions))
     if new_fields:
         data["fields"] = new_fields
     if target.final:
-        data.update(closed=True, outcome=outcome)
+        data["closed"] = True
+        data["outcome"] = outcome
     return data
 
 

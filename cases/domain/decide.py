@@ -22,6 +22,7 @@ from .events import Event, handoff_data
 from .fields import checked_fields, guard_view
 from .handoffs import HandoffMachine
 from .membership import is_partner, joining, with_partners
+from .payloads import FieldsUpdated, Opened, Proposed, Signed, SignoffData
 
 __all__ = ["Context", "EventInput", "fire", "open_case", "update_fields"]
 
@@ -36,9 +37,9 @@ def open_case(ctx: Context, *, case_id: str, person: int, actor: Actor, fields: 
                          f"« {route.id} » ({', '.join(route.institutions)}) / cannot lead a case "
                          f"on this route", allowed=list(route.institutions))
     initial = route.states[route.initial]
-    data = {"person": person, "route": route.id, "lead": actor.institution,
-            "manager": actor.user, "fields": checked_fields(route, fields),
-            "deadline_at": ctx.due(initial), "actions": list(initial.actions)}
+    data = Opened(person=person, route=route.id, lead=actor.institution, manager=actor.user,
+                  fields=checked_fields(route, fields), deadline_at=ctx.due(initial),
+                  actions=list(initial.actions))
     fresh = CaseState(case_id, person, route.id, route.version, route.initial,
                       actor.institution, actor.user, ctx.now)
     data = with_partners(data, joining(ctx, fresh, route.initial, actor.institution))
@@ -101,8 +102,8 @@ def _take(ctx: Context, case: CaseState, actor: Actor, step: Step, inp: EventInp
                                    inp.outcome)
         return [draft(ctx, case.id, "handoff_proposed", actor, event=t.event,
                        from_state=case.state, to_state=step.target, reason=inp.reason,
-                       data={"handoff": handoff_data(h), "fields": new_fields,
-                             "actions": ["notify_receiver"]})]
+                       data=Proposed(handoff=handoff_data(h), fields=new_fields,
+                                     actions=["notify_receiver"]))]
     return [draft(ctx, case.id, "transitioned", actor, event=t.event, from_state=case.state,
                    to_state=step.target, reason=inp.reason,
                    data=with_partners(entering(ctx, target, step.actions, inp.outcome,
@@ -163,11 +164,11 @@ def _sign(ctx: Context, case: CaseState, actor: Actor, step: Step, inp: EventInp
     _require(ctx, t, target, agreed, agreed.fields)
     if t.lead:
         _receiver(ctx, case, t, agreed)
-    sig = {"event": t.event, "transition": t.index, "names": list(t.signoff),
-           "signed": [[n, signed[n]] for n in t.signoff if n in signed],
-           "proposal": sorted(proposal.items())}
+    sig = SignoffData(event=t.event, transition=t.index, names=list(t.signoff),
+                      signed=[(n, signed[n]) for n in t.signoff if n in signed],
+                      proposal=sorted(proposal.items()))
     drafts = [draft(ctx, case.id, "signed", actor, event=t.event, from_state=case.state,
-                     reason=inp.reason, data={"signoff": sig})]
+                     reason=inp.reason, data=Signed(signoff=sig))]
     if all(n in signed for n in t.signoff):
         drafts += _take(ctx, case, actor, step, agreed, agreed.fields)
     return drafts
@@ -181,4 +182,4 @@ def update_fields(ctx: Context, case: CaseState, actor: Actor, values: Any) -> l
     if not new:
         raise MissingInput("aucun champ à enregistrer / no field given", field="fields")
     return [draft(ctx, case.id, "fields_updated", actor, from_state=case.state,
-                   to_state=case.state, data={"fields": new})]
+                   to_state=case.state, data=FieldsUpdated(fields=new))]

@@ -4,7 +4,6 @@ and how a running case moves to a newer version of its route."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from workflows.engine.model import ESCALATE
 
@@ -18,6 +17,7 @@ from .events import Event
 from .fields import checked_fields
 from .handoff_rules import expire, lead_change
 from .membership import joining, with_partners
+from .payloads import Escalated, Migrated, Reminded, Settled
 
 
 def on_deadline(ctx: Context, case: CaseState, system: Actor) -> list[Event]:
@@ -42,10 +42,10 @@ def on_deadline(ctx: Context, case: CaseState, system: Actor) -> list[Event]:
         grace = ctx.policy.reminder_grace.due_after(ctx.now, ctx.calendar).isoformat()
         return [draft(ctx, case.id, "deadline_reminded", system, from_state=case.state,
                        to_state=case.state, reason=DEADLINE_PASSED,
-                       data={"deadline_at": grace, "lag_s": late, "actions": ["remind_owner"]})]
+                       data=Reminded(deadline_at=grace, lag_s=late, actions=["remind_owner"]))]
     return [draft(ctx, case.id, "deadline_escalated", system, from_state=case.state,
                    to_state=case.state, reason=DEADLINE_PASSED,
-                   data={"lag_s": late, "actions": ["alert_coordination"]})]
+                   data=Escalated(lag_s=late, actions=["alert_coordination"]))]
 
 
 def settle(ctx: Context, case: CaseState, actor: Actor, reason: str | None,
@@ -59,14 +59,18 @@ def settle(ctx: Context, case: CaseState, actor: Actor, reason: str | None,
                        "the case is not escalated")
     if not (reason or "").strip():
         raise MissingInput("un motif est requis / a reason is required", field="reason")
-    data: dict[str, Any] = {"deadline_at": ctx.due(ctx.route.states[case.state]),
-                            "actions": ["notify_institutions"]}
+    data = Settled(deadline_at=ctx.due(ctx.route.states[case.state]),
+                   actions=["notify_institutions"])
     if lead and lead != case.lead:
         if not ctx.registry.matches(lead, ctx.route.institutions):
             raise MissingInput(f"{lead} ne peut pas être responsable sur cette route / cannot "
                                f"lead on this route", field="lead")
-        data.update(lead_change(ctx, case, lead))
-        data = with_partners(data, joining(ctx, case, case.state, lead))
+        change = lead_change(ctx, case, lead)
+        data = with_partners(Settled(deadline_at=data["deadline_at"], actions=data["actions"],
+                                     lead=change["lead"], transfers=change["transfers"],
+                                     handed_on=change["handed_on"],
+                                     revolving_door=change["revolving_door"]),
+                             joining(ctx, case, case.state, lead))
     return [draft(ctx, case.id, "escalation_settled", actor, from_state=case.state,
                    to_state=case.state, reason=reason, data=data)]
 
@@ -100,8 +104,8 @@ def migrate(ctx: Context, case: CaseState, actor: Actor, mapping: dict[str, str]
     checked_fields(new, {k: v for k, v in case.fields.items() if k in new.fields})
     return [draft(ctx, case.id, "route_migrated", actor, from_state=case.state,
                    to_state=target, reason=reason,
-                   data=with_partners({"from_version": case.route_version,
-                                       "mapping": dict(mapping),
-                                       "deadline_at": ctx.due(new.states[target]),
-                                       "actions": []},
+                   data=with_partners(Migrated(from_version=case.route_version,
+                                               mapping=dict(mapping),
+                                               deadline_at=ctx.due(new.states[target]),
+                                               actions=[]),
                                       joining(ctx, case, target, case.lead)))]

@@ -9,12 +9,29 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 from . import frozen
 from .case import CaseState, Deadline, Handoff, Signoff
+from .payloads import (
+    Accepted,
+    Common,
+    Entering,
+    Expired,
+    FieldsUpdated,
+    HandoffData,
+    LeadChange,
+    Migrated,
+    Opened,
+    Proposed,
+    Refused,
+    Reminded,
+    Settled,
+    Signed,
+)
 
 # what can happen to a case: the one list of event kinds, checked by mypy where events are
 # drafted and by ``event_kind`` where they are read back
@@ -77,89 +94,120 @@ def dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def handoff_from(d: dict[str, Any]) -> Handoff:
+def handoff_from(d: HandoffData) -> Handoff:
     return Handoff(d["id"], d["sender"], d["receiver"], d["event"], d["to_state"],
                    datetime.fromisoformat(d["proposed_at"]), datetime.fromisoformat(d["due_at"]),
                    d.get("status", "proposed"), d.get("reason"), d.get("outcome"))
 
 
-def handoff_data(h: Handoff) -> dict[str, Any]:
+def handoff_data(h: Handoff) -> HandoffData:
     return {"id": h.id, "sender": h.sender, "receiver": h.receiver, "event": h.event,
             "to_state": h.to_state, "proposed_at": _iso(h.proposed_at),
             "due_at": _iso(h.due_at), "status": h.status, "reason": h.reason,
             "outcome": h.outcome}
 
 
-def _enter(case: CaseState, e: Event) -> CaseState:
+def _enter(case: CaseState, e: Event, d: Entering) -> CaseState:
     """Entering a new state resets its deadline, signatures and refusals."""
-    due = dt(e.data.get("deadline_at"))
-    return case.but(state=e.to_state, deadline=Deadline(due), signoff=None,
-                    closed_at=e.at if e.data.get("closed") else None,
-                    outcome=e.data.get("outcome"))
+    return case.but(state=e.to_state, deadline=Deadline(dt(d.get("deadline_at"))),
+                    signoff=None, closed_at=e.at if d.get("closed") else None,
+                    outcome=d.get("outcome"))
 
 
-def _close_handoff(case: CaseState, status: str, reason: str | None) -> CaseState:
-    assert case.handoff is not None, f"{status}: no pending handoff"
+def _closing(case: CaseState) -> CaseState:
+    assert case.handoff is not None, "a handoff's answer without a pending handoff"
     return case.but(handoff=None)
+
+
+def _opened(e: Event) -> CaseState:
+    d = cast(Opened, e.data)
+    return CaseState(
+        id=e.case_id, person=d["person"], route_id=d["route"], route_version=e.route_version,
+        state=e.to_state or "", lead=d["lead"], manager=d.get("manager"), opened_at=e.at,
+        version=e.seq, fields=dict(d.get("fields", {})), partners=tuple(d.get("partners", ())),
+        deadline=Deadline(dt(d.get("deadline_at"))), last_hash=e.hash)
+
+
+def _signed(case: CaseState, e: Event) -> CaseState:
+    s = cast(Signed, e.data)["signoff"]
+    return case.but(signoff=Signoff(s["event"], s["transition"], tuple(s["names"]),
+                                    tuple((n, who) for n, who in s["signed"]),
+                                    tuple(tuple(x) for x in s["proposal"])))
+
+
+def _accepted(case: CaseState, e: Event) -> CaseState:
+    d = cast(Accepted, e.data)
+    return _enter(_new_lead(_closing(case), d).but(manager=d.get("manager")), e, d)
+
+
+def _settled(case: CaseState, e: Event) -> CaseState:
+    d = cast(Settled, e.data)
+    if "lead" in d:
+        case = _new_lead(case, cast(LeadChange, d)).but(manager=None)
+    return case.but(deadline=Deadline(dt(d.get("deadline_at"))))
+
+
+def _migrated(case: CaseState, e: Event) -> CaseState:
+    d = cast(Migrated, e.data)
+    return case.but(route_version=e.route_version, state=e.to_state or case.state,
+                    deadline=Deadline(dt(d["deadline_at"])), signoff=None)
+
+
+def _refused(case: CaseState, e: Event) -> CaseState:
+    case = _closing(case).but(refusals=case.refusals + 1)
+    return _escalate(case, cast(Refused, e.data))
+
+
+# each kind's effect on the case (``case_opened`` starts one); kinds absent here are
+# recorded work around the route: the state and the lead stay
+_APPLY: dict[EventKind, Callable[[CaseState, Event], CaseState]] = {
+    "transitioned": lambda c, e: _enter(c, e, cast(Entering, e.data)),
+    "signed": _signed,
+    "handoff_proposed": lambda c, e: c.but(
+        handoff=handoff_from(cast(Proposed, e.data)["handoff"]), signoff=None),
+    "handoff_accepted": _accepted,
+    "handoff_refused": _refused,
+    "handoff_withdrawn": lambda c, e: _closing(c),
+    "handoff_expired": lambda c, e: _escalate(_closing(c), cast(Expired, e.data)),
+    "deadline_reminded": lambda c, e: c.but(
+        deadline=Deadline(dt(cast(Reminded, e.data)["deadline_at"]), "open", 1)),
+    "deadline_escalated": lambda c, e: c.but(
+        deadline=Deadline(c.deadline.due_at, "escalated", 2)),
+    "escalation_settled": _settled,
+    "route_migrated": _migrated,
+}
+_RECORDED: frozenset[EventKind] = frozenset((
+    "fields_updated", "action_done", "document_added", "partners_joined", "contact_changed",
+    *MEASURE_KINDS))
+# the kinds whose ``fields`` are the case's new field values
+_FIELDS: frozenset[EventKind] = frozenset(("transitioned", "fields_updated", "handoff_proposed"))
 
 
 def evolve(case: CaseState | None, e: Event) -> CaseState:
     """The case after event ``e``. Pure: the same history always gives the same case."""
-    d = e.data
     if e.kind == "case_opened":
-        return CaseState(
-            id=e.case_id, person=d["person"], route_id=d["route"], route_version=e.route_version,
-            state=e.to_state or "", lead=d["lead"], manager=d.get("manager"), opened_at=e.at,
-            version=e.seq, fields=dict(d.get("fields", {})), partners=tuple(d.get("partners", ())),
-            deadline=Deadline(dt(d.get("deadline_at"))), last_hash=e.hash)
+        return _opened(e)
     assert case is not None, "a history starts with case_opened"
+    d = cast(Common, e.data)
     case = case.but(version=e.seq, last_hash=e.hash)
     if d.get("partners"):  # institutions that join the case by this event
-        case = case.but(partners=(*case.partners, *d["partners"]))
-    if "fields" in d and e.kind in ("transitioned", "fields_updated", "handoff_proposed"):
-        case = case.but(fields={**case.fields, **d["fields"]})
-    if e.kind == "transitioned":
-        return _enter(case, e)
-    if e.kind == "signed":
-        s = d["signoff"]
-        return case.but(signoff=Signoff(s["event"], s["transition"], tuple(s["names"]),
-                                        tuple(tuple(x) for x in s["signed"]),
-                                        tuple(tuple(x) for x in s["proposal"])))
-    if e.kind == "handoff_proposed":
-        return case.but(handoff=handoff_from(d["handoff"]), signoff=None)
-    if e.kind == "handoff_accepted":
-        case = _new_lead(_close_handoff(case, "accepted", None), d)
-        return _enter(case.but(manager=d.get("manager")), e)
-    if e.kind == "handoff_refused":
-        case = _close_handoff(case, "refused", e.reason).but(refusals=case.refusals + 1)
-        return _escalate(case, d)
-    if e.kind == "handoff_withdrawn":
-        return _close_handoff(case, "withdrawn", e.reason)
-    if e.kind == "handoff_expired":
-        return _escalate(_close_handoff(case, "expired", e.reason), d)
-    if e.kind == "deadline_reminded":
-        return case.but(deadline=Deadline(dt(d["deadline_at"]), "open", 1))
-    if e.kind == "deadline_escalated":
-        return case.but(deadline=Deadline(case.deadline.due_at, "escalated", 2))
-    if e.kind == "escalation_settled":
-        if "lead" in d:
-            case = _new_lead(case, d).but(manager=None)
-        return case.but(deadline=Deadline(dt(d["deadline_at"])))
-    if e.kind in ("fields_updated", "action_done", "document_added", "partners_joined",
-                  "contact_changed", *MEASURE_KINDS):
-        return case  # recorded work around the route: the state and lead stay
-    if e.kind == "route_migrated":
-        return case.but(route_version=e.route_version, state=e.to_state or case.state,
-                        deadline=Deadline(dt(d["deadline_at"])), signoff=None)
+        case = case.but(partners=(*case.partners, *d.get("partners", ())))
+    if e.kind in _FIELDS and "fields" in e.data:
+        case = case.but(fields={**case.fields, **cast(FieldsUpdated, e.data)["fields"]})
+    apply = _APPLY.get(e.kind)
+    if apply is not None:
+        return apply(case, e)
+    if e.kind in _RECORDED:
+        return case
     raise ValueError(f"unknown event kind {e.kind!r}")
 
 
-def _new_lead(case: CaseState, d: dict[str, Any]) -> CaseState:
+def _new_lead(case: CaseState, d: LeadChange) -> CaseState:
     return case.but(lead=d["lead"], transfers=d["transfers"], handed_on=tuple(d["handed_on"]),
                     revolving_door=case.revolving_door or d.get("revolving_door"))
 
 
-def _escalate(case: CaseState, d: dict[str, Any]) -> CaseState:
+def _escalate(case: CaseState, d: Refused) -> CaseState:
     if d.get("escalated"):
         return case.but(deadline=Deadline(case.deadline.due_at, "escalated", 2))
     return case

@@ -3,8 +3,6 @@ expire; and the revolving-door rule that every change of lead passes through."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from .access import ACTING_ROLES
 from .actors import Actor
 from .case import CaseState
@@ -13,6 +11,7 @@ from .errors import Conflict, MissingInput, NotAllowed
 from .events import Event
 from .handoffs import HandoffMachine
 from .membership import joining, with_partners
+from .payloads import Accepted, Expired, LeadChange, Refused, Withdrawn
 
 
 def accept(ctx: Context, case: CaseState, actor: Actor) -> list[Event]:
@@ -23,8 +22,8 @@ def accept(ctx: Context, case: CaseState, actor: Actor) -> list[Event]:
     HandoffMachine.move(h, "accept")
     target = ctx.route.states[h.to_state]
     actions = target.actions if h.to_state != case.state else ()
-    data = {"handoff_id": h.id, "manager": actor.user, **lead_change(ctx, case, h.receiver),
-            **entering(ctx, target, actions, h.outcome)}
+    data = Accepted(handoff_id=h.id, manager=actor.user, **lead_change(ctx, case, h.receiver),
+                    **entering(ctx, target, actions, h.outcome))
     data = with_partners(data, joining(ctx, case, h.to_state, h.receiver))
     if data["revolving_door"]:
         data["actions"] = [*data["actions"], "alert_coordination"]
@@ -32,7 +31,7 @@ def accept(ctx: Context, case: CaseState, actor: Actor) -> list[Event]:
                    from_state=case.state, to_state=h.to_state, data=data)]
 
 
-def lead_change(ctx: Context, case: CaseState, new_lead: str) -> dict[str, Any]:
+def lead_change(ctx: Context, case: CaseState, new_lead: str) -> LeadChange:
     """A new lead: one more transfer, and the revolving-door rule."""
     transfers = case.transfers + 1
     revolving = None
@@ -40,8 +39,8 @@ def lead_change(ctx: Context, case: CaseState, new_lead: str) -> dict[str, Any]:
         revolving = f"retour chez {new_lead} / back to {new_lead}"
     elif transfers > ctx.policy.revolving_door_transfers:
         revolving = f"{transfers} transferts / transfers"
-    return {"lead": new_lead, "transfers": transfers,
-            "handed_on": [*case.handed_on, case.lead], "revolving_door": revolving}
+    return LeadChange(lead=new_lead, transfers=transfers,
+                      handed_on=[*case.handed_on, case.lead], revolving_door=revolving)
 
 
 def refuse(ctx: Context, case: CaseState, actor: Actor, reason: str | None) -> list[Event]:
@@ -55,9 +54,9 @@ def refuse(ctx: Context, case: CaseState, actor: Actor, reason: str | None) -> l
     escalated = case.refusals + 1 >= ctx.policy.refusals_before_escalation
     return [draft(ctx, case.id, "handoff_refused", actor, event=h.event, from_state=case.state,
                    to_state=case.state, reason=reason,
-                   data={"handoff_id": h.id, "escalated": escalated,
-                         "actions": ["notify_sender"] + (["alert_coordination"] if escalated
-                                                         else [])})]
+                   data=Refused(handoff_id=h.id, escalated=escalated,
+                                actions=["notify_sender"] + (["alert_coordination"]
+                                                             if escalated else [])))]
 
 
 def withdraw(ctx: Context, case: CaseState, actor: Actor, reason: str | None) -> list[Event]:
@@ -68,7 +67,7 @@ def withdraw(ctx: Context, case: CaseState, actor: Actor, reason: str | None) ->
     HandoffMachine.move(h, "withdraw")
     return [draft(ctx, case.id, "handoff_withdrawn", actor, event=h.event,
                    from_state=case.state, to_state=case.state, reason=reason,
-                   data={"handoff_id": h.id, "actions": ["notify_receiver"]})]
+                   data=Withdrawn(handoff_id=h.id, actions=["notify_receiver"]))]
 
 
 def expire(ctx: Context, case: CaseState, actor: Actor) -> list[Event]:
@@ -80,5 +79,5 @@ def expire(ctx: Context, case: CaseState, actor: Actor) -> list[Event]:
     HandoffMachine.move(h, "expire")
     return [draft(ctx, case.id, "handoff_expired", actor, event=h.event, from_state=case.state,
                    to_state=case.state, reason=DEADLINE_PASSED,
-                   data={"handoff_id": h.id, "escalated": True, "lag_s": lag(ctx, h.due_at),
-                         "actions": ["alert_coordination"]})]
+                   data=Expired(handoff_id=h.id, escalated=True, lag_s=lag(ctx, h.due_at),
+                                actions=["alert_coordination"]))]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from conventions.catalogue import (
     Assignment,
@@ -35,6 +34,10 @@ from .context import Context, draft
 from .errors import Conflict, EventRefused, MissingInput, NotAllowed
 from .events import Event
 from .fields import guard_view
+from .payloads import MeasureAssigned as Assigned
+from .payloads import MeasureEnded as Ended
+from .payloads import MeasureStarted as Started
+from .payloads import MeasureWaitlisted as Waitlisted
 
 CLOSED = "cas clos / case closed"
 PERIOD_OVER = "période écoulée / period over"
@@ -94,9 +97,9 @@ def request_place(ctx: Context, case: CaseState, actor: Actor, req: PlaceRequest
         status = Status.active if req.start <= today(ctx) else Status.planned
         return [assigned(ctx, case, actor, req.measure, req.programme, period, req.start,
                          req.end, req.payer, status, offered=False, reason=reason)]
-    return [draft(ctx, case.id, "measure_waitlisted", actor, reason=reason, data={
-        "measure": req.measure, "programme": req.programme.code, "period": _period(period),
-        "wanted_start": req.start.isoformat(), "payer": req.payer})]
+    return [draft(ctx, case.id, "measure_waitlisted", actor, reason=reason, data=Waitlisted(
+        measure=req.measure, programme=req.programme.code, period=_period(period),
+        wanted_start=req.start.isoformat(), payer=req.payer))]
 
 
 def offer_place(ctx: Context, case: CaseState, actor: Actor, *, measure: str,
@@ -126,8 +129,8 @@ def start_measure(ctx: Context, case: CaseState, actor: Actor, a: Assignment,
     if a.start > today(ctx):
         raise Conflict(f"cette mesure commence le {a.start} / this measure starts on "
                        f"{a.start}", measure_status=str(a.status))
-    return [draft(ctx, case.id, "measure_started", actor, reason=reason, data={
-        "measure": a.id, "programme": a.programme, "on": today(ctx).isoformat()})]
+    return [draft(ctx, case.id, "measure_started", actor, reason=reason, data=Started(
+        measure=a.id, programme=a.programme, on=today(ctx).isoformat()))]
 
 
 ENDING = {Status.waiting: Status.withdrawn, Status.planned: Status.cancelled,
@@ -156,19 +159,18 @@ def end_measure(ctx: Context, case: CaseState, actor: Actor, *, measure: str, pr
 def assigned(ctx: Context, case: CaseState, actor: Actor, measure: str, programme: Programme,
              period: Period, start: date, end: date, payer: str, status: Status, *,
              offered: bool, reason: str | None) -> Event:
-    return draft(ctx, case.id, "measure_assigned", actor, reason=reason, data={
-        "measure": measure, "programme": programme.code, "period": _period(period),
-        "start": start.isoformat(), "end": end.isoformat(), "payer": payer,
-        "status": str(status), "offered": offered, "unit_cost_chf": programme.unit_cost_chf,
-        "cost_chf": cost(programme.unit_cost_chf, start, end, status, None)})
+    return draft(ctx, case.id, "measure_assigned", actor, reason=reason, data=Assigned(
+        measure=measure, programme=programme.code, period=_period(period),
+        start=start.isoformat(), end=end.isoformat(), payer=payer, status=str(status),
+        offered=offered, unit_cost_chf=programme.unit_cost_chf,
+        cost_chf=cost(programme.unit_cost_chf, start, end, status, None)))
 
 
 def ended(ctx: Context, case: CaseState, actor: Actor, measure: str, programme: str,
           status: Status, on: date, reason: str | None) -> Event:
-    return draft(ctx, case.id, "measure_ended", actor, reason=reason, data={
-        "measure": measure, "programme": programme, "status": str(status),
-        "on": on.isoformat()})
+    return draft(ctx, case.id, "measure_ended", actor, reason=reason, data=Ended(
+        measure=measure, programme=programme, status=str(status), on=on.isoformat()))
 
 
-def _period(period: Period) -> dict[str, Any]:
+def _period(period: Period) -> dict[str, str]:
     return {"from": period.start.isoformat(), "to": period.end.isoformat()}

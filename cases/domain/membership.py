@@ -11,7 +11,7 @@ step (a signatory follows the plan it signed) until it leaves.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
+from typing import TypeVar
 
 from conventions.partners import partners
 
@@ -21,6 +21,9 @@ from .case import CaseState
 from .context import Context, draft
 from .errors import Conflict, EventRefused, MissingInput, NotAllowed
 from .events import Event
+from .payloads import Common, PartnersJoined
+
+P = TypeVar("P", bound=Common)
 
 
 def joining(ctx: Context, case: CaseState, state: str, lead: str) -> list[str]:
@@ -35,9 +38,13 @@ def joining(ctx: Context, case: CaseState, state: str, lead: str) -> list[str]:
     return [i.code for i in chosen if i.code != lead and i.code not in case.partners]
 
 
-def with_partners(data: dict[str, Any], codes: list[str]) -> dict[str, Any]:
+def with_partners(data: P, codes: list[str]) -> P:
     """An event's data with the institutions that join the case by it (``partners``)."""
-    return {**data, "partners": codes} if codes else data
+    if not codes:
+        return data
+    joined = data.copy()
+    joined["partners"] = codes
+    return joined
 
 
 def joined(ctx: Context, case_id: str, actor: Actor, codes: list[str], state: str
@@ -46,7 +53,7 @@ def joined(ctx: Context, case_id: str, actor: Actor, codes: list[str], state: st
     if not codes:
         return []
     return [draft(ctx, case_id, "partners_joined", actor, from_state=state, to_state=state,
-                  data={"partners": codes})]
+                  data=PartnersJoined(partners=codes))]
 
 
 def join(ctx: Context, case: CaseState, actor: Actor, codes: list[str],

@@ -17,6 +17,7 @@ from .case import CaseState
 from .context import Context, draft
 from .errors import MissingInput, NotAllowed
 from .events import Event
+from .payloads import ActionDone, ContactChanged, DocumentAdded
 
 DOCUMENT_KINDS = ("file", "letter", "message")
 TASK_PROVIDE_FILE = "provide_file"
@@ -59,10 +60,10 @@ def action_done(ctx: Context, case: CaseState, actor: Actor, *, key: str, action
     names = [d.name for d in documents]
     if len(set(names)) != len(names):
         raise MissingInput("deux documents du même nom / two documents with one name")
-    return [draft(ctx, case.id, "action_done", actor, data={
-        "key": key, "action": action, "summary": summary,
-        "documents": [d.reference() for d in documents],
-        "tasks": [t.as_dict() for t in tasks]})]
+    return [draft(ctx, case.id, "action_done", actor, data=ActionDone(
+        key=key, action=action, summary=summary,
+        documents=[d.reference() for d in documents],
+        tasks=[t.as_dict() for t in tasks]))]
 
 
 def document_added(ctx: Context, case: CaseState, actor: Actor, document: Document,
@@ -76,7 +77,7 @@ def document_added(ctx: Context, case: CaseState, actor: Actor, document: Docume
         raise NotAllowed("un dossier est déposé par l'institution qui le détient / a file is "
                          "added by the institution that holds it")
     return [draft(ctx, case.id, "document_added", actor,
-                  data={"document": document.reference()})]
+                  data=DocumentAdded(document=document.reference()))]
 
 
 def contact_changed(ctx: Context, case: CaseState, actor: Actor, contact: dict[str, Any],
@@ -88,4 +89,4 @@ def contact_changed(ctx: Context, case: CaseState, actor: Actor, contact: dict[s
     if not (reason or "").strip():
         raise MissingInput("un motif est requis / a reason is required", field="reason")
     return [draft(ctx, case.id, "contact_changed", actor, from_state=case.state,
-                  to_state=case.state, reason=reason, data={"contact": contact})]
+                  to_state=case.state, reason=reason, data=ContactChanged(contact=contact))]
