@@ -129,8 +129,30 @@ class Outbox:
 
 def effect_recorded(conn: Connection, key: str) -> bool:
     """Whether the effect of ``key`` is on record, in the caller's transaction."""
-    return conn.execute(select(effect_t.c.idempotency_key)
-                        .where(effect_t.c.idempotency_key == key)).first() is not None
+    return EffectRows(conn).recorded(key)
+
+
+class EffectRows:
+    """The effects ledger in one unit of work."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def recorded(self, key: str) -> bool:
+        """Whether the effect of ``key`` is on record."""
+        return self.conn.execute(select(effect_t.c.idempotency_key)
+                                 .where(effect_t.c.idempotency_key == key)).first() is not None
+
+    def result(self, key: str) -> dict[str, Any] | None:
+        row = self.conn.execute(select(effect_t.c.result)
+                                .where(effect_t.c.idempotency_key == key)).first()
+        return dict(row[0]) if row else None
+
+    def add(self, key: str, *, action: str, case_id: str, result: dict[str, Any],
+            at: datetime) -> None:
+        """Record an effect; a key already recorded raises (the unit then loses the race)."""
+        self.conn.execute(insert(effect_t).values(idempotency_key=key, action=action,
+                                                  case_id=case_id, at=at, result=result))
 
 
 class Effects:
@@ -141,17 +163,14 @@ class Effects:
 
     def get(self, key: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(effect_t.c.result)
-                               .where(effect_t.c.idempotency_key == key)).first()
-        return dict(row[0]) if row else None
+            return EffectRows(conn).result(key)
 
     def record(self, key: str, *, action: str, case_id: str, result: dict[str, Any],
                now: datetime) -> bool:
         """Record an effect; False when it was already recorded (nothing is overwritten)."""
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(effect_t).values(idempotency_key=key, action=action,
-                                                     case_id=case_id, at=now, result=result))
+                EffectRows(conn).add(key, action=action, case_id=case_id, result=result, at=now)
         except IntegrityError:
             return False
         return True

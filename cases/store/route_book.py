@@ -94,3 +94,27 @@ class RouteBook:
                                    .order_by(route_t.c.route_id, route_t.c.version)):
             out.setdefault(rid, []).append(v)
         return out
+
+
+class StoredRoutes:
+    """The published routes as one unit of work reads and writes them, parsed through
+    ``book`` (a version in its cache costs no statement)."""
+
+    def __init__(self, conn: Connection, book: RouteBook) -> None:
+        self.conn, self.book = conn, book
+
+    def get(self, route_id: str, version: int | None = None) -> Route:
+        """A published version (the latest without ``version``); NotFound when there is none."""
+        return self.book.get(self.conn, route_id, version)
+
+    def publish(self, text: str, *, by: str, now: datetime) -> tuple[Route, bool]:
+        return self.book.publish(self.conn, text, by=by, now=now)
+
+    def published(self) -> dict[str, list[tuple[int, datetime, str]]]:
+        return self.book.published(self.conn)
+
+    def digests(self, route_id: str) -> dict[int, str]:
+        return self.book.digests(self.conn, route_id)
+
+    def versions(self) -> dict[str, list[int]]:
+        return self.book.versions(self.conn)
