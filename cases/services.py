@@ -158,6 +158,16 @@ class CaseServices:
                   else "signed" if kinds == {"signed"} else "done")
         return Outcome(after, status, events)
 
+    def act_beside(self, case_id: str,
+                   rule: Callable[[decide.Context, CaseState], list[Event]], *,
+                   beside: Callable[[UnitOfWork, list[Event]], None]) -> Outcome:
+        """For the services of what a case's events carry (a measure's row beside its event:
+        MeasureServices): ``rule`` decided on the case as it is, its events and what
+        ``beside`` writes of them in one unit; decided again when a concurrent writer wins.
+        ``beside`` raising rolls all of it back."""
+        return self._act(case_id, None, rule,
+                         beside=lambda conn, events: beside(UnitOfWork(conn), events))
+
     # -- reading ------------------------------------------------------------------------
 
     def get(self, case_id: str) -> CaseState:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, insert, select
 
@@ -15,6 +16,9 @@ from workflows.engine.validate import parse_route
 
 from .codec import aware
 from .tables import RouteVersionRow
+
+if TYPE_CHECKING:
+    from .uow import UnitOfWork
 
 route_t = RouteVersionRow.__table__  # type: ignore[attr-defined]
 
@@ -51,6 +55,10 @@ class RouteBook:
                                             digest=route.digest, source=route.source,
                                             published_at=now, published_by=by))
         return route, True
+
+    def on(self, uow: UnitOfWork) -> BoundRoutes:
+        """The book read in a unit's transaction, for code above the store."""
+        return BoundRoutes(self, uow.conn)
 
     def cached(self, route_id: str, version: int) -> Route | None:
         return self._cache.get((route_id, version))
@@ -94,3 +102,19 @@ class RouteBook:
                                    .order_by(route_t.c.route_id, route_t.c.version)):
             out.setdefault(rid, []).append(v)
         return out
+
+
+class BoundRoutes:
+    """A route book bound to one unit's connection: what it reads is in that transaction."""
+
+    def __init__(self, book: RouteBook, conn: Connection) -> None:
+        self.book, self.conn = book, conn
+
+    def get(self, route_id: str, version: int | None = None) -> Route:
+        return self.book.get(self.conn, route_id, version)
+
+    def versions(self) -> dict[str, list[int]]:
+        return self.book.versions(self.conn)
+
+    def published(self) -> dict[str, list[tuple[int, datetime, str]]]:
+        return self.book.published(self.conn)

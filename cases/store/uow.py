@@ -20,11 +20,13 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine
 
 from . import WRITE
+from .catalogue import CatalogueStore
 from .consents import ConsentStore, ExchangeStore
 from .documents import Documents
 from .people import PeopleStore
 from .reads import ReadLog
 from .repository import CaseRepository
+from .steering import SteeringStore
 
 
 class UnitOfWork:
@@ -36,6 +38,8 @@ class UnitOfWork:
         self.exchanges = ExchangeStore(conn)
         self.documents = Documents(conn)
         self.reads = ReadLog(conn)
+        self.catalogue = CatalogueStore(conn)
+        self.steering = SteeringStore(conn)
 
 
 @contextmanager
