@@ -8,13 +8,12 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from conventions.data_sharing import Consent
-from workflows.engine.model import Route
-
 from cases.domain.case import CaseState
 from cases.domain.events import Event
 from cases.domain.person import Person
 from cases.domain.results import Document, Task
+from conventions.data_sharing import Consent
+from workflows.engine.model import Route
 
 from .documents import DocumentInfo, TaskInfo
 from .repository import DueKey

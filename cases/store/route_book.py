@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from typing import TYPE_CHECKING, TypeAlias
 
 from sqlalchemy import Connection, insert, select
 
@@ -14,8 +15,13 @@ from workflows.engine.problems import Problem
 from workflows.engine.validate import parse_route
 
 from .codec import aware
+from .ports import Routes
 from .tables import RouteVersionRow
 
+if TYPE_CHECKING:
+    from .uow import UnitOfWork
+
+BoundRoutes: TypeAlias = Routes  # the routes of one unit of work (``StoredRoutes``)
 route_t = RouteVersionRow.__table__  # type: ignore[attr-defined]
 
 
@@ -51,6 +57,15 @@ class RouteBook:
                                             digest=route.digest, source=route.source,
                                             published_at=now, published_by=by))
         return route, True
+
+    def on(self, uow: UnitOfWork) -> BoundRoutes:
+        """The book read in a unit's transaction, for code above the store: the unit's
+        ``routes``, through this book (a unit opened without the services has the default
+        registry's)."""
+        routes = uow.routes
+        if isinstance(routes, StoredRoutes) and routes.book is not self:
+            return StoredRoutes(routes.conn, self)
+        return routes
 
     def cached(self, route_id: str, version: int) -> Route | None:
         return self._cache.get((route_id, version))

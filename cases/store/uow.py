@@ -31,6 +31,7 @@ from cases.domain.errors import StaleVersion
 from institutions.registry import default_registry
 
 from . import WRITE, ports
+from .catalogue import CatalogueStore
 from .consents import ConsentStore, ExchangeStore
 from .documents import Documents
 from .outbox import EffectRows
@@ -40,6 +41,7 @@ from .repository import CaseRepository
 from .route_book import RouteBook, StoredRoutes
 from .sessions import SessionRows
 from .sign_in_tally import SignInTallies
+from .steering import SteeringStore
 from .users import UserRows
 
 # the engine of the code that still opens its own connections (named here, so that the
@@ -72,6 +74,11 @@ class UnitOfWork(Protocol):
     def sessions(self) -> ports.Sessions: ...
     @property
     def tallies(self) -> ports.Tallies: ...
+    # SQL only (no in-memory fake: their tests run on the databases)
+    @property
+    def catalogue(self) -> CatalogueStore: ...
+    @property
+    def steering(self) -> SteeringStore: ...
 
 
 class Units(Protocol):
@@ -101,6 +108,8 @@ class SqlUnitOfWork:
         self.users = UserRows(conn)
         self.sessions = SessionRows(conn)
         self.tallies = SignInTallies(conn)
+        self.catalogue = CatalogueStore(conn)
+        self.steering = SteeringStore(conn)
 
 
 @contextmanager
