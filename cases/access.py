@@ -122,7 +122,7 @@ class AccessPolicy:
              ) -> CaseView:
         """What ``actor`` may see of a case it may know (the exchanges recorded)."""
         disclosed = self.sharing.disclose(actor, case, within)
-        return CaseView(actor, case, self.q.s.route_of(case), disclosed.shown,
+        return CaseView(actor, case, self.q.s.route_of(case, within), disclosed.shown,
                         disclosed.withheld)
 
     def open(self, actor: Actor, case_id: str, what: str,
@@ -138,8 +138,9 @@ class AccessPolicy:
              within: UnitOfWork | None = None) -> CaseView:
         """A case ``actor`` just acted on, shown back to it: a read too. An institution
         that no longer takes part by its act (a refused handoff) reads nothing of it."""
-        if not self.q.visible(actor, case):
-            return CaseView(actor, case, self.q.s.route_of(case), {}, list(CATEGORIES))
+        if not self.q.visible(actor, case, within):
+            return CaseView(actor, case, self.q.s.route_of(case, within), {},
+                            list(CATEGORIES))
         with self.q.s.units(within=within) as uow:
             self.q.log_read(actor, case.id, what, uow)
             return self.view(actor, case, uow)

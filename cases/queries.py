@@ -49,16 +49,16 @@ class CaseQueries:
     def __init__(self, services: CaseServices) -> None:
         self.s = services
 
-    def visible(self, actor: Actor, case: CaseState) -> bool:
-        return may_see(actor, case, self.s.route_of(case), self.s.registry)
+    def visible(self, actor: Actor, case: CaseState, within: UnitOfWork | None = None) -> bool:
+        return may_see(actor, case, self.s.route_of(case, within), self.s.registry)
 
     def case_for(self, actor: Actor, case_id: str, within: UnitOfWork | None = None
                  ) -> CaseState:
         """The case if ``actor`` may know it exists; NotFound otherwise (never 'forbidden')."""
         with self.s.units(write=False, within=within) as uow:
             case = uow.cases.get(case_id)
-        if case is None or not self.visible(actor, case):
-            raise NotFound("cas introuvable / case not found", case=case_id)
+            if case is None or not self.visible(actor, case, uow):
+                raise NotFound("cas introuvable / case not found", case=case_id)
         return case
 
     def person(self, case: CaseState, within: UnitOfWork | None = None) -> Person:

@@ -188,7 +188,7 @@ class CaseServices:
         if found is not None:
             return found
         with self.units(write=False, within=within) as uow:
-            return uow.routes.get(case.route_id, case.route_version)
+            return self.routes.keep(uow.routes.get(case.route_id, case.route_version))
 
     def route(self, route_id: str, version: int | None = None,
               within: UnitOfWork | None = None) -> Route:
@@ -197,7 +197,7 @@ class CaseServices:
         if found is not None:
             return found
         with self.units(write=False, within=within) as uow:
-            return uow.routes.get(route_id, version)
+            return self.routes.keep(uow.routes.get(route_id, version))
 
     def routes_published(self, *, latest: bool = False,
                          within: UnitOfWork | None = None) -> list[Route]:

@@ -70,6 +70,11 @@ class RouteBook:
     def cached(self, route_id: str, version: int) -> Route | None:
         return self._cache.get((route_id, version))
 
+    def keep(self, route: Route) -> Route:
+        """``route`` cached, as read by a unit whatever its store (the in-memory one's too)."""
+        with self._lock:
+            return self._cache.setdefault((route.id, route.version), route)
+
     def get(self, conn: Connection, route_id: str, version: int | None = None) -> Route:
         if version is not None and (route_id, version) in self._cache:
             return self._cache[(route_id, version)]
