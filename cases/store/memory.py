@@ -413,6 +413,7 @@ class FakeUnitOfWork:
         self.users = MemoryUsers(m)
         self.sessions = MemorySessions(m)
         self.tallies = MemoryTallies(m)
+        self.outbox: Any = _NotInMemory("outbox")  # what events leave: ``memory.outbox``
         self.catalogue: Any = _NotInMemory("catalogue")
         self.steering: Any = _NotInMemory("steering")
 

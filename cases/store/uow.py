@@ -34,7 +34,7 @@ from . import WRITE, ports
 from .catalogue import CatalogueStore
 from .consents import ConsentStore, ExchangeStore
 from .documents import Documents
-from .outbox import EffectRows
+from .outbox import EffectRows, OutboxRows
 from .people import PeopleStore
 from .reads import ReadLog
 from .repository import CaseRepository
@@ -76,6 +76,8 @@ class UnitOfWork(Protocol):
     def tallies(self) -> ports.Tallies: ...
     # SQL only (no in-memory fake: their tests run on the databases)
     @property
+    def outbox(self) -> OutboxRows: ...
+    @property
     def catalogue(self) -> CatalogueStore: ...
     @property
     def steering(self) -> SteeringStore: ...
@@ -99,6 +101,7 @@ class SqlUnitOfWork:
         self.conn = conn
         self.cases = CaseRepository(conn)
         self.routes = StoredRoutes(conn, book)
+        self.outbox = OutboxRows(conn)
         self.effects = EffectRows(conn)
         self.people = PeopleStore(conn)
         self.consents = ConsentStore(conn)
