@@ -16,7 +16,10 @@ from cases.domain.results import Document
 from cases.queries import CaseQueries
 from cases.services import CaseServices
 from cases.sharing import Sharing
+from cases.sign_in import sign_in
 from cases.store.memory import FakeUnits
+from cases.store.users import StoredUser, _hasher
+from institutions.registry import Role, default_registry
 from relais.wiring import publish_standard_routes
 from tests.conftest import COORD, OAI, ORP, PERSON, SSR, Clock
 
@@ -178,3 +181,19 @@ def test_the_sweep_handles_what_is_due_once(services: CaseServices) -> None:
     assert services.sweep_deadlines().handled == 2
     assert services.sweep_deadlines().handled == 0
     assert all(services.get(i).deadline.level == 1 for i in ids)
+
+
+def test_signing_in_charges_the_tallies_and_opens_a_session_only_for_the_right_password(
+        units: FakeUnits) -> None:
+    registry = default_registry()
+    units.memory.users["m.robert"] = StoredUser("m.robert", "ORP-NE", Role.case_manager, False,
+                                                _hasher.hash("dix caractères"))
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    wrong = sign_in(units, registry, name="m.robert", password="faux mot de passe",
+                    address="198.51.100.7", now=now)
+    assert wrong.actor is None and not units.memory.sessions
+    assert any(t.failures == 1 for t, _ in units.memory.tallies.values())
+    right = sign_in(units, registry, name="m.robert", password="dix caractères",
+                    address="198.51.100.7", now=now)
+    assert right.actor is not None and right.actor.institution == "ORP-NE"
+    assert units.memory.sessions == {right.session_id: ("m.robert", now)}
