@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Path, Query, Response
-from starlette.concurrency import run_in_threadpool
 
 from cases import steering
 from cases.store.codec import aware
@@ -23,7 +22,7 @@ router = APIRouter(prefix="/api", tags=["deadlines and steering"])
 
 
 @router.get("/deadlines", response_model=list[DeadlineOut])
-async def deadlines(actor: CaseWorker, q: QueriesDep,
+def deadlines(actor: CaseWorker, q: QueriesDep,
               before: datetime | None = None) -> list[DeadlineOut]:
     limit = aware(before) if before else q.s.clock() + timedelta(days=7)
     found = q.deadlines(actor, limit)
@@ -54,36 +53,34 @@ To = Annotated[date | None, Query(alias="to")]
 RouteId = Annotated[str | None, Query(max_length=64)]
 
 
-# Figures over a year of history take a good part of a second: a worker thread computes
-# them, so that the event loop keeps answering the case workers meanwhile.
+# Every handler here reads the database (blocking) and the figures over a year of history
+# take a good part of a second: plain ``def`` handlers, which FastAPI runs in a worker
+# thread, so that the event loop keeps answering the case workers meanwhile.
 @router.get("/steering/indicators")
-async def indicators(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
-                     end: To = None) -> dict[str, Any]:
+def indicators(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
+               end: To = None) -> dict[str, Any]:
     a, b = period_bounds(start, end, local_day(s.clock()))
-    return await run_in_threadpool(steering.indicators, s.engine, s.routes, s.registry,
-                                   start=a, end=b, route=route)
+    return steering.indicators(s, start=a, end=b, route=route)
 
 
 @router.get("/steering/flows")
-async def flows(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
-                end: To = None) -> list[dict[str, Any]]:
+def flows(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
+          end: To = None) -> list[dict[str, Any]]:
     a, b = period_bounds(start, end, local_day(s.clock()))
-    return await run_in_threadpool(steering.flows, s.engine, s.routes, s.registry, start=a,
-                                   end=b, route=route)
+    return steering.flows(s, start=a, end=b, route=route)
 
 
 # Tables, exports and the report (api/reporting, docs/reporting.md): the figures, and the
-# files built from them, are computed in a worker thread like the figures above.
+# files built from them, in a worker thread like the figures above.
 Lang = Annotated[Literal["fr", "en"], Query()]
 TableKey = Annotated[str, Path(pattern=r"^[a-z_]{1,40}$")]
 T = TypeVar("T")
 
 
-async def _with_data(s: ServicesDep, route: str | None, start: date | None, end: date | None,
-                     make: Callable[[reporting.SteeringData], T]) -> T:
+def _with_data(s: ServicesDep, route: str | None, start: date | None, end: date | None,
+               make: Callable[[reporting.SteeringData], T]) -> T:
     a, b = period_bounds(start, end, local_day(s.clock()))
-    return await run_in_threadpool(
-        lambda: make(reporting.gather(s, start=a, end=b, route=route)))
+    return make(reporting.gather(s, start=a, end=b, route=route))
 
 
 def _table(data: reporting.SteeringData, key: str, lang: str) -> reporting.Table:
@@ -95,56 +92,55 @@ def _table(data: reporting.SteeringData, key: str, lang: str) -> reporting.Table
 
 
 @router.get("/steering/tables")
-async def tables(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
-                 end: To = None, lang: Lang = "fr") -> list[dict[str, Any]]:
+def tables(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
+           end: To = None, lang: Lang = "fr") -> list[dict[str, Any]]:
     """Every steering table of the period, in ``lang``: key, title, columns, rows."""
-    return await _with_data(s, route, start, end,
-                            lambda d: [t.as_json() for t in d.tables(lang)])
+    return _with_data(s, route, start, end,
+                      lambda d: [t.as_json() for t in d.tables(lang)])
 
 
 @router.get("/steering/tables/{key}.csv", response_class=Response)
-async def table_csv(key: TableKey, _: Steering, s: ServicesDep, route: RouteId = None,
-                    start: From = None, end: To = None, lang: Lang = "fr") -> Response:
+def table_csv(key: TableKey, _: Steering, s: ServicesDep, route: RouteId = None,
+              start: From = None, end: To = None, lang: Lang = "fr") -> Response:
     """One table as CSV (UTF-8 with BOM, ";"), as Swiss and French Excel open it."""
-    return await _with_data(s, route, start, end,
-                            lambda d: files.table_csv(d, _table(d, key, lang)))
+    return _with_data(s, route, start, end,
+                      lambda d: files.table_csv(d, _table(d, key, lang)))
 
 
 @router.get("/steering/tables/{key}.xlsx", response_class=Response)
-async def table_xlsx(key: TableKey, _: Steering, s: ServicesDep, route: RouteId = None,
-                     start: From = None, end: To = None, lang: Lang = "fr") -> Response:
-    return await _with_data(s, route, start, end,
-                            lambda d: files.table_xlsx(d, _table(d, key, lang), lang))
+def table_xlsx(key: TableKey, _: Steering, s: ServicesDep, route: RouteId = None,
+               start: From = None, end: To = None, lang: Lang = "fr") -> Response:
+    return _with_data(s, route, start, end,
+                      lambda d: files.table_xlsx(d, _table(d, key, lang), lang))
 
 
 @router.get("/steering/tables.xlsx", response_class=Response)
-async def tables_xlsx(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
-                      end: To = None, lang: Lang = "fr") -> Response:
+def tables_xlsx(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
+                end: To = None, lang: Lang = "fr") -> Response:
     """Every table, a sheet each."""
-    return await _with_data(s, route, start, end, lambda d: files.tables_xlsx(d, lang))
+    return _with_data(s, route, start, end, lambda d: files.tables_xlsx(d, lang))
 
 
 @router.get("/steering/flows.svg", response_class=Response)
-async def flows_svg(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
-                    end: To = None, lang: Lang = "fr") -> Response:
+def flows_svg(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
+              end: To = None, lang: Lang = "fr") -> Response:
     """The lead transfers between institution kinds as a Sankey diagram."""
     a, b = period_bounds(start, end, local_day(s.clock()))
-    moves = await run_in_threadpool(steering.flows, s.engine, s.routes, s.registry, start=a,
-                                    end=b, route=route)
+    moves = steering.flows(s, start=a, end=b, route=route)
     return Response(reporting.sankey_svg(moves, lang), media_type="image/svg+xml",
                     headers=files.SELF_CONTAINED)
 
 
 @router.get("/steering/report.html", response_class=Response)
-async def report_html(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
-                      end: To = None, lang: Lang = "fr") -> Response:
+def report_html(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
+                end: To = None, lang: Lang = "fr") -> Response:
     """The printable report of the period for the steering group's meeting."""
-    return await _with_data(s, route, start, end,
-                            lambda d: files.report_html(d, lang, s.clock()))
+    return _with_data(s, route, start, end,
+                      lambda d: files.report_html(d, lang, s.clock()))
 
 
 @router.get("/steering/report.pdf", response_class=Response)
-async def report_pdf(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
-                     end: To = None, lang: Lang = "fr") -> Response:
-    return await _with_data(s, route, start, end,
-                            lambda d: files.report_pdf(d, lang, s.clock()))
+def report_pdf(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
+               end: To = None, lang: Lang = "fr") -> Response:
+    return _with_data(s, route, start, end,
+                      lambda d: files.report_pdf(d, lang, s.clock()))

@@ -115,7 +115,7 @@ async def places(code: ProgrammeCode, _: CaseWorker, m: MeasuresDep, start: From
     return [OccupancyOut(programme=p.code, period=_period(o.period), capacity=o.capacity,
                          occupied=o.occupied, free=o.free, waiting=o.waiting,
                          assignments=o.assignments, cost_by_payer=o.cost_by_payer)
-            for p, o in occupancy_of(m.s.engine, code=code, start=a, end=b)]
+            for p, o in occupancy_of(m.s, code=code, start=a, end=b)]
 
 
 @router.get("/cases/{case_id}/measures", response_model=PlanOut, response_model_by_alias=True)
@@ -171,4 +171,4 @@ async def occupancy(_: Steering, m: MeasuresDep, start: From = None,
     b = b or m.s.clock().date()
     a = a or b - timedelta(days=365)
     _window(a, b)
-    return steering_occupancy(m.s.engine, start=a, end=b)
+    return steering_occupancy(m.s, start=a, end=b)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import anyio.to_thread
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 
 from cases.domain.errors import NotFound
 from workflows.engine import diagram
@@ -23,6 +22,8 @@ YAML_BODY = {"requestBody": {"required": True, "content": {
 
 
 async def _yaml(request: Request) -> str:
+    """The route file of the request's body: read on the event loop, as a dependency, so that
+    the handlers that parse it and write it are plain ``def`` run in a worker thread."""
     body = await request.body()
     if len(body) > MAX_BYTES:
         raise ApiError(413, "too_large", f"fichier de route trop grand (maximum {MAX_BYTES} "
@@ -32,6 +33,10 @@ async def _yaml(request: Request) -> str:
     except UnicodeDecodeError:
         raise ApiError(422, "invalid_input", "le fichier doit être en UTF-8 / the file must be "
                        "UTF-8") from None
+
+
+# read after the dependencies named before it in a handler's signature: the caller's first
+Yaml = Annotated[str, Depends(_yaml)]
 
 
 @router.get("", response_model=list[RouteVersions])
@@ -44,10 +49,9 @@ def list_routes(_: CallerDep, s: ServicesDep) -> list[RouteVersions]:
 @router.post("/validate", response_model=Validation, response_model_exclude_none=True,
              openapi_extra=YAML_BODY,
              responses={422: {"model": Validation}})
-async def validate(request: Request, _: CallerDep, response: Response) -> Validation:
-    text = await _yaml(request)
+def validate(request: Request, _: CallerDep, text: Yaml, response: Response) -> Validation:
     lang = request.headers.get("accept-language", "fr")[:2]
-    problems = (await anyio.to_thread.run_sync(parse_route, text))[1]  # CPU: off the loop
+    problems = parse_route(text)[1]
     if problems:
         response.status_code = 422
         return Validation(valid=False, error="invalid_route", message=(
@@ -58,11 +62,9 @@ async def validate(request: Request, _: CallerDep, response: Response) -> Valida
 
 
 @router.post("", status_code=201, openapi_extra=YAML_BODY)
-async def publish(request: Request, actor: Coordinator, s: ServicesDep,
-                  response: Response) -> dict[str, object]:
-    text = await _yaml(request)
-    route, new = await anyio.to_thread.run_sync(
-        lambda: s.publish_route(text, by=actor.user))  # parsing and the database: off the loop
+def publish(actor: Coordinator, text: Yaml, s: ServicesDep,
+            response: Response) -> dict[str, object]:
+    route, new = s.publish_route(text, by=actor.user)
     if not new:
         response.status_code = 200
     return {"id": route.id, "version": route.version, "published": new}

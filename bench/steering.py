@@ -140,7 +140,7 @@ def timed(call: Callable[[], Any]) -> float:
 def compare(engine: Engine, services: CaseServices, rounds: int, start: datetime,
             route: str | None) -> dict[str, float]:
     def ours() -> None:  # its transfers_between_kinds are what /flows answers
-        steering.indicators(engine, services.routes, services.registry, start=start, end=END,
+        steering.indicators(services, start=start, end=END,
                             route=route)
 
     raw_sql = RAW if route is None else {k: _on_route(v) for k, v in RAW.items()}
@@ -204,7 +204,7 @@ def main() -> None:
                       f"{m['indicators'] / m['raw']:5.2f}   floor {m['floor']:6.3f} s", flush=True)
         statements = Statements(engine)
         start = PERIODS["2025"]
-        steering.indicators(engine, services.routes, services.registry, start=start, end=END)
+        steering.indicators(services, start=start, end=END)
         for spent, statement, _ in sorted(statements.seen, key=lambda s: -s[0]):
             print(f"  {spent:6.3f} s  {' '.join(statement.split())[:90]}")
         spent, statement, params = max(statements.seen, key=lambda s: s[0])

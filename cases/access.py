@@ -29,7 +29,7 @@ from .domain.case import CaseState
 from .domain.events import Event
 from .queries import CaseQueries
 from .sharing import Sharing
-from .store.uow import UnitOfWork, unit_of_work
+from .store.uow import UnitOfWork
 
 SITUATION = "situation"
 IDENTITY = "identite"
@@ -116,20 +116,20 @@ class AccessPolicy:
         self.q, self.sharing = queries, sharing
 
     def unit(self) -> AbstractContextManager[UnitOfWork]:
-        return unit_of_work(self.q.s.engine)
+        return self.q.s.units()
 
     def view(self, actor: Actor, case: CaseState, within: UnitOfWork | None = None
              ) -> CaseView:
         """What ``actor`` may see of a case it may know (the exchanges recorded)."""
         disclosed = self.sharing.disclose(actor, case, within)
-        return CaseView(actor, case, self.q.s.route_of(case), disclosed.shown,
+        return CaseView(actor, case, self.q.s.route_of(case, within), disclosed.shown,
                         disclosed.withheld)
 
     def open(self, actor: Actor, case_id: str, what: str,
              within: UnitOfWork | None = None) -> CaseView:
         """The case as ``actor`` may read it, the read recorded; NotFound when its
         institution does not take part (never 'forbidden': nothing said of existence)."""
-        with unit_of_work(self.q.s.engine, within=within) as uow:
+        with self.q.s.units(within=within) as uow:
             case = self.q.case_for(actor, case_id, uow)
             self.q.log_read(actor, case_id, what, uow)
             return self.view(actor, case, uow)
@@ -138,21 +138,22 @@ class AccessPolicy:
              within: UnitOfWork | None = None) -> CaseView:
         """A case ``actor`` just acted on, shown back to it: a read too. An institution
         that no longer takes part by its act (a refused handoff) reads nothing of it."""
-        if not self.q.visible(actor, case):
-            return CaseView(actor, case, self.q.s.route_of(case), {}, list(CATEGORIES))
-        with unit_of_work(self.q.s.engine, within=within) as uow:
+        if not self.q.visible(actor, case, within):
+            return CaseView(actor, case, self.q.s.route_of(case, within), {},
+                            list(CATEGORIES))
+        with self.q.s.units(within=within) as uow:
             self.q.log_read(actor, case.id, what, uow)
             return self.view(actor, case, uow)
 
     def views(self, actor: Actor, cases: list[CaseState], what: str,
               within: UnitOfWork | None = None) -> list[CaseView]:
         """Listed cases (already filtered by visibility), each read recorded."""
-        with unit_of_work(self.q.s.engine, within=within) as uow:
+        with self.q.s.units(within=within) as uow:
             self.q.log_reads(actor, [c.id for c in cases], what, uow)
             return [self.view(actor, c, uow) for c in cases]
 
     def history(self, v: CaseView, within: UnitOfWork | None = None) -> list[Event]:
-        with unit_of_work(self.q.s.engine, write=False, within=within) as uow:
+        with self.q.s.units(write=False, within=within) as uow:
             events = uow.cases.history(v.case.id)
         parties: dict[str, frozenset[str]] = {}
         for e in events:

@@ -7,24 +7,26 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import date
-from typing import Any
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Any
 
 from conventions.catalogue import Occupancy, Period, Programme, Status, occupancy
 
 from .steering.protect import BASE, shown
-from .store.catalogue import CatalogueStore, Measure
+from .store.catalogue import Measure
+from .store.uow import unit_of_work
+
+if TYPE_CHECKING:
+    from .services import CaseServices
 
 COST_ROUNDING = 1000  # CHF: a cost divided by a unit cost would give a count back
 
 
-def occupancy_of(engine: Engine, *, start: date | None = None, end: date | None = None,
+def occupancy_of(s: CaseServices, *, start: date | None = None, end: date | None = None,
                  code: str | None = None) -> list[tuple[Programme, Occupancy]]:
     """Every period of the programmes (or of ``code``) that overlaps [start, end]."""
     window = Period(start or date.min, end or date.max)
-    with engine.connect() as conn:
-        store = CatalogueStore(conn)
+    with unit_of_work(s.engine, write=False) as uow:
+        store = uow.catalogue
         programmes = store.programmes(code)
         ids = store.place_ids(code)
         chosen = [(p, pl, ids[(p.code, pl.period.start)]) for p in programmes
@@ -49,9 +51,9 @@ def _protected(capacity: int, occupied: int, waiting: int) -> dict[str, Any]:
     return {"capacity": capacity, "occupied": shown(occupied), "waiting": shown(waiting)}
 
 
-def steering_occupancy(engine: Engine, *, start: date, end: date) -> dict[str, Any]:
+def steering_occupancy(s: CaseServices, *, start: date, end: date) -> dict[str, Any]:
     """Aggregates for the steering group: no case, no person, no exact count of people."""
-    figures = occupancy_of(engine, start=start, end=end)
+    figures = occupancy_of(s, start=start, end=end)
     by_type: dict[str, Counter[str]] = defaultdict(Counter)
     cost: Counter[str] = Counter()
     used: Counter[str] = Counter()

@@ -1,7 +1,7 @@
 """The catalogue's services: loading programmes, and a case's measures through its history.
 
-Every change of a measure is an event of its case, written by ``CaseServices._act`` in one
-transaction with the measure's row (``beside``). Whether a place is free is decided on what
+Every change of a measure is an event of its case, written by ``CaseServices.act_beside`` in
+one unit of work with the measure's row (``beside``). Whether a place is free is decided on what
 was read, then checked again under the period's lock in that transaction: if the lock says
 otherwise (someone took the last place, or joined the waiting list, meanwhile), nothing is
 written and the request is decided again. Two requests for the last place: one gets it, the
@@ -16,11 +16,10 @@ offered case.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-
-from sqlalchemy import Connection
 
 from conventions.catalogue import (
     Assignment,
@@ -42,8 +41,8 @@ from .domain.errors import Conflict, MissingInput, NotFound
 from .domain.events import Event
 from .domain.measures import NotEligible, PlaceRequest
 from .services import CaseServices, Outcome
-from .store import WRITE
-from .store.catalogue import CatalogueStore, LoadReport, Measure
+from .store.catalogue import LoadReport, Measure
+from .store.uow import UnitOfWork, unit_of_work
 
 RETRIES = 8  # a decision the lock contradicted is made again at most this often
 YEARS = (1900, 2200)
@@ -81,28 +80,33 @@ class MeasureServices:
     def __init__(self, services: CaseServices) -> None:
         self.s = services
 
+    @contextmanager
+    def _unit(self, *, write: bool = False) -> Iterator[UnitOfWork]:
+        with unit_of_work(self.s.engine, write=write) as uow:
+            yield uow
+
     # -- the catalogue ----------------------------------------------------------------------
 
     def route_fields(self) -> dict[str, FieldTypes]:
         """The fields of the newest version of each published route."""
-        with self.s.engine.connect() as conn:
-            ids = self.s.routes.versions(conn)
-            return {rid: self.s.routes.get(conn, rid).field_types() for rid in ids}
+        with self._unit() as uow:
+            book = self.s.routes.on(uow)
+            return {rid: book.get(rid).field_types() for rid in book.versions()}
 
     def load(self, programmes: list[Programme], *, only_new: bool = False) -> LoadReport:
-        with self.s.engine.connect() as conn, conn.execution_options(**WRITE).begin():
-            report = CatalogueStore(conn).save(programmes, self.s.clock(), only_new=only_new)
+        with self._unit(write=True) as uow:
+            report = uow.catalogue.save(programmes, self.s.clock(), only_new=only_new)
         for place_id in report.place_ids:  # more places: offer them to who waits
             self.fill(place_id)
         return report
 
     def programmes(self) -> list[Programme]:
-        with self.s.engine.connect() as conn:
-            return CatalogueStore(conn).programmes()
+        with self._unit() as uow:
+            return uow.catalogue.programmes()
 
     def programme(self, code: str) -> Programme:
-        with self.s.engine.connect() as conn:
-            found = CatalogueStore(conn).programmes(code)
+        with self._unit() as uow:
+            found = uow.catalogue.programmes(code)
         if not found:
             raise NotFound(f"programme inconnu « {code} » / unknown programme", programme=code)
         return found[0]
@@ -131,8 +135,8 @@ class MeasureServices:
         measure_id = uuid.uuid4().hex
         place_id = self._place_id(code, places)
         for _ in range(RETRIES):
-            with self.s.engine.connect() as conn:
-                store = CatalogueStore(conn)
+            with self._unit() as uow:
+                store = uow.catalogue
                 if store.open_in(case_id, place_id):
                     raise _already(code)
                 held, waiting = store.counts(place_id)
@@ -149,8 +153,8 @@ class MeasureServices:
 
     def _asking(self, case_id: str, req: PlaceRequest, actor: Actor, reason: str | None,
                 place_id: int) -> Outcome:
-        def beside(conn: Connection, events: list[Event]) -> None:
-            store = CatalogueStore(conn)
+        def beside(uow: UnitOfWork, events: list[Event]) -> None:
+            store = uow.catalogue
             capacity = store.lock_place(place_id)
             if store.open_in(case_id, place_id):
                 raise _already(req.programme.code)
@@ -162,18 +166,18 @@ class MeasureServices:
                       place_id=place_id, status=Status(data.get("status", "waiting")),
                       payer=req.payer, starts_on=req.start, ends_on=req.end,
                       unit_cost_chf=req.programme.unit_cost_chf, now=events[0].at)
-        return self.s._act(case_id, None, lambda ctx, c: measures.request_place(
+        return self.s.act_beside(case_id, lambda ctx, c: measures.request_place(
             ctx, c, actor, req, reason), beside=beside)
 
     def start(self, case_id: str, measure_id: str, *, actor: Actor,
               reason: str | None = None) -> MeasureOutcome:
         """The lead confirms a planned measure (an offered place, or a later start)."""
         def act(m: Measure) -> Outcome:
-            def beside(conn: Connection, events: list[Event]) -> None:
-                if not CatalogueStore(conn).change(m.id, m.status, events[0].at,
-                                                   status=Status.active):
+            def beside(uow: UnitOfWork, events: list[Event]) -> None:
+                if not uow.catalogue.change(m.id, m.status, events[0].at,
+                                            status=Status.active):
                     raise _Contradicted
-            return self.s._act(case_id, None, lambda ctx, c: measures.start_measure(
+            return self.s.act_beside(case_id, lambda ctx, c: measures.start_measure(
                 ctx, c, actor, m.assignment(), reason), beside=beside)
         return self._outcome(self._retrying(case_id, measure_id, act), measure_id)
 
@@ -186,13 +190,13 @@ class MeasureServices:
                                field="on")
 
         def act(m: Measure) -> Outcome:
-            def beside(conn: Connection, events: list[Event]) -> None:
+            def beside(uow: UnitOfWork, events: list[Event]) -> None:
                 data = events[0].data
-                if not CatalogueStore(conn).change(m.id, m.status, events[0].at,
-                                                   status=Status(data["status"]),
-                                                   ended_on=date.fromisoformat(data["on"])):
+                if not uow.catalogue.change(m.id, m.status, events[0].at,
+                                            status=Status(data["status"]),
+                                            ended_on=date.fromisoformat(data["on"])):
                     raise _Contradicted
-            return self.s._act(case_id, None, lambda ctx, c: measures.end_measure(
+            return self.s.act_beside(case_id, lambda ctx, c: measures.end_measure(
                 ctx, c, actor, measure=m.id, programme=m.programme, status=m.status, on=on,
                 start=m.starts_on, reason=reason), beside=beside)
         result = self._outcome(self._retrying(case_id, measure_id, act), measure_id)
@@ -216,14 +220,13 @@ class MeasureServices:
         that is not eligible any more keeps its turn for later. How many were offered."""
         offered, passed = 0, set[str]()
         for _ in range(RETRIES * 50):
-            with self.s.engine.connect() as conn:
-                store = CatalogueStore(conn)
+            with self._unit() as uow:
+                store = uow.catalogue
                 held, _ = store.counts(place_id)
                 capacity = store.capacity(place_id)
                 queue = [m for m in store.waiting(place_id) if m.id not in passed]
                 first = queue[0] if queue else None
-                programme = (CatalogueStore(conn).programmes(first.programme)[0]
-                             if first else None)
+                programme = store.programmes(first.programme)[0] if first else None
             if first is None or programme is None:
                 return offered
             places = programme.period_of(first.period.start)
@@ -241,8 +244,8 @@ class MeasureServices:
         return offered
 
     def _offer(self, m: Measure, programme: Programme, places: Places) -> Outcome:
-        def beside(conn: Connection, events: list[Event]) -> None:
-            store = CatalogueStore(conn)
+        def beside(uow: UnitOfWork, events: list[Event]) -> None:
+            store = uow.catalogue
             capacity = store.lock_place(m.place_id)
             data = events[0].data
             if events[0].kind == "measure_ended":
@@ -258,15 +261,15 @@ class MeasureServices:
                     unit_cost_chf=programme.unit_cost_chf)
             if not changed:
                 raise _Contradicted
-        return self.s._act(m.case_id, None, lambda ctx, c: measures.offer_place(
+        return self.s.act_beside(m.case_id, lambda ctx, c: measures.offer_place(
             ctx, c, self.s.system, measure=m.id, programme=programme, places=places,
             wanted=m.starts_on, payer=m.payer), beside=beside)
 
     # -- reading ----------------------------------------------------------------------------
 
     def plan(self, case_id: str) -> Plan:
-        with self.s.engine.connect() as conn:
-            store = CatalogueStore(conn)
+        with self._unit() as uow:
+            store = uow.catalogue
             rows = store.of_case(case_id)
             queues = {m.place_id: store.waiting(m.place_id) for m in rows
                       if m.status == Status.waiting}
@@ -285,14 +288,14 @@ class MeasureServices:
         return self.s.clock().astimezone(zone).date()
 
     def _place_id(self, code: str, places: Places) -> int:
-        with self.s.engine.connect() as conn:
-            found = CatalogueStore(conn).place_id(code, places.period.start)
+        with self._unit() as uow:
+            found = uow.catalogue.place_id(code, places.period.start)
         assert found is not None, "a programme's places all have a row"
         return found
 
     def _measure(self, case_id: str, measure_id: str) -> Measure:
-        with self.s.engine.connect() as conn:
-            m = CatalogueStore(conn).measure(measure_id)
+        with self._unit() as uow:
+            m = uow.catalogue.measure(measure_id)
         if m is None or m.case_id != case_id:
             raise NotFound("mesure introuvable / measure not found", measure=measure_id)
         return m

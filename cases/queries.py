@@ -13,20 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, tuple_
-
 from .domain.actors import Actor
 from .domain.case import CaseState
 from .domain.errors import MissingInput, NotFound
 from .domain.person import Person
 from .domain.visibility import may_see
 from .services import CaseServices
-from .store.codec import aware, case_from
-from .store.repository import case_t, deadline_t
-from .store.tables import CaseReadRow
-from .store.uow import UnitOfWork, unit_of_work
+from .store.uow import UnitOfWork
 
-read_t = CaseReadRow.__table__  # type: ignore[attr-defined]
 PAGE = 200
 
 
@@ -55,21 +49,21 @@ class CaseQueries:
     def __init__(self, services: CaseServices) -> None:
         self.s = services
 
-    def visible(self, actor: Actor, case: CaseState) -> bool:
-        return may_see(actor, case, self.s.route_of(case), self.s.registry)
+    def visible(self, actor: Actor, case: CaseState, within: UnitOfWork | None = None) -> bool:
+        return may_see(actor, case, self.s.route_of(case, within), self.s.registry)
 
     def case_for(self, actor: Actor, case_id: str, within: UnitOfWork | None = None
                  ) -> CaseState:
         """The case if ``actor`` may know it exists; NotFound otherwise (never 'forbidden')."""
-        with unit_of_work(self.s.engine, write=False, within=within) as uow:
+        with self.s.units(write=False, within=within) as uow:
             case = uow.cases.get(case_id)
-        if case is None or not self.visible(actor, case):
-            raise NotFound("cas introuvable / case not found", case=case_id)
+            if case is None or not self.visible(actor, case, uow):
+                raise NotFound("cas introuvable / case not found", case=case_id)
         return case
 
     def person(self, case: CaseState, within: UnitOfWork | None = None) -> Person:
         """The person of ``case``: the shared identity, and the contact this case holds."""
-        with unit_of_work(self.s.engine, write=False, within=within) as uow:
+        with self.s.units(write=False, within=within) as uow:
             return uow.people.of_case(case.person, case.id)
 
     def log_read(self, actor: Actor, case_id: str, what: str,
@@ -82,31 +76,28 @@ class CaseQueries:
         caller's, when the read it records has one."""
         if not case_ids:
             return
-        with unit_of_work(self.s.engine, within=within) as uow:
+        with self.s.units(within=within) as uow:
             uow.reads.add(case_ids, user=actor.user, institution=actor.institution,
                           at=self.s.clock(), what=what)
 
-    def _rows(self, after: tuple[datetime, str] | None, **filters: Any) -> Iterator[CaseState]:
+    def _rows(self, after: tuple[datetime, str] | None, within: UnitOfWork | None,
+              **filters: Any) -> Iterator[CaseState]:
+        """Cases in (opened_at, id) order, a page a transaction (``within``: the caller's)."""
         while True:
-            query = select(case_t).order_by(case_t.c.opened_at, case_t.c.id).limit(PAGE)
-            for column, value in filters.items():
-                query = query.where(case_t.c[column] == value)
-            if after is not None:
-                query = query.where(tuple_(case_t.c.opened_at, case_t.c.id) > after)
-            with self.s.engine.connect() as conn:
-                rows = [case_from(r) for r in conn.execute(query)]
+            with self.s.units(write=False, within=within) as uow:
+                rows = uow.cases.page(after, PAGE, **filters)
             yield from rows
             if len(rows) < PAGE:
                 return
             after = (rows[-1].opened_at, rows[-1].id)
 
     def list_cases(self, actor: Actor, *, state: str | None = None, lead: str | None = None,
-                   overdue: bool = False, cursor: str | None = None, limit: int = 50
-                   ) -> tuple[list[CaseState], str | None]:
+                   overdue: bool = False, cursor: str | None = None, limit: int = 50,
+                   within: UnitOfWork | None = None) -> tuple[list[CaseState], str | None]:
         filters = {k: v for k, v in (("state", state), ("lead", lead)) if v}
         now = self.s.clock()
         out: list[CaseState] = []
-        for case in self._rows(decode_cursor(cursor) if cursor else None, **filters):
+        for case in self._rows(decode_cursor(cursor) if cursor else None, within, **filters):
             if overdue and not (case.is_open and case.deadline.due_at is not None
                                 and (case.deadline.due_at <= now or case.escalated)):
                 continue
@@ -117,46 +108,42 @@ class CaseQueries:
         return out, None
 
     def open_cases(self, actor: Actor, *, route: str | None = None, state: str | None = None,
-                   limit: int = 500) -> list[CaseState]:
+                   limit: int = 500, within: UnitOfWork | None = None) -> list[CaseState]:
         """The open cases ``actor`` may see (an inbox), oldest first; closed ones are left
         out by the query itself (``closed_at IS NULL``), not read and dropped."""
         filters: dict[str, Any] = {"closed_at": None}
         filters.update({k: v for k, v in (("route_id", route), ("state", state)) if v})
         out: list[CaseState] = []
-        for case in self._rows(None, **filters):
+        for case in self._rows(None, within, **filters):
             if self.visible(actor, case):
                 out.append(case)
                 if len(out) == limit:
                     break
         return out
 
-    def escalated(self, actor: Actor, limit: int = 200) -> list[CaseState]:
+    def escalated(self, actor: Actor, limit: int = 200,
+                  within: UnitOfWork | None = None) -> list[CaseState]:
         """Open cases escalated to the coordination that ``actor`` may see, oldest first."""
-        return self._flagged(actor, limit, case_t.c.escalation_level >= 2,
-                             case_t.c.closed_at.is_(None))
-
-    def revolving(self, actor: Actor, limit: int = 200) -> list[CaseState]:
-        """Cases flagged as revolving door that ``actor`` may see, oldest first."""
-        return self._flagged(actor, limit, case_t.c.revolving_door.is_not(None))
-
-    def _flagged(self, actor: Actor, limit: int, *where: ColumnElement[bool]
-                 ) -> list[CaseState]:
-        query = (select(case_t).where(*where).order_by(case_t.c.opened_at, case_t.c.id)
-                 .limit(limit))
-        with self.s.engine.connect() as conn:
-            found = [case_from(row) for row in conn.execute(query)]
+        with self.s.units(write=False, within=within) as uow:
+            found = uow.cases.escalated(limit)
         return [c for c in found if self.visible(actor, c)]
 
-    def deadlines(self, actor: Actor, before: datetime, limit: int = 200) -> list[Due]:
-        query = (select(deadline_t, case_t).join(case_t, case_t.c.id == deadline_t.c.case_id)
-                 .where(deadline_t.c.status == "open", deadline_t.c.due_at < before)
-                 .order_by(deadline_t.c.due_at))
+    def revolving(self, actor: Actor, limit: int = 200,
+                  within: UnitOfWork | None = None) -> list[CaseState]:
+        """Cases flagged as revolving door that ``actor`` may see, oldest first."""
+        with self.s.units(write=False, within=within) as uow:
+            found = uow.cases.revolving(limit)
+        return [c for c in found if self.visible(actor, c)]
+
+    def deadlines(self, actor: Actor, before: datetime, limit: int = 200,
+                  within: UnitOfWork | None = None) -> list[Due]:
+        """The open deadlines due before ``before`` of cases ``actor`` may see, soonest
+        first."""
         out: list[Due] = []
-        with self.s.engine.connect() as conn:
-            for row in conn.execute(query):
-                case = case_from(row)
+        with self.s.units(write=False, within=within) as uow:
+            for case, kind, due_at in uow.cases.open_deadlines_before(before):
                 if self.visible(actor, case):
-                    out.append(Due(case, row.kind, aware(row.due_at)))
+                    out.append(Due(case, kind, due_at))
                     if len(out) == limit:
                         break
         return out

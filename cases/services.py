@@ -14,9 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
-from sqlalchemy.exc import IntegrityError
-
 from conventions.policy import DEFAULT_POLICY, Policy
 from institutions.registry import Registry, default_registry
 from workflows.engine.compile import machine_for
@@ -33,14 +30,10 @@ from .domain.history import append
 from .domain.person import checked_contact, person_from
 from .domain.results import TASK_PROVIDE_FILE, Document, Task
 from .domain.visibility import takes_part
-from .store import WRITE
-from .store.codec import case_from
-from .store.documents import Documents
-from .store.outbox import effect_recorded, effect_t
-from .store.people import contact_of, hold_contact, person_id
-from .store.repository import CaseRepository, DueKey, case_t
+from .store.people import contact_of
+from .store.repository import DueKey
 from .store.route_book import RouteBook
-from .store.uow import UnitOfWork, unit_of_work
+from .store.uow import DatabaseEngine, UnitOfWork, Units, engine_of, units_for
 
 UNPINNED_RETRIES = 3  # then StaleVersion reaches the caller: someone else is very busy
 MAX_DUE_PER_CASE = 5  # handoff expiry, then the step's own deadline, then a reminder...
@@ -81,15 +74,27 @@ class SweepReport:
     lags_s: list[float] = field(default_factory=list)
 
 
+Beside = Callable[[UnitOfWork, list[Event]], None]
+
+
 class CaseServices:
-    def __init__(self, engine: Engine, *, registry: Registry | None = None,
+    """``store``: the units of work to run on (``cases.store.uow``), or an engine to open
+    them on."""
+
+    def __init__(self, store: DatabaseEngine | Units, *, registry: Registry | None = None,
                  policy: Policy = DEFAULT_POLICY, clock: Callable[[], datetime] = utcnow) -> None:
-        self.engine = engine
         self.registry = registry or default_registry()
         self.policy = policy
         self.clock = clock
         self.routes = RouteBook(self.registry)
+        self.units = units_for(store, self.routes)
         self.system = system_actor(policy.coordination)
+
+    @property
+    def engine(self) -> DatabaseEngine:
+        """The database under the units, for the code that still opens its own
+        connections; the services themselves go through ``units``."""
+        return engine_of(self.units)
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -100,7 +105,7 @@ class CaseServices:
     def _act(self, case_id: str | ByHandoff, expected_version: int | None,
              rule: Callable[[decide.Context, CaseState], list[Event]],
              now: datetime | None = None, onto: Route | None = None,
-             beside: Callable[[Connection, list[Event]], None] | None = None,
+             beside: Beside | None = None,
              within: UnitOfWork | None = None, loaded: CaseState | None = None) -> Outcome:
         """Load, decide, append, save: one unit of work, the caller's (``within``, where
         ``loaded`` is the case it already read in it) or its own. ``beside`` writes what
@@ -124,11 +129,11 @@ class CaseServices:
     def _act_once(self, case_id: str | ByHandoff, expected_version: int | None,
                   rule: Callable[[decide.Context, CaseState], list[Event]],
                   now: datetime | None, onto: Route | None,
-                  beside: Callable[[Connection, list[Event]], None] | None,
+                  beside: Beside | None,
                   within: UnitOfWork | None = None, loaded: CaseState | None = None
                   ) -> Outcome:
-        with unit_of_work(self.engine, within=within) as uow:
-            conn, repo = uow.conn, uow.cases
+        with self.units(within=within) as uow:
+            repo = uow.cases
             case = (loaded if loaded is not None and loaded.id == case_id
                     else repo.get(case_id) if isinstance(case_id, str)
                     else repo.get_by_handoff(case_id.handoff))
@@ -141,67 +146,78 @@ class CaseServices:
                 raise StaleVersion(f"version {expected_version} dépassée : le cas est à la "
                                    f"version {case.version} / stale version",
                                    version=case.version)
-            route = onto or self.routes.get(conn, case.route_id, case.route_version)
+            route = onto or uow.routes.get(case.route_id, case.route_version)
             drafts = rule(self._context(route, now), case)
             if not drafts:
                 return Outcome(case, "done", [])
             after, events = append(case, drafts)
-            try:
-                repo.save(case, after, events)
-                if beside is not None:
-                    beside(conn, events)
-            except IntegrityError:  # a concurrent writer took this version number first
-                raise StaleVersion("le cas a changé entre-temps / the case changed meanwhile",
-                                   version=case.version) from None
+            # a concurrent writer that took this version number first: StaleVersion, from
+            # the save or, for what ``beside`` writes, from the unit
+            repo.save(case, after, events)
+            if beside is not None:
+                beside(uow, events)
         kinds = {e.kind for e in events}
         status = ("handoff" if "handoff_proposed" in kinds
                   else "signed" if kinds == {"signed"} else "done")
         return Outcome(after, status, events)
 
+    def act_beside(self, case_id: str,
+                   rule: Callable[[decide.Context, CaseState], list[Event]], *,
+                   beside: Beside) -> Outcome:
+        """For the services of what a case's events carry (a measure's row beside its event:
+        MeasureServices): ``rule`` decided on the case as it is, its events and what
+        ``beside`` writes of them in one unit; decided again when a concurrent writer wins.
+        ``beside`` raising rolls all of it back."""
+        return self._act(case_id, None, rule, beside=beside)
+
     # -- reading ------------------------------------------------------------------------
 
-    def get(self, case_id: str) -> CaseState:
-        with self.engine.connect() as conn:
-            case = CaseRepository(conn).get(case_id)
+    def get(self, case_id: str, within: UnitOfWork | None = None) -> CaseState:
+        with self.units(write=False, within=within) as uow:
+            case = uow.cases.get(case_id)
         if case is None:
             raise NotFound("cas introuvable / case not found", case=case_id)
         return case
 
-    def history(self, case_id: str) -> list[Event]:
-        with self.engine.connect() as conn:
-            return CaseRepository(conn).history(case_id)
+    def history(self, case_id: str, within: UnitOfWork | None = None) -> list[Event]:
+        with self.units(write=False, within=within) as uow:
+            return uow.cases.history(case_id)
 
-    def route_of(self, case: CaseState) -> Route:
+    def route_of(self, case: CaseState, within: UnitOfWork | None = None) -> Route:
         found = self.routes.cached(case.route_id, case.route_version)
         if found is not None:
             return found
-        with self.engine.connect() as conn:
-            return self.routes.get(conn, case.route_id, case.route_version)
+        with self.units(write=False, within=within) as uow:
+            return self.routes.keep(uow.routes.get(case.route_id, case.route_version))
 
-    def route(self, route_id: str, version: int | None = None) -> Route:
+    def route(self, route_id: str, version: int | None = None,
+              within: UnitOfWork | None = None) -> Route:
         """A published version (the latest without ``version``); NotFound when there is none."""
         found = self.routes.cached(route_id, version) if version is not None else None
         if found is not None:
             return found
-        with unit_of_work(self.engine, write=False) as uow:
-            return self.routes.get(uow.conn, route_id, version)
+        with self.units(write=False, within=within) as uow:
+            return self.routes.keep(uow.routes.get(route_id, version))
 
-    def routes_published(self, *, latest: bool = False) -> list[Route]:
+    def routes_published(self, *, latest: bool = False,
+                         within: UnitOfWork | None = None) -> list[Route]:
         """Every published version (only the latest of each route with ``latest``), parsed
         once and cached by the route book."""
-        with unit_of_work(self.engine, write=False) as uow:
-            return [self.routes.get(uow.conn, rid, v)
-                    for rid, versions in self.routes.versions(uow.conn).items()
+        with self.units(write=False, within=within) as uow:
+            return [uow.routes.get(rid, v)
+                    for rid, versions in uow.routes.versions().items()
                     for v in (versions[-1:] if latest else versions)]
 
-    def published_routes(self) -> dict[str, list[tuple[int, datetime, str]]]:
+    def published_routes(self, within: UnitOfWork | None = None
+                         ) -> dict[str, list[tuple[int, datetime, str]]]:
         """Every route id with its versions in order: (version, when, by whom)."""
-        with unit_of_work(self.engine, write=False) as uow:
-            return self.routes.published(uow.conn)
+        with self.units(write=False, within=within) as uow:
+            return uow.routes.published()
 
-    def route_digests(self, route_id: str) -> dict[int, str]:
-        with unit_of_work(self.engine, write=False) as uow:
-            return self.routes.digests(uow.conn, route_id)
+    def route_digests(self, route_id: str, within: UnitOfWork | None = None
+                      ) -> dict[int, str]:
+        with self.units(write=False, within=within) as uow:
+            return uow.routes.digests(route_id)
 
     def allowed_events(self, case: CaseState) -> list[str]:
         if not case.is_open or case.handoff is not None:
@@ -211,39 +227,41 @@ class CaseServices:
 
     # -- changing -----------------------------------------------------------------------
 
-    def publish_route(self, text: str, *, by: str) -> tuple[Route, bool]:
-        with unit_of_work(self.engine) as uow:
-            return self.routes.publish(uow.conn, text, by=by, now=self.clock())
+    def publish_route(self, text: str, *, by: str,
+                      within: UnitOfWork | None = None) -> tuple[Route, bool]:
+        with self.units(within=within) as uow:
+            return uow.routes.publish(text, by=by, now=self.clock())
 
     def open_case(self, *, route: str, person: dict[str, Any], actor: Actor,
                   fields: dict[str, Any] | None = None, reason: str | None = None,
-                  version: int | None = None) -> Outcome:
+                  version: int | None = None, within: UnitOfWork | None = None) -> Outcome:
         now = self.clock()
         p = person_from(person, today=now.date())
-        with unit_of_work(self.engine) as uow:
-            conn = uow.conn
-            r = self.routes.get(conn, route, version)
+        with self.units(within=within) as uow:
+            r = uow.routes.get(route, version)
             case_id = str(uuid.uuid4())
             drafts = decide.open_case(self._context(r, now), case_id=case_id,
-                                      person=person_id(conn, p), actor=actor, fields=fields,
-                                      reason=reason)
+                                      person=uow.people.identify(p), actor=actor,
+                                      fields=fields, reason=reason)
             case, events = append(None, drafts)
-            CaseRepository(conn).save(None, case, events)
+            uow.cases.save(None, case, events)
             if any(contact_of(p).values()):
-                hold_contact(conn, case_id, contact_of(p), at=now, by=actor.user)
+                uow.people.hold_contact(case_id, contact_of(p), at=now, by=actor.user)
         return Outcome(case, "done", events)
 
     def change_contact(self, case_id: str, contact: dict[str, Any], *, actor: Actor,
-                       reason: str | None, expected_version: int | None = None) -> Outcome:
+                       reason: str | None, expected_version: int | None = None,
+                       within: UnitOfWork | None = None, loaded: CaseState | None = None
+                       ) -> Outcome:
         """The lead changes how its case reaches the person: an event (who, why, what),
         and the case's contact replaced in the same transaction."""
         checked = checked_contact(contact)
 
-        def beside(conn: Connection, events: list[Event]) -> None:
-            hold_contact(conn, case_id, checked, at=events[0].at, by=actor.user)
+        def beside(uow: UnitOfWork, events: list[Event]) -> None:
+            uow.people.hold_contact(case_id, checked, at=events[0].at, by=actor.user)
 
         return self._act(case_id, expected_version, lambda ctx, c: results.contact_changed(
-            ctx, c, actor, checked, reason), beside=beside)
+            ctx, c, actor, checked, reason), beside=beside, within=within, loaded=loaded)
 
     def fire(self, case_id: str, event: str, *, actor: Actor,
              expected_version: int | None = None, data: EventInput | None = None,
@@ -253,53 +271,62 @@ class CaseServices:
                          within=within, loaded=loaded)
 
     def update_fields(self, case_id: str, values: dict[str, Any], *, actor: Actor,
-                      expected_version: int | None = None) -> Outcome:
+                      expected_version: int | None = None,
+                      within: UnitOfWork | None = None) -> Outcome:
         return self._act(case_id, expected_version,
-                         lambda ctx, c: decide.update_fields(ctx, c, actor, values))
+                         lambda ctx, c: decide.update_fields(ctx, c, actor, values),
+                         within=within)
 
     def _on_handoff(self, handoff_id: str, rule: Callable[[decide.Context, CaseState],
-                                                          list[Event]]) -> Outcome:
+                                                          list[Event]],
+                    within: UnitOfWork | None = None) -> Outcome:
         def guarded(ctx: decide.Context, case: CaseState) -> list[Event]:
             if case.handoff is None or case.handoff.id != handoff_id:
                 raise NotFound("ce transfert n'attend plus de réponse / this handoff is no "
                                "longer pending", handoff=handoff_id)
             return rule(ctx, case)
-        return self._act(ByHandoff(handoff_id), None, guarded)
+        return self._act(ByHandoff(handoff_id), None, guarded, within=within)
 
-    def accept_handoff(self, handoff_id: str, *, actor: Actor) -> Outcome:
-        return self._on_handoff(handoff_id, lambda ctx, c: handoff_rules.accept(ctx, c, actor))
+    def accept_handoff(self, handoff_id: str, *, actor: Actor,
+                       within: UnitOfWork | None = None) -> Outcome:
+        return self._on_handoff(handoff_id, lambda ctx, c: handoff_rules.accept(ctx, c, actor),
+                                within)
 
-    def refuse_handoff(self, handoff_id: str, *, actor: Actor, reason: str | None) -> Outcome:
+    def refuse_handoff(self, handoff_id: str, *, actor: Actor, reason: str | None,
+                       within: UnitOfWork | None = None) -> Outcome:
         return self._on_handoff(handoff_id,
-                                lambda ctx, c: handoff_rules.refuse(ctx, c, actor, reason))
+                                lambda ctx, c: handoff_rules.refuse(ctx, c, actor, reason),
+                                within)
 
     def withdraw_handoff(self, handoff_id: str, *, actor: Actor,
-                         reason: str | None = None) -> Outcome:
+                         reason: str | None = None,
+                         within: UnitOfWork | None = None) -> Outcome:
         return self._on_handoff(handoff_id,
-                                lambda ctx, c: handoff_rules.withdraw(ctx, c, actor, reason))
+                                lambda ctx, c: handoff_rules.withdraw(ctx, c, actor, reason),
+                                within)
 
     def expire_handoff(self, handoff_id: str, now: datetime | None = None) -> Outcome:
         return self._on_handoff(handoff_id,
                                 lambda ctx, c: handoff_rules.expire(ctx, c, self.system))
 
     def settle_escalation(self, case_id: str, *, actor: Actor, reason: str | None,
-                          lead: str | None = None) -> Outcome:
+                          lead: str | None = None, within: UnitOfWork | None = None,
+                          loaded: CaseState | None = None) -> Outcome:
         return self._act(case_id, None,
-                         lambda ctx, c: escalations.settle(ctx, c, actor, reason, lead))
+                         lambda ctx, c: escalations.settle(ctx, c, actor, reason, lead),
+                         within=within, loaded=loaded)
 
     def record_action(self, case_id: str, *, key: str, action: str, summary: dict[str, Any],
                       documents: Sequence[Document] = (), tasks: Sequence[Task] = ()
                       ) -> Outcome:
         """What an orchestrated action did, once per idempotency ``key``: a second call with
         the same key records nothing and answers ``already``."""
-        def beside(conn: Connection, events: list[Event]) -> None:
+        def beside(uow: UnitOfWork, events: list[Event]) -> None:
             now, seq = events[0].at, events[0].seq
-            conn.execute(effect_t.insert().values(idempotency_key=key, action=action,
-                                                  case_id=case_id, at=now,
-                                                  result={"seq": seq, "summary": summary}))
-            store = Documents(conn)
-            store.attach(case_id, seq, key, list(documents), now)
-            store.open_tasks(case_id, key, list(tasks), now)
+            uow.effects.add(key, action=action, case_id=case_id, at=now,
+                            result={"seq": seq, "summary": summary})
+            uow.documents.attach(case_id, seq, key, list(documents), now)
+            uow.documents.open_tasks(case_id, key, list(tasks), now)
 
         def rule(ctx: decide.Context, c: CaseState) -> list[Event]:
             return results.action_done(ctx, c, self.system, key=key, action=action,
@@ -310,8 +337,8 @@ class CaseServices:
         # that a second worker with the same key either sees it or loses the race and looks
         for _ in range(UNPINNED_RETRIES):
             try:
-                with unit_of_work(self.engine) as uow:
-                    if effect_recorded(uow.conn, key):
+                with self.units() as uow:
+                    if uow.effects.recorded(key):
                         found = uow.cases.get(case_id)
                         if found is None:
                             raise NotFound("cas introuvable / case not found", case=case_id)
@@ -323,24 +350,23 @@ class CaseServices:
                            case=case_id)
 
     def join_partners(self, case_id: str, institutions: list[str], *, actor: Actor,
-                      reason: str | None) -> Outcome:
+                      reason: str | None, within: UnitOfWork | None = None,
+                      loaded: CaseState | None = None) -> Outcome:
         """Institutions that take part in the case from now on (the coordination's call)."""
         return self._act(case_id, None, lambda ctx, c: membership.join(
-            ctx, c, actor, institutions, reason))
+            ctx, c, actor, institutions, reason), within=within, loaded=loaded)
 
     def record_missing_partners(self) -> int:
         """Open cases standing in a joint step entered before partners were recorded (a
         database upgraded from before migration 0011c) get the partners the conventions
         choose, by an event of the system; run by ``relais db upgrade``. Idempotent; reads
         only the open cases standing in a joint step (by route version and state)."""
-        with self.engine.connect() as conn:
-            joint = [(rid, v, [n for n, st in self.routes.get(conn, rid, v).states.items()
+        with self.units(write=False) as uow:
+            joint = [(rid, v, [n for n, st in uow.routes.get(rid, v).states.items()
                                if st.joint])
-                     for rid, versions in self.routes.versions(conn).items() for v in versions]
-            rows = [case_from(r) for rid, v, states in joint if states
-                    for r in conn.execute(select(case_t).where(
-                        case_t.c.route_id == rid, case_t.c.route_version == v,
-                        case_t.c.state.in_(states), case_t.c.closed_at.is_(None)))]
+                     for rid, versions in uow.routes.versions().items() for v in versions]
+            rows = [case for rid, v, states in joint if states
+                    for case in uow.cases.open_in_states(rid, v, states)]
         done = 0
         for case in rows:
             if case.partners:
@@ -354,7 +380,9 @@ class CaseServices:
                 done += 1
         return done
 
-    def add_document(self, case_id: str, document: Document, *, actor: Actor) -> Outcome:
+    def add_document(self, case_id: str, document: Document, *, actor: Actor,
+                     within: UnitOfWork | None = None, loaded: CaseState | None = None
+                     ) -> Outcome:
         """An institution's own file; it closes that institution's open file task."""
         key = f"{case_id}:upload:{uuid.uuid4().hex}"
 
@@ -362,25 +390,21 @@ class CaseServices:
             return results.document_added(ctx, case, actor, document, takes_part(
                 actor.institution, case, ctx.route, ctx.registry))
 
-        def beside(conn: Connection, events: list[Event]) -> None:
-            store = Documents(conn)
-            store.attach(case_id, events[0].seq, key, [document], events[0].at)
-            store.close_tasks(case_id, actor.institution, TASK_PROVIDE_FILE, events[0].seq,
-                              events[0].at)
+        def beside(uow: UnitOfWork, events: list[Event]) -> None:
+            uow.documents.attach(case_id, events[0].seq, key, [document], events[0].at)
+            uow.documents.close_tasks(case_id, actor.institution, TASK_PROVIDE_FILE,
+                                      events[0].seq, events[0].at)
 
-        return self._act(case_id, None, rule, beside=beside)
+        return self._act(case_id, None, rule, beside=beside, within=within, loaded=loaded)
 
     def migrate_cases(self, route_id: str, from_version: int, to_version: int, *,
                       mapping: dict[str, str], actor: Actor, reason: str | None = None,
                       apply: bool = False) -> MigrationReport:
         """Move the open cases of one route version onto a newer one. A dry run (the
         default) decides every case and reports; ``apply`` records one event per case."""
-        with self.engine.connect() as conn:
-            new = self.routes.get(conn, route_id, to_version)
-            ids = [r[0] for r in conn.execute(
-                select(case_t.c.id).where(case_t.c.route_id == route_id,
-                                          case_t.c.route_version == from_version,
-                                          case_t.c.closed_at.is_(None)))]
+        with self.units(write=False) as uow:
+            new = uow.routes.get(route_id, to_version)
+            ids = uow.cases.open_ids(route_id, from_version)
         report = MigrationReport(applied=apply)
         for case_id in ids:
             try:
@@ -410,11 +434,10 @@ class CaseServices:
         after: DueKey | None = None
         # two connections kept for the whole sweep: a pool checkout (and on PostgreSQL its
         # ping) for every case cost about as much as the case's own statements
-        with self.engine.connect() as reads, self.engine.connect() as writes:
-            writes.execution_options(**WRITE)
+        with self.units.held(write=False) as reads, self.units.held() as writes:
             while True:
-                with reads.begin():
-                    due, next_after = CaseRepository(reads).due(now, batch, after)
+                with reads(write=False) as uow:
+                    due, next_after = uow.cases.due(now, batch, after)
                 for case in due:
                     if case.id not in seen:
                         seen.add(case.id)
@@ -423,14 +446,14 @@ class CaseServices:
                     return report
                 after = next_after
 
-    def _sweep_case(self, conn: Connection, case: CaseState, now: datetime,
+    def _sweep_case(self, writes: Units, case: CaseState, now: datetime,
                     report: SweepReport) -> None:
         """One case may have several things due (a handoff answer and its step's time):
         handle them one transaction each until nothing is due."""
         handled = False
         for _ in range(MAX_DUE_PER_CASE):
             try:
-                case, events = self._sweep_step(conn, case, now)
+                case, events = self._sweep_step(writes, case, now)
             except CaseError:  # someone acted meanwhile (stale) or the case is gone
                 report.skipped += 1
                 return
@@ -441,7 +464,7 @@ class CaseServices:
             report.lags_s += [e.data["lag_s"] for e in events if "lag_s" in e.data]
         report.handled += handled
 
-    def _sweep_step(self, conn: Connection, case: CaseState,
+    def _sweep_step(self, writes: Units, case: CaseState,
                     now: datetime) -> tuple[CaseState, list[Event]]:
         """Decide on the case as the due query read it, and write the events in one
         transaction on that version: no read of the case inside, and the check whether more
@@ -455,9 +478,9 @@ class CaseServices:
             return case, []
         after, events = append(case, drafts)
         try:
-            with conn.begin():
-                CaseRepository(conn).save(case, after, events)
-        except (StaleVersion, IntegrityError):
+            with writes() as uow:
+                uow.cases.save(case, after, events)
+        except StaleVersion:
             out = self._act(case.id, None, rule, now)
             return out.case, out.events
         return after, events

@@ -28,7 +28,7 @@ from .domain.case import CaseState
 from .domain.errors import Conflict, MissingInput, NotAllowed, NotFound
 from .domain.visibility import takes_part
 from .services import CaseServices
-from .store.uow import UnitOfWork, unit_of_work
+from .store.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,12 @@ class Sharing:
                  ) -> list[tuple[Consent, dict[str, Any]]]:
         """The consents recorded for ``case``: a consent recorded on another case, even of
         the same person, opens nothing here."""
-        with unit_of_work(self.s.engine, write=False, within=within) as uow:
+        with self.s.units(write=False, within=within) as uow:
             return uow.consents.of_case(case.id)
 
     def record(self, actor: Actor, case: CaseState, *, grantor: str, recipients: list[str],
-               categories: list[str], purpose: str, valid_until: date | None) -> str:
+               categories: list[str], purpose: str, valid_until: date | None,
+               within: UnitOfWork | None = None) -> str:
         self.check_holder(actor, case)
         unknown = [c for c in categories if c not in CATEGORIES]
         if unknown or not categories:
@@ -79,7 +80,7 @@ class Sharing:
             raise MissingInput("la validité se termine dans le passé / validity ends in the "
                                "past", field="valid_until")
         cid = uuid.uuid4().hex
-        with unit_of_work(self.s.engine) as uow:
+        with self.s.units(within=within) as uow:
             uow.consents.add({
                 "id": cid, "person_id": case.person, "case_id": case.id, "grantor": grantor,
                 "recipients": recipients, "categories": categories, "purpose": purpose,
@@ -88,10 +89,10 @@ class Sharing:
                 "recorded_at": self.s.clock()})
         return cid
 
-    def revoke(self, actor: Actor, consent_id: str) -> None:
+    def revoke(self, actor: Actor, consent_id: str, within: UnitOfWork | None = None) -> None:
         """The person revokes through the institution that recorded the consent (a consent
         recorded before institutions were noted: through the coordination)."""
-        with unit_of_work(self.s.engine) as uow:
+        with self.s.units(within=within) as uow:
             found = uow.consents.recorder(consent_id)
             if found is None or not (found[0] == actor.institution or (
                     found[0] is None and actor.role == Role.coordinator)):
@@ -109,7 +110,7 @@ class Sharing:
         if holder.code == recipient.code:  # the lead reads its own file: nothing to check
             return Disclosure(dict.fromkeys(CATEGORIES, OWN), [])
         today = self.s.clock().date()
-        with unit_of_work(self.s.engine, write=False, within=within) as uow:
+        with self.s.units(write=False, within=within) as uow:
             consents = [c for c, _ in uow.consents.of_case(case.id)]
             shown: dict[str, str] = {}
             for category in CATEGORIES:
@@ -120,7 +121,7 @@ class Sharing:
             new = sorted(wanted - uow.exchanges.known(case.id, recipient.code)) if wanted \
                 else []
         if new:  # a first disclosure: written (on SQLite, the write lock taken) only then
-            with unit_of_work(self.s.engine, within=within) as uow:
+            with self.s.units(within=within) as uow:
                 for category, basis in new:
                     uow.exchanges.add(case_id=case.id, recipient=recipient.code,
                                       category=category, basis=basis, at=self.s.clock(),
@@ -129,14 +130,15 @@ class Sharing:
 
     def exchanges(self, case_id: str, within: UnitOfWork | None = None
                   ) -> list[dict[str, Any]]:
-        with unit_of_work(self.s.engine, write=False, within=within) as uow:
+        with self.s.units(write=False, within=within) as uow:
             return uow.exchanges.of_case(case_id)
 
-    def mark_informed(self, case: CaseState, exchange_id: int, on: date) -> None:
+    def mark_informed(self, case: CaseState, exchange_id: int, on: date,
+                      within: UnitOfWork | None = None) -> None:
         """The day the person was told: not before the exchange, not after today (days of
         the route's calendar: an ``on`` of 0001-01-01 or 9999-12-31 was taken as it came)."""
         zone = calendar(self.s.route_of(case).calendar).zone
-        with unit_of_work(self.s.engine) as uow:
+        with self.s.units(within=within) as uow:
             at = uow.exchanges.at(case.id, exchange_id)
             if at is None:
                 raise NotFound("échange introuvable / exchange not found")

@@ -1,20 +1,21 @@
 """Signing in to the pages: the tallies, the password, a new session. Blocking work (an
-argon2id verification, database writes): the pages call it in a worker thread."""
+argon2id verification, database writes): the pages call it in a worker thread.
+
+Three short units of work, and the password checked between them, outside any
+transaction: a writing unit on SQLite holds the database's write lock, and the check takes
+about 0.1 s of a core on purpose."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
-
 from cases.domain.actors import Actor
 from cases.domain.throttle import NO_WAIT
 from institutions.registry import Registry
 
-from .store import sign_in_tally
-from .store.sessions import open_session
-from .store.users import actor_for_password
+from .store.uow import DatabaseEngine, Units, units_for
+from .store.users import password_actor
 
 
 @dataclass(frozen=True)
@@ -24,15 +25,21 @@ class SignIn:
     wait: timedelta = NO_WAIT  # more than nothing: refused before the password was checked
 
 
-def sign_in(engine: Engine, registry: Registry, *, name: str, password: str, address: str,
-            now: datetime) -> SignIn:
+def sign_in(store: DatabaseEngine | Units, registry: Registry, *, name: str, password: str,
+            address: str, now: datetime) -> SignIn:
     """``name`` signing in from ``address`` with ``password``: a new session when right; the
-    same answer for an unknown name as for a wrong password."""
-    wait = sign_in_tally.try_sign_in(engine, name=name, address=address, now=now)
+    same answer for an unknown name as for a wrong password. ``store``: the services'
+    ``units`` (or an engine to open them on)."""
+    units = units_for(store)
+    with units() as uow:
+        wait = uow.tallies.try_sign_in(name=name, address=address, now=now)
     if wait > NO_WAIT:
         return SignIn(wait=wait)
-    actor = actor_for_password(engine, registry, name, password) if name else None
-    sign_in_tally.settle(engine, name=name, address=address, right=actor is not None, now=now)
-    if actor is None:
-        return SignIn()
-    return SignIn(actor, open_session(engine, actor.user, now))
+    with units(write=False) as uow:
+        user = uow.users.by_name(name) if name else None
+    actor = password_actor(user, registry, password) if name else None
+    if actor is not None:
+        with units() as uow:
+            uow.tallies.settle(name=name, address=address, right=True, now=now)
+            return SignIn(actor, uow.sessions.open(actor.user, now))
+    return SignIn()

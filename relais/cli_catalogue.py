@@ -78,7 +78,7 @@ def programmes_list(at: Annotated[str | None, typer.Option(
         except ValueError:
             typer.echo(f"--at attend AAAA-MM-JJ, pas « {at} » / expects YYYY-MM-DD", err=True)
             raise typer.Exit(2) from None
-    figures = occupancy_of(build_services().engine, start=day, end=day)
+    figures = occupancy_of(build_services(), start=day, end=day)
     totals: Counter[str] = Counter()
     shown: set[str] = set()
     for programme, o in figures:

@@ -176,7 +176,7 @@ def test_the_seed_loads_once_and_never_overwrites_an_operators_change(
         services: CaseServices) -> None:
     assert len(load_standard_programmes(services)) == 11
     assert load_standard_programmes(services) == []
-    figures = occupancy_of(services.engine, start=date(2011, 12, 31), end=date(2011, 12, 31))
+    figures = occupancy_of(services, start=date(2011, 12, 31), end=date(2011, 12, 31))
     assert sum(o.capacity for _, o in figures) == 204
     m = MeasureServices(services)
     changed = [p if p.code != "pet-sp-la-joliette" else

@@ -203,7 +203,7 @@ def test_occupancy_per_programme_and_period(services: CaseServices) -> None:
     placed = [m.request(c, RECYCLAGE, actor=ORP).measure for c in cases]
     m.request(cases[0], RECYCLAGE, actor=ORP, start=date(2026, 8, 1), payer="SA")
     m.end(cases[1], placed[1].id, actor=ORP)  # its place goes to cases[2]
-    figures = {(p.code, o.period.start): o for p, o in occupancy_of(services.engine)}
+    figures = {(p.code, o.period.start): o for p, o in occupancy_of(services)}
     spring = figures[(RECYCLAGE, date(2026, 1, 1))]
     assert (spring.capacity, spring.occupied, spring.free, spring.waiting,
             spring.assignments) == (2, 2, 0, 1, 3)
@@ -211,7 +211,7 @@ def test_occupancy_per_programme_and_period(services: CaseServices) -> None:
     assert spring.cost_by_payer == {"AC": 3 * 2000 + 2000 + 3 * 2000}
     autumn = figures[(RECYCLAGE, date(2026, 7, 1))]
     assert (autumn.occupied, autumn.free, autumn.cost_by_payer) == (1, 0, {"SA": 3 * 2000})
-    only = occupancy_of(services.engine, code=RECYCLAGE, start=date(2026, 8, 1),
+    only = occupancy_of(services, code=RECYCLAGE, start=date(2026, 8, 1),
                         end=date(2026, 8, 31))
     assert [o.period.start for _, o in only] == [date(2026, 7, 1)]
 
@@ -274,7 +274,7 @@ def test_two_assignments_racing_for_the_last_place_do_not_both_succeed(
     assert sorted(results.values()) == [Status.active] + [Status.waiting] * 11
     positions = sorted(w.position for c in racers for w in m.plan(c).waiting)
     assert positions == list(range(1, 12))
-    spring = next(o for _, o in occupancy_of(engine, code=RECYCLAGE)
+    spring = next(o for _, o in occupancy_of(services, code=RECYCLAGE)
                   if o.period.start == date(2026, 1, 1))
     assert (spring.occupied, spring.waiting) == (2, 11)
     assert verify(engine).ok

@@ -27,10 +27,11 @@ from cases import steering
 from cases.catalogue_queries import occupancy_of, steering_occupancy
 from cases.catalogue_services import MeasureServices
 from cases.services import CaseServices
-from cases.steering import counts
 from cases.store.audit import verify
 from cases.store.outbox import Outbox
 from cases.store.repository import case_t, deadline_t, event_t, outbox_t
+from cases.store.steering import Scope
+from cases.store.uow import unit_of_work
 from cases.store.users import actor_for_password, list_users
 from conventions.catalogue import Period, Places
 from institutions.calendar import calendar
@@ -160,17 +161,16 @@ def test_the_cmfp_cohort_gives_the_review_table_back(loaded: tuple[str, str, str
     engine = make_engine(loaded[0])
     services = CaseServices(engine)
     start = datetime(2021, 9, 2, tzinfo=UTC)
-    scope = counts.Scope(start, END, "cmfp")
-    with engine.connect() as conn:
-        referred = sum(counts.referred(conn, scope).values())
-        followed = sum(counts.open_at_end(conn, scope).values())
-        closed = counts.closed(conn, scope)
+    scope = Scope(start, END, "cmfp")
+    with unit_of_work(engine, write=False) as uow:
+        referred = sum(uow.steering.referred(scope).values())
+        followed = sum(uow.steering.open_at_end(scope).values())
+        closed = uow.steering.closed(scope)
     outcomes = Counter({o: n for (_, o), n in closed.items() if o is not None})
     assert (referred, followed, sum(closed.values())) == (383, 127, 256)
     assert outcomes == Counter(cfc_afp=28, apprentissage=57, emploi=14, structure_adaptee=58)
     assert {s: n for (s, o), n in closed.items() if o is None} == {"non_retenu": 99}
-    figures = steering.indicators(engine, services.routes, services.registry,
-                                  start=start, end=END, route="cmfp")
+    figures = steering.indicators(services, start=start, end=END, route="cmfp")
     shown = steering.shown
     assert (figures["referred"], figures["open"], figures["closed"]) == (
         shown(383), shown(127), shown(256))
@@ -239,7 +239,7 @@ def test_the_plans_hold_places_this_year_shown_exactly_to_case_workers_and_prote
     report = load(services, clock, PLACED)
     assert report.places_added == 11 * 2 + 11 * 7 - 2  # the seed's own, and 2020–2026
     assert report.tally["measure_started"] > 0 and report.tally["measure_ended"] > 0
-    year = occupancy_of(services.engine, start=YEAR.start, end=YEAR.end)
+    year = occupancy_of(services, start=YEAR.start, end=YEAR.end)
     assert {o.period for _, o in year} == {YEAR} and len(year) == 11
     by_type: dict[str, Counter[str]] = {}
     for p, o in year:
@@ -252,7 +252,7 @@ def test_the_plans_hold_places_this_year_shown_exactly_to_case_workers_and_prote
     assert sum(c["occupied"] for c in by_type.values()) > 0
     assert any(payer != p.payer for p, o in year for payer in o.assignments_by_payer), \
         "one plan can mix payers: some of this year's places are paid by AI or SA"
-    everything = occupancy_of(services.engine)
+    everything = occupancy_of(services)
     assert all(o.occupied <= o.capacity for _, o in everything)
     shipped = Counter[str]()
     for p, o in everything:
@@ -260,7 +260,7 @@ def test_the_plans_hold_places_this_year_shown_exactly_to_case_workers_and_prote
             shipped[str(p.type)] += o.capacity
     assert shipped == SEED_2012  # the seed's periods as the review gives them
     # the steering group: the same counts through the small-count rule, no free places
-    published = steering_occupancy(services.engine, start=YEAR.start, end=LAST_DAY)
+    published = steering_occupancy(services, start=YEAR.start, end=LAST_DAY)
     assert published["by_type"] == {t: {"capacity": c["capacity"],
                                          "occupied": steering.shown(c["occupied"]),
                                          "waiting": steering.shown(c["waiting"])}
@@ -291,7 +291,7 @@ def test_an_operators_periods_are_kept_and_a_full_programme_has_its_waiting_list
     measures.load([replace(p, places=tuple(replace(pl, programme=p.code) for pl in years))
                    for p in demo_programmes(measures, range(0))])
     report = load(services, clock, replace(SMALL, scale=0.1, users=False))
-    demo_years = [o for _, o in occupancy_of(services.engine, start=date(2020, 1, 1))]
+    demo_years = [o for _, o in occupancy_of(services, start=date(2020, 1, 1))]
     assert {o.capacity for o in demo_years} == {1} and len(demo_years) == 11 * 7
     assert all(o.occupied <= 1 for o in demo_years)
     assert report.tally["measure_waitlisted"] > 0 and report.tally["measure_offered"] > 0

@@ -154,7 +154,7 @@ def history(site: Site) -> Iterator[History]:
 
 def test_march_has_a_wide_band_and_small_counts(history: History) -> None:
     s = history.site.services
-    f = steering.indicators(s.engine, s.routes, s.registry, start=MARCH_START, end=APRIL_START)
+    f = steering.indicators(s, start=MARCH_START, end=APRIL_START)
     assert (f["referred"], f["closed"], f["revolving_door_cases"]) == (10, "<5", "<5")
     assert (f["deadline_breaches"], f["escalations"]) == ("<5", "<5")
     assert f["transfers_between_kinds"] == [
@@ -381,7 +381,7 @@ def test_small_counts_and_files_are_those_the_api_publishes(history: History) ->
     token = add_user(s.engine, s.registry, name="programme-pilotage", institution="CII-NE",
                      role="steering", now=datetime.now(UTC))
     query = {**MARCH, "route": "reseau-cii"}
-    published = steering.indicators(s.engine, s.routes, s.registry, start=MARCH_START,
+    published = steering.indicators(s, start=MARCH_START,
                                      end=APRIL_START, route="reseau-cii")
     tables = reporting.steering_tables(published, reporting.route_titles(s), "fr")
     with _client(history.site, "g.pilotage") as c, httpx.Client(

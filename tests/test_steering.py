@@ -31,8 +31,8 @@ from cases.domain.actors import Actor
 from cases.domain.decide import EventInput
 from cases.domain.errors import NotFound
 from cases.services import CaseServices
-from cases.steering import counts
-from cases.steering.counts import Scope
+from cases.store.steering import Scope
+from cases.store.uow import unit_of_work
 from relais.demo import avs
 from tests.api_server import People, running
 from tests.conftest import COORD, OAI, OFIJ, ORP, SMIG, SSR, Clock
@@ -116,8 +116,7 @@ def build(s: CaseServices, clock: Clock) -> World:
 
 def figures(s: CaseServices, start: datetime = MARCH, end: datetime = APRIL,
             route: str | None = None) -> dict[str, Any]:
-    return steering.indicators(s.engine, s.routes, s.registry, start=start, end=end,
-                               route=route)
+    return steering.indicators(s, start=start, end=end, route=route)
 
 
 @pytest.fixture
@@ -186,16 +185,16 @@ def test_a_route_narrows_every_figure(world: World) -> None:
     assert (f["accepted_at_triage"], f["refused_at_triage"]) == (0, "<5")
     assert f["open_by_state"] == {"signalement": "<5"} and f["durations"] == {}
     assert f["transfers_between_kinds"] == [{"from": "MIG", "to": "FP", "count": "<5"}]
-    assert steering.flows(world.s.engine, world.s.routes, world.s.registry, start=MARCH,
+    assert steering.flows(world.s, start=MARCH,
                           end=APRIL, route="cmfp") == [{"from": "MIG", "to": "FP",
                                                         "count": "<5"}]
 
 
 def test_triage_decisions_by_state_name_are_those_found_through_each_case(world: World) -> None:
     checks = frozenset({"triage", "examen_entree", "candidature"})
-    with world.s.engine.connect() as conn:
-        by_case = counts.decisions(conn, Scope(MARCH, APRIL), checks, by_route=True)
-        by_name = counts.decisions(conn, Scope(MARCH, APRIL), checks, by_route=False)
+    with unit_of_work(world.s.engine, write=False) as uow:
+        by_case = uow.steering.decisions(Scope(MARCH, APRIL), checks, by_route=True)
+        by_name = uow.steering.decisions(Scope(MARCH, APRIL), checks, by_route=False)
     owner = {"triage": "reseau-cii", "examen_entree": "cmfp"}
     assert by_case == {(owner[a], v, a, b): n for (_, v, a, b), n in by_name.items()}
     assert by_case == {("reseau-cii", 2, "triage", "assessment"): 6,

@@ -313,8 +313,7 @@ def test_the_flows_svg_over_http_is_the_diagram_of_the_flows(people: People,
                                                              history: History) -> None:
     answer = people["CII-NE:steering"].get("/api/steering/flows.svg", params=MARCH)
     assert answer.status_code == 200 and answer.headers["content-type"] == "image/svg+xml"
-    flows = steering.flows(history.s.engine, history.s.routes, history.s.registry,
-                           start=datetime(2026, 3, 1, tzinfo=UTC),
+    flows = steering.flows(history.s, start=datetime(2026, 3, 1, tzinfo=UTC),
                            end=datetime(2026, 4, 1, tzinfo=UTC))
     assert answer.text == reporting.sankey_svg(flows, "fr")
 

@@ -43,7 +43,7 @@ async def catalogue(request: Request, person: CaseWorkerPerson) -> Response:
     s: CaseServices = request.app.state.services
     day, problem = _day(request.query_params.get("au"), s.clock().date())
     at_day: dict[str, Occupancy] = {p.code: o for p, o in
-                                    occupancy_of(s.engine, start=day, end=day)}
+                                    occupancy_of(s, start=day, end=day)}
     programmes: list[Programme] = request.app.state.measures.programmes()
     totals: dict[ProgrammeType, Counter[str]] = {t: Counter() for t in ProgrammeType}
     for p in programmes:

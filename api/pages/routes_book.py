@@ -42,8 +42,9 @@ def published(s: CaseServices) -> dict[str, list[Published]]:
             for rid, vs in s.published_routes().items()}
 
 
+# The handlers read the published routes (blocking): plain ``def``, run in a worker thread.
 @router.get("/routes")
-async def routes_list(request: Request, person: Person) -> Response:
+def routes_list(request: Request, person: Person) -> Response:
     s: CaseServices = request.app.state.services
     book = published(s)
     titles = {rid: s.route(rid, vs[-1].version).title for rid, vs in book.items()}
@@ -51,10 +52,9 @@ async def routes_list(request: Request, person: Person) -> Response:
 
 
 @router.get("/routes/{route_id}/versions/{version}")
-async def route_version(request: Request, person: Person, route_id: RouteId,
-                        version: Version,
-                        done: Annotated[str | None, Query(alias="fait", max_length=20)] = None
-                        ) -> Response:
+def route_version(request: Request, person: Person, route_id: RouteId, version: Version,
+                  done: Annotated[str | None, Query(alias="fait", max_length=20)] = None
+                  ) -> Response:
     s: CaseServices = request.app.state.services
     route = s.route(route_id, version)  # NotFound: a 404 page
     lang = lang_of(request)
@@ -66,8 +66,8 @@ async def route_version(request: Request, person: Person, route_id: RouteId,
 
 
 @router.get("/routes/{route_id}/versions/{version}/source.yaml")
-async def route_source(request: Request, _: Person, route_id: RouteId,
-                       version: Version) -> Response:
+def route_source(request: Request, _: Person, route_id: RouteId, version: Version
+                 ) -> Response:
     """The text as it was published, comments included: shown by the browser, not saved."""
     s: CaseServices = request.app.state.services
     route = s.route(route_id, version)

@@ -47,8 +47,8 @@ def _workshop(request: Request, person: Any, status: int = 200, *, text: str = "
                 words=Words(lang_of(request)), walk=walk)
 
 
-async def _uploaded(file: UploadFile) -> str:
-    raw = await file.read(MAX_BYTES + 1)
+def _uploaded(file: UploadFile) -> str:
+    raw = file.file.read(MAX_BYTES + 1)  # spooled by the form's parser: no wait on the client
     if len(raw) > MAX_BYTES:
         raise InputError(413, "fichier", f"Le fichier dépasse {MAX_BYTES // 1024} Ko : une route "
                          "tient en beaucoup moins, vérifiez que c'est le bon fichier.",
@@ -63,11 +63,11 @@ async def _uploaded(file: UploadFile) -> str:
                          "choose it again.") from None
 
 
-async def _text_of(form: FormData) -> str:
+def _text_of(form: FormData) -> str:
     """The uploaded file when one was chosen, the pasted text otherwise."""
     file = form.get("fichier")
     if isinstance(file, UploadFile) and file.filename:
-        text = await _uploaded(file)
+        text = _uploaded(file)
     else:
         text = str(form.get("texte") or "")
     if not text.strip():
@@ -76,10 +76,10 @@ async def _text_of(form: FormData) -> str:
     return normalised(text)
 
 
+# The handlers read the published routes (blocking): plain ``def``, run in a worker thread.
 @router.get("/routes/atelier")
-async def workshop(request: Request, person: CoordinatorPerson, start: Slug = None,
-                   version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None
-                   ) -> Response:
+def workshop(request: Request, person: CoordinatorPerson, start: Slug = None,
+             version: Annotated[int | None, Query(ge=1, le=MAX_VERSION)] = None) -> Response:
     """Empty, or holding a published version to start a new one from."""
     text = ""
     if start:
@@ -89,9 +89,9 @@ async def workshop(request: Request, person: CoordinatorPerson, start: Slug = No
 
 
 @router.post("/routes/atelier")
-async def validate(request: Request, person: CoordinatorPerson, form: Form) -> Response:
+def validate(request: Request, person: CoordinatorPerson, form: Form) -> Response:
     try:
-        text = await _text_of(form)
+        text = _text_of(form)
     except InputError as exc:
         return _workshop(request, person, exc.status, text=str(form.get("texte") or ""),
                          input_error=exc)
@@ -101,7 +101,7 @@ async def validate(request: Request, person: CoordinatorPerson, form: Form) -> R
 
 
 @router.post("/routes/atelier/simuler")
-async def simulate_route(request: Request, person: CoordinatorPerson, form: Form) -> Response:
+def simulate_route(request: Request, person: CoordinatorPerson, form: Form) -> Response:
     """A walk through the route's machine with the coordinator's events: nothing is stored."""
     lang = lang_of(request)
     text = normalised(str(form.get("texte") or ""))
@@ -116,7 +116,7 @@ async def simulate_route(request: Request, person: CoordinatorPerson, form: Form
 
 
 @router.post("/routes/atelier/publier")
-async def publish(request: Request, person: CoordinatorPerson, form: Form) -> Response:
+def publish(request: Request, person: CoordinatorPerson, form: Form) -> Response:
     s: CaseServices = request.app.state.services
     text = normalised(str(form.get("texte") or ""))
     try:

@@ -1,6 +1,6 @@
-"""What the reports read from the database: the steering figures of a period, the titles of
-the published routes, the occupancy of the same days. The one module here that touches the
-database; everything else in the package is pure."""
+"""What the reports read through the services: the steering figures of a period, the titles
+of the published routes, the occupancy of the same days. The one module here that reads the
+database (blocking: call it from a worker thread); everything else in the package is pure."""
 
 from __future__ import annotations
 
@@ -56,8 +56,7 @@ def gather(s: CaseServices, *, start: datetime, end: datetime,
            route: str | None = None) -> SteeringData:
     """The figures of ``[start, end)`` on ``route`` (or all), and the occupancy of the
     programmes over the same days (programmes are not tied to one route)."""
-    figures = steering.indicators(s.engine, s.routes, s.registry, start=start, end=end,
-                                  route=route)
+    figures = steering.indicators(s, start=start, end=end, route=route)
     period = Period.of(figures)
-    occupancy = steering_occupancy(s.engine, start=period.first, end=period.last)
+    occupancy = steering_occupancy(s, start=period.first, end=period.last)
     return SteeringData(figures, occupancy, route_titles(s))

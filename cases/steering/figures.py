@@ -1,5 +1,6 @@
 """The steering group's figures for a period and a route, as published: never a person,
-never a count small enough to point at one (``protect``)."""
+never a count small enough to point at one (``protect``). The counts come from the steering
+store (cases/store/steering.py), read in one snapshot."""
 
 from __future__ import annotations
 
@@ -7,43 +8,39 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import Connection, Engine, text
+from typing import TYPE_CHECKING, Any
 
 from cases.domain.errors import NotFound
-from cases.store.route_book import RouteBook
+from cases.store.route_book import BoundRoutes
+from cases.store.steering import Scope
+from cases.store.uow import UnitOfWork, unit_of_work
 from institutions.registry import Registry
 from workflows.engine.model import Route
 
-from . import counts, durations
-from .counts import BREACHES, ESCALATIONS, Scope
 from .protect import BASE, SMALL, shown, shown_by
 from .triage import entry_checks, verdict
 
+if TYPE_CHECKING:
+    from cases.services import CaseServices
+
 DAY_S = 86400
+BREACHES = ("deadline_reminded", "deadline_escalated", "handoff_expired")
+ESCALATIONS = ("deadline_escalated", "handoff_expired")
 
 
 @contextmanager
-def _snapshot(engine: Engine) -> Iterator[Connection]:
-    """One read transaction, so that the figures of an answer agree with each other."""
-    with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":
-            conn = conn.execution_options(isolation_level="REPEATABLE READ")
-        with conn.begin():
-            if conn.dialect.name == "postgresql":
-                # the stays sort in memory; compiling these one-off plans (JIT) costs more
-                # than it saves
-                conn.execute(text("SET LOCAL work_mem = '64MB'"))
-                conn.execute(text("SET LOCAL jit = off"))
-            yield conn
+def _unit(s: CaseServices) -> Iterator[UnitOfWork]:
+    """One read unit, one snapshot, so that the figures of an answer agree with each other."""
+    with unit_of_work(s.engine, write=False) as uow:
+        uow.steering.snapshot()
+        yield uow
 
 
-def _routes(conn: Connection, book: RouteBook, route: str | None) -> dict[tuple[str, int], Route]:
-    published = book.versions(conn)
+def _routes(book: BoundRoutes, route: str | None) -> dict[tuple[str, int], Route]:
+    published = book.versions()
     if route is not None and route not in published:
         raise NotFound(f"route inconnue « {route} » / unknown route", route=route)
-    return {(rid, v): book.get(conn, rid, v) for rid, versions in published.items()
+    return {(rid, v): book.get(rid, v) for rid, versions in published.items()
             for v in versions if route in (None, rid)}
 
 
@@ -67,21 +64,23 @@ def _kinds(registry: Registry, by_code: Counter[str]) -> Counter[str]:
     return out
 
 
-def indicators(engine: Engine, book: RouteBook, registry: Registry, *, start: datetime,
-               end: datetime, route: str | None = None) -> dict[str, Any]:
-    with _snapshot(engine) as conn:
-        scope = Scope(start, end, route, conn.dialect.name == "postgresql")
-        routes = _routes(conn, book, route)
-        referred = counts.referred(conn, scope)
+def indicators(s: CaseServices, *, start: datetime, end: datetime,
+               route: str | None = None) -> dict[str, Any]:
+    registry = s.registry
+    scope = Scope(start, end, route)
+    with _unit(s) as uow:
+        store = uow.steering
+        routes = _routes(s.routes.on(uow), route)
+        referred = store.referred(scope)
         checks = frozenset().union(*(entry_checks(r) for r in routes.values()))
         owners = _owners(routes)
         ambiguous = route is None and any(len(owners[name]) > 1 for name in checks)
-        decided = counts.decisions(conn, scope, checks, by_route=ambiguous)
-        events = counts.by_state(conn, scope, (*BREACHES, "handoff_refused"))
-        leads, revolving = counts.lead_changes(conn, scope)
-        closed = counts.closed(conn, scope)
-        open_now = counts.open_at_end(conn, scope)
-        stays = durations.stays(conn, scope, frozenset(owners))
+        decided = store.decisions(scope, checks, by_route=ambiguous)
+        events = store.by_state(scope, (*BREACHES, "handoff_refused"))
+        leads, revolving = store.lead_changes(scope)
+        closed = store.closed(scope)
+        open_now = store.open_at_end(scope)
+        stays = store.stays(scope, frozenset(owners))
     triage: Counter[str] = Counter()
     refused_by_state: Counter[str] = Counter()
     for (rid, version, left, entered), n in decided.items():
@@ -116,9 +115,10 @@ def indicators(engine: Engine, book: RouteBook, registry: Registry, *, start: da
         "closed_with_outcome": shown(sum(n for (_, o), n in closed.items() if o is not None)),
         "closed_without_outcome_by_state": shown_by(without_outcome),
         "outside_criteria": shown(sum(without_outcome.values())),
-        "durations": {state: {"stays": shown(s.count), "median_days": round(s.median_s / DAY_S, 2),
-                              "p90_days": round(s.p90_s / DAY_S, 2)}
-                      for state, s in sorted(stays.items()) if s.count >= BASE},
+        "durations": {state: {"stays": shown(st.count),
+                              "median_days": round(st.median_s / DAY_S, 2),
+                              "p90_days": round(st.p90_s / DAY_S, 2)}
+                      for state, st in sorted(stays.items()) if st.count >= BASE},
         "transfers": shown(sum(leads.values())),
         "transfers_between_kinds": _flows(registry, leads),
         "refused_handoffs": shown(kind_total["handoff_refused"]),
@@ -137,11 +137,10 @@ def _flows(registry: Registry, leads: Counter[tuple[str, str]]) -> list[dict[str
     return [{"from": a, "to": b, "count": shown(n)} for (a, b), n in sorted(moves.items())]
 
 
-def flows(engine: Engine, book: RouteBook, registry: Registry, *, start: datetime,
-          end: datetime, route: str | None = None) -> list[dict[str, Any]]:
+def flows(s: CaseServices, *, start: datetime, end: datetime,
+          route: str | None = None) -> list[dict[str, Any]]:
     """Changes of lead between institution kinds in the period."""
-    with _snapshot(engine) as conn:
-        _routes(conn, book, route)
-        leads, _ = counts.lead_changes(
-            conn, Scope(start, end, route, conn.dialect.name == "postgresql"))
-    return _flows(registry, leads)
+    with _unit(s) as uow:
+        _routes(s.routes.on(uow), route)
+        leads, _ = uow.steering.lead_changes(Scope(start, end, route))
+    return _flows(s.registry, leads)

@@ -8,6 +8,8 @@ claimers skip each other's locked rows; SQLite serialises them (BEGIN IMMEDIATE)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,26 +37,30 @@ class Work:
     attempts: int
 
 
-class Outbox:
-    def __init__(self, engine: Engine, *, max_attempts: int = MAX_ATTEMPTS) -> None:
-        self.engine = engine
+class OutboxRows:
+    """The outbox in one unit of work: what a dispatcher claims, completes, renews, gives
+    back or fails."""
+
+    def __init__(self, conn: Connection, *, max_attempts: int = MAX_ATTEMPTS) -> None:
+        self.conn = conn
         self.max_attempts = max_attempts
 
     def claim(self, worker: str, now: datetime, *, limit: int = 50,
               lease: timedelta = timedelta(minutes=5)) -> list[Work]:
+        """Rows ready now, leased to ``worker`` (in a writing unit: SQLite serialises the
+        claimers, PostgreSQL lets them skip each other's locked rows)."""
         ready = or_(and_(outbox_t.c.status == "pending",
                          or_(outbox_t.c.not_before.is_(None), outbox_t.c.not_before <= now)),
                     and_(outbox_t.c.status == "dispatched", outbox_t.c.lease_until < now))
         query = select(outbox_t).where(ready).order_by(outbox_t.c.id).limit(limit)
-        with self.engine.connect() as conn, conn.execution_options(**WRITE).begin():
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = list(conn.execute(query))
-            if rows:
-                conn.execute(update(outbox_t).where(outbox_t.c.id.in_([r.id for r in rows]))
-                             .values(status="dispatched", claimed_by=worker,
-                                     lease_until=now + lease,
-                                     attempts=outbox_t.c.attempts + 1))
+        if self.conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        rows = list(self.conn.execute(query))
+        if rows:
+            self.conn.execute(update(outbox_t).where(outbox_t.c.id.in_([r.id for r in rows]))
+                              .values(status="dispatched", claimed_by=worker,
+                                      lease_until=now + lease,
+                                      attempts=outbox_t.c.attempts + 1))
         return [Work(r.id, r.idempotency_key, r.case_id, r.seq, r.action, r.payload,
                      r.attempts + 1) for r in rows]
 
@@ -64,41 +70,36 @@ class Outbox:
 
     def complete(self, work: Work, worker: str, now: datetime) -> bool:
         """Mark done; False when the lease was lost (another worker has the row now)."""
-        with self.engine.begin() as conn:
-            done = conn.execute(update(outbox_t).where(self._held(work, worker))
-                                .values(status="done", done_at=now, lease_until=None))
-        return done.rowcount == 1
+        done = self.conn.execute(update(outbox_t).where(self._held(work, worker))
+                                 .values(status="done", done_at=now, lease_until=None))
+        return bool(done.rowcount == 1)
 
     def renew(self, works: list[Work], worker: str, until: datetime) -> int:
         """Extend the lease of the rows this worker still holds: it is alive and working.
         The rows it no longer holds (done, or taken over) are left alone."""
-        with self.engine.begin() as conn:
-            return conn.execute(update(outbox_t).where(
-                outbox_t.c.id.in_([w.id for w in works]), outbox_t.c.status == "dispatched",
-                outbox_t.c.claimed_by == worker).values(lease_until=until)).rowcount
+        return int(self.conn.execute(update(outbox_t).where(
+            outbox_t.c.id.in_([w.id for w in works]), outbox_t.c.status == "dispatched",
+            outbox_t.c.claimed_by == worker).values(lease_until=until)).rowcount)
 
     def holders(self, prefix: str) -> list[str]:
         """The workers named ``prefix…`` that hold rows now."""
-        with self.engine.connect() as conn:
-            return [r[0] for r in conn.execute(
-                select(outbox_t.c.claimed_by).distinct().where(
-                    outbox_t.c.status == "dispatched",
-                    outbox_t.c.claimed_by.startswith(prefix, autoescape=True)))]
+        return [r[0] for r in self.conn.execute(
+            select(outbox_t.c.claimed_by).distinct().where(
+                outbox_t.c.status == "dispatched",
+                outbox_t.c.claimed_by.startswith(prefix, autoescape=True)))]
 
     def release_all(self, worker: str) -> int:
         """Give back every row ``worker`` holds (it is known to be dead)."""
-        with self.engine.begin() as conn:
-            return conn.execute(update(outbox_t).where(
-                outbox_t.c.status == "dispatched", outbox_t.c.claimed_by == worker)
-                .values(status="pending", claimed_by=None, lease_until=None)).rowcount
+        return int(self.conn.execute(update(outbox_t).where(
+            outbox_t.c.status == "dispatched", outbox_t.c.claimed_by == worker)
+            .values(status="pending", claimed_by=None, lease_until=None)).rowcount)
 
     def release(self, work: Work, worker: str) -> None:
         """Give back a row this worker claimed but will not run (it is stopping): at once,
         without waiting for the lease, and without counting an attempt."""
-        with self.engine.begin() as conn:
-            conn.execute(update(outbox_t).where(self._held(work, worker))
-                         .values(status="pending", claimed_by=None, lease_until=None,
-                                 attempts=outbox_t.c.attempts - 1))
+        self.conn.execute(update(outbox_t).where(self._held(work, worker))
+                          .values(status="pending", claimed_by=None, lease_until=None,
+                                  attempts=outbox_t.c.attempts - 1))
 
     def fail(self, work: Work, worker: str, now: datetime, error: str) -> str:
         """Put it back with a growing delay, or give up (``failed``) after max attempts."""
@@ -107,8 +108,7 @@ class Outbox:
                                   "last_error": error[:2000], "lease_until": None,
                                   "not_before": None if give_up else
                                   now + BACKOFF * 2 ** (work.attempts - 1)}
-        with self.engine.begin() as conn:
-            conn.execute(update(outbox_t).where(self._held(work, worker)).values(values))
+        self.conn.execute(update(outbox_t).where(self._held(work, worker)).values(values))
         return str(values["status"])
 
     def settle_past(self, before: datetime, now: datetime, note: str) -> int:
@@ -116,21 +116,92 @@ class Outbox:
         with ``note`` in its payload (``not_run``); how many. For a history written in the
         past (the demonstration's): its actions are not to be run all at once now, years
         late. Rows created since ``before`` keep waiting: the dispatcher runs them."""
-        with self.engine.connect() as conn, conn.execution_options(**WRITE).begin():
-            rows = list(conn.execute(select(outbox_t.c.id, outbox_t.c.payload).where(
-                outbox_t.c.status == "pending", outbox_t.c.created_at < before)))
-            if rows:
-                conn.execute(update(outbox_t).where(outbox_t.c.id == bindparam("row"))
-                             .values(status="done", done_at=now, payload=bindparam("note")),
-                             [{"row": r.id, "note": {**r.payload, "not_run": note}}
-                              for r in rows])
+        rows = list(self.conn.execute(select(outbox_t.c.id, outbox_t.c.payload).where(
+            outbox_t.c.status == "pending", outbox_t.c.created_at < before)))
+        if rows:
+            self.conn.execute(update(outbox_t).where(outbox_t.c.id == bindparam("row"))
+                              .values(status="done", done_at=now, payload=bindparam("note")),
+                              [{"row": r.id, "note": {**r.payload, "not_run": note}}
+                               for r in rows])
         return len(rows)
+
+
+class Outbox:
+    """``OutboxRows``, each call a transaction of its own on ``engine`` (the dispatcher's
+    and the operator's)."""
+
+    def __init__(self, engine: Engine, *, max_attempts: int = MAX_ATTEMPTS) -> None:
+        self.engine = engine
+        self.max_attempts = max_attempts
+
+    @contextmanager
+    def _rows(self, write: bool = True) -> Iterator[OutboxRows]:
+        with self.engine.connect() as conn:
+            if write:
+                conn.execution_options(**WRITE)
+            with conn.begin():
+                yield OutboxRows(conn, max_attempts=self.max_attempts)
+
+    def claim(self, worker: str, now: datetime, *, limit: int = 50,
+              lease: timedelta = timedelta(minutes=5)) -> list[Work]:
+        with self._rows() as rows:
+            return rows.claim(worker, now, limit=limit, lease=lease)
+
+    def complete(self, work: Work, worker: str, now: datetime) -> bool:
+        with self._rows() as rows:
+            return rows.complete(work, worker, now)
+
+    def renew(self, works: list[Work], worker: str, until: datetime) -> int:
+        with self._rows() as rows:
+            return rows.renew(works, worker, until)
+
+    def holders(self, prefix: str) -> list[str]:
+        with self._rows(write=False) as rows:
+            return rows.holders(prefix)
+
+    def release_all(self, worker: str) -> int:
+        with self._rows() as rows:
+            return rows.release_all(worker)
+
+    def release(self, work: Work, worker: str) -> None:
+        with self._rows() as rows:
+            rows.release(work, worker)
+
+    def fail(self, work: Work, worker: str, now: datetime, error: str) -> str:
+        with self._rows() as rows:
+            return rows.fail(work, worker, now, error)
+
+    def settle_past(self, before: datetime, now: datetime, note: str) -> int:
+        with self._rows() as rows:
+            return rows.settle_past(before, now, note)
 
 
 def effect_recorded(conn: Connection, key: str) -> bool:
     """Whether the effect of ``key`` is on record, in the caller's transaction."""
-    return conn.execute(select(effect_t.c.idempotency_key)
-                        .where(effect_t.c.idempotency_key == key)).first() is not None
+    return EffectRows(conn).recorded(key)
+
+
+class EffectRows:
+    """The effects ledger in one unit of work."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def recorded(self, key: str) -> bool:
+        """Whether the effect of ``key`` is on record."""
+        return self.conn.execute(select(effect_t.c.idempotency_key)
+                                 .where(effect_t.c.idempotency_key == key)).first() is not None
+
+    def result(self, key: str) -> dict[str, Any] | None:
+        row = self.conn.execute(select(effect_t.c.result)
+                                .where(effect_t.c.idempotency_key == key)).first()
+        return dict(row[0]) if row else None
+
+    def add(self, key: str, *, action: str, case_id: str, result: dict[str, Any],
+            at: datetime) -> None:
+        """Record an effect; a key already recorded raises (the unit then loses the race)."""
+        self.conn.execute(insert(effect_t).values(idempotency_key=key, action=action,
+                                                  case_id=case_id, at=at, result=result))
 
 
 class Effects:
@@ -141,17 +212,14 @@ class Effects:
 
     def get(self, key: str) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(effect_t.c.result)
-                               .where(effect_t.c.idempotency_key == key)).first()
-        return dict(row[0]) if row else None
+            return EffectRows(conn).result(key)
 
     def record(self, key: str, *, action: str, case_id: str, result: dict[str, Any],
                now: datetime) -> bool:
         """Record an effect; False when it was already recorded (nothing is overwritten)."""
         try:
             with self.engine.begin() as conn:
-                conn.execute(insert(effect_t).values(idempotency_key=key, action=action,
-                                                     case_id=case_id, at=now, result=result))
+                EffectRows(conn).add(key, action=action, case_id=case_id, result=result, at=now)
         except IntegrityError:
             return False
         return True

@@ -74,6 +74,15 @@ class PeopleStore:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
+    def identify(self, p: Person) -> int:
+        """The id of the person's row, found by AVS number or created (``person_id``)."""
+        return person_id(self.conn, p)
+
+    def hold_contact(self, case_id: str, contact: dict[str, Any], *, at: datetime,
+                     by: str) -> None:
+        """The case's contact for its person, written or replaced (``hold_contact``)."""
+        hold_contact(self.conn, case_id, contact, at=at, by=by)
+
     def of_case(self, person_id: int, case_id: str) -> Person:
         """The person of a case: the shared identity, and the contact this case holds."""
         r = self.conn.execute(select(person_t).where(person_t.c.id == person_id)).one()

@@ -7,17 +7,18 @@ Reads that are not on that path (history, due deadlines) use SQLAlchemy.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, select, tuple_
+from sqlalchemy import ColumnElement, Connection, Table, select, tuple_
 
 from cases.domain.case import CaseState
 from cases.domain.errors import StaleVersion
 from cases.domain.events import Event
 
 from . import fastsql, ledger
-from .codec import case_from, case_values, event_from, event_values
+from .codec import aware, case_from, case_values, event_from, event_values
 from .derived import StayClock, enters_state
 from .tables import CaseEventRow, CaseRow, DeadlineRow, HandoffRow, OutboxRow, PersonRow
 
@@ -101,6 +102,55 @@ class CaseRepository:
                 cases[r.id] = case_from(r)
         last = (rows[-1].deadline_due_at, rows[-1].id) if len(rows) == limit else None
         return list(cases.values()), last
+
+    def page(self, after: tuple[datetime, str] | None, limit: int, **equal: Any
+             ) -> list[CaseState]:
+        """Up to ``limit`` cases in (opened_at, id) order after ``after``, each column named
+        in ``equal`` equal to its value (None: IS NULL)."""
+        query = select(case_t).order_by(case_t.c.opened_at, case_t.c.id).limit(limit)
+        for column, value in equal.items():
+            query = query.where(case_t.c[column] == value)
+        if after is not None:
+            query = query.where(tuple_(case_t.c.opened_at, case_t.c.id) > after)
+        return [case_from(r) for r in self.conn.execute(query)]
+
+    def escalated(self, limit: int) -> list[CaseState]:
+        """Open cases escalated to the coordination, oldest first."""
+        return self._flagged(limit, case_t.c.escalation_level >= 2,
+                             case_t.c.closed_at.is_(None))
+
+    def revolving(self, limit: int) -> list[CaseState]:
+        """Cases flagged as revolving door, oldest first."""
+        return self._flagged(limit, case_t.c.revolving_door.is_not(None))
+
+    def _flagged(self, limit: int, *where: ColumnElement[bool]) -> list[CaseState]:
+        query = (select(case_t).where(*where).order_by(case_t.c.opened_at, case_t.c.id)
+                 .limit(limit))
+        return [case_from(row) for row in self.conn.execute(query)]
+
+    def open_deadlines_before(self, before: datetime
+                              ) -> Iterator[tuple[CaseState, str, datetime]]:
+        """(case, kind, due at) of every open deadline due before ``before``, soonest first,
+        read as the caller goes (inside its unit)."""
+        query = (select(deadline_t, case_t).join(case_t, case_t.c.id == deadline_t.c.case_id)
+                 .where(deadline_t.c.status == "open", deadline_t.c.due_at < before)
+                 .order_by(deadline_t.c.due_at))
+        for row in self.conn.execute(query):
+            yield case_from(row), row.kind, aware(row.due_at)
+
+    def open_in_states(self, route_id: str, version: int, states: list[str]
+                       ) -> list[CaseState]:
+        """The open cases of a route version standing in one of ``states``."""
+        return [case_from(r) for r in self.conn.execute(select(case_t).where(
+            case_t.c.route_id == route_id, case_t.c.route_version == version,
+            case_t.c.state.in_(states), case_t.c.closed_at.is_(None)))]
+
+    def open_ids(self, route_id: str, version: int) -> list[str]:
+        """The ids of the open cases of a route version."""
+        return [r[0] for r in self.conn.execute(
+            select(case_t.c.id).where(case_t.c.route_id == route_id,
+                                      case_t.c.route_version == version,
+                                      case_t.c.closed_at.is_(None)))]
 
     # -- writing ----------------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from typing import TYPE_CHECKING, TypeAlias
 
 from sqlalchemy import Connection, insert, select
 
@@ -14,8 +15,13 @@ from workflows.engine.problems import Problem
 from workflows.engine.validate import parse_route
 
 from .codec import aware
+from .ports import Routes
 from .tables import RouteVersionRow
 
+if TYPE_CHECKING:
+    from .uow import UnitOfWork
+
+BoundRoutes: TypeAlias = Routes  # the routes of one unit of work (``StoredRoutes``)
 route_t = RouteVersionRow.__table__  # type: ignore[attr-defined]
 
 
@@ -52,8 +58,22 @@ class RouteBook:
                                             published_at=now, published_by=by))
         return route, True
 
+    def on(self, uow: UnitOfWork) -> BoundRoutes:
+        """The book read in a unit's transaction, for code above the store: the unit's
+        ``routes``, through this book (a unit opened without the services has the default
+        registry's)."""
+        routes = uow.routes
+        if isinstance(routes, StoredRoutes) and routes.book is not self:
+            return StoredRoutes(routes.conn, self)
+        return routes
+
     def cached(self, route_id: str, version: int) -> Route | None:
         return self._cache.get((route_id, version))
+
+    def keep(self, route: Route) -> Route:
+        """``route`` cached, as read by a unit whatever its store (the in-memory one's too)."""
+        with self._lock:
+            return self._cache.setdefault((route.id, route.version), route)
 
     def get(self, conn: Connection, route_id: str, version: int | None = None) -> Route:
         if version is not None and (route_id, version) in self._cache:
@@ -94,3 +114,27 @@ class RouteBook:
                                    .order_by(route_t.c.route_id, route_t.c.version)):
             out.setdefault(rid, []).append(v)
         return out
+
+
+class StoredRoutes:
+    """The published routes as one unit of work reads and writes them, parsed through
+    ``book`` (a version in its cache costs no statement)."""
+
+    def __init__(self, conn: Connection, book: RouteBook) -> None:
+        self.conn, self.book = conn, book
+
+    def get(self, route_id: str, version: int | None = None) -> Route:
+        """A published version (the latest without ``version``); NotFound when there is none."""
+        return self.book.get(self.conn, route_id, version)
+
+    def publish(self, text: str, *, by: str, now: datetime) -> tuple[Route, bool]:
+        return self.book.publish(self.conn, text, by=by, now=now)
+
+    def published(self) -> dict[str, list[tuple[int, datetime, str]]]:
+        return self.book.published(self.conn)
+
+    def digests(self, route_id: str) -> dict[int, str]:
+        return self.book.digests(self.conn, route_id)
+
+    def versions(self) -> dict[str, list[int]]:
+        return self.book.versions(self.conn)

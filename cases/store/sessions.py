@@ -31,16 +31,28 @@ def _hash(session_id: str) -> str:
 
 def open_session(engine: Engine, user: str, now: datetime) -> str:
     """A new session of the active user ``user``; its id, for the cookie only."""
-    session_id = secrets.token_urlsafe(32)
     with engine.connect() as conn, conn.execution_options(**WRITE).begin():
-        conn.execute(delete(session_t).where(or_(session_t.c.expires_at <= now,
-                                                 session_t.c.last_seen_at <= now - IDLE)))
-        user_id = conn.execute(select(user_t.c.id).where(
+        return SessionRows(conn).open(user, now)
+
+
+class SessionRows:
+    """The sessions in one unit of work."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def open(self, user: str, now: datetime) -> str:
+        """A new session of the active user ``user`` (the ended ones cleared); its id, for
+        the cookie only."""
+        session_id = secrets.token_urlsafe(32)
+        self.conn.execute(delete(session_t).where(or_(session_t.c.expires_at <= now,
+                                                      session_t.c.last_seen_at <= now - IDLE)))
+        user_id = self.conn.execute(select(user_t.c.id).where(
             user_t.c.name == user, user_t.c.revoked_at.is_(None))).scalar_one()
-        conn.execute(insert(session_t).values(id_hash=_hash(session_id), user_id=user_id,
-                                              created_at=now, last_seen_at=now,
-                                              expires_at=now + LIFETIME))
-    return session_id
+        self.conn.execute(insert(session_t).values(id_hash=_hash(session_id), user_id=user_id,
+                                                   created_at=now, last_seen_at=now,
+                                                   expires_at=now + LIFETIME))
+        return session_id
 
 
 def session_actor(engine: Engine, registry: Registry, session_id: object,

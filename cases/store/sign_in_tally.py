@@ -55,10 +55,17 @@ def _keep(conn: Connection, key: str, budget: Budget, tally: Tally) -> None:
         clear_at=clear_at(budget, tally)))
 
 
-def try_sign_in(engine: Engine, *, name: str, address: str, now: datetime) -> timedelta:
-    """Charge a sign-in of ``name`` from ``address``; the wait if it must not be tried now
-    (then nothing is charged), else ``NO_WAIT``: check the password, then ``settle``."""
-    with engine.connect() as conn, conn.execution_options(**WRITE).begin():
+class SignInTallies:
+    """The tallies in one writing unit of work (which holds their rows until it ends)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def try_sign_in(self, *, name: str, address: str, now: datetime) -> timedelta:
+        """Charge a sign-in of ``name`` from ``address``; the wait if it must not be tried
+        now (then nothing is charged), else ``NO_WAIT``: check the password, then
+        ``settle``."""
+        conn = self.conn
         conn.execute(delete(tally_t).where(tally_t.c.clear_at < now))  # what says nothing
         tries = [(key, budget, charge(budget, _held(conn, key, now), now))
                  for key, budget in _keys(name, address)]
@@ -68,15 +75,26 @@ def try_sign_in(engine: Engine, *, name: str, address: str, now: datetime) -> ti
                 _keep(conn, key, budget, t.tally)
         return wait
 
+    def settle(self, *, name: str, address: str, right: bool, now: datetime) -> None:
+        """After the check: a right password clears the name's tally at this address and
+        gives the address its try back; a wrong one stays charged."""
+        if not right:
+            return
+        (address_key, address_budget), (pair_key, _) = _keys(name, address)
+        tally = _held(self.conn, address_key, now)  # the address first, as a try holds them
+        if tally is not None:
+            _keep(self.conn, address_key, address_budget, refund(address_budget, tally))
+        self.conn.execute(delete(tally_t).where(tally_t.c.key == pair_key))
+
+
+def try_sign_in(engine: Engine, *, name: str, address: str, now: datetime) -> timedelta:
+    """``SignInTallies.try_sign_in`` in a transaction of its own."""
+    with engine.connect() as conn, conn.execution_options(**WRITE).begin():
+        return SignInTallies(conn).try_sign_in(name=name, address=address, now=now)
+
 
 def settle(engine: Engine, *, name: str, address: str, right: bool, now: datetime) -> None:
-    """After the check: a right password clears the name's tally at this address and gives
-    the address its try back; a wrong one stays charged."""
-    if not right:
-        return
-    (address_key, address_budget), (pair_key, _) = _keys(name, address)
-    with engine.connect() as conn, conn.execution_options(**WRITE).begin():
-        tally = _held(conn, address_key, now)  # the address first, as a try holds them
-        if tally is not None:
-            _keep(conn, address_key, address_budget, refund(address_budget, tally))
-        conn.execute(delete(tally_t).where(tally_t.c.key == pair_key))
+    """``SignInTallies.settle`` in a transaction of its own."""
+    if right:
+        with engine.connect() as conn, conn.execution_options(**WRITE).begin():
+            SignInTallies(conn).settle(name=name, address=address, right=right, now=now)

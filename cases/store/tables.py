@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-# the moves into a state, as cases/steering/durations.py selects them
+# the moves into a state, as cases/store/steering_stays.py selects them
 STEERING_MOVES = "kind IN ('case_opened', 'transitioned', 'handoff_accepted')"
 # the changes of lead (cases/store/derived.py: LEAD_CHANGES)
 LEAD_CHANGES = "kind IN ('handoff_accepted', 'escalation_settled')"

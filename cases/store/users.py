@@ -9,7 +9,7 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cases.domain.actors import Actor
@@ -33,6 +33,11 @@ class User:
     institution: str
     role: Role
     revoked: bool
+
+
+@dataclass(frozen=True)
+class StoredUser(User):
+    password_hash: str | None  # argon2id; None: no password for the pages
 
 
 def token_hash(token: str) -> str:
@@ -103,21 +108,40 @@ def set_password(engine: Engine, name: str, password: str) -> None:
 
 def actor_for_password(engine: Engine, registry: Registry, name: str,
                        password: str) -> Actor | None:
-    """The active user ``name`` if ``password`` is theirs; None otherwise (unknown name,
-    wrong password, revoked, no password set), after the same work in every case: an argon2id
+    """The active user ``name`` if ``password`` is theirs (``password_actor``)."""
+    with engine.connect() as conn:
+        row = UserRows(conn).by_name(name)
+    return password_actor(row, registry, password)
+
+
+class UserRows:
+    """The users in one unit of work."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def by_name(self, name: str) -> StoredUser | None:
+        row = self.conn.execute(select(user_t).where(user_t.c.name == name)).first()
+        return None if row is None else StoredUser(
+            row.name, row.institution, Role(row.role), row.revoked_at is not None,
+            row.password_hash)
+
+
+def password_actor(user: StoredUser | None, registry: Registry, password: str) -> Actor | None:
+    """``user`` as an Actor if ``password`` is theirs; None otherwise (unknown name, wrong
+    password, revoked, no password set), after the same work in every case: an argon2id
     verification, against a made-up hash when there is nothing to verify against.
 
-    Slow on purpose (about 0.1 s of a core): call it off the event loop. How often it may be
-    tried is ``cases.store.sign_in_tally``'s business, never a lock of the user."""
-    with engine.connect() as conn:
-        row = conn.execute(select(user_t).where(user_t.c.name == name)).first()
-    stored = row.password_hash if row is not None and row.password_hash else _NOBODY
+    Slow on purpose (about 0.1 s of a core): call it off the event loop and outside any
+    transaction. How often it may be tried is ``cases.store.sign_in_tally``'s business,
+    never a lock of the user."""
+    stored = user.password_hash if user is not None and user.password_hash else _NOBODY
     try:
         _hasher.verify(stored, password)
         right = True
     except (VerificationError, InvalidHashError):
         right = False
-    if (not right or row is None or not row.password_hash or row.revoked_at is not None
-            or row.institution not in registry):
+    if (not right or user is None or not user.password_hash or user.revoked
+            or user.institution not in registry):
         return None
-    return Actor(row.name, row.institution, registry.get(row.institution).kind, Role(row.role))
+    return Actor(user.name, user.institution, registry.get(user.institution).kind, user.role)

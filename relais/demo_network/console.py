@@ -13,8 +13,10 @@ from sqlalchemy import Engine
 
 from cases.catalogue_queries import occupancy_of
 from cases.services import CaseServices
-from cases.steering import counts
+from cases.steering import BREACHES
 from cases.store.ops import ops_status
+from cases.store.steering import Scope
+from cases.store.uow import unit_of_work
 from workflows.flows.dates import swiss_date
 
 from ..demo import Clock
@@ -79,34 +81,33 @@ def run(database: str | None, options: Options, *, engine: Engine | None = None)
 
 
 def _routes(services: CaseServices, until: datetime) -> None:
-    with services.engine.connect() as conn:
+    with unit_of_work(services.engine, write=False) as uow:
+        store = uow.steering
         for route in ROUTES:
-            scope = counts.Scope(datetime(2000, 1, 1, tzinfo=UTC), until + timedelta(days=1),
-                                 route)
-            opened = sum(counts.referred(conn, scope).values())
-            closed = counts.closed(conn, scope)
-            still = sum(counts.open_at_end(conn, scope).values())
-            kinds = counts.by_state(conn, scope, (*counts.BREACHES, "handoff_refused"))
+            scope = Scope(datetime(2000, 1, 1, tzinfo=UTC), until + timedelta(days=1), route)
+            opened = sum(store.referred(scope).values())
+            closed = store.closed(scope)
+            still = sum(store.open_at_end(scope).values())
+            kinds = store.by_state(scope, (*BREACHES, "handoff_refused"))
             by_kind: Counter[str] = Counter()
             for (kind, _, _), n in kinds.items():
                 by_kind[kind] += n
-            _, revolving = counts.lead_changes(conn, scope)
+            _, revolving = store.lead_changes(scope)
             typer.echo(f"  {route:<11} {opened:>4} cas / cases : {still:>4} ouverts / open, "
                        f"{sum(closed.values()):>4} clos / closed ; {by_kind['handoff_refused']:>3}"
                        f" transferts refusés / handoffs refused, "
-                       f"{sum(by_kind[k] for k in counts.BREACHES):>4} délais dépassés / "
+                       f"{sum(by_kind[k] for k in BREACHES):>4} délais dépassés / "
                        f"deadline breaches, {revolving:>3} tourniquets / revolving door")
 
 
 def _review(services: CaseServices, period: tuple[date, date], token: str | None) -> None:
     first, last = period
-    scope = counts.Scope(datetime.combine(first, datetime.min.time(), UTC),
-                         datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC),
-                         "cmfp")
-    with services.engine.connect() as conn:
-        referred = sum(counts.referred(conn, scope).values())
-        still = sum(counts.open_at_end(conn, scope).values())
-        closed = counts.closed(conn, scope)
+    scope = Scope(datetime.combine(first, datetime.min.time(), UTC),
+                  datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC), "cmfp")
+    with unit_of_work(services.engine, write=False) as uow:
+        referred = sum(uow.steering.referred(scope).values())
+        still = sum(uow.steering.open_at_end(scope).values())
+        closed = uow.steering.closed(scope)
     outcomes = Counter({o: n for (_, o), n in closed.items() if o})
     outside = sum(n for (_, o), n in closed.items() if o is None)
     typer.secho(f"\nTableau de la revue CMFP (Neuchâtel 2009–2013), du {swiss_date(first)} au "
@@ -130,11 +131,11 @@ def _catalogue(services: CaseServices, day: date, waitlisted: int) -> None:
     """The places of the programmes on the live system's first day, by type, and what the
     history's plans asked of the catalogue."""
     held: dict[str, Counter[str]] = {}
-    for p, o in occupancy_of(services.engine, start=day, end=day):
+    for p, o in occupancy_of(services, start=day, end=day):
         held.setdefault(str(p.type), Counter()).update(
             capacity=o.capacity, occupied=o.occupied, waiting=o.waiting)
     payers: Counter[str] = Counter()
-    for _, o in occupancy_of(services.engine):
+    for _, o in occupancy_of(services):
         payers.update(o.assignments_by_payer)
     typer.secho(f"\nCatalogue des mesures au {swiss_date(day)} / the catalogue's places:",
                 bold=True)

@@ -10,12 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
-
 from cases.domain.errors import CaseError
 from cases.services import CaseServices
 from cases.store.outbox import Outbox
-from cases.store.repository import case_t
+from cases.store.uow import unit_of_work
 from cases.store.users import add_user, set_password
 
 from ..demo import Clock
@@ -57,8 +55,8 @@ class NotEmpty(Exception):
 
 
 def case_count(services: CaseServices) -> int:
-    with services.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(case_t)).scalar_one())
+    with unit_of_work(services.engine, write=False) as uow:
+        return uow.steering.case_count()
 
 
 def add_users(services: CaseServices, now: datetime) -> dict[str, str]:

@@ -13,11 +13,9 @@ from collections import Counter
 from collections.abc import Callable, Generator
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
-
 from cases.domain.case import CaseState
 from cases.services import CaseServices
-from cases.store.repository import deadline_t
+from cases.store.uow import unit_of_work
 from institutions.calendar import calendar
 
 from ..demo import Clock
@@ -105,10 +103,8 @@ class Sim:
                 self._next_due = due
 
     def _earliest_due(self) -> datetime | None:
-        with self.s.engine.connect() as conn:
-            due = conn.execute(select(func.min(deadline_t.c.due_at))
-                               .where(deadline_t.c.status == "open")).scalar()
-        return None if due is None else due.replace(tzinfo=due.tzinfo or UTC)
+        with unit_of_work(self.s.engine, write=False) as uow:
+            return uow.steering.earliest_open_deadline()
 
     def sweep(self, at: datetime) -> None:
         """The night's sweep, as the live system runs it; skipped when nothing is due (the

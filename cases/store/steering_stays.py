@@ -20,17 +20,20 @@ percentile, which Python interpolates the same way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Integer, bindparam, cast, func, literal, or_, select
+from sqlalchemy import Connection, Integer, Select, bindparam, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import array
 
-from cases.store.repository import event_t
+from .repository import event_t
 
-from .counts import Scope
+if TYPE_CHECKING:
+    from .steering import Scope
 
 QUANTILES = (0.5, 0.9)
+OnRoute = Callable[[Select[Any]], Select[Any]]
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ class Stays:
     p90_s: float
 
 
-def _stays(conn: Connection, scope: Scope, states: frozenset[str]) -> Any:
+def _stays(conn: Connection, on_route: OnRoute, scope: Scope, states: frozenset[str]) -> Any:
     """(state, seconds) of every stay that ended in the period, as a subquery: the moves
     that end a stay are those that recorded when the state they leave was entered
     (``entered_at``, written with the move: cases/store/derived.py), read from
@@ -56,17 +59,18 @@ def _stays(conn: Connection, scope: Scope, states: frozenset[str]) -> Any:
         seconds = func.round((func.julianday(e.c.at) - func.julianday(e.c.entered_at)) * 86400)
     left = e.c.from_state.in_(bindparam("states", sorted(states), expanding=True,
                                         literal_execute=True))
-    stays = select(e.c.from_state.label("state"), seconds.label("s")).where(
+    found = select(e.c.from_state.label("state"), seconds.label("s")).where(
         e.c.entered_at.is_not(None), left, e.c.at >= scope.start, e.c.at < scope.end)
-    return scope.on_route(stays).subquery("stays")
+    return on_route(found).subquery("stays")
 
 
-def stays(conn: Connection, scope: Scope, states: frozenset[str]) -> dict[str, Stays]:
-    """Per state left (of ``states``, those of the routes in scope): how many stays ended in
-    the period, their median and 90th percentile in seconds."""
+def stays(conn: Connection, on_route: OnRoute, scope: Scope, states: frozenset[str]
+          ) -> dict[str, Stays]:
+    """Per state left (of ``states``): how many stays ended in the period, their median and
+    90th percentile in seconds; ``on_route`` narrows a statement to the scope's route."""
     if not states:
         return {}
-    s = _stays(conn, scope, states)
+    s = _stays(conn, on_route, scope, states)
     if conn.dialect.name == "postgresql":
         # one sort per state for both percentiles: percentile_cont over an array of them
         wanted = func.percentile_cont(array(QUANTILES)).within_group(s.c.s)
