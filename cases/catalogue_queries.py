@@ -13,7 +13,7 @@ from conventions.catalogue import Occupancy, Period, Programme, Status, occupanc
 
 from .steering.protect import BASE, shown
 from .store.catalogue import Measure
-from .store.uow import unit_of_work
+from .store.uow import UnitOfWork, unit_of_work
 
 if TYPE_CHECKING:
     from .services import CaseServices
@@ -22,10 +22,12 @@ COST_ROUNDING = 1000  # CHF: a cost divided by a unit cost would give a count ba
 
 
 def occupancy_of(s: CaseServices, *, start: date | None = None, end: date | None = None,
-                 code: str | None = None) -> list[tuple[Programme, Occupancy]]:
-    """Every period of the programmes (or of ``code``) that overlaps [start, end]."""
+                 code: str | None = None, within: UnitOfWork | None = None
+                 ) -> list[tuple[Programme, Occupancy]]:
+    """Every period of the programmes (or of ``code``) that overlaps [start, end]; read in
+    ``within``, the caller's unit, or in one of its own."""
     window = Period(start or date.min, end or date.max)
-    with unit_of_work(s.engine, write=False) as uow:
+    with unit_of_work(s.engine, write=False, within=within) as uow:
         store = uow.catalogue
         programmes = store.programmes(code)
         ids = store.place_ids(code)
@@ -51,9 +53,10 @@ def _protected(capacity: int, occupied: int, waiting: int) -> dict[str, Any]:
     return {"capacity": capacity, "occupied": shown(occupied), "waiting": shown(waiting)}
 
 
-def steering_occupancy(s: CaseServices, *, start: date, end: date) -> dict[str, Any]:
+def steering_occupancy(s: CaseServices, *, start: date, end: date,
+                       within: UnitOfWork | None = None) -> dict[str, Any]:
     """Aggregates for the steering group: no case, no person, no exact count of people."""
-    figures = occupancy_of(s, start=start, end=end)
+    figures = occupancy_of(s, start=start, end=end, within=within)
     by_type: dict[str, Counter[str]] = defaultdict(Counter)
     cost: Counter[str] = Counter()
     used: Counter[str] = Counter()

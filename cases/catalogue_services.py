@@ -106,10 +106,7 @@ class MeasureServices:
 
     def programme(self, code: str) -> Programme:
         with self._unit() as uow:
-            found = uow.catalogue.programmes(code)
-        if not found:
-            raise NotFound(f"programme inconnu « {code} » / unknown programme", programme=code)
-        return found[0]
+            return _programme(uow, code)
 
     # -- a case's measures ------------------------------------------------------------------
 
@@ -118,34 +115,34 @@ class MeasureServices:
                 reason: str | None = None) -> MeasureOutcome:
         """A place in ``code`` for the case from ``start`` (today by default): given when
         one is free and nobody waits, else the case joins the period's waiting list."""
-        programme = self.programme(code)
-        case = self.s.get(case_id)
-        start = start or self._today(case)
-        for day in (start, end):
-            if day is not None and not YEARS[0] <= day.year <= YEARS[1]:
-                raise MissingInput("dates entre 1900 et 2200 / dates between 1900 and 2200",
-                                   field="start")
-        places = programme.period_of(start)
-        if places is None:
-            raise MissingInput(f"« {code} » n'a pas de places ouvertes le {start} ; périodes : "
-                               f"{_periods(programme) or '-'} / no places open at that date",
-                               field="start")
+        measure_id = uuid.uuid4().hex
+        with self._unit() as uow:  # what the request is decided on, read at once
+            programme = _programme(uow, code)
+            case = uow.cases.get(case_id)
+            if case is None:
+                raise NotFound("cas introuvable / case not found", case=case_id)
+            start = start or self._today(case)
+            for day in (start, end):
+                if day is not None and not YEARS[0] <= day.year <= YEARS[1]:
+                    raise MissingInput("dates entre 1900 et 2200 / dates between 1900 and "
+                                       "2200", field="start")
+            places = programme.period_of(start)
+            if places is None:
+                raise MissingInput(f"« {code} » n'a pas de places ouvertes le {start} ; "
+                                   f"périodes : {_periods(programme) or '-'} / no places open "
+                                   f"at that date", field="start")
+            place_id = uow.catalogue.place_id(code, places.period.start)
+            assert place_id is not None, "a programme's places all have a row"
+            free = _free(uow, case_id, code, place_id)
         end = end or planned_end(programme, start, places.period)
         req_payer = payer or programme.payer
-        measure_id = uuid.uuid4().hex
-        place_id = self._place_id(code, places)
         for _ in range(RETRIES):
-            with self._unit() as uow:
-                store = uow.catalogue
-                if store.open_in(case_id, place_id):
-                    raise _already(code)
-                held, waiting = store.counts(place_id)
-                capacity = store.capacity(place_id)
-            req = PlaceRequest(measure_id, programme, places, start, end, req_payer,
-                               place_free(capacity, held, waiting))
+            req = PlaceRequest(measure_id, programme, places, start, end, req_payer, free)
             try:
                 out = self._asking(case_id, req, actor, reason, place_id)
-            except _Contradicted:
+            except _Contradicted:  # the lock said otherwise: read again, decide again
+                with self._unit() as uow:
+                    free = _free(uow, case_id, code, place_id)
                 continue
             return self._outcome(out, measure_id, fill=place_id)
         raise Conflict("les places de cette période changent trop vite ; réessayer / the "
@@ -287,12 +284,6 @@ class MeasureServices:
         zone = calendar(self.s.route_of(case).calendar).zone
         return self.s.clock().astimezone(zone).date()
 
-    def _place_id(self, code: str, places: Places) -> int:
-        with self._unit() as uow:
-            found = uow.catalogue.place_id(code, places.period.start)
-        assert found is not None, "a programme's places all have a row"
-        return found
-
     def _measure(self, case_id: str, measure_id: str) -> Measure:
         with self._unit() as uow:
             m = uow.catalogue.measure(measure_id)
@@ -308,6 +299,23 @@ class MeasureServices:
             result = MeasureOutcome(out.case, self._measure(out.case.id, measure_id),
                                     out.events)
         return result
+
+
+def _programme(uow: UnitOfWork, code: str) -> Programme:
+    found = uow.catalogue.programmes(code)
+    if not found:
+        raise NotFound(f"programme inconnu « {code} » / unknown programme", programme=code)
+    return found[0]
+
+
+def _free(uow: UnitOfWork, case_id: str, code: str, place_id: int) -> bool:
+    """Whether a place of the period is free for the case (none if others wait for one);
+    Conflict when the case already waits for or holds one."""
+    store = uow.catalogue
+    if store.open_in(case_id, place_id):
+        raise _already(code)
+    held, waiting = store.counts(place_id)
+    return place_free(store.capacity(place_id), held, waiting)
 
 
 def _already(code: str) -> Conflict:

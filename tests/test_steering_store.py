@@ -8,8 +8,9 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
+from api import reporting
 from cases.services import CaseServices
 from cases.steering import BREACHES
 from cases.store.repository import case_t
@@ -121,3 +122,19 @@ def test_a_snapshot_does_not_see_a_case_opened_after_its_first_read(
 def _case_ids(world: World) -> list[str]:
     with world.s.engine.connect() as conn:
         return list(conn.execute(select(case_t.c.id)).scalars())
+
+
+def test_the_reports_figures_places_and_titles_are_read_in_one_unit(world: World) -> None:
+    checkouts: list[object] = []
+
+    def checkout(conn: object, *_: object) -> None:
+        checkouts.append(conn)
+
+    event.listen(world.s.engine, "checkout", checkout)
+    try:
+        data = reporting.gather(world.s, start=MARCH, end=APRIL)
+    finally:
+        event.remove(world.s.engine, "checkout", checkout)
+    assert len(checkouts) == 1
+    assert data.indicators["referred"] == 10
+    assert data.titles.route("cmfp", "fr") != "cmfp"  # the route's own title, read in it

@@ -56,7 +56,11 @@ def gather(s: CaseServices, *, start: datetime, end: datetime,
            route: str | None = None) -> SteeringData:
     """The figures of ``[start, end)`` on ``route`` (or all), and the occupancy of the
     programmes over the same days (programmes are not tied to one route)."""
-    figures = steering.indicators(s, start=start, end=end, route=route)
-    period = Period.of(figures)
-    occupancy = steering_occupancy(s, start=period.first, end=period.last)
-    return SteeringData(figures, occupancy, route_titles(s))
+    with steering.snapshot(s) as uow:  # one unit: the figures, places and titles agree
+        figures = steering.indicators(s, start=start, end=end, route=route, within=uow)
+        period = Period.of(figures)
+        occupancy = steering_occupancy(s, start=period.first, end=period.last, within=uow)
+        book = s.routes.on(uow)
+        routes = [book.get(rid, v) for rid, versions in book.versions().items()
+                  for v in versions]
+    return SteeringData(figures, occupancy, titles_from(routes, s.registry))

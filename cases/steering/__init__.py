@@ -7,7 +7,8 @@ through. Definitions: docs/architecture.md,
 "Steering figures".
 """
 
-from .figures import BREACHES, ESCALATIONS, flows, indicators
+from .figures import BREACHES, ESCALATIONS, flows, indicators, snapshot
 from .protect import BASE, SMALL, shown
 
-__all__ = ["BASE", "BREACHES", "ESCALATIONS", "SMALL", "flows", "indicators", "shown"]
+__all__ = ["BASE", "BREACHES", "ESCALATIONS", "SMALL", "flows", "indicators", "shown",
+           "snapshot"]

@@ -29,10 +29,12 @@ ESCALATIONS = ("deadline_escalated", "handoff_expired")
 
 
 @contextmanager
-def _unit(s: CaseServices) -> Iterator[UnitOfWork]:
-    """One read unit, one snapshot, so that the figures of an answer agree with each other."""
-    with unit_of_work(s.engine, write=False) as uow:
-        uow.steering.snapshot()
+def snapshot(s: CaseServices, within: UnitOfWork | None = None) -> Iterator[UnitOfWork]:
+    """One read unit, one snapshot, so that the figures of an answer agree with each other;
+    or ``within``, the caller's (a snapshot already, when it needs one)."""
+    with unit_of_work(s.engine, write=False, within=within) as uow:
+        if within is None:
+            uow.steering.snapshot()
         yield uow
 
 
@@ -64,11 +66,11 @@ def _kinds(registry: Registry, by_code: Counter[str]) -> Counter[str]:
     return out
 
 
-def indicators(s: CaseServices, *, start: datetime, end: datetime,
-               route: str | None = None) -> dict[str, Any]:
+def indicators(s: CaseServices, *, start: datetime, end: datetime, route: str | None = None,
+               within: UnitOfWork | None = None) -> dict[str, Any]:
     registry = s.registry
     scope = Scope(start, end, route)
-    with _unit(s) as uow:
+    with snapshot(s, within) as uow:
         store = uow.steering
         routes = _routes(s.routes.on(uow), route)
         referred = store.referred(scope)
@@ -137,10 +139,10 @@ def _flows(registry: Registry, leads: Counter[tuple[str, str]]) -> list[dict[str
     return [{"from": a, "to": b, "count": shown(n)} for (a, b), n in sorted(moves.items())]
 
 
-def flows(s: CaseServices, *, start: datetime, end: datetime,
-          route: str | None = None) -> list[dict[str, Any]]:
+def flows(s: CaseServices, *, start: datetime, end: datetime, route: str | None = None,
+          within: UnitOfWork | None = None) -> list[dict[str, Any]]:
     """Changes of lead between institution kinds in the period."""
-    with _unit(s) as uow:
+    with snapshot(s, within) as uow:
         _routes(s.routes.on(uow), route)
         leads, _ = uow.steering.lead_changes(Scope(start, end, route))
     return _flows(s.registry, leads)
