@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cases import steering
 from cases.store.codec import aware
-from workflows.flows.dates import local_day
+from institutions.dates import local_day
 
 from . import reporting
 from . import steering_files as files

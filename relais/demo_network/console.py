@@ -15,7 +15,7 @@ from cases.catalogue_queries import occupancy_of
 from cases.services import CaseServices
 from cases.steering import counts
 from cases.store.ops import ops_status
-from workflows.flows.dates import swiss_date
+from institutions.dates import swiss_date
 
 from ..demo import Clock
 from ..wiring import build_services

@@ -13,12 +13,12 @@ from typing import Any
 from cases.domain.case import CaseState
 from cases.domain.events import Event, replay
 from cases.domain.person import Person
+from cases.letters import LEGAL, salutation
 from conventions.data_sharing import STATUTORY
 from conventions.partners import partners
 from institutions.registry import Institution
 from workflows.engine.model import Route, StateSpec
 
-from .letters import LEGAL, salutation
 from .runtime import Runtime
 
 

@@ -55,5 +55,5 @@ def install(runtime: Runtime | None) -> None:
 
 def current() -> Runtime:
     if _current is None:
-        raise RuntimeError("no orchestration runtime installed (workflows.flows.runtime.install)")
+        raise RuntimeError("no orchestration runtime installed (orchestration.runtime.install)")
     return _current

@@ -15,12 +15,12 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from cases.domain.results import TASK_PROVIDE_FILE, Document, Task
+from cases.letters import pdf, render, salutation
 from institutions.calendar import calendar
+from institutions.dates import local_day, swiss_date
 
 from .channels import Attachment, Mail, Sms
-from .dates import local_day, swiss_date
 from .facts import CaseAt, case_at, institution, named, partners_of, template_context
-from .letters import pdf, render, salutation
 from .runtime import Runtime, current
 from .sources import InstitutionFile
 
