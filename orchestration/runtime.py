@@ -1,16 +1,15 @@
-"""What the action flows work with: the case services, the channels, the file sources and
-the effects ledger. Flows take plain parameters (what Prefect records of each run); the
+"""What the action flows work with: the case services and the outbox's, the channels and
+the file sources. Flows take plain parameters (what Prefect records of each run); the
 process that runs them installs one Runtime first."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from cases.queries import CaseQueries
+from cases.outbox_services import OutboxServices
 from cases.services import CaseServices
-from cases.store.outbox import Effects
 
 from .channels import Mailer, SmsGateway
 from .sources import Sources
@@ -22,27 +21,23 @@ class Runtime:
     mailer: Mailer
     sms: SmsGateway
     sources: Sources
+    outbox: OutboxServices = field(init=False)
 
-    @property
-    def effects(self) -> Effects:
-        return Effects(self.services.engine)
-
-    @property
-    def queries(self) -> CaseQueries:
-        return CaseQueries(self.services)
+    def __post_init__(self) -> None:
+        self.outbox = OutboxServices(self.services)
 
     def once(self, key: str, *, action: str, case_id: str,
-             act: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """Do a visible effect (send a mail, an SMS) unless the ledger says it is done.
-        A crash between the act and its record repeats only that one effect, with the same
-        key (the same Message-ID, the same SMS file)."""
-        done = self.effects.get(key)
-        if done is not None:
-            return done
-        result = act()
-        self.effects.record(key, action=action, case_id=case_id, result=result,
-                            now=self.services.clock())
-        return self.effects.get(key) or result
+             act: Callable[[], dict[str, Any]],
+             done: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Do a visible effect (send a mail, an SMS) unless it is on record: in ``done``,
+        what the action found on record when it started (``OutboxServices.effects_done``),
+        else looked up. The effect is recorded as soon as it is done, so that a crash between
+        the act and its record repeats only that one effect, with the same key (the same
+        Message-ID, the same SMS file)."""
+        known = done if done is not None else self.outbox.effects_done(key, None)
+        if key in known:
+            return known[key]
+        return self.outbox.record_effect(key, action=action, case_id=case_id, result=act())
 
 
 _current: Runtime | None = None
