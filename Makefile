@@ -43,7 +43,8 @@ test: lint
 # PostgreSQL, a browser, a server or another process (markers set in tests/conftest.py).
 FAST_TESTS := $(addprefix tests/test_,case_rules engine guards route_validation \
                 route_compare invariants deadlines letters steering_protection \
-                pages_contrast pages_session_key catalogue write_path services_fake)
+                pages_contrast pages_session_key catalogue write_path services_fake \
+                outbox_services)
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not postgres and not browser and not server and not slow" \
 	  $(addsuffix .py,$(FAST_TESTS))

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from cases import steering
 from cases.store.codec import aware
-from workflows.flows.dates import local_day
+from institutions.dates import local_day
 
 from . import reporting
 from . import steering_files as files

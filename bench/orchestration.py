@@ -38,14 +38,14 @@ from sqlalchemy import text
 from cases.services import CaseServices
 from cases.store.ops import percentile, timer_lags
 from cases.store.outbox import Outbox
+from orchestration import actions
+from orchestration.channels import FolderMailer, FolderSms
+from orchestration.dispatch import parameters
+from orchestration.orchestrator import Orchestrator
+from orchestration.runtime import Runtime, install
+from orchestration.sources import Sources
 from relais.demo import COORD, ORP, avs
 from relais.wiring import build_services
-from workflows.flows import actions
-from workflows.flows.channels import FolderMailer, FolderSms
-from workflows.flows.dispatch import parameters
-from workflows.flows.orchestrator import Orchestrator
-from workflows.flows.runtime import Runtime, install
-from workflows.flows.sources import Sources
 
 
 def person(n: int) -> dict[str, Any]:

@@ -317,10 +317,12 @@ class CaseServices:
                          within=within, loaded=loaded)
 
     def record_action(self, case_id: str, *, key: str, action: str, summary: dict[str, Any],
-                      documents: Sequence[Document] = (), tasks: Sequence[Task] = ()
-                      ) -> Outcome:
+                      documents: Sequence[Document] = (), tasks: Sequence[Task] = (),
+                      loaded: CaseState | None = None) -> Outcome:
         """What an orchestrated action did, once per idempotency ``key``: a second call with
-        the same key records nothing and answers ``already``."""
+        the same key records nothing and answers ``already``. ``loaded``: the case row as
+        the action read it (``OutboxServices.case_at``); the unit then starts from it, and
+        a key already recorded is found by its insert failing (then the unit looks again)."""
         def beside(uow: UnitOfWork, events: list[Event]) -> None:
             now, seq = events[0].at, events[0].seq
             uow.effects.add(key, action=action, case_id=case_id, at=now,
@@ -335,15 +337,17 @@ class CaseServices:
 
         # one unit: whether the effect is recorded, the case, the event and its effect, so
         # that a second worker with the same key either sees it or loses the race and looks
-        for _ in range(UNPINNED_RETRIES):
+        for attempt in range(UNPINNED_RETRIES):
+            start = loaded if attempt == 0 else None
             try:
                 with self.units() as uow:
-                    if uow.effects.recorded(key):
+                    if start is None and uow.effects.recorded(key):
                         found = uow.cases.get(case_id)
                         if found is None:
                             raise NotFound("cas introuvable / case not found", case=case_id)
                         return Outcome(found, "already", [])
-                    return self._act(case_id, None, rule, beside=beside, within=uow)
+                    return self._act(case_id, None, rule, beside=beside, within=uow,
+                                     loaded=start)
             except StaleVersion:
                 continue  # another writer won: look again, in a new unit
         raise StaleVersion("le cas change sans cesse / the case keeps changing",

@@ -83,7 +83,7 @@ def cases_show(case_id: str,
                ) -> None:
     """Print a case: state, lead, deadline, pending handoff, and its history."""
     from cases.domain.errors import NotFound
-    from workflows.flows.dates import deadline_end, swiss_date
+    from institutions.dates import deadline_end, swiss_date
 
     from .wiring import build_services
     services = build_services()

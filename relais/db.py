@@ -9,7 +9,7 @@ from typing import Any, Literal
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from cases.store import WRITE
+from cases.store import SINGLE, WRITE
 
 Synchronous = Literal["normal", "full"]
 
@@ -37,7 +37,10 @@ def make_engine(url: str, *, sqlite_synchronous: Synchronous = "normal", **kw: A
 
 
 def _begin(conn: Any) -> None:
-    immediate = all(conn.get_execution_options().get(k) == v for k, v in WRITE.items())
+    options = conn.get_execution_options()
+    if all(options.get(k) == v for k, v in SINGLE.items()):
+        return  # one statement, its own transaction (cases.store.SINGLE): no BEGIN, no COMMIT
+    immediate = all(options.get(k) == v for k, v in WRITE.items())
     conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 

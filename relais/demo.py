@@ -18,8 +18,8 @@ from cases.domain.avs import ean13_check_digit, format_avs
 from cases.domain.decide import EventInput
 from cases.services import CaseServices, Outcome
 from cases.store.audit import verify
+from institutions.dates import deadline_end, swiss_date
 from institutions.registry import Kind, Role
-from workflows.flows.dates import deadline_end, swiss_date
 
 from .wiring import build_services
 

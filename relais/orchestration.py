@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 
 from cases.services import CaseServices
 from cases.store.checkpoints import take
-from workflows.flows.channels import FolderMailer, FolderSms, Mailer, SmtpMailer
-from workflows.flows.orchestrator import Orchestrator
-from workflows.flows.runtime import Runtime
-from workflows.flows.sources import Sources
+from orchestration.channels import FolderMailer, FolderSms, Mailer, SmtpMailer
+from orchestration.orchestrator import Orchestrator
+from orchestration.runtime import Runtime
+from orchestration.sources import Sources
 
 from . import prefect_child
 from .audit_key import audit_key

@@ -26,10 +26,10 @@ import httpx
 from aiosmtpd.controller import Controller
 
 from cases.services import CaseServices
+from orchestration.channels import FolderSms, SmtpMailer
+from orchestration.runtime import Runtime
+from orchestration.sources import Sources
 from tests.api_server import free_port
-from workflows.flows.channels import FolderSms, SmtpMailer
-from workflows.flows.runtime import Runtime
-from workflows.flows.sources import Sources
 
 
 class MailInbox:

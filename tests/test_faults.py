@@ -33,6 +33,7 @@ from cases.store.documents import document_t
 from cases.store.outbox import effect_t
 from cases.store.repository import outbox_t
 from cases.store.users import add_user
+from orchestration.channels import message_id
 from relais.wiring import build_services, publish_standard_routes
 from tests.api_server import free_port
 from tests.conftest import COORD, ORP, PERSON, PG_ADMIN_URL, emptied_postgres, require_postgres
@@ -47,7 +48,6 @@ from tests.orchestration_helpers import (
     smtp_server,
     wait_until,
 )
-from workflows.flows.channels import message_id
 
 EMAIL = {"email": "jean.muster@example.org"}
 BY_SMS = {"avs": "756.9217.0769.85", "official_name": "Favre", "first_name": "Léa",

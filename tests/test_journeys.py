@@ -18,10 +18,10 @@ from cases.services import CaseServices, Outcome
 from cases.store.audit import verify
 from cases.store.documents import Documents
 from cases.store.repository import outbox_t
+from orchestration.orchestrator import Orchestrator
 from relais import demo
 from tests.conftest import Clock
 from tests.orchestration_helpers import MailInbox, runtime, smtp_server
-from workflows.flows.orchestrator import Orchestrator
 
 pytestmark = pytest.mark.slow  # three journeys with every action doing its work: a minute
 START = datetime(2026, 1, 12, 8, 30, tzinfo=UTC)  # as relais.demo starts each journey

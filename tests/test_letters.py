@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from jinja2 import UndefinedError
 
+from cases.letters import LEGAL, deadline_end, pdf, render, salutation, swiss_date
 from institutions.registry import default_registry
 from tests.domain_helpers import route
-from workflows.flows.letters import LEGAL, deadline_end, pdf, render, salutation, swiss_date
 
 
 def institution(code: str) -> dict[str, Any]:

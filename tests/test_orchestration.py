@@ -25,10 +25,10 @@ from cases.store.audit import verify
 from cases.store.documents import Documents
 from cases.store.repository import outbox_t
 from institutions.calendar import calendar
+from institutions.dates import local_day
+from orchestration.orchestrator import Orchestrator
 from tests.conftest import COORD, OAI, ORP, PERSON, SSR, Clock
 from tests.orchestration_helpers import FileService, MailInbox, runtime, smtp_server
-from workflows.flows.dates import local_day
-from workflows.flows.orchestrator import Orchestrator
 
 CONTACT = {"email": "jean.muster@example.org",
            "address": {"street": "Rue des Parcs 12", "postcode": "2000", "town": "Neuchâtel"}}

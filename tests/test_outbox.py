@@ -105,10 +105,10 @@ def test_a_slow_action_keeps_its_row_while_its_worker_lives(
     """An action longer than the lease is not taken over: its worker renews the lease."""
     from datetime import UTC, datetime
 
-    from workflows.flows import dispatch
-    from workflows.flows.channels import FolderMailer, FolderSms
-    from workflows.flows.runtime import Runtime, install
-    from workflows.flows.sources import Sources
+    from orchestration import dispatch
+    from orchestration.channels import FolderMailer, FolderSms
+    from orchestration.runtime import Runtime, install
+    from orchestration.sources import Sources
 
     queue_work(services, 1)
     live = CaseServices(engine, clock=lambda: datetime.now(UTC))  # real time, real leases

@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from api.reporting.labels import pick, words
 from cases.domain.actors import Actor
-from workflows.flows.dates import ZURICH, deadline_end, swiss_date
+from institutions.dates import ZURICH, deadline_end, swiss_date
 
 from .people import NAVIGATION
 from .session import csrf_token

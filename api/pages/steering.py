@@ -27,7 +27,7 @@ from api.reporting.labels import SMALL_RULE, SMALL_RULE_TITLE, Titles, pick
 from api.reporting.report import display
 from cases.domain.actors import Actor
 from cases.services import CaseServices
-from workflows.flows.dates import local_day
+from institutions.dates import local_day
 
 from . import steering_form
 from .people import PageRefused, SteeringPerson

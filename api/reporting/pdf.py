@@ -1,7 +1,7 @@
 """The report as a PDF (fpdf2), the same content as the HTML page: tables drawn with fpdf2's
 table API, the flow diagram embedded as SVG (fpdf2 draws its rects, paths, opacity and text).
 
-Like the letters (workflows/flows/letters.py), the PDF uses fpdf2's built-in Helvetica,
+Like the letters (cases/letters.py), the PDF uses fpdf2's built-in Helvetica,
 which covers Latin-1: the few characters outside it are written with their nearest
 Latin-1 equivalent, nothing is downloaded or shipped.
 """

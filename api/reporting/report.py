@@ -11,8 +11,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from workflows.flows.dates import ZURICH
-from workflows.flows.letters import environment
+from cases.letters import environment
+from institutions.dates import ZURICH
 
 from .labels import SMALL_RULE, Lang, Titles, check_lang, pick
 from .model import Cell, ColumnKind, Table

@@ -213,6 +213,17 @@ def _escalate(case: CaseState, d: Refused) -> CaseState:
     return case
 
 
+# what evolve records without changing the case beyond its version and last hash (unless
+# the event brings partners): an action's result, a document, a new contact
+KEEPS_CASE = frozenset({"action_done", "document_added", "contact_changed"})
+
+
+def keeps_case(e: Event) -> bool:
+    """Whether ``evolve(case, e)`` is ``case`` with only its version and hash moved on: then
+    a case row read after ``e`` still tells how the case stood before it."""
+    return e.kind in KEEPS_CASE and not e.data.get("partners")
+
+
 def replay(events: list[Event]) -> CaseState | None:
     case: CaseState | None = None
     for e in events:

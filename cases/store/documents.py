@@ -61,10 +61,13 @@ class Documents:
                      "institution": d.institution, "category": d.category,
                      "title": d.title[:300], "media_type": d.media_type, "sha256": d.sha256,
                      "content": d.content, "created_at": now} for d in documents]
-            ids = self.conn.execute(insert(document_t).returning(
-                document_t.c.id, sort_by_parameter_order=True), rows).scalars().all()
-            for row, made in zip(rows, ids, strict=True):
-                ledger.append(self.conn, "case_document", {**row, "id": made})
+            # one statement for all of them; the keys are given in the order of the rows
+            # (SQLite numbers them so under the unit's write lock, PostgreSQL's sequence in
+            # the order of the VALUES), whatever order RETURNING gives them back in
+            ids = sorted(self.conn.execute(insert(document_t).values(rows)
+                                           .returning(document_t.c.id)).scalars().all())
+            ledger.append_all(self.conn, "case_document",
+                              [{**row, "id": made} for row, made in zip(rows, ids, strict=True)])
 
     def open_tasks(self, case_id: str, key: str, tasks: list[Task], now: datetime) -> None:
         if tasks:

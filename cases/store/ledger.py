@@ -146,6 +146,31 @@ def append(conn: Connection, kind: str, values: Mapping[Any, Any],
     raise RuntimeError(f"ledger chain {chain}: no free number after {TRIES} tries")
 
 
+def append_all(conn: Connection, kind: str, rows: list[Mapping[Any, Any]]) -> None:
+    """Record several rows of ``kind`` (``append`` for each). On SQLite, rows of one chain
+    (a case's documents) cost one read of its head and one INSERT of all their records: the
+    writer holds the database's write lock, so the head cannot move meanwhile. Elsewhere,
+    or across chains, one ``append`` each, which knows how to lose a race."""
+    chains = {chain_of(kind, values) for values in rows}
+    if conn.dialect.name != "sqlite" or len(chains) != 1 or len(rows) < 2:
+        for values in rows:
+            append(conn, kind, values)
+        return
+    (chain,) = chains
+    head = fastsql.fetch_one(conn, fastsql.statements("sqlite").ledger_head(), {"chain": chain})
+    n, prev = (head["n"], head["hash"]) if head else (0, "")
+    records = []
+    for values in rows:
+        ref = str(values["id"])
+        case_id = values["id"] if kind == "case" else values.get("case_id")
+        content = digest(values, COVERED[kind][1])
+        n, hashed = n + 1, record_hash(chain, n + 1, kind, ref, case_id, content, prev)
+        records.append({"chain": chain, "n": n, "kind": kind, "ref": ref, "case_id": case_id,
+                        "digest": content, "prev_hash": prev, "hash": hashed})
+        prev = hashed
+    conn.execute(ledger_t.insert().values(records))
+
+
 def record(conn: Connection, table: Table, **where: Any) -> None:
     """Record the rows of ``table`` that match ``where`` as they now stand (read back in the
     caller's transaction): the one call a write site adds after its write."""

@@ -17,7 +17,7 @@ from cases.steering import BREACHES
 from cases.store.ops import ops_status
 from cases.store.steering import Scope
 from cases.store.uow import unit_of_work
-from workflows.flows.dates import swiss_date
+from institutions.dates import swiss_date
 
 from ..demo import Clock
 from ..wiring import build_services

@@ -1,7 +1,7 @@
 """Names of the orchestrated actions a route may start when a case enters a state.
 
 The engine only knows the names (so validation can refuse unknown ones) and writes an outbox
-row for each; the orchestration layer (``workflows/flows``) registers what each one does.
+row for each; the orchestration layer (``orchestration/``) registers what each one does.
 """
 
 from __future__ import annotations

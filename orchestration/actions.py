@@ -2,9 +2,9 @@
 the action and the case, so that Prefect's UI shows every action run.
 
 Every action works from the event that queued it (``facts.case_at``), does its visible
-effects once each (``Runtime.once``: mails, SMS), and brings its result back as one
-``action_done`` event through the case services, once per idempotency key. A flow never
-writes a case row itself.
+effects once each (``Runtime.once``: mails, SMS, each on record as soon as it is done), and
+brings its result back as one ``action_done`` event through ``cases.outbox_services``, once
+per idempotency key. A flow never writes a case row itself, nor imports the store.
 """
 
 from __future__ import annotations
@@ -14,13 +14,15 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from cases.domain.case import Handoff
 from cases.domain.results import TASK_PROVIDE_FILE, Document, Task
+from cases.letters import pdf, render, salutation
+from cases.outbox_services import CaseAt
 from institutions.calendar import calendar
+from institutions.dates import local_day, swiss_date
 
 from .channels import Attachment, Mail, Sms
-from .dates import local_day, swiss_date
-from .facts import CaseAt, case_at, institution, named, partners_of, template_context
-from .letters import pdf, render, salutation
+from .facts import case_at, institution, named, partners_of, template_context
 from .runtime import Runtime, current
 from .sources import InstitutionFile
 
@@ -42,10 +44,11 @@ def fetch_file(code: str, avs: str) -> list[InstitutionFile]:
     return [] if source is None else source.fetch(rt.services.registry.get(code), avs)
 
 
+# a send task runs only for an effect not on record when the action started (``_deliver``)
 @task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
 def send_mail(mail: Mail, case_id: str, action: str) -> dict[str, Any]:
     rt = current()
-    return rt.once(mail.key, action=action, case_id=case_id,
+    return rt.once(mail.key, action=action, case_id=case_id, done={},
                    act=lambda: {"channel": "email", "to": mail.to,
                                 "message_id": rt.mailer.send(mail)})
 
@@ -53,8 +56,33 @@ def send_mail(mail: Mail, case_id: str, action: str) -> dict[str, Any]:
 @task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
 def send_sms(sms: Sms, case_id: str, action: str) -> dict[str, Any]:
     rt = current()
-    return rt.once(sms.key, action=action, case_id=case_id,
+    return rt.once(sms.key, action=action, case_id=case_id, done={},
                    act=lambda: {"channel": "sms", "to": sms.to, "ref": rt.sms.send(sms)})
+
+
+class Started:
+    """What an action run knows when it starts: its work, and what of it is on record
+    already (nothing at a first attempt; see ``OutboxServices.effects_done``)."""
+
+    def __init__(self, rt: Runtime, work: dict[str, Any]) -> None:
+        self.work = work
+        self.done = rt.outbox.effects_done(work["key"], work.get("attempts"))
+
+    @property
+    def recorded(self) -> dict[str, Any] | None:
+        """The summary of this action, when its result is on record already."""
+        own = self.done.get(self.work["key"])
+        return dict(own["summary"]) if own is not None else None
+
+
+def _deliver(started: Started, message: Mail | Sms) -> None:
+    if message.key in started.done:
+        return
+    work = started.work
+    if isinstance(message, Mail):
+        send_mail(message, work["case_id"], work["action"])
+    else:
+        send_sms(message, work["case_id"], work["action"])
 
 
 # -- gather_files ------------------------------------------------------------------------
@@ -64,6 +92,9 @@ def gather_files(work: dict[str, Any]) -> dict[str, Any]:
     """Ask every institution taking part for its file, in parallel; a file nobody could
     fetch becomes a task for its institution, not a failure of the case."""
     rt = current()
+    started = Started(rt, work)
+    if started.recorded is not None:
+        return started.recorded
     at = case_at(rt, work["case_id"], work["seq"])
     asked = partners_of(rt, at)
     futures = {i.code: fetch_file.submit(i.code, at.person.avs) for i in asked}
@@ -86,8 +117,8 @@ def gather_files(work: dict[str, Any]) -> dict[str, Any]:
                 f"{at.ref} ({why}) / Provide the file for case {at.ref}")))
     summary = {"asked": list(futures), "gathered": sorted({d.institution for d in documents}),
                "missing": missing}
-    rt.services.record_action(work["case_id"], key=work["key"], action="gather_files",
-                              summary=summary, documents=documents, tasks=tasks)
+    rt.outbox.record_action(at, key=work["key"], action="gather_files", summary=summary,
+                            documents=documents, tasks=tasks)
     return summary
 
 
@@ -98,6 +129,9 @@ def convene_assessment(work: dict[str, Any]) -> dict[str, Any]:
     """Pick a working day for the round table, invite the person and every partner with
     the convocation letter (HTML and PDF)."""
     rt = current()
+    started = Started(rt, work)
+    if started.recorded is not None:
+        return started.recorded
     at = case_at(rt, work["case_id"], work["seq"])
     cal = calendar(at.route.calendar)
     decided = local_day(at.event.at)
@@ -123,14 +157,14 @@ def convene_assessment(work: dict[str, Any]) -> dict[str, Any]:
     subject = f"Convocation à une table ronde le {when} / Round table — {at.ref}"
     text = (f"Table ronde CII le {when}. Dossier {at.ref}. Convocation jointe. / "
             f"CII round table on {when}. Letter attached.")
-    sent = {PERSON: _to_person(rt, at, work, subject, text, person_letter)}
+    sent = {PERSON: _to_person(rt, at, started, subject, text, person_letter)}
     for i, letter in zip(partners, letters[1:], strict=True):
-        sent[i.code] = _mail_institution(rt, at, work, i.code, subject, text, letter)
+        sent[i.code] = _mail_institution(rt, at, started, i.code, subject, text, letter)
     summary = {"meeting": {"day": day.isoformat(), "time": MEETING_TIME,
                            "place": meeting["place"]},
                "invited": [i.code for i in partners], "sent": sent}
-    rt.services.record_action(work["case_id"], key=work["key"], action="convene_assessment",
-                              summary=summary, documents=letters)
+    rt.outbox.record_action(at, key=work["key"], action="convene_assessment",
+                            summary=summary, documents=letters)
     return summary
 
 
@@ -151,6 +185,9 @@ def notify(work: dict[str, Any]) -> dict[str, Any]:
     """A message from ``templates/messages/<action>.txt.j2`` to whoever the action names."""
     rt = current()
     action = work["action"]
+    started = Started(rt, work)
+    if started.recorded is not None:
+        return started.recorded
     at = case_at(rt, work["case_id"], work["seq"])
     context = template_context(rt, at, **_extra(at, action))
     text = render(f"messages/{action}.txt", context)
@@ -167,24 +204,29 @@ def notify(work: dict[str, Any]) -> dict[str, Any]:
                     "recipient": {"name": f"{at.person.first_name} {at.person.official_name}",
                                   "lines": _address_lines(at.person.address)}})
                 documents.append(letter)
-            sent[PERSON] = _to_person(rt, at, work, subject, text, letter)
+            sent[PERSON] = _to_person(rt, at, started, subject, text, letter)
         else:
-            sent[code] = _mail_institution(rt, at, work, code, subject, text, None)
+            sent[code] = _mail_institution(rt, at, started, code, subject, text, None)
         documents.append(Document(f"{action}-{code}.txt", "message", code,
                                   "identite" if code == PERSON else "situation", subject,
                                   "text/plain; charset=utf-8", text.encode()))
     summary = {"sent": sent}
-    rt.services.record_action(work["case_id"], key=work["key"], action=action,
-                              summary=summary, documents=documents)
+    rt.outbox.record_action(at, key=work["key"], action=action, summary=summary,
+                            documents=documents)
     return summary
 
 
+def _handoff(at: CaseAt) -> Handoff | None:
+    """The pending handoff, or the one the event decided (read from the case before it:
+    only the handoff messages ask, so that the others read no history)."""
+    return at.case.handoff or (at.before.handoff if at.before else None)
+
+
 def _extra(at: CaseAt, action: str) -> dict[str, Any]:
-    handoff = at.case.handoff or (at.before.handoff if at.before else None)
     extra: dict[str, Any] = {}
     if action == "remind_owner" and at.before is not None:
         extra["due"] = at.before.deadline.due_at
-    if action == "notify_receiver" and handoff is not None:
+    if action == "notify_receiver" and (handoff := _handoff(at)) is not None:
         extra["deadline"] = handoff.due_at
     if action == "alert_coordination":
         extra["reason"] = at.event.reason or at.case.revolving_door or ""
@@ -192,7 +234,6 @@ def _extra(at: CaseAt, action: str) -> dict[str, Any]:
 
 
 def _recipients(rt: Runtime, at: CaseAt, action: str) -> list[str]:
-    handoff = at.case.handoff or (at.before.handoff if at.before else None)
     if action == "notify_person":
         return [PERSON]
     if action == "notify_institutions":
@@ -206,7 +247,7 @@ def _recipients(rt: Runtime, at: CaseAt, action: str) -> list[str]:
         return [i.code for i in partners_of(rt, at)]
     if action == "alert_coordination":
         return [rt.services.policy.coordination]
-    if action in ("notify_receiver", "notify_sender") and handoff is not None:
+    if action in ("notify_receiver", "notify_sender") and (handoff := _handoff(at)) is not None:
         return [handoff.receiver if action == "notify_receiver" else handoff.sender]
     return []
 
@@ -225,33 +266,30 @@ def _address_lines(address: dict[str, str] | None) -> list[str]:
     return [address["street"], f"{address['postcode']} {address['town']}"]
 
 
-def _to_person(rt: Runtime, at: CaseAt, work: dict[str, Any], subject: str, text: str,
+def _to_person(rt: Runtime, at: CaseAt, started: Started, subject: str, text: str,
                letter: Document | None) -> str:
     """E-mail if we have an address, else SMS if we have a mobile; a letter, when there is
     one, is also stored to be printed and posted."""
-    p = at.person
+    p, key = at.person, started.work["key"]
     if p.email:
         attach = (Attachment(f"{letter.name}.pdf", letter.media_type, letter.content),) \
             if letter else ()
-        send_mail(Mail(f"{work['key']}/mail/{p.email}", p.email, subject, text, attach),
-                  work["case_id"], work["action"])
+        _deliver(started, Mail(f"{key}/mail/{p.email}", p.email, subject, text, attach))
         return "email"
     if p.phone:
-        send_sms(Sms(f"{work['key']}/sms/{p.phone}", p.phone, text[:640]), work["case_id"],
-                 work["action"])
+        _deliver(started, Sms(f"{key}/sms/{p.phone}", p.phone, text[:640]))
         return "sms" + ("+courrier" if letter else "")
     return "courrier / letter" if letter else "aucun moyen / no way to reach"
 
 
-def _mail_institution(rt: Runtime, at: CaseAt, work: dict[str, Any], code: str, subject: str,
+def _mail_institution(rt: Runtime, at: CaseAt, started: Started, code: str, subject: str,
                       text: str, letter: Document | None) -> str:
     to = institution(rt, code).email
     if not to:
         return "aucune adresse / no address"
     attach = (Attachment(f"{letter.name}.pdf", letter.media_type, letter.content),) \
         if letter else ()
-    send_mail(Mail(f"{work['key']}/mail/{to}", to, subject, text, attach), work["case_id"],
-              work["action"])
+    _deliver(started, Mail(f"{started.work['key']}/mail/{to}", to, subject, text, attach))
     return "email"
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from prefect import flow
 
-from cases.store.outbox import Outbox, Work
+from cases.outbox_services import OutboxServices, Work
 
 from .actions import ACTIONS
 from .runtime import current
@@ -48,16 +48,14 @@ class Dispatcher:
         self.worker, self.lease, self.batch = worker, lease, batch
 
     @property
-    def outbox(self) -> Outbox:
-        return Outbox(current().services.engine)
+    def outbox(self) -> OutboxServices:
+        return current().outbox
 
     def run_once(self, stopping: threading.Event | None = None) -> DispatchReport:
         """Claim one batch and run it; the report says what became of each row. Rows not
         started when ``stopping`` is set are given back at once."""
-        rt = current()
         report = DispatchReport()
-        claimed = self.outbox.claim(self.worker, rt.services.clock(), limit=self.batch,
-                                    lease=self.lease)
+        claimed = self.outbox.claim(self.worker, limit=self.batch, lease=self.lease)
         with self._renewing(claimed):
             for n, work in enumerate(claimed):
                 if stopping is not None and stopping.is_set():
@@ -76,12 +74,12 @@ class Dispatcher:
             yield
             return
         done = threading.Event()
-        clock = current().services.clock
+        outbox = self.outbox  # the runtime of the thread that claimed
 
         def renew() -> None:
             while not done.wait(self.lease.total_seconds() / 3):
                 try:
-                    self.outbox.renew(claimed, self.worker, clock() + self.lease)
+                    outbox.renew(claimed, self.worker, self.lease)
                 except Exception:  # the next round tries again; the lease is the backstop
                     log.exception("lease renewal failed")
 
@@ -94,7 +92,6 @@ class Dispatcher:
             keeper.join()
 
     def _run(self, work: Work, report: DispatchReport) -> None:
-        clock = current().services.clock
         action = ACTIONS.get(work.action)
         try:
             if action is None:
@@ -102,12 +99,12 @@ class Dispatcher:
             action(parameters(work))
         except Exception as exc:  # whatever failed: retry later, never lose the row
             error = f"{type(exc).__name__}: {exc}"
-            status = self.outbox.fail(work, self.worker, clock(), error)
+            status = self.outbox.fail(work, self.worker, error)
             report.failed += 1
             report.errors.append(f"{work.key}: {error}")
             log.warning("action %s failed (%s): %s", work.key, status, error)
             return
-        if self.outbox.complete(work, self.worker, clock()):
+        if self.outbox.complete(work, self.worker):
             report.done += 1
         else:
             report.lost += 1

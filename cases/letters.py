@@ -13,11 +13,11 @@ from typing import Any
 from fpdf import FPDF
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from .dates import deadline_end, local_day, swiss_date
+from institutions.dates import deadline_end, local_day, swiss_date
 
 __all__ = ["LEGAL", "deadline_end", "environment", "pdf", "render", "salutation", "swiss_date"]
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 _LATIN1 = str.maketrans({"œ": "oe", "Œ": "OE", "’": "'", "‘": "'", "“": '"', "”": '"',
                          "—": "-", "–": "-", "…": "...", "€": "EUR", "\u202f": " "})

@@ -6,49 +6,21 @@ action sends the same words, and a case that moved on meanwhile is described as 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cases.domain.case import CaseState
-from cases.domain.events import Event, replay
-from cases.domain.person import Person
+from cases.letters import LEGAL, salutation
+from cases.outbox_services import CaseAt
 from conventions.data_sharing import STATUTORY
 from conventions.partners import partners
 from institutions.registry import Institution
-from workflows.engine.model import Route, StateSpec
 
-from .letters import LEGAL, salutation
 from .runtime import Runtime
 
 
-@dataclass(frozen=True)
-class CaseAt:
-    case: CaseState  # after the event
-    before: CaseState | None
-    event: Event
-    route: Route
-    person: Person
-
-    @property
-    def state(self) -> StateSpec:
-        return self.route.states[self.case.state]
-
-    @property
-    def ref(self) -> str:
-        """The reference people quote: year of opening and the start of the case's id."""
-        return f"{self.case.opened_at.year}-{self.case.id[:6].upper()}"
-
-
 def case_at(rt: Runtime, case_id: str, seq: int) -> CaseAt:
-    history = rt.services.history(case_id)
-    if not 0 < seq <= len(history):
-        raise LookupError(f"case {case_id} has no event {seq}")
-    after = replay(history[:seq])
-    assert after is not None
-    route = rt.services.route_of(after)
-    return CaseAt(after, replay(history[:seq - 1]), history[seq - 1], route,
-                  rt.queries.person(after))
+    """The case as event ``seq`` left it (``OutboxServices.case_at``)."""
+    return rt.outbox.case_at(case_id, seq)
 
 
 def institution(rt: Runtime, code: str) -> Institution:
