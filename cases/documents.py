@@ -15,7 +15,7 @@ from .domain.actors import Actor
 from .domain.case import CaseState
 from .queries import CaseQueries
 from .sharing import Sharing
-from .store.documents import DocumentInfo, Documents, TaskInfo
+from .store.documents import DocumentInfo, TaskInfo
 from .store.uow import UnitOfWork, unit_of_work
 
 
@@ -51,19 +51,20 @@ class CaseDocuments:
                 shown.append(Shown(d, basis))
         return shown, len(every) - len(shown)
 
-    def content(self, actor: Actor, case: CaseState, document_id: int
-                ) -> tuple[DocumentInfo, bytes] | None:
+    def content(self, actor: Actor, case: CaseState, document_id: int,
+                within: UnitOfWork | None = None) -> tuple[DocumentInfo, bytes] | None:
         """The document's bytes if ``actor`` may see it (a read, logged); None otherwise."""
-        if not any(s.document.id == document_id for s in self.visible(actor, case)[0]):
+        if not any(s.document.id == document_id for s in self.visible(actor, case, within)[0]):
             return None
-        with self.q.s.engine.connect() as conn:
-            found = Documents(conn).content(case.id, document_id)
+        with unit_of_work(self.q.s.engine, write=False, within=within) as uow:
+            found = uow.documents.content(case.id, document_id)
         if found is not None:
-            self.q.log_read(actor, case.id, "document")
+            self.q.log_read(actor, case.id, "document", within)
         return found
 
-    def tasks(self, actor: Actor, *, status: str | None = "open") -> list[TaskInfo]:
+    def tasks(self, actor: Actor, *, status: str | None = "open",
+              within: UnitOfWork | None = None) -> list[TaskInfo]:
         """The caller's institution's tasks; the coordination's: every institution's."""
-        with self.q.s.engine.connect() as conn:
-            return Documents(conn).tasks(
+        with unit_of_work(self.q.s.engine, write=False, within=within) as uow:
+            return uow.documents.tasks(
                 institution=None if actor.is_coordination else actor.institution, status=status)

@@ -217,10 +217,10 @@ class CaseServices:
 
     def open_case(self, *, route: str, person: dict[str, Any], actor: Actor,
                   fields: dict[str, Any] | None = None, reason: str | None = None,
-                  version: int | None = None) -> Outcome:
+                  version: int | None = None, within: UnitOfWork | None = None) -> Outcome:
         now = self.clock()
         p = person_from(person, today=now.date())
-        with unit_of_work(self.engine) as uow:
+        with unit_of_work(self.engine, within=within) as uow:
             conn = uow.conn
             r = self.routes.get(conn, route, version)
             case_id = str(uuid.uuid4())
@@ -234,7 +234,9 @@ class CaseServices:
         return Outcome(case, "done", events)
 
     def change_contact(self, case_id: str, contact: dict[str, Any], *, actor: Actor,
-                       reason: str | None, expected_version: int | None = None) -> Outcome:
+                       reason: str | None, expected_version: int | None = None,
+                       within: UnitOfWork | None = None, loaded: CaseState | None = None
+                       ) -> Outcome:
         """The lead changes how its case reaches the person: an event (who, why, what),
         and the case's contact replaced in the same transaction."""
         checked = checked_contact(contact)
@@ -243,7 +245,7 @@ class CaseServices:
             hold_contact(conn, case_id, checked, at=events[0].at, by=actor.user)
 
         return self._act(case_id, expected_version, lambda ctx, c: results.contact_changed(
-            ctx, c, actor, checked, reason), beside=beside)
+            ctx, c, actor, checked, reason), beside=beside, within=within, loaded=loaded)
 
     def fire(self, case_id: str, event: str, *, actor: Actor,
              expected_version: int | None = None, data: EventInput | None = None,
@@ -253,39 +255,50 @@ class CaseServices:
                          within=within, loaded=loaded)
 
     def update_fields(self, case_id: str, values: dict[str, Any], *, actor: Actor,
-                      expected_version: int | None = None) -> Outcome:
+                      expected_version: int | None = None,
+                      within: UnitOfWork | None = None) -> Outcome:
         return self._act(case_id, expected_version,
-                         lambda ctx, c: decide.update_fields(ctx, c, actor, values))
+                         lambda ctx, c: decide.update_fields(ctx, c, actor, values),
+                         within=within)
 
     def _on_handoff(self, handoff_id: str, rule: Callable[[decide.Context, CaseState],
-                                                          list[Event]]) -> Outcome:
+                                                          list[Event]],
+                    within: UnitOfWork | None = None) -> Outcome:
         def guarded(ctx: decide.Context, case: CaseState) -> list[Event]:
             if case.handoff is None or case.handoff.id != handoff_id:
                 raise NotFound("ce transfert n'attend plus de réponse / this handoff is no "
                                "longer pending", handoff=handoff_id)
             return rule(ctx, case)
-        return self._act(ByHandoff(handoff_id), None, guarded)
+        return self._act(ByHandoff(handoff_id), None, guarded, within=within)
 
-    def accept_handoff(self, handoff_id: str, *, actor: Actor) -> Outcome:
-        return self._on_handoff(handoff_id, lambda ctx, c: handoff_rules.accept(ctx, c, actor))
+    def accept_handoff(self, handoff_id: str, *, actor: Actor,
+                       within: UnitOfWork | None = None) -> Outcome:
+        return self._on_handoff(handoff_id, lambda ctx, c: handoff_rules.accept(ctx, c, actor),
+                                within)
 
-    def refuse_handoff(self, handoff_id: str, *, actor: Actor, reason: str | None) -> Outcome:
+    def refuse_handoff(self, handoff_id: str, *, actor: Actor, reason: str | None,
+                       within: UnitOfWork | None = None) -> Outcome:
         return self._on_handoff(handoff_id,
-                                lambda ctx, c: handoff_rules.refuse(ctx, c, actor, reason))
+                                lambda ctx, c: handoff_rules.refuse(ctx, c, actor, reason),
+                                within)
 
     def withdraw_handoff(self, handoff_id: str, *, actor: Actor,
-                         reason: str | None = None) -> Outcome:
+                         reason: str | None = None, within: UnitOfWork | None = None
+                         ) -> Outcome:
         return self._on_handoff(handoff_id,
-                                lambda ctx, c: handoff_rules.withdraw(ctx, c, actor, reason))
+                                lambda ctx, c: handoff_rules.withdraw(ctx, c, actor, reason),
+                                within)
 
     def expire_handoff(self, handoff_id: str, now: datetime | None = None) -> Outcome:
         return self._on_handoff(handoff_id,
                                 lambda ctx, c: handoff_rules.expire(ctx, c, self.system))
 
     def settle_escalation(self, case_id: str, *, actor: Actor, reason: str | None,
-                          lead: str | None = None) -> Outcome:
+                          lead: str | None = None, within: UnitOfWork | None = None,
+                          loaded: CaseState | None = None) -> Outcome:
         return self._act(case_id, None,
-                         lambda ctx, c: escalations.settle(ctx, c, actor, reason, lead))
+                         lambda ctx, c: escalations.settle(ctx, c, actor, reason, lead),
+                         within=within, loaded=loaded)
 
     def record_action(self, case_id: str, *, key: str, action: str, summary: dict[str, Any],
                       documents: Sequence[Document] = (), tasks: Sequence[Task] = ()
@@ -323,10 +336,11 @@ class CaseServices:
                            case=case_id)
 
     def join_partners(self, case_id: str, institutions: list[str], *, actor: Actor,
-                      reason: str | None) -> Outcome:
+                      reason: str | None, within: UnitOfWork | None = None,
+                      loaded: CaseState | None = None) -> Outcome:
         """Institutions that take part in the case from now on (the coordination's call)."""
         return self._act(case_id, None, lambda ctx, c: membership.join(
-            ctx, c, actor, institutions, reason))
+            ctx, c, actor, institutions, reason), within=within, loaded=loaded)
 
     def record_missing_partners(self) -> int:
         """Open cases standing in a joint step entered before partners were recorded (a
@@ -354,7 +368,9 @@ class CaseServices:
                 done += 1
         return done
 
-    def add_document(self, case_id: str, document: Document, *, actor: Actor) -> Outcome:
+    def add_document(self, case_id: str, document: Document, *, actor: Actor,
+                     within: UnitOfWork | None = None, loaded: CaseState | None = None
+                     ) -> Outcome:
         """An institution's own file; it closes that institution's open file task."""
         key = f"{case_id}:upload:{uuid.uuid4().hex}"
 
@@ -368,7 +384,7 @@ class CaseServices:
             store.close_tasks(case_id, actor.institution, TASK_PROVIDE_FILE, events[0].seq,
                               events[0].at)
 
-        return self._act(case_id, None, rule, beside=beside)
+        return self._act(case_id, None, rule, beside=beside, within=within, loaded=loaded)
 
     def migrate_cases(self, route_id: str, from_version: int, to_version: int, *,
                       mapping: dict[str, str], actor: Actor, reason: str | None = None,

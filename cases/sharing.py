@@ -60,7 +60,8 @@ class Sharing:
             return uow.consents.of_case(case.id)
 
     def record(self, actor: Actor, case: CaseState, *, grantor: str, recipients: list[str],
-               categories: list[str], purpose: str, valid_until: date | None) -> str:
+               categories: list[str], purpose: str, valid_until: date | None,
+               within: UnitOfWork | None = None) -> str:
         self.check_holder(actor, case)
         unknown = [c for c in categories if c not in CATEGORIES]
         if unknown or not categories:
@@ -79,7 +80,7 @@ class Sharing:
             raise MissingInput("la validité se termine dans le passé / validity ends in the "
                                "past", field="valid_until")
         cid = uuid.uuid4().hex
-        with unit_of_work(self.s.engine) as uow:
+        with unit_of_work(self.s.engine, within=within) as uow:
             uow.consents.add({
                 "id": cid, "person_id": case.person, "case_id": case.id, "grantor": grantor,
                 "recipients": recipients, "categories": categories, "purpose": purpose,
@@ -88,10 +89,10 @@ class Sharing:
                 "recorded_at": self.s.clock()})
         return cid
 
-    def revoke(self, actor: Actor, consent_id: str) -> None:
+    def revoke(self, actor: Actor, consent_id: str, within: UnitOfWork | None = None) -> None:
         """The person revokes through the institution that recorded the consent (a consent
         recorded before institutions were noted: through the coordination)."""
-        with unit_of_work(self.s.engine) as uow:
+        with unit_of_work(self.s.engine, within=within) as uow:
             found = uow.consents.recorder(consent_id)
             if found is None or not (found[0] == actor.institution or (
                     found[0] is None and actor.role == Role.coordinator)):
@@ -132,11 +133,12 @@ class Sharing:
         with unit_of_work(self.s.engine, write=False, within=within) as uow:
             return uow.exchanges.of_case(case_id)
 
-    def mark_informed(self, case: CaseState, exchange_id: int, on: date) -> None:
+    def mark_informed(self, case: CaseState, exchange_id: int, on: date,
+                      within: UnitOfWork | None = None) -> None:
         """The day the person was told: not before the exchange, not after today (days of
         the route's calendar: an ``on`` of 0001-01-01 or 9999-12-31 was taken as it came)."""
         zone = calendar(self.s.route_of(case).calendar).zone
-        with unit_of_work(self.s.engine) as uow:
+        with unit_of_work(self.s.engine, within=within) as uow:
             at = uow.exchanges.at(case.id, exchange_id)
             if at is None:
                 raise NotFound("échange introuvable / exchange not found")

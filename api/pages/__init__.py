@@ -16,6 +16,7 @@ import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from cases.services import CaseServices
 from cases.store.sessions import session_actor
@@ -55,7 +56,7 @@ def install(app: FastAPI, *, session_key: str | None, https_only: bool = False) 
 
     @app.exception_handler(PageRefused)
     async def refused(request: Request, exc: PageRefused) -> Response:
-        return _error_page(request, exc.status, exc.fr, exc.en)
+        return await run_in_threadpool(_error_page, request, exc.status, exc.fr, exc.en)
 
     for router in ROUTERS:
         app.include_router(router)

@@ -39,8 +39,8 @@ def _required(value: str, field: str) -> str:
 
 
 @router.post("/dossiers/{case_id}/consentements")
-async def record(request: Request, case_id: CaseId, person: CaseWorkerPerson,
-                 form: Form) -> Response:
+def record(request: Request, case_id: CaseId, person: CaseWorkerPerson,
+           form: Form) -> Response:
     q: CaseQueries = request.app.state.queries
     sh: Sharing = request.app.state.sharing
     case = q.case_for(person, case_id)
@@ -65,8 +65,8 @@ async def record(request: Request, case_id: CaseId, person: CaseWorkerPerson,
 
 
 @router.post("/dossiers/{case_id}/consentements/{consent_id}/revoquer")
-async def revoke(request: Request, case_id: CaseId, consent_id: Annotated[str, Path(
-        max_length=64)], person: CaseWorkerPerson, form: Form) -> Response:
+def revoke(request: Request, case_id: CaseId, consent_id: Annotated[str, Path(
+  max_length=64)], person: CaseWorkerPerson, form: Form) -> Response:
     q: CaseQueries = request.app.state.queries
     sh: Sharing = request.app.state.sharing
     case = q.case_for(person, case_id)

@@ -48,8 +48,8 @@ def case_page(request: Request, case_id: CaseId, person: CaseWorkerPerson) -> Re
 
 
 @router.post("/dossiers/{case_id}/evenements")
-async def fire(request: Request, case_id: CaseId, person: CaseWorkerPerson,
-               form: Form) -> Response:
+def fire(request: Request, case_id: CaseId, person: CaseWorkerPerson,
+         form: Form) -> Response:
     q: CaseQueries = request.app.state.queries
     case = q.case_for(person, case_id)  # 404 before anything, as the API
     event, version = text_of(form, "evenement", 64), text_of(form, "version", 12)
@@ -89,8 +89,8 @@ def _pending(request: Request, person: CaseWorkerPerson, case_id: str, hid: str)
 
 
 @router.post("/dossiers/{case_id}/transfert/accepter")
-async def accept(request: Request, case_id: CaseId, person: CaseWorkerPerson,
-                 form: Form) -> Response:
+def accept(request: Request, case_id: CaseId, person: CaseWorkerPerson,
+           form: Form) -> Response:
     q: CaseQueries = request.app.state.queries
     hid = text_of(form, "transfert", 64)
     try:
@@ -104,8 +104,8 @@ async def accept(request: Request, case_id: CaseId, person: CaseWorkerPerson,
 
 
 @router.post("/dossiers/{case_id}/transfert/refuser")
-async def refuse(request: Request, case_id: CaseId, person: CaseWorkerPerson,
-                 form: Form) -> Response:
+def refuse(request: Request, case_id: CaseId, person: CaseWorkerPerson,
+           form: Form) -> Response:
     q: CaseQueries = request.app.state.queries
     hid = text_of(form, "transfert", 64)
     lang = lang_of(request)
@@ -122,9 +122,9 @@ async def refuse(request: Request, case_id: CaseId, person: CaseWorkerPerson,
 
 
 @router.get("/dossiers/{case_id}/documents/{document_id}")
-async def document(request: Request, case_id: CaseId,
-                   document_id: Annotated[int, Path(ge=1, le=2**62)],
-                   person: CaseWorkerPerson) -> Response:
+def document(request: Request, case_id: CaseId,
+             document_id: Annotated[int, Path(ge=1, le=2**62)],
+             person: CaseWorkerPerson) -> Response:
     q: CaseQueries = request.app.state.queries
     sh: Sharing = request.app.state.sharing
     case = q.case_for(person, case_id)

@@ -36,15 +36,15 @@ def _coordination(request: Request, person: Any, status: int = 200, *,
 
 
 @router.get("/coordination")
-async def coordination(request: Request, person: CoordinatorPerson,
-                       done: Annotated[str | None, Query(alias="fait", max_length=20)] = None
-                       ) -> Response:
+def coordination(request: Request, person: CoordinatorPerson,
+                 done: Annotated[str | None, Query(alias="fait", max_length=20)] = None
+                 ) -> Response:
     return _coordination(request, person, notice=DONE.get(done or ""))
 
 
 @router.post("/coordination/escalations/{case_id}")
-async def settle(request: Request, person: CoordinatorPerson, form: Form,
-                 case_id: CaseId) -> Response:
+def settle(request: Request, person: CoordinatorPerson, form: Form,
+           case_id: CaseId) -> Response:
     q: CaseQueries = request.app.state.queries
     q.case_for(person, case_id)  # NotFound as for the API: the case must be known to them
     reason = str(form.get("reason") or "").strip()[:2000]
