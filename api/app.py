@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from cases.access import AccessPolicy
+from cases.accounts import Accounts
 from cases.catalogue_services import MeasureServices
 from cases.queries import CaseQueries
 from cases.services import CaseServices
@@ -35,6 +36,7 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
     app.state.sharing = Sharing(services)
     app.state.measures = MeasureServices(services)
     app.state.policy = AccessPolicy(app.state.queries, app.state.sharing)
+    app.state.accounts = Accounts(services)
     errors.install(app)
 
     @app.get("/healthz", tags=["health"])

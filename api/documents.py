@@ -11,10 +11,9 @@ from fastapi import APIRouter, Path, Query, Response
 
 from cases.documents import CaseDocuments, Shown
 from cases.domain.results import Document
-from cases.store.ops import ops_status
 from cases.store.uow import UnitOfWork
 
-from .deps import CaseWorker, Operator, PolicyDep, QueriesDep, ServicesDep, SharingDep
+from .deps import AccountsDep, CaseWorker, Operator, PolicyDep, QueriesDep, SharingDep
 from .downloads import accepted, document_answer, refusal
 from .errors import ApiError
 from .schemas import DocumentIn, DocumentList, DocumentOut, TaskOut
@@ -87,6 +86,6 @@ def tasks(actor: CaseWorker, q: QueriesDep, sh: SharingDep, p: PolicyDep,
 
 
 @router.get("/ops/status", response_model=dict[str, Any])
-def status(actor: Operator, s: ServicesDep) -> dict[str, Any]:
+def status(actor: Operator, known: AccountsDep) -> dict[str, Any]:
     """The outbox and the timer lag (due → handled) of the last 24 hours."""
-    return ops_status(s.engine, s.clock())
+    return known.ops_status()
