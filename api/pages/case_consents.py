@@ -50,10 +50,9 @@ def record(request: Request, case_id: CaseId, person: CaseWorkerPerson,
     try:
         with policy.unit() as uow:  # the case seen, the consent recorded: one transaction
             case = q.case_for(person, case_id, uow)
-            sh.record(person, case, grantor=_required(text_of(form, "concedant", 200),
-                                                      "grantor"),
-                      recipients=recipients, categories=categories,
-                      purpose=_required(text_of(form, "but"), "purpose"),
+            grantor = _required(text_of(form, "concedant", 200), "grantor")
+            sh.record(person, case, grantor=grantor, recipients=recipients,
+                      categories=categories, purpose=_required(text_of(form, "but"), "purpose"),
                       valid_until=_valid_until(text_of(form, "valable_jusqu", 10)), within=uow)
     except (MissingInput, NotAllowed) as exc:
         field = exc.details.get("field", "")
@@ -69,8 +68,9 @@ def record(request: Request, case_id: CaseId, person: CaseWorkerPerson,
 
 
 @router.post("/dossiers/{case_id}/consentements/{consent_id}/revoquer")
-def revoke(request: Request, case_id: CaseId, consent_id: Annotated[str, Path(
-  max_length=64)], person: CaseWorkerPerson, form: Form) -> Response:
+def revoke(request: Request, case_id: CaseId,
+           consent_id: Annotated[str, Path(max_length=64)], person: CaseWorkerPerson,
+           form: Form) -> Response:
     q: CaseQueries = request.app.state.queries
     sh: Sharing = request.app.state.sharing
     policy: AccessPolicy = request.app.state.policy
