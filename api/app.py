@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from cases.access import AccessPolicy
+from cases.accounts import Accounts
 from cases.catalogue_services import MeasureServices
 from cases.queries import CaseQueries
 from cases.services import CaseServices
@@ -20,10 +21,11 @@ MAX_BODY = 1024 * 1024
 
 def create_app(services: CaseServices, *, session_key: str | None = None,
                https_only: bool = False) -> FastAPI:
-    # Endpoints are `async def` and call the (synchronous, short) database work directly:
-    # measured here, the thread pool that `def` endpoints use cost more than the work itself
-    # and its contention made the latency tail (see docs/benchmarks.md). Scale out with
-    # processes (uvicorn --workers, or several API machines on PostgreSQL).
+    # Endpoints that touch the database are plain `def`: FastAPI runs them in its worker
+    # threads, each request in one unit of work (api/unit.py), so that a statement waiting
+    # on SQLite's write lock or on the network never holds the event loop, and every other
+    # request with it (tests/test_event_loop.py). Scale out with processes (uvicorn
+    # --workers, or several API machines on PostgreSQL).
     # no interactive docs: FastAPI's load their scripts from a CDN, with inline code that the
     # pages' policy refuses; the schema stays at /openapi.json for any local tool
     app = FastAPI(title="Relais", version="0.1.0", docs_url=None, redoc_url=None,
@@ -34,6 +36,7 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
     app.state.sharing = Sharing(services)
     app.state.measures = MeasureServices(services)
     app.state.policy = AccessPolicy(app.state.queries, app.state.sharing)
+    app.state.accounts = Accounts(services)
     errors.install(app)
 
     @app.get("/healthz", tags=["health"])

@@ -55,11 +55,13 @@ class BodyGuard:
         request = Request(scope)
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self.limit):
-            await _answer(request, 413, "too_large", too_large(self.limit))(scope, receive, send)
+            refused = await _answer(request, 413, "too_large", too_large(self.limit))
+            await refused(scope, receive, send)
             return
         target = scope.get("raw_path", b"") + b"?" + scope.get("query_string", b"")
         if b"\x00" in target or _FORM_NUL in target:
-            await _answer(request, 422, "invalid_input", NUL_REFUSED)(scope, receive, send)
+            refused = await _answer(request, 422, "invalid_input", NUL_REFUSED)
+            await refused(scope, receive, send)
             return
         if scope["path"].startswith("/api/") and _has_body(request):
             try:  # the token's look-up is a database read: off the event loop
@@ -88,8 +90,8 @@ class BodyGuard:
         except BodyRefused as exc:  # read outside the application's error handlers
             if started:
                 raise
-            answer = _answer(Request(scope), exc.status_code, "too_large" if
-                             exc.status_code == 413 else "invalid_input", str(exc.detail))
+            answer = await _answer(Request(scope), exc.status_code, "too_large" if
+                                   exc.status_code == 413 else "invalid_input", str(exc.detail))
             await answer(scope, receive, send)
 
 

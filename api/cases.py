@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 
 from cases.domain.decide import EventInput
 from cases.domain.errors import Conflict, StaleVersion
+from cases.store.uow import UnitOfWork
 
 from .deps import CaseWorker, Coordinator, PolicyDep, QueriesDep
 from .errors import ApiError
@@ -21,6 +22,7 @@ from .schemas import (
     PartnersIn,
     RefuseIn,
 )
+from .unit import in_one_unit
 from .views import case_out
 
 router = APIRouter(prefix="/api", tags=["cases"])
@@ -46,11 +48,12 @@ def _answer(response: Response, case: CaseOut, status: int = 200) -> CaseOut:
 
 
 @router.post("/cases", status_code=201, response_model=CaseOut)
-async def open_case(body: CaseCreate, actor: CaseWorker, q: QueriesDep, p: PolicyDep,
+def open_case(body: CaseCreate, actor: CaseWorker, q: QueriesDep, p: PolicyDep,
               response: Response) -> CaseOut:
-    out = q.s.open_case(route=body.route, person=body.person.model_dump(), actor=actor,
-                        fields=body.fields, reason=body.reason)
-    return _answer(response, case_out(q, p.seen(actor, out.case, "case")), 201)
+    with p.unit() as uow:  # the case, its first read and what it shows: one transaction
+        out = q.s.open_case(route=body.route, person=body.person.model_dump(), actor=actor,
+                            fields=body.fields, reason=body.reason, within=uow)
+        return _answer(response, case_out(q, p.seen(actor, out.case, "case", uow), uow), 201)
 
 
 @router.get("/cases", response_model=CaseList)
@@ -106,35 +109,50 @@ def fire(case_id: CaseId, body: EventIn, actor: CaseWorker, q: QueriesDep, p: Po
 
 
 @router.put("/cases/{case_id}/contact", response_model=CaseOut)
-async def change_contact(case_id: CaseId, body: ContactChange, actor: CaseWorker,
-                         q: QueriesDep, p: PolicyDep, response: Response,
-                         if_match: IfMatch = None) -> CaseOut:
+def change_contact(case_id: CaseId, body: ContactChange, actor: CaseWorker, q: QueriesDep,
+                   p: PolicyDep, response: Response, if_match: IfMatch = None) -> CaseOut:
     """The lead changes how its case reaches the person: an event with who and why; other
     cases of the person keep what their institutions hold."""
-    q.case_for(actor, case_id)
-    out = q.s.change_contact(case_id, body.contact.model_dump(), actor=actor,
-                             reason=body.reason, expected_version=_version(if_match))
-    return _answer(response, case_out(q, p.seen(actor, out.case, "case")))
+    version = _version(if_match)
+    with p.unit() as uow:
+        case = q.case_for(actor, case_id, uow)
+        try:
+            out = q.s.change_contact(case_id, body.contact.model_dump(), actor=actor,
+                                     reason=body.reason, expected_version=version,
+                                     within=uow, loaded=case)
+        except StaleVersion as exc:
+            if if_match is not None:
+                raise
+            raise Conflict(exc.message, **exc.details) from None  # a race unseen by the caller
+        return _answer(response, case_out(q, p.seen(actor, out.case, "case", uow), uow))
 
 
 @router.post("/cases/{case_id}/partners", response_model=CaseOut)
-async def join_partners(case_id: CaseId, body: PartnersIn, actor: Coordinator, q: QueriesDep,
-                        p: PolicyDep, response: Response) -> CaseOut:
+def join_partners(case_id: CaseId, body: PartnersIn, actor: Coordinator, q: QueriesDep,
+                  p: PolicyDep, response: Response) -> CaseOut:
     """The coordination names institutions that take part in the case from now on."""
-    q.case_for(actor, case_id)
-    out = q.s.join_partners(case_id, body.institutions, actor=actor, reason=body.reason)
-    return _answer(response, case_out(q, p.seen(actor, out.case, "case")))
+    def work(uow: UnitOfWork) -> CaseOut:
+        case = q.case_for(actor, case_id, uow)
+        out = q.s.join_partners(case_id, body.institutions, actor=actor, reason=body.reason,
+                                within=uow, loaded=case)
+        return case_out(q, p.seen(actor, out.case, "case", uow), uow)
+    return _answer(response, in_one_unit(p, work))
 
 
 @router.post("/handoffs/{handoff_id}/accept", response_model=CaseOut)
-async def accept(handoff_id: HandoffId, actor: CaseWorker, q: QueriesDep, p: PolicyDep,
+def accept(handoff_id: HandoffId, actor: CaseWorker, q: QueriesDep, p: PolicyDep,
            response: Response) -> CaseOut:
-    out = q.s.accept_handoff(handoff_id, actor=actor)
-    return _answer(response, case_out(q, p.seen(actor, out.case, "case")))
+    def work(uow: UnitOfWork) -> CaseOut:
+        out = q.s.accept_handoff(handoff_id, actor=actor, within=uow)
+        return case_out(q, p.seen(actor, out.case, "case", uow), uow)
+    return _answer(response, in_one_unit(p, work))
 
 
 @router.post("/handoffs/{handoff_id}/refuse", response_model=CaseOut)
-async def refuse(handoff_id: HandoffId, actor: CaseWorker, q: QueriesDep, p: PolicyDep,
-                 response: Response, body: RefuseIn | None = None) -> CaseOut:
-    out = q.s.refuse_handoff(handoff_id, actor=actor, reason=body.reason if body else None)
-    return _answer(response, case_out(q, p.seen(actor, out.case, "case")))
+def refuse(handoff_id: HandoffId, actor: CaseWorker, q: QueriesDep, p: PolicyDep,
+           response: Response, body: RefuseIn | None = None) -> CaseOut:
+    def work(uow: UnitOfWork) -> CaseOut:
+        out = q.s.refuse_handoff(handoff_id, actor=actor, reason=body.reason if body else None,
+                                 within=uow)
+        return case_out(q, p.seen(actor, out.case, "case", uow), uow)
+    return _answer(response, in_one_unit(p, work))

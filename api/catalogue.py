@@ -102,14 +102,14 @@ def _one(m: MeasureServices, case_id: str, measure_id: str) -> MeasureOut:
 
 
 @router.get("/programmes", response_model=list[ProgrammeOut], response_model_by_alias=True)
-async def programmes(_: CallerDep, m: MeasuresDep) -> list[ProgrammeOut]:
+def programmes(_: CallerDep, m: MeasuresDep) -> list[ProgrammeOut]:
     return [_programme(p) for p in m.programmes()]
 
 
 @router.get("/programmes/{code}/places", response_model=list[OccupancyOut],
             response_model_by_alias=True)
-async def places(code: ProgrammeCode, _: CaseWorker, m: MeasuresDep, start: From = None,
-                 end: To = None) -> list[OccupancyOut]:
+def places(code: ProgrammeCode, _: CaseWorker, m: MeasuresDep, start: From = None,
+           end: To = None) -> list[OccupancyOut]:
     m.programme(code)
     a, b = _window(start, end)
     return [OccupancyOut(programme=p.code, period=_period(o.period), capacity=o.capacity,
@@ -119,7 +119,7 @@ async def places(code: ProgrammeCode, _: CaseWorker, m: MeasuresDep, start: From
 
 
 @router.get("/cases/{case_id}/measures", response_model=PlanOut, response_model_by_alias=True)
-async def plan(case_id: CaseId, actor: CaseWorker, p: PolicyDep, m: MeasuresDep) -> PlanOut:
+def plan(case_id: CaseId, actor: CaseWorker, p: PolicyDep, m: MeasuresDep) -> PlanOut:
     """The case's integration plan: the person's situation, for readers entitled to it."""
     if not p.open(actor, case_id, "measures").sees(SITUATION):
         return PlanOut(case=case_id, measures=[], cost_by_payer={}, withheld=True)
@@ -129,8 +129,8 @@ async def plan(case_id: CaseId, actor: CaseWorker, p: PolicyDep, m: MeasuresDep)
 
 @router.post("/cases/{case_id}/measures", status_code=201, response_model=MeasureOut,
              response_model_by_alias=True, responses={202: {"model": MeasureOut}})
-async def request_place(case_id: CaseId, body: MeasureIn, actor: CaseWorker, q: QueriesDep,
-                        m: MeasuresDep, response: Response) -> MeasureOut:
+def request_place(case_id: CaseId, body: MeasureIn, actor: CaseWorker, q: QueriesDep,
+                  m: MeasuresDep, response: Response) -> MeasureOut:
     """A place in a programme: 201 when given, 202 when the case joins the waiting list."""
     q.case_for(actor, case_id)
     _window(body.start, body.end)
@@ -142,8 +142,8 @@ async def request_place(case_id: CaseId, body: MeasureIn, actor: CaseWorker, q: 
 
 @router.post("/cases/{case_id}/measures/{measure_id}/start", response_model=MeasureOut,
              response_model_by_alias=True)
-async def start_measure(case_id: CaseId, measure_id: MeasureId, actor: CaseWorker, q: QueriesDep,
-                m: MeasuresDep, body: MeasureStartIn | None = None) -> MeasureOut:
+def start_measure(case_id: CaseId, measure_id: MeasureId, actor: CaseWorker, q: QueriesDep,
+                  m: MeasuresDep, body: MeasureStartIn | None = None) -> MeasureOut:
     """The lead confirms a planned measure, e.g. a place offered from the waiting list."""
     q.case_for(actor, case_id)
     m.start(case_id, measure_id, actor=actor, reason=body.reason if body else None)
@@ -152,8 +152,8 @@ async def start_measure(case_id: CaseId, measure_id: MeasureId, actor: CaseWorke
 
 @router.post("/cases/{case_id}/measures/{measure_id}/end", response_model=MeasureOut,
              response_model_by_alias=True)
-async def end_measure(case_id: CaseId, measure_id: MeasureId, actor: CaseWorker, q: QueriesDep,
-              m: MeasuresDep, body: MeasureEndIn | None = None) -> MeasureOut:
+def end_measure(case_id: CaseId, measure_id: MeasureId, actor: CaseWorker, q: QueriesDep,
+                m: MeasuresDep, body: MeasureEndIn | None = None) -> MeasureOut:
     """End an active measure, cancel a planned one, withdraw from a waiting list; a freed
     place is offered to the first eligible waiting case."""
     q.case_for(actor, case_id)
@@ -163,8 +163,8 @@ async def end_measure(case_id: CaseId, measure_id: MeasureId, actor: CaseWorker,
 
 
 @router.get("/steering/occupancy")
-async def occupancy(_: Steering, m: MeasuresDep, start: From = None,
-                    end: To = None) -> dict[str, Any]:
+def occupancy(_: Steering, m: MeasuresDep, start: From = None,
+              end: To = None) -> dict[str, Any]:
     """Places per programme and period, by type and cost per payer: counts under 5 shown
     as "<5", free places hidden where they would reveal such a count."""
     a, b = _window(start, end)

@@ -22,18 +22,19 @@ def list_consents(case_id: CaseId, actor: CaseWorker, p: PolicyDep) -> list[Cons
 
 
 @router.post("/cases/{case_id}/consents", status_code=201, response_model=dict[str, str])
-async def add_consent(case_id: CaseId, body: ConsentIn, actor: CaseWorker, q: QueriesDep,
-                      sh: SharingDep) -> dict[str, str]:
-    case = q.case_for(actor, case_id)
-    cid = sh.record(actor, case, grantor=body.grantor, recipients=body.recipients,
-                    categories=body.categories, purpose=body.purpose,
-                    valid_until=body.valid_until)
+def add_consent(case_id: CaseId, body: ConsentIn, actor: CaseWorker, q: QueriesDep,
+                sh: SharingDep, p: PolicyDep) -> dict[str, str]:
+    with p.unit() as uow:
+        case = q.case_for(actor, case_id, uow)
+        cid = sh.record(actor, case, grantor=body.grantor, recipients=body.recipients,
+                        categories=body.categories, purpose=body.purpose,
+                        valid_until=body.valid_until, within=uow)
     return {"id": cid}
 
 
 @router.post("/consents/{consent_id}/revoke", response_model=dict[str, str])
-async def revoke_consent(consent_id: Annotated[str, Path(max_length=64)], actor: CaseWorker,
-                         sh: SharingDep) -> dict[str, str]:
+def revoke_consent(consent_id: Annotated[str, Path(max_length=64)], actor: CaseWorker,
+                   sh: SharingDep) -> dict[str, str]:
     sh.revoke(actor, consent_id)
     return {"id": consent_id, "status": "revoked"}
 
@@ -49,8 +50,10 @@ def exchanges(case_id: CaseId, actor: CaseWorker, p: PolicyDep,
 
 
 @router.post("/cases/{case_id}/exchanges/{exchange_id}/informed", status_code=204)
-async def informed(case_id: CaseId, exchange_id: Annotated[int, Path(ge=1, le=2**62)],
-                   body: InformedIn, actor: CaseWorker, q: QueriesDep, sh: SharingDep) -> None:
-    case = q.case_for(actor, case_id)
-    sh.check_holder(actor, case)
-    sh.mark_informed(case, exchange_id, body.on)
+def informed(case_id: CaseId, exchange_id: Annotated[int, Path(ge=1, le=2**62)],
+             body: InformedIn, actor: CaseWorker, q: QueriesDep, sh: SharingDep,
+             p: PolicyDep) -> None:
+    with p.unit() as uow:
+        case = q.case_for(actor, case_id, uow)
+        sh.check_holder(actor, case)
+        sh.mark_informed(case, exchange_id, body.on, uow)

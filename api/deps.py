@@ -8,11 +8,11 @@ import anyio.to_thread
 from fastapi import Depends, Request
 
 from cases.access import AccessPolicy
+from cases.accounts import Accounts
 from cases.domain.actors import Actor
 from cases.queries import CaseQueries
 from cases.services import CaseServices
 from cases.sharing import Sharing
-from cases.store.users import actor_for_token
 from institutions.registry import Role
 
 from .errors import ApiError
@@ -34,6 +34,10 @@ async def sharing(request: Request) -> Sharing:
     return request.app.state.sharing  # type: ignore[no-any-return]
 
 
+async def accounts(request: Request) -> Accounts:
+    return request.app.state.accounts  # type: ignore[no-any-return]
+
+
 def authenticate(request: Request) -> Actor:
     """The active user whose token the request carries; 401 otherwise. Blocking (a database
     read): ``BodyGuard`` runs it in a thread before the body is read, for every /api/ path."""
@@ -42,8 +46,8 @@ def authenticate(request: Request) -> Actor:
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "unauthorized", "jeton manquant : Authorization: Bearer <jeton> / "
                        "missing token")
-    s: CaseServices = request.app.state.services
-    actor = actor_for_token(s.engine, s.registry, token.strip())
+    known: Accounts = request.app.state.accounts
+    actor = known.by_token(token.strip())
     if actor is None:
         raise ApiError(401, "unauthorized", "jeton inconnu ou révoqué / unknown or revoked token")
     return actor
@@ -67,6 +71,7 @@ def _role(*roles: Role):  # type: ignore[no-untyped-def]
 
 
 ServicesDep = Annotated[CaseServices, Depends(services)]
+AccountsDep = Annotated[Accounts, Depends(accounts)]
 QueriesDep = Annotated[CaseQueries, Depends(queries)]
 SharingDep = Annotated[Sharing, Depends(sharing)]
 PolicyDep = Annotated[AccessPolicy, Depends(policy)]

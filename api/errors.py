@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from cases.domain.errors import (
@@ -58,11 +59,11 @@ def bilingual(message: str) -> tuple[str, str]:
     return fr, en or fr
 
 
-def _answer(request: Request, status: int, code: str, message: str,
-            **details: Any) -> Response:
-    if _for_a_person(request):
-        return request.app.state.html_error(  # type: ignore[no-any-return]
-            request, status, *bilingual(message))
+async def _answer(request: Request, status: int, code: str, message: str,
+                  **details: Any) -> Response:
+    if _for_a_person(request):  # the page finds who is signed in: a database read, off the loop
+        return await run_in_threadpool(
+            request.app.state.html_error, request, status, *bilingual(message))
     return error(status, code, message, **details)
 
 
@@ -86,7 +87,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CaseError)
     async def case_error(request: Request, exc: CaseError) -> Response:
         status = next((s for cls, s in STATUS.items() if isinstance(exc, cls)), 400)
-        return _answer(request, status, exc.code, exc.message, **_jsonable(exc.details))
+        return await _answer(request, status, exc.code, exc.message, **_jsonable(exc.details))
 
     @app.exception_handler(InvalidPerson)
     async def invalid_person(_: Request, exc: InvalidPerson) -> JSONResponse:
@@ -114,12 +115,12 @@ def install(app: FastAPI) -> None:
         message = str(exc.detail)
         if exc.status_code == 404:
             message = "page introuvable / page not found"
-        return _answer(request, exc.status_code, code, message)
+        return await _answer(request, exc.status_code, code, message)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:  # pragma: no cover
         log.exception("unexpected error", exc_info=exc)
-        return _answer(request, 500, "internal_error", "erreur interne, rien n'a été "
+        return await _answer(request, 500, "internal_error", "erreur interne, rien n'a été "
                        "modifié / internal error, nothing was changed")
 
 

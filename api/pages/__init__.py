@@ -16,9 +16,9 @@ import anyio
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
-from cases.services import CaseServices
-from cases.store.sessions import session_actor
+from cases.accounts import Accounts
 
 from . import case_manager, catalogue, coordinator, session, signin, steering
 from .people import PageRefused, SignInRequired
@@ -33,9 +33,8 @@ def _error_page(request: Request, status: int, fr: str, en: str) -> Response:
     """The error as a page, with the person's navigation when they are signed in."""
     person = getattr(request.state, "person", None)
     if person is None and "session" in request.scope:
-        s: CaseServices = request.app.state.services
-        person = session_actor(s.engine, s.registry, request.session.get(session.SID),
-                               s.clock())
+        known: Accounts = request.app.state.accounts
+        person = known.by_session(request.session.get(session.SID))
     return page(request, "error.html.j2", person, status=status, status_code=status,
                 message_fr=fr, message_en=en)
 
@@ -55,7 +54,7 @@ def install(app: FastAPI, *, session_key: str | None, https_only: bool = False) 
 
     @app.exception_handler(PageRefused)
     async def refused(request: Request, exc: PageRefused) -> Response:
-        return _error_page(request, exc.status, exc.fr, exc.en)
+        return await run_in_threadpool(_error_page, request, exc.status, exc.fr, exc.en)
 
     for router in ROUTERS:
         app.include_router(router)

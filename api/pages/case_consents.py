@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from cases.access import AccessPolicy
 from cases.domain.errors import MissingInput, NotAllowed, NotFound
 from cases.queries import CaseQueries
 from cases.sharing import Sharing
@@ -39,18 +40,20 @@ def _required(value: str, field: str) -> str:
 
 
 @router.post("/dossiers/{case_id}/consentements")
-async def record(request: Request, case_id: CaseId, person: CaseWorkerPerson,
-                 form: Form) -> Response:
+def record(request: Request, case_id: CaseId, person: CaseWorkerPerson,
+           form: Form) -> Response:
     q: CaseQueries = request.app.state.queries
     sh: Sharing = request.app.state.sharing
-    case = q.case_for(person, case_id)
+    policy: AccessPolicy = request.app.state.policy
     recipients = [str(r)[:32] for r in form.getlist("destinataires")][:20]
     categories = [str(c)[:32] for c in form.getlist("categories")][:10]
     try:
-        sh.record(person, case, grantor=_required(text_of(form, "concedant", 200), "grantor"),
-                  recipients=recipients, categories=categories,
-                  purpose=_required(text_of(form, "but"), "purpose"),
-                  valid_until=_valid_until(text_of(form, "valable_jusqu", 10)))
+        with policy.unit() as uow:  # the case seen, the consent recorded: one transaction
+            case = q.case_for(person, case_id, uow)
+            grantor = _required(text_of(form, "concedant", 200), "grantor")
+            sh.record(person, case, grantor=grantor, recipients=recipients,
+                      categories=categories, purpose=_required(text_of(form, "but"), "purpose"),
+                      valid_until=_valid_until(text_of(form, "valable_jusqu", 10)), within=uow)
     except (MissingInput, NotAllowed) as exc:
         field = exc.details.get("field", "")
         status = 403 if isinstance(exc, NotAllowed) else 422
@@ -65,16 +68,19 @@ async def record(request: Request, case_id: CaseId, person: CaseWorkerPerson,
 
 
 @router.post("/dossiers/{case_id}/consentements/{consent_id}/revoquer")
-async def revoke(request: Request, case_id: CaseId, consent_id: Annotated[str, Path(
-        max_length=64)], person: CaseWorkerPerson, form: Form) -> Response:
+def revoke(request: Request, case_id: CaseId,
+           consent_id: Annotated[str, Path(max_length=64)], person: CaseWorkerPerson,
+           form: Form) -> Response:
     q: CaseQueries = request.app.state.queries
     sh: Sharing = request.app.state.sharing
-    case = q.case_for(person, case_id)
-    if not any(c.id == consent_id for c, _ in sh.consents(case)):
-        raise PageRefused(404, "Ce consentement n'appartient pas à ce dossier.",
-                          "This consent does not belong to this case.")
+    policy: AccessPolicy = request.app.state.policy
     try:
-        sh.revoke(person, consent_id)
+        with policy.unit() as uow:
+            case = q.case_for(person, case_id, uow)
+            if not any(c.id == consent_id for c, _ in sh.consents(case, uow)):
+                raise PageRefused(404, "Ce consentement n'appartient pas à ce dossier.",
+                                  "This consent does not belong to this case.")
+            sh.revoke(person, consent_id, uow)
     except NotFound as exc:
         return show(request, person, case_id, status=409,
                     consent_error=("", say(lang_of(request), exc.message)))

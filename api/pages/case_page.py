@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
+from cases.access import AccessPolicy
 from cases.documents import CaseDocuments
 from cases.domain.decide import EventInput
 from cases.domain.errors import (
@@ -25,8 +26,10 @@ from cases.domain.errors import (
 )
 from cases.queries import CaseQueries
 from cases.sharing import Sharing
+from cases.store.uow import UnitOfWork
 
 from ..downloads import document_answer
+from ..unit import in_one_unit
 from .case_events import LEAD, OUTCOME, REASON
 from .case_inputs import read_fields, text_of
 from .case_view import say, show
@@ -48,22 +51,27 @@ def case_page(request: Request, case_id: CaseId, person: CaseWorkerPerson) -> Re
 
 
 @router.post("/dossiers/{case_id}/evenements")
-async def fire(request: Request, case_id: CaseId, person: CaseWorkerPerson,
-               form: Form) -> Response:
+def fire(request: Request, case_id: CaseId, person: CaseWorkerPerson,
+         form: Form) -> Response:
+    """One unit of work, as the API's: the visibility check on the case row (read once),
+    the decision and its events."""
     q: CaseQueries = request.app.state.queries
-    case = q.case_for(person, case_id)  # 404 before anything, as the API
+    policy: AccessPolicy = request.app.state.policy
     event, version = text_of(form, "evenement", 64), text_of(form, "version", 12)
-    if not (version.isascii() and version.isdigit()):  # int("²") raises
-        raise PageRefused(422, "Le formulaire ne dit pas quelle version du dossier vous avez "
-                          "vue : rechargez la page.", "The form does not say which version of "
-                          "the case you saw: reload the page.")
     lang = lang_of(request)
-    route = q.s.route_of(case)
     try:
-        fields = read_fields(route, form, route.fields, unchanged=case.fields)
-        data = EventInput(text_of(form, REASON) or None, text_of(form, OUTCOME, 64) or None,
-                          fields, text_of(form, LEAD, 32) or None)
-        out = q.s.fire(case_id, event, actor=person, expected_version=int(version), data=data)
+        with policy.unit() as uow:
+            case = q.case_for(person, case_id, uow)  # 404 before anything, as the API
+            if not (version.isascii() and version.isdigit()):  # int("²") raises
+                raise PageRefused(422, "Le formulaire ne dit pas quelle version du dossier "
+                                  "vous avez vue : rechargez la page.", "The form does not say "
+                                  "which version of the case you saw: reload the page.")
+            route = q.s.route_of(case)
+            fields = read_fields(route, form, route.fields, unchanged=case.fields)
+            data = EventInput(text_of(form, REASON) or None, text_of(form, OUTCOME, 64) or None,
+                              fields, text_of(form, LEAD, 32) or None)
+            out = q.s.fire(case_id, event, actor=person, expected_version=int(version),
+                           data=data, within=uow, loaded=case)
     except StaleVersion:
         return show(request, person, case_id, status=409, stale=True)
     except MissingInput as exc:
@@ -79,23 +87,26 @@ async def fire(request: Request, case_id: CaseId, person: CaseWorkerPerson,
     return _done(case_id, what)
 
 
-def _pending(request: Request, person: CaseWorkerPerson, case_id: str, hid: str) -> None:
+def _pending(q: CaseQueries, person: CaseWorkerPerson, case_id: str, hid: str,
+             uow: UnitOfWork) -> None:
     """The handoff named by the form must be this case's pending one."""
-    q: CaseQueries = request.app.state.queries
-    case = q.case_for(person, case_id)
+    case = q.case_for(person, case_id, uow)
     if case.handoff is None or case.handoff.id != hid:
         raise NotFound("ce transfert n'attend plus de réponse / this handoff is no longer "
                        "pending")
 
 
 @router.post("/dossiers/{case_id}/transfert/accepter")
-async def accept(request: Request, case_id: CaseId, person: CaseWorkerPerson,
-                 form: Form) -> Response:
+def accept(request: Request, case_id: CaseId, person: CaseWorkerPerson,
+           form: Form) -> Response:
     q: CaseQueries = request.app.state.queries
     hid = text_of(form, "transfert", 64)
+
+    def work(uow: UnitOfWork) -> None:
+        _pending(q, person, case_id, hid, uow)
+        q.s.accept_handoff(hid, actor=person, within=uow)
     try:
-        _pending(request, person, case_id, hid)
-        q.s.accept_handoff(hid, actor=person)
+        in_one_unit(request.app.state.policy, work)
     except (NotFound, Conflict, NotAllowed) as exc:
         q.case_for(person, case_id)  # a case one may not see stays a 404
         return show(request, person, case_id, status=409,
@@ -104,14 +115,17 @@ async def accept(request: Request, case_id: CaseId, person: CaseWorkerPerson,
 
 
 @router.post("/dossiers/{case_id}/transfert/refuser")
-async def refuse(request: Request, case_id: CaseId, person: CaseWorkerPerson,
-                 form: Form) -> Response:
+def refuse(request: Request, case_id: CaseId, person: CaseWorkerPerson,
+           form: Form) -> Response:
     q: CaseQueries = request.app.state.queries
     hid = text_of(form, "transfert", 64)
     lang = lang_of(request)
+
+    def work(uow: UnitOfWork) -> None:
+        _pending(q, person, case_id, hid, uow)
+        q.s.refuse_handoff(hid, actor=person, reason=text_of(form, REASON) or None, within=uow)
     try:
-        _pending(request, person, case_id, hid)
-        q.s.refuse_handoff(hid, actor=person, reason=text_of(form, REASON) or None)
+        in_one_unit(request.app.state.policy, work)
     except MissingInput as exc:
         return show(request, person, case_id, status=422, refuse_error=say(lang, exc.message),
                     refuse_reason=text_of(form, REASON))
@@ -122,13 +136,15 @@ async def refuse(request: Request, case_id: CaseId, person: CaseWorkerPerson,
 
 
 @router.get("/dossiers/{case_id}/documents/{document_id}")
-async def document(request: Request, case_id: CaseId,
-                   document_id: Annotated[int, Path(ge=1, le=2**62)],
-                   person: CaseWorkerPerson) -> Response:
+def document(request: Request, case_id: CaseId,
+             document_id: Annotated[int, Path(ge=1, le=2**62)],
+             person: CaseWorkerPerson) -> Response:
     q: CaseQueries = request.app.state.queries
     sh: Sharing = request.app.state.sharing
-    case = q.case_for(person, case_id)
-    found = CaseDocuments(q, sh).content(person, case, document_id)  # logs the read
+    policy: AccessPolicy = request.app.state.policy
+    with policy.unit() as uow:  # the visibility check, the bytes and the read record
+        case = q.case_for(person, case_id, uow)
+        found = CaseDocuments(q, sh).content(person, case, document_id, uow)
     if found is None:
         raise PageRefused(404, "Ce document n'existe pas ou ne vous est pas communiqué.",
                           "This document does not exist or is not disclosed to you.")

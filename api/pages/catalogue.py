@@ -39,7 +39,7 @@ def _day(text: str | None, today: date) -> tuple[date, str | None]:
 
 
 @router.get("/mesures")
-async def catalogue(request: Request, person: CaseWorkerPerson) -> Response:
+def catalogue(request: Request, person: CaseWorkerPerson) -> Response:
     s: CaseServices = request.app.state.services
     day, problem = _day(request.query_params.get("au"), s.clock().date())
     at_day: dict[str, Occupancy] = {p.code: o for p, o in

@@ -12,7 +12,9 @@ from api.errors import bilingual
 from cases.access import AccessPolicy
 from cases.domain.errors import Conflict, MissingInput, NotAllowed
 from cases.queries import CaseQueries
+from cases.store.uow import UnitOfWork
 
+from ..unit import in_one_unit
 from .coordination_data import escalations, revolving
 from .people import CoordinatorPerson, Form
 from .render import page
@@ -36,22 +38,26 @@ def _coordination(request: Request, person: Any, status: int = 200, *,
 
 
 @router.get("/coordination")
-async def coordination(request: Request, person: CoordinatorPerson,
-                       done: Annotated[str | None, Query(alias="fait", max_length=20)] = None
-                       ) -> Response:
+def coordination(request: Request, person: CoordinatorPerson,
+                 done: Annotated[str | None, Query(alias="fait", max_length=20)] = None
+                 ) -> Response:
     return _coordination(request, person, notice=DONE.get(done or ""))
 
 
 @router.post("/coordination/escalations/{case_id}")
-async def settle(request: Request, person: CoordinatorPerson, form: Form,
-                 case_id: CaseId) -> Response:
+def settle(request: Request, person: CoordinatorPerson, form: Form,
+           case_id: CaseId) -> Response:
     q: CaseQueries = request.app.state.queries
-    q.case_for(person, case_id)  # NotFound as for the API: the case must be known to them
     reason = str(form.get("reason") or "").strip()[:2000]
     lead = str(form.get("lead") or "").strip()[:32] or None
     kept = {"case": case_id, "reason": reason, "lead": lead}
+
+    def work(uow: UnitOfWork) -> None:
+        case = q.case_for(person, case_id, uow)  # NotFound as for the API: known to them
+        q.s.settle_escalation(case_id, actor=person, reason=reason, lead=lead, within=uow,
+                              loaded=case)
     try:
-        q.s.settle_escalation(case_id, actor=person, reason=reason, lead=lead)
+        in_one_unit(request.app.state.policy, work)
     except MissingInput as exc:  # a reason left out, a lead that may not lead on this route
         field = "lead" if exc.details.get("field") == "lead" else "reason"
         return _coordination(request, person, 422, failed={**kept, "field": field,

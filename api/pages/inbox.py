@@ -96,8 +96,8 @@ def _choices(q: CaseQueries, lang: str) -> tuple[list[tuple[str, str]], list[tup
 
 
 @router.get("/dossiers")
-async def inbox(request: Request, person: CaseWorkerPerson, etat: Filter = "",
-                route: Filter = "", retard: Filter = "") -> Response:
+def inbox(request: Request, person: CaseWorkerPerson, etat: Filter = "",
+          route: Filter = "", retard: Filter = "") -> Response:
     q: CaseQueries = request.app.state.queries
     policy: AccessPolicy = request.app.state.policy
     lang, now = lang_of(request), q.s.clock()

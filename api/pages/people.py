@@ -12,9 +12,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.datastructures import FormData
 
+from cases.accounts import Accounts
 from cases.domain.actors import Actor
-from cases.services import CaseServices
-from cases.store.sessions import session_actor
 from institutions.registry import Role
 
 from .session import SID, csrf_valid
@@ -69,8 +68,8 @@ def client_address(request: Request) -> str:
 def signed_in(request: Request) -> Actor:
     """The person of the cookie's live session (a plain ``def``: FastAPI runs it in a worker
     thread, the database read and the idle time's update off the event loop)."""
-    s: CaseServices = request.app.state.services
-    actor = session_actor(s.engine, s.registry, request.session.get(SID), s.clock())
+    known: Accounts = request.app.state.accounts
+    actor = known.by_session(request.session.get(SID))
     if actor is None:
         request.session.pop(SID, None)
         query = f"?{request.url.query}" if request.url.query else ""

@@ -73,15 +73,15 @@ def _form_page(request: Request, person: Actor, routes: list[Route], chosen: Rou
 
 
 @router.get("/dossiers/nouveau")
-async def referral_form(request: Request, person: CaseWorkerPerson,
-                        route: Annotated[str, Query(max_length=64)] = "") -> Response:
+def referral_form(request: Request, person: CaseWorkerPerson,
+                  route: Annotated[str, Query(max_length=64)] = "") -> Response:
     routes = routes_for(request.app.state.queries, person)
     chosen = next((r for r in routes if r.id == route), routes[0] if routes else None)
     return _form_page(request, person, routes, chosen)
 
 
 @router.post("/dossiers/nouveau")
-async def open_case(request: Request, person: CaseWorkerPerson, form: Form) -> Response:
+def open_case(request: Request, person: CaseWorkerPerson, form: Form) -> Response:
     q: CaseQueries = request.app.state.queries
     routes = routes_for(q, person)
     chosen = next((r for r in routes if r.id == text_of(form, "route", 64)), None)

@@ -11,9 +11,7 @@ import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from cases.services import CaseServices
-from cases.sign_in import sign_in as check_sign_in
-from cases.store.sessions import end_session
+from cases.accounts import Accounts
 
 from . import session
 from .people import HOME, Form, Person, client_address, local_path
@@ -46,10 +44,9 @@ async def sign_in(request: Request, form: Form) -> Response:
     name = str(form.get("name", "")).strip()[:100]
     password = str(form.get("password", ""))[:1000]
     then = local_path(str(form.get("suite", "")))
-    s: CaseServices = request.app.state.services
+    known: Accounts = request.app.state.accounts
     tried = await anyio.to_thread.run_sync(
-        partial(check_sign_in, s.engine, s.registry, name=name, password=password,
-                address=client_address(request), now=s.clock()),
+        partial(known.sign_in, name=name, password=password, address=client_address(request)),
         limiter=request.app.state.hashing)
     if tried.actor is None or tried.session_id is None:
         wait_s = math.ceil(tried.wait.total_seconds())
@@ -64,8 +61,8 @@ async def sign_in(request: Request, form: Form) -> Response:
 
 @router.post("/deconnexion")
 def sign_out(request: Request, _: Form) -> Response:
-    s: CaseServices = request.app.state.services
-    end_session(s.engine, session.end(request.session))
+    known: Accounts = request.app.state.accounts
+    known.sign_out(session.end(request.session))
     return _see("/connexion")
 
 
