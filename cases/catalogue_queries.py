@@ -13,7 +13,7 @@ from conventions.catalogue import Occupancy, Period, Programme, Status, occupanc
 
 from .steering.protect import BASE, shown
 from .store.catalogue import Measure
-from .store.uow import UnitOfWork, unit_of_work
+from .store.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from .services import CaseServices
@@ -27,7 +27,7 @@ def occupancy_of(s: CaseServices, *, start: date | None = None, end: date | None
     """Every period of the programmes (or of ``code``) that overlaps [start, end]; read in
     ``within``, the caller's unit, or in one of its own."""
     window = Period(start or date.min, end or date.max)
-    with unit_of_work(s.engine, write=False, within=within) as uow:
+    with s.units(write=False, within=within) as uow:
         store = uow.catalogue
         programmes = store.programmes(code)
         ids = store.place_ids(code)

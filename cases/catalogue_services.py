@@ -42,7 +42,7 @@ from .domain.events import Event
 from .domain.measures import NotEligible, PlaceRequest
 from .services import CaseServices, Outcome
 from .store.catalogue import LoadReport, Measure
-from .store.uow import UnitOfWork, unit_of_work
+from .store.uow import UnitOfWork
 
 RETRIES = 8  # a decision the lock contradicted is made again at most this often
 YEARS = (1900, 2200)
@@ -82,7 +82,7 @@ class MeasureServices:
 
     @contextmanager
     def _unit(self, *, write: bool = False) -> Iterator[UnitOfWork]:
-        with unit_of_work(self.s.engine, write=write) as uow:
+        with self.s.units(write=write) as uow:
             yield uow
 
     # -- the catalogue ----------------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from cases.domain.errors import NotFound
 from cases.store.route_book import BoundRoutes
 from cases.store.steering import Scope
-from cases.store.uow import UnitOfWork, unit_of_work
+from cases.store.uow import UnitOfWork
 from institutions.registry import Registry
 from workflows.engine.model import Route
 
@@ -32,7 +32,7 @@ ESCALATIONS = ("deadline_escalated", "handoff_expired")
 def snapshot(s: CaseServices, within: UnitOfWork | None = None) -> Iterator[UnitOfWork]:
     """One read unit, one snapshot, so that the figures of an answer agree with each other;
     or ``within``, the caller's (a snapshot already, when it needs one)."""
-    with unit_of_work(s.engine, write=False, within=within) as uow:
+    with s.units(write=False, within=within) as uow:
         if within is None:
             uow.steering.snapshot()
         yield uow
