@@ -26,11 +26,11 @@ from conventions.catalogue import (
 )
 
 from .codec import aware
-from .tables import CaseMeasureRow, ProgrammePlaceRow, ProgrammeRow
+from .tables import CaseMeasureRow, ProgrammePlaceRow, ProgrammeRow, table_of
 
-programme_t = ProgrammeRow.__table__  # type: ignore[attr-defined]
-place_t = ProgrammePlaceRow.__table__  # type: ignore[attr-defined]
-measure_t = CaseMeasureRow.__table__  # type: ignore[attr-defined]
+programme_t = table_of(ProgrammeRow)
+place_t = table_of(ProgrammePlaceRow)
+measure_t = table_of(CaseMeasureRow)
 
 OPEN = (Status.waiting, Status.planned, Status.active)
 _HELD = [str(s) for s in HOLDS_PLACE]

@@ -13,10 +13,10 @@ from conventions.data_sharing import Consent
 
 from . import ledger
 from .codec import aware
-from .tables import ConsentRow, DataExchangeRow
+from .tables import ConsentRow, DataExchangeRow, table_of
 
-consent_t = ConsentRow.__table__  # type: ignore[attr-defined]
-exchange_t = DataExchangeRow.__table__  # type: ignore[attr-defined]
+consent_t = table_of(ConsentRow)
+exchange_t = table_of(DataExchangeRow)
 
 
 class ConsentStore:

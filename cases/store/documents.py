@@ -12,10 +12,10 @@ from cases.domain.results import Document, Task
 
 from . import ledger
 from .codec import aware
-from .tables import CaseDocumentRow, CaseTaskRow
+from .tables import CaseDocumentRow, CaseTaskRow, table_of
 
-document_t = CaseDocumentRow.__table__  # type: ignore[attr-defined]
-task_t = CaseTaskRow.__table__  # type: ignore[attr-defined]
+document_t = table_of(CaseDocumentRow)
+task_t = table_of(CaseTaskRow)
 
 
 @dataclass(frozen=True)

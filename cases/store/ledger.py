@@ -41,17 +41,18 @@ from .tables import (
     DataExchangeRow,
     LedgerRow,
     PersonRow,
+    table_of,
 )
 
-ledger_t: Table = LedgerRow.__table__  # type: ignore[attr-defined]
-checkpoint_t: Table = AuditCheckpointRow.__table__  # type: ignore[attr-defined]
-person_t: Table = PersonRow.__table__  # type: ignore[attr-defined]
-case_t: Table = CaseRow.__table__  # type: ignore[attr-defined]
-document_t: Table = CaseDocumentRow.__table__  # type: ignore[attr-defined]
-consent_t: Table = ConsentRow.__table__  # type: ignore[attr-defined]
-exchange_t: Table = DataExchangeRow.__table__  # type: ignore[attr-defined]
-read_t: Table = CaseReadRow.__table__  # type: ignore[attr-defined]
-contact_t: Table = CaseContactRow.__table__  # type: ignore[attr-defined]
+ledger_t = table_of(LedgerRow)
+checkpoint_t = table_of(AuditCheckpointRow)
+person_t = table_of(PersonRow)
+case_t = table_of(CaseRow)
+document_t = table_of(CaseDocumentRow)
+consent_t = table_of(ConsentRow)
+exchange_t = table_of(DataExchangeRow)
+read_t = table_of(CaseReadRow)
+contact_t = table_of(CaseContactRow)
 
 CHAINS = 64  # two busy cases share a chain seldom; a checkpoint signs 64 heads
 TRIES = 100  # a chain's number taken this often in a row by others: something is wrong

@@ -19,9 +19,9 @@ from sqlalchemy.exc import IntegrityError
 
 from . import WRITE
 from .repository import outbox_t
-from .tables import ActionEffectRow
+from .tables import ActionEffectRow, table_of
 
-effect_t = ActionEffectRow.__table__  # type: ignore[attr-defined]
+effect_t = table_of(ActionEffectRow)
 MAX_ATTEMPTS = 8
 BACKOFF = timedelta(seconds=30)  # doubled at each failure: 30 s, 1 min, 2 min... ~1 h
 

@@ -17,10 +17,10 @@ from cases.domain.errors import IdentityMismatch
 from cases.domain.person import Person
 
 from . import ledger
-from .tables import CaseContactRow, PersonRow
+from .tables import CaseContactRow, PersonRow, table_of
 
-person_t = PersonRow.__table__  # type: ignore[attr-defined]
-contact_t = CaseContactRow.__table__  # type: ignore[attr-defined]
+person_t = table_of(PersonRow)
+contact_t = table_of(CaseContactRow)
 CONTACT = ("email", "phone", "address")
 
 

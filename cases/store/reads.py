@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from . import ledger
-from .tables import CaseReadRow
+from .tables import CaseReadRow, table_of
 
-read_t = CaseReadRow.__table__  # type: ignore[attr-defined]
+read_t = table_of(CaseReadRow)
 
 
 class ReadLog:

@@ -20,16 +20,16 @@ from cases.domain.events import Event
 from . import fastsql, ledger
 from .codec import aware, case_from, case_values, event_from, event_values
 from .derived import StayClock, enters_state
-from .tables import CaseEventRow, CaseRow, DeadlineRow, HandoffRow, OutboxRow, PersonRow
+from .tables import CaseEventRow, CaseRow, DeadlineRow, HandoffRow, OutboxRow, PersonRow, table_of
 
 DueKey = tuple[datetime, str]  # (due_at, case_id): where a page of due deadlines ends
 
-case_t = CaseRow.__table__  # type: ignore[attr-defined]
-event_t = CaseEventRow.__table__  # type: ignore[attr-defined]
-deadline_t = DeadlineRow.__table__  # type: ignore[attr-defined]
-handoff_t = HandoffRow.__table__  # type: ignore[attr-defined]
-outbox_t = OutboxRow.__table__  # type: ignore[attr-defined]
-person_t = PersonRow.__table__  # type: ignore[attr-defined]
+case_t = table_of(CaseRow)
+event_t = table_of(CaseEventRow)
+deadline_t = table_of(DeadlineRow)
+handoff_t = table_of(HandoffRow)
+outbox_t = table_of(OutboxRow)
+person_t = table_of(PersonRow)
 
 _STATUS_BY_KIND = {"handoff_accepted": "accepted", "handoff_refused": "refused",
                    "handoff_expired": "expired", "handoff_withdrawn": "withdrawn"}

@@ -16,13 +16,13 @@ from workflows.engine.validate import parse_route
 
 from .codec import aware
 from .ports import Routes
-from .tables import RouteVersionRow
+from .tables import RouteVersionRow, table_of
 
 if TYPE_CHECKING:
     from .uow import UnitOfWork
 
 BoundRoutes: TypeAlias = Routes  # the routes of one unit of work (``StoredRoutes``)
-route_t = RouteVersionRow.__table__  # type: ignore[attr-defined]
+route_t = table_of(RouteVersionRow)
 
 
 class InvalidRoute(ValueError):

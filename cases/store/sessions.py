@@ -16,10 +16,10 @@ from institutions.registry import Registry, Role
 
 from . import WRITE
 from .codec import aware
-from .tables import PageSessionRow, UserRow
+from .tables import PageSessionRow, UserRow, table_of
 
-session_t = PageSessionRow.__table__  # type: ignore[attr-defined]
-user_t = UserRow.__table__  # type: ignore[attr-defined]
+session_t = table_of(PageSessionRow)
+user_t = table_of(UserRow)
 IDLE = timedelta(minutes=30)
 LIFETIME = timedelta(hours=10)  # one working day: a forgotten session does not outlive it
 TOUCH_EVERY = timedelta(minutes=1)  # how precisely "idle since" is kept: one write a minute

@@ -25,9 +25,9 @@ from cases.domain.throttle import (
 
 from . import WRITE
 from .codec import aware
-from .tables import SignInTallyRow
+from .tables import SignInTallyRow, table_of
 
-tally_t = SignInTallyRow.__table__  # type: ignore[attr-defined]
+tally_t = table_of(SignInTallyRow)
 
 
 def _keys(name: str, address: str) -> list[tuple[str, Budget]]:

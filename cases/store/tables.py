@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -414,3 +415,10 @@ class AuditCheckpointRow(SQLModel, table=True):
     # each case's (version, last hash) at that moment, whose digest the body signs; kept on
     # the newest checkpoints only (checkpoints.KEEP_HEADS)
     heads: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a model, typed: SQLModel sets ``__table__`` where mypy cannot see it.
+    The store reads and writes the tables with Core statements (generated once per dialect on
+    the hot path, ``fastsql``); the models are the schema Alembic and the tests compare."""
+    return SQLModel.metadata.tables[str(model.__tablename__)]
