@@ -63,9 +63,9 @@ def list_cases(actor: CaseWorker, q: QueriesDep, p: PolicyDep,
                overdue: bool = False,
                cursor: Annotated[str | None, Query(max_length=200)] = None,
                limit: Annotated[int, Query(ge=1, le=200)] = 50) -> CaseList:
-    found, nxt = q.list_cases(actor, state=state, lead=lead, overdue=overdue, cursor=cursor,
-                              limit=limit)
-    with p.unit() as uow:  # the reads recorded, the disclosures and the people: one unit
+    with p.unit() as uow:  # the page, the reads recorded, the disclosures, the people: one unit
+        found, nxt = q.list_cases(actor, state=state, lead=lead, overdue=overdue,
+                                  cursor=cursor, limit=limit, within=uow)
         return CaseList(items=[case_out(q, v, uow) for v in p.views(actor, found, "list", uow)],
                         next=nxt)
 

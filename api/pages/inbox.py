@@ -104,10 +104,11 @@ def inbox(request: Request, person: CaseWorkerPerson, etat: Filter = "",
     groups: dict[str, list[Row]] = {"late": [], "week": [], "later": []}
     handoffs: list[Row] = []
     escalations: list[Row] = []
-    listed = [(c, urgency(c, q.s.route_of(c), now))
-              for c in q.open_cases(person, route=route or None, state=etat or None)]
-    listed = [(c, g) for c, g in listed if not retard or g == "late" or c.escalated]
-    with policy.unit() as uow:  # the listed cases read through the policy, each on record
+    with policy.unit() as uow:  # the list and its cases read through the policy, on record
+        listed = [(c, urgency(c, q.s.route_of(c, within=uow), now))
+                  for c in q.open_cases(person, route=route or None, state=etat or None,
+                                        within=uow)]
+        listed = [(c, g) for c, g in listed if not retard or g == "late" or c.escalated]
         views = policy.views(person, [c for c, _ in listed], "inbox", uow)
         for view, (case, group) in zip(views, listed, strict=True):
             row = _row(q, view, group, lang, uow)
