@@ -46,15 +46,8 @@ from cases.services import CaseServices
 from cases.store import WRITE, fastsql
 from cases.store.audit import _check  # verify() walks every case: the same checks, a sample
 from cases.store.codec import case_values, event_from, event_values
-from cases.store.repository import (
-    CaseRepository,
-    case_t,
-    deadline_t,
-    event_t,
-    handoff_t,
-    outbox_t,
-    person_t,
-)
+from cases.store.repository import CaseRepository
+from cases.store.tables import case_t, deadline_t, event_t, handoff_t, outbox_t, person_t
 from institutions.calendar import calendar
 from relais.db import make_engine
 from relais.demo import ORP, avs

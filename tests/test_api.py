@@ -231,7 +231,7 @@ def test_every_read_of_a_case_file_is_logged(api: tuple[str, People],
                                              services: CaseServices) -> None:
     from sqlalchemy import select
 
-    from cases.store.reads import read_t
+    from cases.store.tables import read_t
     _, people = api
     case = open_case(people)
     people["ORP-NE"].get(f"/api/cases/{case['id']}")

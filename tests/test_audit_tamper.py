@@ -28,18 +28,17 @@ from cases.services import CaseServices
 from cases.sharing import Sharing
 from cases.store.audit import verify
 from cases.store.checkpoints import heads_digest, sign, take
-from cases.store.documents import document_t
-from cases.store.ledger import (
-    COVERED,
-    backfill,
+from cases.store.ledger import COVERED, backfill, record, record_hash
+from cases.store.tables import (
+    case_t,
     checkpoint_t,
     consent_t,
+    document_t,
+    event_t,
     ledger_t,
+    person_t,
     read_t,
-    record,
-    record_hash,
 )
-from cases.store.repository import case_t, event_t, person_t
 from relais.demo import Clock
 from tests.conftest import OAI, ORP, PERSON
 

@@ -11,8 +11,8 @@ from cases.domain.errors import Conflict, EventRefused, NotFound, StaleVersion
 from cases.domain.person import InvalidPerson
 from cases.services import CaseServices
 from cases.store.audit import verify
-from cases.store.repository import case_t, deadline_t, event_t, handoff_t, outbox_t, person_t
 from cases.store.route_book import InvalidRoute
+from cases.store.tables import case_t, deadline_t, event_t, handoff_t, outbox_t, person_t
 from tests.conftest import COORD, OAI, ORP, PERSON, SPEC_EXAMPLE, SSR, Clock
 
 
@@ -161,7 +161,7 @@ def test_the_audit_catches_a_case_row_changed_behind_the_engine(services: CaseSe
 def test_the_audit_catches_a_document_changed_after_it_was_recorded(
         services: CaseServices, engine: Engine) -> None:
     from cases.domain.results import Document
-    from cases.store.documents import document_t
+    from cases.store.tables import document_t
     case_id = open_referred(services)
     services.record_action(case_id, key=f"{case_id}:2:gather_files", action="gather_files",
                            summary={}, documents=[Document(

@@ -29,8 +29,8 @@ from cases.catalogue_services import MeasureServices
 from cases.services import CaseServices
 from cases.store.audit import verify
 from cases.store.outbox import Outbox
-from cases.store.repository import case_t, deadline_t, event_t, outbox_t
 from cases.store.steering import Scope
+from cases.store.tables import case_t, deadline_t, event_t, outbox_t
 from cases.store.uow import unit_of_work
 from cases.store.users import actor_for_password, list_users
 from conventions.catalogue import Period, Places

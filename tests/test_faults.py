@@ -29,9 +29,7 @@ from sqlalchemy import Engine, select
 from cases.domain.decide import EventInput
 from cases.services import CaseServices
 from cases.store.audit import verify
-from cases.store.documents import document_t
-from cases.store.outbox import effect_t
-from cases.store.repository import outbox_t
+from cases.store.tables import document_t, effect_t, outbox_t
 from cases.store.users import add_user
 from orchestration.channels import message_id
 from relais.wiring import build_services, publish_standard_routes

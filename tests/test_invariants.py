@@ -148,7 +148,7 @@ class Network(RuleBasedStateMachine):
     def _new_cases(self) -> list[str]:
         from sqlalchemy import select
 
-        from cases.store.repository import case_t
+        from cases.store.tables import case_t
         with self.engine.connect() as conn:
             return [r[0] for r in conn.execute(select(case_t.c.id))
                     if r[0] not in self.leads]

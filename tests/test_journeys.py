@@ -17,7 +17,7 @@ from cases.domain.context import DEADLINE_PASSED
 from cases.services import CaseServices, Outcome
 from cases.store.audit import verify
 from cases.store.documents import Documents
-from cases.store.repository import outbox_t
+from cases.store.tables import outbox_t
 from orchestration.orchestrator import Orchestrator
 from relais import demo
 from tests.conftest import Clock
@@ -112,7 +112,7 @@ def test_journeys_a_b_c_with_the_actions_doing_real_work(
 
 
 def _cases(services: CaseServices) -> list[str]:
-    from cases.store.repository import case_t
+    from cases.store.tables import case_t
     with services.engine.connect() as conn:
         return [r[0] for r in conn.execute(select(case_t.c.id))]
 

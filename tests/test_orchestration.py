@@ -23,7 +23,7 @@ from cases.domain.results import Document
 from cases.services import CaseServices
 from cases.store.audit import verify
 from cases.store.documents import Documents
-from cases.store.repository import outbox_t
+from cases.store.tables import outbox_t
 from institutions.calendar import calendar
 from institutions.dates import local_day
 from orchestration.orchestrator import Orchestrator

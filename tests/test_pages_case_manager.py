@@ -25,12 +25,11 @@ from cases.domain.results import Document
 from cases.queries import CaseQueries
 from cases.services import CaseServices
 from cases.sharing import Sharing
-from cases.store.tables import CaseReadRow, table_of
+from cases.store.tables import read_t
 from institutions.registry import Kind, Role
 from tests.browser import PHONE, Site, csrf_of, shoot, signed_in_client
 from tests.conftest import COORD, OAI, ORP, PERSON, SSR
 
-read_t = table_of(CaseReadRow)
 M_ROBERT = Actor("m.robert", "ORP-NE", Kind.AC, Role.case_manager)
 P_GIRARD = Actor("p.girard", "OAI-NE", Kind.AI, Role.case_manager)
 S_FAVRE = Actor("s.favre", "SSR-NE", Kind.SA, Role.case_manager)

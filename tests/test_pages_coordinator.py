@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from cases.domain.decide import EventInput
 from cases.services import CaseServices
-from cases.store.repository import event_t
+from cases.store.tables import event_t
 from relais.wiring import standard_route_texts
 from tests.browser import PHONE, Site, csrf_of, shoot, signed_in_client
 from tests.conftest import COORD, OAI, ORP, PERSON, SSR

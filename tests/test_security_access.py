@@ -18,8 +18,7 @@ from sqlalchemy import select
 
 from cases.domain.results import Document
 from cases.services import CaseServices
-from cases.store.people import contact_t
-from cases.store.reads import read_t
+from cases.store.tables import contact_t, read_t
 from tests.api_server import People, running
 from tests.browser import signed_in_client
 
@@ -294,7 +293,7 @@ def test_an_upgraded_database_records_the_partners_of_joint_steps_already_entere
     from sqlalchemy import update
 
     from cases.store.codec import case_values
-    from cases.store.repository import case_t, event_t
+    from cases.store.tables import case_t, event_t
     from tests.conftest import COORD, ORP
     cid = services.open_case(route="reseau-cii", person=ANA, actor=ORP,
                              fields={"age": 43, "consentement": True}).case.id

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cases.services import CaseServices
-from cases.store.route_book import route_t
+from cases.store.tables import route_t
 from conventions.catalogue_file import parse_catalogue
 from tests.api_server import People
 from tests.browser import csrf_of, signed_in_client
@@ -225,7 +225,7 @@ def test_a_name_of_invisible_or_control_characters_is_refused(
     assert answer.status_code == 422, answer.text
     assert answer.json()["field"] == f"person.{key}"
     with services.engine.connect() as conn:
-        from cases.store.repository import case_t
+        from cases.store.tables import case_t
         assert conn.execute(select(func.count()).select_from(case_t)).scalar() == 0
 
 

@@ -19,14 +19,13 @@ from sqlalchemy import select
 
 from cases.services import CaseServices
 from cases.store.sessions import IDLE, LIFETIME
-from cases.store.tables import PageSessionRow, table_of
+from cases.store.tables import session_t
 from cases.store.users import add_user, revoke_user, set_password
 from relais.demo import Clock
 from tests.api_server import running
 from tests.browser import PASSWORD, csrf_of, signed_in_client
 
 COOKIE = "relais_session"
-session_t = table_of(PageSessionRow)
 
 
 def _person(s: CaseServices, name: str, institution: str = "ORP-NE",

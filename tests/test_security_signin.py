@@ -36,7 +36,7 @@ from cases.domain.throttle import (
 )
 from cases.services import CaseServices
 from cases.store import sign_in_tally
-from cases.store.tables import SignInTallyRow, table_of
+from cases.store.tables import tally_t
 from cases.store.users import add_user, set_password
 from relais.demo import Clock
 from tests.api_server import running
@@ -44,7 +44,6 @@ from tests.browser import PASSWORD, csrf_of
 
 PROXY = "127.0.0.1"  # the trusted proxy of the tests: the test client itself
 ATTACKER, OFFICE = "203.0.113.7", "198.51.100.4"
-tally_t = table_of(SignInTallyRow)
 
 
 def _person(s: CaseServices, name: str, institution: str = "ORP-NE") -> str:

@@ -19,7 +19,7 @@ from cases.services import CaseServices
 from cases.store.audit import verify
 from cases.store.codec import aware
 from cases.store.derived import COLUMNS
-from cases.store.repository import event_t
+from cases.store.tables import event_t
 from relais.migrate import alembic_config
 from tests.conftest import Clock
 from tests.test_steering import MARCH, World, build, figures

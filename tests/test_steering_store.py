@@ -13,8 +13,8 @@ from sqlalchemy import event, select
 from api import reporting
 from cases.services import CaseServices
 from cases.steering import BREACHES
-from cases.store.repository import case_t
 from cases.store.steering import Scope, Stays
+from cases.store.tables import case_t
 from cases.store.uow import unit_of_work
 from tests.conftest import ORP, Clock
 from tests.test_steering import APRIL, MARCH, World, build, person

@@ -21,12 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from cases.domain.case import CaseState
 from cases.domain.events import Event
 from cases.domain.person import Person
+from cases.store.tables import case_t, contact_t, effect_t, event_t, person_t
 
 from . import SINGLE
 from .codec import case_from, event_from
-from .outbox import effect_t
-from .people import contact_t, person_t
-from .repository import case_t, event_t
 
 _PERSON = ("avs", "official_name", "first_name", "birth_date", "sex", "nationality")
 _CONTACT = ("email", "phone", "address")

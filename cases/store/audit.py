@@ -17,13 +17,11 @@ from sqlalchemy import Engine, func, select
 
 from cases.domain.events import replay
 from cases.domain.history import chain_faults
+from cases.store.tables import case_t, checkpoint_t, deadline_t, document_t, event_t, handoff_t
 
 from . import checkpoints, ledger_audit
 from .audit_words import Finding
 from .codec import case_from, event_from
-from .documents import document_t
-from .ledger import checkpoint_t
-from .repository import case_t, deadline_t, event_t, handoff_t
 
 
 @dataclass

@@ -26,11 +26,11 @@ from conventions.catalogue import (
 )
 
 from .codec import aware
-from .tables import CaseMeasureRow, ProgrammePlaceRow, ProgrammeRow, table_of
-
-programme_t = table_of(ProgrammeRow)
-place_t = table_of(ProgrammePlaceRow)
-measure_t = table_of(CaseMeasureRow)
+from .tables import (
+    measure_t,
+    place_t,
+    programme_t,
+)
 
 OPEN = (Status.waiting, Status.planned, Status.active)
 _HELD = [str(s) for s in HOLDS_PLACE]

@@ -22,11 +22,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, null, select, tuple_, update
 
+from cases.store.tables import case_t, checkpoint_t, event_t, ledger_t
+
 from . import WRITE, fastsql, ledger
 from .audit_words import Finding, local
 from .codec import aware
-from .ledger import checkpoint_t, ledger_t
-from .repository import case_t, event_t
 
 KEEP_HEADS = 24  # per-case heads kept on the newest checkpoints; the older keep their digest
 LOCK = 0x52454C43  # "RELC": PostgreSQL advisory lock key, one checkpoint at a time

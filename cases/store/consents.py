@@ -13,10 +13,7 @@ from conventions.data_sharing import Consent
 
 from . import ledger
 from .codec import aware
-from .tables import ConsentRow, DataExchangeRow, table_of
-
-consent_t = table_of(ConsentRow)
-exchange_t = table_of(DataExchangeRow)
+from .tables import consent_t, exchange_t
 
 
 class ConsentStore:

@@ -12,10 +12,7 @@ from cases.domain.results import Document, Task
 
 from . import ledger
 from .codec import aware
-from .tables import CaseDocumentRow, CaseTaskRow, table_of
-
-document_t = table_of(CaseDocumentRow)
-task_t = table_of(CaseTaskRow)
+from .tables import document_t, task_t
 
 
 @dataclass(frozen=True)

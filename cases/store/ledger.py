@@ -32,27 +32,16 @@ from sqlalchemy import Connection, Select, Table, select
 
 from . import fastsql
 from .tables import (
-    AuditCheckpointRow,
-    CaseContactRow,
-    CaseDocumentRow,
-    CaseReadRow,
-    CaseRow,
-    ConsentRow,
-    DataExchangeRow,
-    LedgerRow,
-    PersonRow,
-    table_of,
+    case_t,
+    checkpoint_t,
+    consent_t,
+    contact_t,
+    document_t,
+    exchange_t,
+    ledger_t,
+    person_t,
+    read_t,
 )
-
-ledger_t = table_of(LedgerRow)
-checkpoint_t = table_of(AuditCheckpointRow)
-person_t = table_of(PersonRow)
-case_t = table_of(CaseRow)
-document_t = table_of(CaseDocumentRow)
-consent_t = table_of(ConsentRow)
-exchange_t = table_of(DataExchangeRow)
-read_t = table_of(CaseReadRow)
-contact_t = table_of(CaseContactRow)
 
 CHAINS = 64  # two busy cases share a chain seldom; a checkpoint signs 64 heads
 TRIES = 100  # a chain's number taken this often in a row by others: something is wrong

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
+from cases.store.tables import ledger_t
+
 from .audit_words import Finding, row_name
-from .ledger import COVERED, digest, ledger_t, record_hash, recorded
+from .ledger import COVERED, digest, record_hash, recorded
 
 STREAM = {"stream_results": True, "yield_per": 5000}
 

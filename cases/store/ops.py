@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from cases.domain.context import DEADLINE_PASSED
+from cases.store.tables import event_t, outbox_t
 
 from .codec import aware
-from .repository import event_t, outbox_t
 
 LAG_SAMPLE = 100_000  # the most recent timer events of the window
 

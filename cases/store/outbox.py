@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import WRITE
-from .repository import outbox_t
-from .tables import ActionEffectRow, table_of
+from cases.store.tables import outbox_t
 
-effect_t = table_of(ActionEffectRow)
+from . import WRITE
+from .tables import effect_t
+
 MAX_ATTEMPTS = 8
 BACKOFF = timedelta(seconds=30)  # doubled at each failure: 30 s, 1 min, 2 min... ~1 h
 

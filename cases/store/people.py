@@ -17,10 +17,8 @@ from cases.domain.errors import IdentityMismatch
 from cases.domain.person import Person
 
 from . import ledger
-from .tables import CaseContactRow, PersonRow, table_of
+from .tables import contact_t, person_t
 
-person_t = table_of(PersonRow)
-contact_t = table_of(CaseContactRow)
 CONTACT = ("email", "phone", "address")
 
 

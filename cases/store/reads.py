@@ -7,9 +7,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from . import ledger
-from .tables import CaseReadRow, table_of
-
-read_t = table_of(CaseReadRow)
+from .tables import read_t
 
 
 class ReadLog:

@@ -20,16 +20,16 @@ from cases.domain.events import Event
 from . import fastsql, ledger
 from .codec import aware, case_from, case_values, event_from, event_values
 from .derived import StayClock, enters_state
-from .tables import CaseEventRow, CaseRow, DeadlineRow, HandoffRow, OutboxRow, PersonRow, table_of
+from .tables import (
+    case_t,
+    deadline_t,
+    event_t,
+    handoff_t,
+    outbox_t,
+)
 
 DueKey = tuple[datetime, str]  # (due_at, case_id): where a page of due deadlines ends
 
-case_t = table_of(CaseRow)
-event_t = table_of(CaseEventRow)
-deadline_t = table_of(DeadlineRow)
-handoff_t = table_of(HandoffRow)
-outbox_t = table_of(OutboxRow)
-person_t = table_of(PersonRow)
 
 _STATUS_BY_KIND = {"handoff_accepted": "accepted", "handoff_refused": "refused",
                    "handoff_expired": "expired", "handoff_withdrawn": "withdrawn"}

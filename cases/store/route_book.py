@@ -16,13 +16,12 @@ from workflows.engine.validate import parse_route
 
 from .codec import aware
 from .ports import Routes
-from .tables import RouteVersionRow, table_of
+from .tables import route_t
 
 if TYPE_CHECKING:
     from .uow import UnitOfWork
 
 BoundRoutes: TypeAlias = Routes  # the routes of one unit of work (``StoredRoutes``)
-route_t = table_of(RouteVersionRow)
 
 
 class InvalidRoute(ValueError):

@@ -16,10 +16,8 @@ from institutions.registry import Registry, Role
 
 from . import WRITE
 from .codec import aware
-from .tables import PageSessionRow, UserRow, table_of
+from .tables import session_t, user_t
 
-session_t = table_of(PageSessionRow)
-user_t = table_of(UserRow)
 IDLE = timedelta(minutes=30)
 LIFETIME = timedelta(hours=10)  # one working day: a forgotten session does not outlive it
 TOUCH_EVERY = timedelta(minutes=1)  # how precisely "idle since" is kept: one write a minute

@@ -25,9 +25,7 @@ from cases.domain.throttle import (
 
 from . import WRITE
 from .codec import aware
-from .tables import SignInTallyRow, table_of
-
-tally_t = table_of(SignInTallyRow)
+from .tables import tally_t
 
 
 def _keys(name: str, address: str) -> list[tuple[str, Budget]]:

@@ -35,8 +35,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
+from cases.store.tables import case_t, deadline_t, event_t
+
 from .derived import LEAD_CHANGES  # the latter when it names a lead
-from .repository import case_t, deadline_t, event_t
 from .steering_stays import Stays, stays
 
 # events that move a case from one state to another (``from_state`` is the state left)

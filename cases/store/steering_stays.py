@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, Integer, Select, bindparam, cast, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import array
 
-from .repository import event_t
+from cases.store.tables import event_t
 
 if TYPE_CHECKING:
     from .steering import Scope

@@ -422,3 +422,28 @@ def table_of(model: type[SQLModel]) -> Table:
     The store reads and writes the tables with Core statements (generated once per dialect on
     the hot path, ``fastsql``); the models are the schema Alembic and the tests compare."""
     return SQLModel.metadata.tables[str(model.__tablename__)]
+
+
+# the Core tables the store reads and writes, one name each
+case_t = table_of(CaseRow)
+checkpoint_t = table_of(AuditCheckpointRow)
+consent_t = table_of(ConsentRow)
+contact_t = table_of(CaseContactRow)
+deadline_t = table_of(DeadlineRow)
+document_t = table_of(CaseDocumentRow)
+effect_t = table_of(ActionEffectRow)
+event_t = table_of(CaseEventRow)
+exchange_t = table_of(DataExchangeRow)
+handoff_t = table_of(HandoffRow)
+ledger_t = table_of(LedgerRow)
+measure_t = table_of(CaseMeasureRow)
+outbox_t = table_of(OutboxRow)
+person_t = table_of(PersonRow)
+place_t = table_of(ProgrammePlaceRow)
+programme_t = table_of(ProgrammeRow)
+read_t = table_of(CaseReadRow)
+route_t = table_of(RouteVersionRow)
+session_t = table_of(PageSessionRow)
+tally_t = table_of(SignInTallyRow)
+task_t = table_of(CaseTaskRow)
+user_t = table_of(UserRow)

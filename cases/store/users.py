@@ -18,9 +18,8 @@ from institutions.registry import Registry, Role
 
 from . import fastsql
 from .sessions import end_sessions_of
-from .tables import UserRow, table_of
+from .tables import user_t
 
-user_t = table_of(UserRow)
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 # verified against when the name is unknown, so that an unknown name costs the same time
 _NOBODY = _hasher.hash(secrets.token_urlsafe(16))
