@@ -138,18 +138,21 @@ class SqlUnits:
         if within is not None:
             yield within
             return
-        with self.engine.connect() as conn:
-            if write:
-                conn.execution_options(**WRITE)
-            with _transaction(conn, self.book) as uow:
-                yield uow
+        with self._connection(write) as conn, _transaction(conn, self.book) as uow:
+            yield uow
 
     @contextmanager
     def held(self, write: bool = True) -> Iterator[Units]:
+        with self._connection(write) as conn:
+            yield _HeldUnits(conn, self.book)
+
+    @contextmanager
+    def _connection(self, write: bool) -> Iterator[Connection]:
+        """A connection of the pool; a writer's begins IMMEDIATE on SQLite (``relais.db``)."""
         with self.engine.connect() as conn:
             if write:
                 conn.execution_options(**WRITE)
-            yield _HeldUnits(conn, self.book)
+            yield conn
 
 
 class _HeldUnits:
