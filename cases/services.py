@@ -24,13 +24,14 @@ from .domain.actors import Actor, system_actor
 from .domain.case import CaseState
 from .domain.decide import EventInput
 from .domain.errors import CaseError, NotFound, StaleVersion
-from .domain.events import Event
+from .domain.events import Event, still_as_decided
 from .domain.fields import guard_view
 from .domain.history import append
 from .domain.person import checked_contact, person_from
 from .domain.results import TASK_PROVIDE_FILE, Document, Task
 from .domain.visibility import takes_part
 from .store.people import contact_of
+from .store.ports import Cases
 from .store.repository import DueKey
 from .store.route_book import RouteBook
 from .store.uow import DatabaseEngine, UnitOfWork, Units, engine_of, units_for
@@ -142,7 +143,8 @@ class CaseServices:
                                handoff=case_id.handoff)
             if case is None:
                 raise NotFound("cas introuvable / case not found", case=case_id)
-            if expected_version is not None and expected_version != case.version:
+            if expected_version is not None and not self._as_decided(
+                    repo, case, expected_version):
                 raise StaleVersion(f"version {expected_version} dépassée : le cas est à la "
                                    f"version {case.version} / stale version",
                                    version=case.version)
@@ -160,6 +162,14 @@ class CaseServices:
         status = ("handoff" if "handoff_proposed" in kinds
                   else "signed" if kinds == {"signed"} else "done")
         return Outcome(after, status, events)
+
+    @staticmethod
+    def _as_decided(repo: Cases, case: CaseState, version: int) -> bool:
+        """Whether ``case`` is still as whoever read it at ``version`` decided on it: the
+        same version, or only background work recorded since (``events.BACKGROUND``)."""
+        return version == case.version or (
+            0 < version < case.version
+            and still_as_decided(repo.kinds_since(case.id, version)))
 
     def act_beside(self, case_id: str,
                    rule: Callable[[decide.Context, CaseState], list[Event]], *,

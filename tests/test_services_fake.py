@@ -197,3 +197,19 @@ def test_signing_in_charges_the_tallies_and_opens_a_session_only_for_the_right_p
                     address="198.51.100.7", now=now)
     assert right.actor is not None and right.actor.institution == "ORP-NE"
     assert units.memory.sessions == {right.session_id: ("m.robert", now)}
+
+
+def test_a_version_overtaken_only_by_background_work_still_decides(
+        services: CaseServices) -> None:
+    """An If-Match names the case a person decided on: an action's result since then leaves
+    it standing, a decision since then overtakes it."""
+    out = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
+                             fields={"age": 48, "consentement": True})
+    read = out.case.version
+    services.record_action(out.case.id, key="k1", action="notify_institutions",
+                           summary={"sent": 1})
+    moved = services.fire(out.case.id, "transmettre", actor=ORP, expected_version=read)
+    assert moved.case.state == "triage" and moved.case.version == read + 2
+    with pytest.raises(StaleVersion):
+        services.fire(out.case.id, "ecarter", actor=COORD, expected_version=read,
+                      data=EventInput(reason="doublon"))

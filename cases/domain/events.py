@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, cast, get_args
@@ -216,6 +216,18 @@ def _escalate(case: CaseState, d: Refused) -> CaseState:
 # what evolve records without changing the case beyond its version and last hash (unless
 # the event brings partners): an action's result, a document, a new contact
 KEEPS_CASE = frozenset({"action_done", "document_added", "contact_changed"})
+
+
+# background work, and what it brings: recorded on the case without anyone deciding on it.
+# The version moves on, but an ``If-Match`` read before them still names the case as the
+# person decided on it (``still_as_decided``); any other kind is a decision and overtakes it
+BACKGROUND: frozenset[str] = frozenset({"action_done", "document_added", "deadline_reminded"})
+
+
+def still_as_decided(kinds_since: Iterable[str]) -> bool:
+    """Whether the events recorded since the version a person read (their kinds) leave
+    standing what that person decided on."""
+    return all(k in BACKGROUND for k in kinds_since)
 
 
 def keeps_case(e: Event) -> bool:

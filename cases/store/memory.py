@@ -80,6 +80,9 @@ class MemoryCases:
     def history(self, case_id: str) -> list[Event]:
         return list(self.m.events.get(case_id, []))
 
+    def kinds_since(self, case_id: str, version: int) -> list[str]:
+        return [e.kind for e in self.m.events.get(case_id, []) if e.seq > version]
+
     def save(self, before: CaseState | None, after: CaseState, events: list[Event]) -> None:
         stored = self.m.cases.get(after.id)
         if (before is None) != (stored is None) or (

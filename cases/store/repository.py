@@ -84,6 +84,12 @@ class CaseRepository:
                                  .order_by(event_t.c.seq))
         return [event_from(r) for r in rows]
 
+    def kinds_since(self, case_id: str, version: int) -> list[str]:
+        """The kinds of the events recorded after ``version``, in order."""
+        rows = self.conn.execute(select(event_t.c.kind).where(
+            event_t.c.case_id == case_id, event_t.c.seq > version).order_by(event_t.c.seq))
+        return [r[0] for r in rows]
+
     def due(self, now: datetime, limit: int, after: DueKey | None = None
             ) -> tuple[list[CaseState], DueKey | None]:
         """Cases with a deadline due, read in the same query (the sweep then reads no case
