@@ -15,6 +15,7 @@ from workflows.engine.validate import parse_route
 
 from .cli_catalogue import programmes_app
 from .cli_ops import audit_app, cases_app, db_app, operations, users_app
+from .cli_outbox import outbox_app
 from .cli_work import work
 from .settings import settings
 
@@ -28,6 +29,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(cases_app, name="cases")
 app.add_typer(users_app, name="users")
 app.add_typer(programmes_app, name="programmes")
+app.add_typer(outbox_app, name="outbox")
 app.registered_commands += operations.registered_commands + work.registered_commands
 
 Files = Annotated[list[Path], typer.Argument(help="route files (YAML)")]

@@ -48,12 +48,18 @@ def worker(sweep: Annotated[bool, typer.Option(
 
 
 @work.command("status")
-def status() -> None:
+def status(as_json: Annotated[bool, typer.Option("--json", help="one JSON object")] = False
+           ) -> None:
     """The outbox (waiting, running, failed) and the timer lag of the last 24 hours."""
+    import json
+
     from cases.store.ops import ops_status
 
     from .wiring import build_services
     report = ops_status(build_services().engine)
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
     for key, value in report.items():
         typer.echo(f"{key:<28} {value}")
 

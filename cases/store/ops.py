@@ -46,6 +46,7 @@ def ops_status(engine: Engine, now: datetime | None = None,
         "outbox_running": counts.get("dispatched", 0),
         "outbox_done": counts.get("done", 0),
         "outbox_failed": counts.get("failed", 0),
+        "outbox_cancelled": counts.get("cancelled", 0),
         "outbox_oldest_waiting_s": round((now - aware(oldest)).total_seconds(), 1)
         if oldest else None,
         "timer_events_24h": len(lags),

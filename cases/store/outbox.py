@@ -126,6 +126,59 @@ class OutboxRows:
         return len(rows)
 
 
+# what an operator may list, and what each operator's command may move
+LISTED = ("pending", "dispatched", "done", "failed", "cancelled")
+RETRIABLE = ("failed", "cancelled")
+CANCELLABLE = ("pending", "failed")  # a row a worker holds ends by its hand, not by an UPDATE
+
+
+class OperatorRows:
+    """The outbox as an operator handles it (``relais outbox``): list rows, run failed or
+    cancelled ones again, cancel waiting ones; each change says who and why in the row."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def listing(self, status: str | None, limit: int) -> list[dict[str, Any]]:
+        query = select(outbox_t.c.id, outbox_t.c.idempotency_key, outbox_t.c.case_id,
+                       outbox_t.c.seq, outbox_t.c.action, outbox_t.c.status,
+                       outbox_t.c.attempts, outbox_t.c.created_at, outbox_t.c.not_before,
+                       outbox_t.c.claimed_by, outbox_t.c.last_error)
+        if status is not None:
+            query = query.where(outbox_t.c.status == status)
+        rows = self.conn.execute(query.order_by(outbox_t.c.id.desc()).limit(limit))
+        return [dict(r._mapping) for r in rows]
+
+    def _move(self, ids: list[int], statuses: tuple[str, ...], values: dict[str, Any],
+              note: dict[str, Any]) -> list[int]:
+        rows = list(self.conn.execute(select(outbox_t.c.id, outbox_t.c.payload).where(
+            outbox_t.c.id.in_(ids), outbox_t.c.status.in_(statuses))))
+        if rows:
+            self.conn.execute(update(outbox_t).where(outbox_t.c.id == bindparam("row"))
+                              .values(**values, payload=bindparam("noted")),
+                              [{"row": r.id, "noted": {**(r.payload or {}),
+                                                       "operator": [*(r.payload or {}).get(
+                                                           "operator", []), note]}}
+                               for r in rows])
+        return sorted(r.id for r in rows)
+
+    def retry(self, ids: list[int], *, by: str, reason: str, now: datetime) -> list[int]:
+        """Failed or cancelled rows wait again, from their first attempt (the effects
+        ledger keeps what they already did from being done twice)."""
+        return self._move(ids, RETRIABLE, {"status": "pending", "attempts": 0,
+                                           "not_before": None, "done_at": None},
+                          {"retried_by": by, "reason": reason, "at": now.isoformat()})
+
+    def cancel(self, ids: list[int], *, by: str, reason: str, now: datetime) -> list[int]:
+        return self._move(ids, CANCELLABLE, {"status": "cancelled", "done_at": now,
+                                             "not_before": None},
+                          {"cancelled_by": by, "reason": reason, "at": now.isoformat()})
+
+    def ids_with(self, status: str) -> list[int]:
+        return [r[0] for r in self.conn.execute(
+            select(outbox_t.c.id).where(outbox_t.c.status == status))]
+
+
 class Outbox:
     """``OutboxRows``, each call a transaction of its own on ``engine`` (the dispatcher's
     and the operator's)."""
@@ -174,6 +227,12 @@ class Outbox:
     def settle_past(self, before: datetime, now: datetime, note: str) -> int:
         with self._rows() as rows:
             return rows.settle_past(before, now, note)
+
+    @contextmanager
+    def operator(self, write: bool = True) -> Iterator[OperatorRows]:
+        """The operator's commands, in one transaction."""
+        with self._rows(write) as rows:
+            yield OperatorRows(rows.conn)
 
 
 def effect_recorded(conn: Connection, key: str) -> bool:
