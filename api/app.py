@@ -3,6 +3,8 @@ passes first (``BodyGuard``: the API's token, the body's size and NUL characters
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import FastAPI
 
 from cases.access import AccessPolicy
@@ -12,7 +14,18 @@ from cases.queries import CaseQueries
 from cases.services import CaseServices
 from cases.sharing import Sharing
 
-from . import aggregates, cases, catalogue, consents, deps, documents, errors, pages, routes
+from . import (
+    aggregates,
+    cases,
+    catalogue,
+    consents,
+    deps,
+    documents,
+    errors,
+    health,
+    pages,
+    routes,
+)
 from .body_guard import BodyGuard
 from .headers import SecurityHeaders
 
@@ -20,7 +33,8 @@ MAX_BODY = 1024 * 1024
 
 
 def create_app(services: CaseServices, *, session_key: str | None = None,
-               https_only: bool = False) -> FastAPI:
+               https_only: bool = False,
+               orchestration_alive: Callable[[], bool] | None = None) -> FastAPI:
     # Endpoints that touch the database are plain `def`: FastAPI runs them in its worker
     # threads, each request in one unit of work (api/unit.py), so that a statement waiting
     # on SQLite's write lock or on the network never holds the event loop, and every other
@@ -37,12 +51,9 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
     app.state.measures = MeasureServices(services)
     app.state.policy = AccessPolicy(app.state.queries, app.state.sharing)
     app.state.accounts = Accounts(services)
+    app.state.orchestration_alive = orchestration_alive  # None: runs elsewhere
     errors.install(app)
-
-    @app.get("/healthz", tags=["health"])
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
+    app.include_router(health.router)
     app.include_router(cases.router)
     app.include_router(routes.router)
     app.include_router(consents.router)

@@ -131,6 +131,11 @@ class Orchestrator:
             t.start()
         return self._threads
 
+    def alive(self) -> bool:
+        """Started, not stopped, and every loop still running (``/readyz``)."""
+        return bool(self._threads) and not self._stop.is_set() \
+            and all(t.is_alive() for t in self._threads)
+
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
         end = time.monotonic() + timeout

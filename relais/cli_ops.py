@@ -207,7 +207,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     try:
         proxies = proxy_options(settings().trusted_proxies)
         if workers == 1:
-            uvicorn.run(build_app(services), host=host, port=port, log_level="info",
+            uvicorn.run(build_app(services, orchestrator.alive if orchestrator else None),
+                        host=host, port=port, log_level="info",
                         **proxies)  # type: ignore[arg-type]
         else:
             uvicorn.run("relais.asgi:app", factory=True, host=host, port=port, workers=workers,

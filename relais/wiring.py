@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -76,9 +77,12 @@ def proxy_options(trusted_proxies: str) -> dict[str, object]:
             "forwarded_allow_ips": trusted_proxies or None}
 
 
-def build_app(services: CaseServices) -> FastAPI:
-    """The application with the pages' session key of the settings (every process alike)."""
+def build_app(services: CaseServices,
+              orchestration_alive: Callable[[], bool] | None = None) -> FastAPI:
+    """The application with the pages' session key of the settings (every process alike);
+    ``orchestration_alive``: where this process runs the orchestration, whether it still
+    does (``/readyz``)."""
     from api.app import create_app  # the command line's other commands need no web stack
     s = settings()
     return create_app(services, session_key=secret_key(s.secret_key, Path("var")),
-                      https_only=s.secure_cookies)
+                      https_only=s.secure_cookies, orchestration_alive=orchestration_alive)

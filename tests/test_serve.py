@@ -48,6 +48,11 @@ def test_relais_serve_answers_a_client_written_from_the_contract(tmp_path: Path,
             **h, "If-Match": f'"{case["version"]}"'}, json={"event": "transmettre"})
         assert moved.status_code == 200 and moved.json()["state"] == "triage"
         assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "Relais"
+        ready = httpx.get(f"{base}/readyz")
+        assert ready.status_code == 200, ready.text
+        # one process runs its orchestration itself; with several, the parent runs it
+        assert ready.json()["checks"]["orchestration"] == (
+            "running" if workers == 1 else "external")
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=20)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from cases.domain.context import DEADLINE_PASSED
 from cases.store.tables import event_t, outbox_t
@@ -54,3 +55,17 @@ def ops_status(engine: Engine, now: datetime | None = None,
         "timer_lag_p99_s": percentile(lags, 99),
         "timer_lag_max_s": lags[-1] if lags else None,
     }
+
+
+def readiness(engine: Engine, now: datetime | None = None) -> dict[str, Any]:
+    """Whether the database answers (one short read), and the outbox's lag as it stands."""
+    now = now or datetime.now(UTC)
+    try:
+        with engine.connect() as conn:
+            oldest = conn.execute(select(func.min(outbox_t.c.created_at)).where(
+                outbox_t.c.status.in_(("pending", "dispatched")))).scalar()
+    except SQLAlchemyError as exc:  # down, refused, locked out: say which, not the URL
+        return {"database": f"error: {exc.__class__.__name__}",
+                "outbox_oldest_waiting_s": None}
+    return {"database": "ok", "outbox_oldest_waiting_s":
+            round((now - aware(oldest)).total_seconds(), 1) if oldest else None}
