@@ -23,6 +23,7 @@ from . import (
     documents,
     errors,
     health,
+    metrics,
     pages,
     routes,
 )
@@ -54,6 +55,8 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
     app.state.orchestration_alive = orchestration_alive  # None: runs elsewhere
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
+    app.state.figures = metrics.Figures(services.engine)
     app.include_router(cases.router)
     app.include_router(routes.router)
     app.include_router(consents.router)
@@ -65,4 +68,5 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
     app.add_middleware(BodyGuard, limit=MAX_BODY, authenticate=deps.authenticate)
     pages.install(app, session_key=session_key, https_only=https_only)
     app.add_middleware(SecurityHeaders)  # added last: the outermost, so every answer has them
+    app.add_middleware(metrics.RequestMetrics, figures=app.state.figures)  # and timed
     return app

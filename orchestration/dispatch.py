@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -21,6 +22,7 @@ from prefect import flow
 from cases.outbox_services import OutboxServices, Work
 
 from .actions import ACTIONS
+from .metrics import ACTION_SECONDS, SWEEP_SECONDS, SWEPT_EVENTS
 from .runtime import current
 
 log = logging.getLogger("relais.dispatch")
@@ -93,17 +95,21 @@ class Dispatcher:
 
     def _run(self, work: Work, report: DispatchReport) -> None:
         action = ACTIONS.get(work.action)
+        started = time.perf_counter()
         try:
             if action is None:
                 raise LookupError(f"action inconnue / unknown action {work.action!r}")
             action(parameters(work))
         except Exception as exc:  # whatever failed: retry later, never lose the row
+            ACTION_SECONDS.labels(work.action if action else "unknown", "failed").observe(
+                time.perf_counter() - started)
             error = f"{type(exc).__name__}: {exc}"
             status = self.outbox.fail(work, self.worker, error)
             report.failed += 1
             report.errors.append(f"{work.key}: {error}")
             log.warning("action %s failed (%s): %s", work.key, status, error)
             return
+        ACTION_SECONDS.labels(work.action, "done").observe(time.perf_counter() - started)
         if self.outbox.complete(work, self.worker):
             report.done += 1
         else:
@@ -114,7 +120,9 @@ class Dispatcher:
 def sweep_deadlines() -> dict[str, Any]:
     """Every deadline due now: the route's event, a reminder, or an escalation. Idempotent:
     run it as often as wanted, from as many workers as wanted."""
-    report = current().services.sweep_deadlines()
+    with SWEEP_SECONDS.time():
+        report = current().services.sweep_deadlines()
+    SWEPT_EVENTS.inc(report.events)
     lags = sorted(report.lags_s)
     return {"handled": report.handled, "events": report.events, "skipped": report.skipped,
             "lag_max_s": lags[-1] if lags else None}

@@ -22,7 +22,9 @@ def worker_name() -> str:
 
 @work.command("worker")
 def worker(sweep: Annotated[bool, typer.Option(
-        help="also sweep deadlines (idempotent: several sweeping workers are safe)")] = True
+        help="also sweep deadlines (idempotent: several sweeping workers are safe)")] = True,
+           metrics_port: Annotated[int | None, typer.Option(
+               help="serve this worker's /metrics (actions, sweeps) on 127.0.0.1:PORT")] = None
            ) -> None:
     """Run actions from the outbox and sweep deadlines, until stopped (SIGTERM, Ctrl-C).
 
@@ -32,6 +34,9 @@ def worker(sweep: Annotated[bool, typer.Option(
     from .wiring import build_services
     show_logs()
     services = build_services()
+    if metrics_port is not None:  # this process's own figures; the database's: the API's
+        from prometheus_client import start_http_server
+        start_http_server(metrics_port, addr="127.0.0.1")
     release_dead_local_workers(services.engine)
     # one row per claim: beside other workers, a claimed batch would wait in this process
     # while they idle, and its last rows' leases could run out before they start (another

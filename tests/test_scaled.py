@@ -196,7 +196,9 @@ def test_workers_on_a_prefect_server_run_every_action_once(tmp_path: Path) -> No
                           "RELAIS_FILE_SOURCES": json.dumps({"*": "demo", "OAI-NE": oai.url}),
                           "RELAIS_POLL_S": "0.2", "RELAIS_SWEEP_EVERY_S": "5",
                           "RELAIS_DISPATCH_THREADS": "2"}
-            workers = [procs.start("worker-a", [str(BIN / "relais"), "worker"], worker_env),
+            metrics_port = free_port()
+            workers = [procs.start("worker-a", [str(BIN / "relais"), "worker", "--metrics-port",
+                                                str(metrics_port)], worker_env),
                        procs.start("worker-b", [str(BIN / "relais"), "worker", "--no-sweep"],
                                    worker_env)]
             for name, institution, role in (("m.robert", "ORP-NE", "case_manager"),
@@ -238,7 +240,11 @@ def test_workers_on_a_prefect_server_run_every_action_once(tmp_path: Path) -> No
                 "flow_runs": {"name": {"any_": ["sweep_deadlines"]}}, "limit": 1}).json()
             assert sweeps, "worker-a sweeps the deadlines"
             assert "sweep_deadlines" not in procs.log("worker-b")  # --no-sweep
-            # what an operator watches
+            # what an operator watches: a worker's own figures, the queue's
+            worker_metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
+            assert 'relais_action_duration_seconds_count{action="gather_files",outcome="done"}' \
+                in worker_metrics
+            assert "relais_sweep_duration_seconds_count" in worker_metrics
             figures = dict(line.split(None, 1) for line in procs.result("status").splitlines())
             assert (figures["outbox_done"], figures["outbox_pending"],
                     figures["outbox_failed"]) == (str(len(rows)), "0", "0")

@@ -69,3 +69,11 @@ def readiness(engine: Engine, now: datetime | None = None) -> dict[str, Any]:
                 "outbox_oldest_waiting_s": None}
     return {"database": "ok", "outbox_oldest_waiting_s":
             round((now - aware(oldest)).total_seconds(), 1) if oldest else None}
+
+
+def ops_figures(engine: Engine) -> dict[str, Any] | None:
+    """``ops_status``, or None when the database does not answer (a scrape says so)."""
+    try:
+        return ops_status(engine)
+    except SQLAlchemyError:
+        return None
