@@ -29,6 +29,7 @@ from . import (
 )
 from .body_guard import BodyGuard
 from .headers import SecurityHeaders
+from .request_ids import RequestIds
 
 MAX_BODY = 1024 * 1024
 
@@ -69,4 +70,5 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
     pages.install(app, session_key=session_key, https_only=https_only)
     app.add_middleware(SecurityHeaders)  # added last: the outermost, so every answer has them
     app.add_middleware(metrics.RequestMetrics, figures=app.state.figures)  # and timed
+    app.add_middleware(RequestIds)  # outermost of all: every line of the request has its id
     return app

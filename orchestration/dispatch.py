@@ -19,6 +19,7 @@ from typing import Any
 
 from prefect import flow
 
+from cases.correlation import request_bound
 from cases.outbox_services import OutboxServices, Work
 
 from .actions import ACTIONS
@@ -94,6 +95,10 @@ class Dispatcher:
             keeper.join()
 
     def _run(self, work: Work, report: DispatchReport) -> None:
+        with request_bound(str(work.payload.get("request") or work.key)):
+            self._run_bound(work, report)
+
+    def _run_bound(self, work: Work, report: DispatchReport) -> None:
         action = ACTIONS.get(work.action)
         started = time.perf_counter()
         try:
@@ -109,9 +114,11 @@ class Dispatcher:
             report.errors.append(f"{work.key}: {error}")
             log.warning("action %s failed (%s): %s", work.key, status, error)
             return
-        ACTION_SECONDS.labels(work.action, "done").observe(time.perf_counter() - started)
+        took = time.perf_counter() - started
+        ACTION_SECONDS.labels(work.action, "done").observe(took)
         if self.outbox.complete(work, self.worker):
             report.done += 1
+            log.info("action %s done in %.2f s", work.key, took)
         else:
             report.lost += 1
 

@@ -198,9 +198,9 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
                    "--role case_manager, puis relais users password NOM pour les pages ; ou "
                    "relais serve --demo sur une base vide / no user yet: add one and give it "
                    "a password, or start with --demo on an empty database", err=True)
+    show_logs()  # the API's lines and the orchestration's, in the format of the settings
     orchestrator = None
     if settings().orchestrate if orchestrate is None else orchestrate:
-        show_logs()
         release_dead_local_workers(services.engine)
         orchestrator = build_orchestrator(services, worker=worker_name())
         orchestrator.start()  # threads: the API never waits for Prefect
@@ -208,11 +208,11 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
         proxies = proxy_options(settings().trusted_proxies)
         if workers == 1:
             uvicorn.run(build_app(services, orchestrator.alive if orchestrator else None),
-                        host=host, port=port, log_level="info",
+                        host=host, port=port, log_level="info", log_config=None,
                         **proxies)  # type: ignore[arg-type]
         else:
             uvicorn.run("relais.asgi:app", factory=True, host=host, port=port, workers=workers,
-                        log_level="info", **proxies)  # type: ignore[arg-type]
+                        log_level="info", log_config=None, **proxies)  # type: ignore[arg-type]
     finally:
         if orchestrator is not None:  # an action cut short is run again from the outbox
             orchestrator.stop(timeout=5)

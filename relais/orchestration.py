@@ -21,6 +21,7 @@ from orchestration.sources import Sources
 
 from . import prefect_child
 from .audit_key import audit_key
+from .logs import configure
 from .settings import settings
 
 log = logging.getLogger("relais.orchestrator")
@@ -28,8 +29,7 @@ log = logging.getLogger("relais.orchestrator")
 
 def show_logs() -> None:
     """The orchestration's own lines (Prefect away and back, failed actions) on stderr."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
-                        "%(message)s")
+    configure(settings().log_format)
 
 
 def build_runtime(services: CaseServices) -> Runtime:

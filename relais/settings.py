@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     # through a power cut or a crash of the system, at a slower commit (relais/db.py)
     sqlite_synchronous: Literal["normal", "full"] = "normal"
     lang: str = "fr"
+    log_format: Literal["text", "json"] = "text"  # json: one object per line, for a collector
     revolving_door_transfers: int = 3
 
     # orchestration: the dispatcher and the deadline sweep (embedded in ``relais serve``,

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, select, tuple_
 
+from cases.correlation import current_request
 from cases.domain.case import CaseState
 from cases.domain.errors import StaleVersion
 from cases.domain.events import Event
@@ -254,6 +255,10 @@ class _Row:
 
 
 def _outbox(e: Event, action: str) -> dict[str, Any]:
+    payload: dict[str, Any] = {"kind": e.kind, "event": e.event}
+    request = current_request()
+    if request is not None:  # the request that queued it: its worker logs under the same id
+        payload["request"] = request
     return {"idempotency_key": f"{e.case_id}:{e.seq}:{action}", "case_id": e.case_id,
-            "seq": e.seq, "action": action, "payload": {"kind": e.kind, "event": e.event},
+            "seq": e.seq, "action": action, "payload": payload,
             "status": "pending", "created_at": e.at, "attempts": 0}
