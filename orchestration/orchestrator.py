@@ -17,7 +17,7 @@ from functools import partial
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-from .dispatch import Dispatcher, sweep_deadlines
+from .dispatch import Dispatcher, sweep_deadlines, sweep_on_its_own
 from .runtime import Runtime, install
 
 log = logging.getLogger("relais.orchestrator")
@@ -66,11 +66,22 @@ class Orchestrator:
         return up
 
     def sweep(self) -> None:
-        sweep_deadlines()
+        """Every deadline due, whether or not Prefect answers: the sweep is the database's
+        work, and a legal deadline must not wait for the orchestrator. It runs as a Prefect
+        flow (visible in its UI) while Prefect was last seen up, else on its own; what it
+        queues (reminders' mail) waits in the outbox for Prefect."""
+        if self.prefect_up:
+            try:
+                sweep_deadlines()
+                return
+            except Exception:  # Prefect went away meanwhile: the sweep is idempotent
+                log.warning("balayage via Prefect impossible, fait sans lui / sweep without "
+                            "Prefect", exc_info=True)
+        sweep_on_its_own()
 
     def sweep_if_due(self) -> None:
         if self.sweep_every_s is not None and time.monotonic() >= self._next_sweep:
-            sweep_deadlines()
+            self.sweep()
             self._next_sweep = time.monotonic() + self.sweep_every_s
 
     def dispatch(self, dispatcher: Dispatcher | None = None) -> None:
@@ -84,8 +95,9 @@ class Orchestrator:
     def tick(self) -> None:
         """One round, in the caller's thread: the sweep when it is due, then the outbox."""
         install(self.runtime)
-        if self.prefect_ready():
-            self.sweep_if_due()
+        up = self.prefect_ready()
+        self.sweep_if_due()
+        if up:
             self.dispatch()
         self._count_cycle()
 
@@ -120,8 +132,8 @@ class Orchestrator:
         loops: list[tuple[str, Callable[[], None], float, bool]] = [
             (f"relais-dispatch-{n}", partial(self.dispatch, d), self.poll_s, True)
             for n, d in enumerate(self.dispatchers)]
-        if self.sweep_every_s is not None:
-            loops.append(("relais-sweep", self.sweep, self.sweep_every_s, True))
+        if self.sweep_every_s is not None:  # never waits for Prefect (``sweep``)
+            loops.append(("relais-sweep", self.sweep, self.sweep_every_s, False))
         if self.checkpoint is not None:
             loops.append(("relais-checkpoint", self.checkpoint, self.checkpoint_every_s, False))
         self._threads = [threading.Thread(target=self._loop, args=(step, every, prefect),

@@ -190,6 +190,25 @@ def test_while_prefect_is_unreachable_work_waits_in_the_outbox(
     assert len(mail[0].messages) == 3
 
 
+def test_deadlines_fire_on_time_while_prefect_is_unreachable(
+        services: CaseServices, orchestra: Orchestrator, clock: Clock) -> None:
+    """The sweep is the database's work: a legal deadline does not wait for Prefect. Its
+    actions (the reminder's mail) wait in the outbox until Prefect answers."""
+    case = services.open_case(route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
+                              fields={"consentement": True}).case
+    services.fire(case.id, "transmettre", actor=ORP)
+    orchestra.sweep_every_s = 0.0
+    due = services.get(case.id).deadline.due_at
+    assert due is not None
+    clock.now = due + timedelta(seconds=5)
+    with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}):  # nobody there
+        orchestra.tick()
+        assert orchestra.prefect_up is False
+    reminded = [e for e in services.history(case.id) if e.kind == "deadline_reminded"]
+    assert len(reminded) == 1 and reminded[0].data["lag_s"] == 5.0
+    assert ("remind_owner", "pending") in outbox(services.engine)
+
+
 def test_deadlines_fire_by_themselves_in_working_days(
         services: CaseServices, orchestra: Orchestrator, mail: tuple[MailInbox, int],
         clock: Clock) -> None:
