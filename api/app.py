@@ -24,6 +24,7 @@ from . import (
     errors,
     health,
     metrics,
+    openapi,
     pages,
     routes,
 )
@@ -45,6 +46,7 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
     # no interactive docs: FastAPI's load their scripts from a CDN, with inline code that the
     # pages' policy refuses; the schema stays at /openapi.json for any local tool
     app = FastAPI(title="Relais", version="0.1.0", docs_url=None, redoc_url=None,
+                  generate_unique_id_function=openapi.operation_id,
                   description="Collaboration interinstitutionnelle (CII) — API des cas, routes "
                               "et indicateurs / CII cases, routes and indicators")
     app.state.services = services
@@ -70,5 +72,6 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
     pages.install(app, session_key=session_key, https_only=https_only)
     app.add_middleware(SecurityHeaders)  # added last: the outermost, so every answer has them
     app.add_middleware(metrics.RequestMetrics, figures=app.state.figures)  # and timed
+    openapi.install(app)
     app.add_middleware(RequestIds)  # outermost of all: every line of the request has its id
     return app

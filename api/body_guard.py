@@ -67,7 +67,8 @@ class BodyGuard:
             try:  # the token's look-up is a database read: off the event loop
                 actor = await anyio.to_thread.run_sync(self.authenticate, request)
             except ApiError as exc:
-                refused = error(exc.status, exc.code, exc.message, **exc.details)
+                refused = error(exc.status, exc.code, exc.message, instance=scope["path"],
+                                **exc.details)
                 if exc.status == 401:
                     refused.headers["WWW-Authenticate"] = "Bearer"
                 await refused(scope, receive, send)

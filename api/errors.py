@@ -1,4 +1,6 @@
-"""Every error answers JSON ``{"error", "message"}`` with a status a client can act on.
+"""Every error answers a problem document (RFC 9457, ``application/problem+json``: ``type``,
+``title``, ``status``, ``detail``, ``instance``) with a status a client can act on, keeping the
+contract's ``{"error", "message"}`` and each error's details as extension members.
 
 Domain errors map to 4xx; malformed requests to 422; unknown paths to 404. An unexpected
 exception is logged and answered 500 in the same shape: the test suite (schemathesis)
@@ -8,6 +10,7 @@ makes sure no input reaches it.
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -41,8 +44,22 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
                422: "invalid_input", 428: "precondition_required"}
 
 
-def error(status: int, code: str, message: str, **details: Any) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message, **details}, status_code=status)
+PROBLEM = "application/problem+json"
+
+
+def problem_type(code: str) -> str:
+    """A problem's ``type``: a stable name per error code (listed in docs/api.md)."""
+    return f"urn:relais:problem:{code}"
+
+
+def error(status: int, code: str, message: str, *, instance: str | None = None,
+          **details: Any) -> JSONResponse:
+    body: dict[str, Any] = {"type": problem_type(code), "title": HTTPStatus(status).phrase,
+                            "status": status, "detail": message, "error": code,
+                            "message": message}
+    if instance is not None:
+        body["instance"] = instance
+    return JSONResponse({**body, **details}, status_code=status, media_type=PROBLEM)
 
 
 def _for_a_person(request: Request) -> bool:
@@ -64,7 +81,7 @@ async def _answer(request: Request, status: int, code: str, message: str,
     if _for_a_person(request):  # the page finds who is signed in: a database read, off the loop
         return await run_in_threadpool(
             request.app.state.html_error, request, status, *bilingual(message))
-    return error(status, code, message, **details)
+    return error(status, code, message, instance=request.url.path, **details)
 
 
 class ApiError(Exception):
@@ -77,9 +94,10 @@ class ApiError(Exception):
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        response = error(exc.status, exc.code, exc.message, **exc.details)
+        response = error(exc.status, exc.code, exc.message, instance=request.url.path,
+                         **exc.details)
         if headers:
             response.headers.update(headers)
         return response
@@ -90,24 +108,25 @@ def install(app: FastAPI) -> None:
         return await _answer(request, status, exc.code, exc.message, **_jsonable(exc.details))
 
     @app.exception_handler(InvalidPerson)
-    async def invalid_person(_: Request, exc: InvalidPerson) -> JSONResponse:
-        return error(422, "invalid_person", exc.message, field=f"person.{exc.field}")
+    async def invalid_person(request: Request, exc: InvalidPerson) -> JSONResponse:
+        return error(422, "invalid_person", exc.message, instance=request.url.path,
+                     field=f"person.{exc.field}")
 
     @app.exception_handler(InvalidRoute)
     async def invalid_route(request: Request, exc: InvalidRoute) -> JSONResponse:
         lang = request.headers.get("accept-language", "fr")[:2]
         return error(422, "invalid_route", "le fichier de route n'est pas valide / the route "
-                     "file is not valid", valid=False,
+                     "file is not valid", instance=request.url.path, valid=False,
                      errors=[{"line": p.line, "path": p.path, "message": p.message(lang)}
                              for p in exc.problems])
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [{"loc": [str(x) for x in e.get("loc", ())], "message": str(e.get("msg"))}
                     for e in exc.errors()[:20]]
         first = problems[0] if problems else {"loc": [], "message": "?"}
         return error(422, "invalid_input", f"{'.'.join(first['loc'])}: {first['message']}",
-                     problems=problems)
+                     instance=request.url.path, problems=problems)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi.responses import JSONResponse
 
 from cases.domain.errors import NotFound
 from workflows.engine import diagram
@@ -13,7 +14,7 @@ from workflows.engine.schema import MAX_VERSION
 from workflows.engine.validate import parse_route
 
 from .deps import CallerDep, Coordinator, ServicesDep
-from .errors import ApiError
+from .errors import ApiError, error
 from .schemas import ProblemOut, RouteVersions, Validation
 
 router = APIRouter(prefix="/api/routes", tags=["routes"])
@@ -47,17 +48,18 @@ def list_routes(_: CallerDep, s: ServicesDep) -> list[RouteVersions]:
 
 
 @router.post("/validate", response_model=Validation, response_model_exclude_none=True,
-             openapi_extra=YAML_BODY,
-             responses={422: {"model": Validation}})
-def validate(request: Request, _: CallerDep, text: Yaml, response: Response) -> Validation:
+             openapi_extra=YAML_BODY)
+def validate(request: Request, _: CallerDep, text: Yaml) -> Validation | JSONResponse:
+    """200 ``{"valid": true}``, or 422: a problem document with ``valid: false`` and
+    ``errors`` (each with its line, path and message)."""
     lang = request.headers.get("accept-language", "fr")[:2]
     problems = parse_route(text)[1]
     if problems:
-        response.status_code = 422
-        return Validation(valid=False, error="invalid_route", message=(
+        return error(422, "invalid_route", (
             f"{len(problems)} problème(s) dans le fichier de route / problem(s) in the route "
-            f"file"), errors=[ProblemOut(line=p.line, path=p.path, message=p.message(lang))
-                              for p in problems])
+            f"file"), instance=request.url.path, valid=False,
+            errors=[ProblemOut(line=p.line, path=p.path, message=p.message(lang)).model_dump()
+                    for p in problems])
     return Validation(valid=True)
 
 

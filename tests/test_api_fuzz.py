@@ -13,7 +13,11 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import response_schema_conformance
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from cases.services import CaseServices
 from cases.store.users import add_user
@@ -42,7 +46,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
     engine.dispose()
 
 
-OPERATIONS = ["GET /healthz", "POST /api/cases", "GET /api/cases", "GET /api/cases/{case_id}",
+OPERATIONS = ["GET /healthz", "GET /readyz", "GET /metrics", "POST /api/cases", "GET /api/cases",
+              "GET /api/cases/{case_id}",
               "GET /api/cases/{case_id}/history", "POST /api/cases/{case_id}/events",
               "POST /api/handoffs/{handoff_id}/accept", "POST /api/handoffs/{handoff_id}/refuse",
               "GET /api/routes", "POST /api/routes/validate", "POST /api/routes",
@@ -86,7 +91,8 @@ def test_no_request_gets_a_server_error(label: str, server: tuple[str, str]) -> 
     def call(case: Any) -> None:
         response = case.call(base_url=base, headers=headers)
         # no 500, and every answer the schema documents has the schema's shape
-        case.validate_response(response, checks=[not_a_server_error,
+        case.validate_response(response, checks=[not_a_server_error, status_code_conformance,
+                                                 content_type_conformance,
                                                  response_schema_conformance])
         if response.status_code >= 400:
             assert set(response.json()) >= {"error", "message"}, response.text

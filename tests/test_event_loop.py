@@ -152,6 +152,8 @@ def _drive_api(d: Driver, case_id: str, handoffs: list[str]) -> None:
     orp, oai, coord, steer = d.api(ORP), d.api(OAI), d.api(COORD), d.api(STEER)
     c = f"/api/cases/{case_id}"
     d.call(orp, "GET", "/healthz")
+    d.call(orp, "GET", "/readyz")  # the database read of the checks: in a worker thread
+    d.call(orp, "GET", "/metrics")  # and the scrape's
     opened = d.call(orp, "POST", "/api/cases", json={
         "route": "reseau-cii", "person": PERSON, "fields": FIELDS, "reason": "dos"}).json()
     d.call(orp, "GET", "/api/cases")
