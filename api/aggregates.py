@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal, TypeVar
@@ -9,6 +11,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from fastapi import APIRouter, Path, Query, Response
 
 from cases import steering
+from cases.steering import long
 from cases.store.codec import aware
 from institutions.dates import local_day
 
@@ -68,6 +71,35 @@ def flows(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None
           end: To = None) -> list[dict[str, Any]]:
     a, b = period_bounds(start, end, local_day(s.clock()))
     return steering.flows(s, start=a, end=b, route=route)
+
+
+@router.get("/steering/figures.json")
+def figures_json(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
+                 end: To = None) -> dict[str, Any]:
+    """Every published number of the period, one item each, for BI tools: ``indicator``,
+    ``breakdown``, ``period_from``, ``period_to``, ``route``, ``value`` (null when
+    suppressed), ``unit``, ``suppressed``. Keys never change with a language."""
+    a, b = period_bounds(start, end, local_day(s.clock()))
+    return {"items": long.rows(steering.indicators(s, start=a, end=b, route=route))}
+
+
+@router.get("/steering/figures.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}}})
+def figures_csv(_: Steering, s: ServicesDep, route: RouteId = None, start: From = None,
+                end: To = None) -> Response:
+    """The same rows as CSV (RFC 4180: comma, UTF-8 without BOM, ``true``/``false``), named
+    by route and period."""
+    a, b = period_bounds(start, end, local_day(s.clock()))
+    found = long.rows(steering.indicators(s, start=a, end=b, route=route))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=long.FIELDS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows({**r, "value": "" if r["value"] is None else r["value"],
+                      "suppressed": "true" if r["suppressed"] else "false"} for r in found)
+    name = (f"relais-steering-{route or 'all'}-{a.date().isoformat()}-"
+            f"{long.last_day(b.isoformat())}.csv")
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers=files.attachment(name))
 
 
 # Tables, exports and the report (api/reporting, docs/reporting.md): the figures, and the

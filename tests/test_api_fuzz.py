@@ -66,7 +66,8 @@ OPERATIONS = ["GET /healthz", "GET /readyz", "GET /metrics", "POST /api/cases", 
               "GET /api/steering/tables/{key}.csv", "GET /api/steering/tables/{key}.xlsx",
               "GET /api/steering/tables.xlsx", "GET /api/steering/flows.svg",
               "GET /api/steering/report.html", "GET /api/steering/report.pdf",
-              "PUT /api/cases/{case_id}/contact", "POST /api/cases/{case_id}/partners"]
+              "PUT /api/cases/{case_id}/contact", "POST /api/cases/{case_id}/partners",
+              "GET /api/steering/figures.json", "GET /api/steering/figures.csv"]
 
 
 def test_the_fuzzed_operations_are_all_the_operations(server: tuple[str, str]) -> None:

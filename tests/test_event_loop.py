@@ -199,7 +199,8 @@ def _drive_api(d: Driver, case_id: str, handoffs: list[str]) -> None:
     for path in ("/api/steering/indicators", "/api/steering/flows", "/api/steering/tables",
                  "/api/steering/tables.xlsx", "/api/steering/flows.svg",
                  "/api/steering/report.html", "/api/steering/report.pdf",
-                 "/api/steering/occupancy"):
+                 "/api/steering/occupancy", "/api/steering/figures.json",
+                 "/api/steering/figures.csv"):
         d.call(steer, "GET", path)
     d.call(steer, "GET", "/api/steering/tables/{key}.csv", "/api/steering/tables/review.csv")
     d.call(steer, "GET", "/api/steering/tables/{key}.xlsx", "/api/steering/tables/review.xlsx")
