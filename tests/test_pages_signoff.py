@@ -108,6 +108,10 @@ def test_three_institutions_sign_a_plan_knowingly(site: Site) -> None:
     # the history: the handoff is the OAI's, with the OAI's reason
     line = ssr.locator(".timeline li", has_text="Transfert proposé").first.inner_text()
     assert "p.girard (OAI-NE)" in line and "Plan complété des mesures du SSR." in line
+    line = ssr.locator(".timeline li", has_text="Proposition refusée").first.inner_text()
+    assert "s.favre (SSR-NE)" in line and "Les mesures d'aide sociale manquent" in line
+    line = ssr.locator(".timeline li", has_text="Proposition signée").first.inner_text()
+    assert "p.girard (OAI-NE)" in line and "responsable proposé : OAI-NE" in line
     assert s.get(case_id).handoff is not None
 
 

@@ -156,6 +156,29 @@ def test_a_signed_proposal_outlives_a_refused_handoff() -> None:
     assert desk.events[-1].kind == "handoff_proposed"
 
 
+def test_a_signed_proposal_outlives_an_expired_handoff_until_the_lead_changes_by_it() -> None:
+    desk = proposed_by_oai()
+    desk.call(signoffs.approve, ORP, None)
+    desk.call(signoffs.approve, SSR, None)
+    desk.later(days=10)
+    case = desk.call(escalations.on_deadline, desk_system())
+    assert desk.events[-1].kind == "handoff_expired"
+    assert case.signoff is not None and case.signoff.status == "complete"
+    case = desk.fire("planifier", SSR)  # any signatory proposes it again
+    assert case.handoff is not None and desk.events[-1].actor == "ssr"
+    case = desk.call(handoff_rules.accept, OAI)
+    assert (case.state, case.lead, case.signoff) == ("plan", "OAI-NE", None)
+
+
+def test_another_lead_on_a_signed_proposal_starts_a_new_one() -> None:
+    desk = refused_twice()
+    case = desk.fire("planifier", SSR, lead="SSR-NE", reason="L'aide sociale reprend")
+    s = case.signoff
+    assert case.handoff is None and s is not None
+    assert (s.status, s.get("lead"), s.author_institution, s.signed) == \
+        ("open", "SSR-NE", "SSR-NE", (("SA", "SSR-NE"),))
+
+
 def test_settling_with_the_signed_lead_and_step_enters_it_without_new_signatures() -> None:
     desk = refused_twice()
     desk.fire("planifier", ORP)

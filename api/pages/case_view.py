@@ -96,6 +96,15 @@ def timeline(history: list[Event], route: Route, lang: str) -> list[Line]:
         handoff = e.data.get("handoff")
         if isinstance(handoff, dict) and handoff.get("receiver"):
             details.append(("vers " if lang == "fr" else "to ") + str(handoff["receiver"]))
+        sig = e.data.get("signoff") if e.kind == "signed" else None
+        if isinstance(sig, dict):  # who proposed which lead, as the signatories read it
+            proposal = dict(sig.get("proposal") or [])
+            if len(sig.get("signed") or []) == 1 and proposal.get("by") == e.actor:
+                title = title.replace(pick(lang, KIND_TITLES["signed"]),
+                                      pick(lang, ("Proposition signée", "Proposal signed")), 1)
+            if proposal.get("lead"):
+                details.append(("responsable proposé : " if lang == "fr" else "proposed lead: ")
+                               + str(proposal["lead"]))
         if e.kind == "handoff_accepted" and e.data.get("lead"):
             details.append(("responsable : " if lang == "fr" else "lead: ") + str(e.data["lead"]))
         if e.data.get("outcome"):
