@@ -14,7 +14,7 @@ from cases.domain.actors import Actor
 from cases.domain.decide import EventInput
 from cases.services import CaseServices
 from institutions.registry import Kind, Role
-from tests.browser import Site, csrf_of, shoot, signed_in_client
+from tests.browser import PHONE, Site, csrf_of, shoot, signed_in_client
 from tests.conftest import PERSON
 
 M_ROBERT = Actor("m.robert", "ORP-NE", Kind.AC, Role.case_manager)
@@ -67,6 +67,11 @@ def test_three_institutions_sign_a_plan_knowingly(site: Site) -> None:
     assert "p.girard (OAI-NE)" in text and "L'atteinte à la santé est au premier plan." in text
     assert "OAI-NE" in card.locator(".proposed-lead").inner_text()
     shoot(ssr, "signoff-proposal-to-sign")
+    phone: Any = site.signed_in("s.favre", viewport=PHONE)
+    phone.goto(f"/dossiers/{case_id}")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shoot(phone, "signoff-proposal-to-sign-phone")
+    phone.context.close()
     card.get_by_role("button", name="Refuser la proposition").click()
     ssr.wait_for_load_state()
     assert ssr.locator("#signature-refus-motif-error").inner_text() == \
@@ -85,7 +90,8 @@ def test_three_institutions_sign_a_plan_knowingly(site: Site) -> None:
     assert "s.favre (SSR-NE)" in card.inner_text()
     shoot(oai, "signoff-refused-back-to-author")
     plan = oai.locator("#ev-planifier")
-    plan.get_by_label("Institution responsable").select_option("OAI-NE")
+    assert "Proposer à nouveau" in plan.inner_text()
+    assert plan.get_by_label("Institution responsable").input_value() == "OAI-NE"  # kept
     plan.get_by_label("Motif").fill("Plan complété des mesures du SSR.")
     plan.get_by_role("button", name="Adopter le plan d'intégration").click()
     oai.wait_for_load_state()

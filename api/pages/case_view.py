@@ -30,6 +30,7 @@ from workflows.engine.model import Route
 from ..views import signoff_out
 from .case_events import (
     KIND_TITLES,
+    LEAD,
     EventForm,
     Line,
     event_forms,
@@ -158,6 +159,15 @@ def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseVi
             s.status == "refused" and s.author_institution != actor.institution)):
         # the proposal's card answers it: naming the lead again is not how one signs
         forms = [f for f in forms if f.event != s.event]
+    elif s is not None and s.status == "refused":
+        for f in (f for f in forms if f.event == s.event):  # its author proposes again
+            for i in f.inputs:
+                if i.name == LEAD and s.get("lead"):
+                    i.value = str(s.get("lead"))
+            f.hint = pick(lang, ("Proposer à nouveau : la proposition refusée est reprise, "
+                                 "changez ce qu'il faut.", "Propose again: the refused "
+                                 "proposal is taken up; change what is needed.")) + (
+                " " + f.hint if f.hint else "")
     signoff = signoff_card(q, view, lang) if case.signoff is not None else None
     return {
         "case": case, "route": route, "state_title": state_title(route, case.state, lang),
