@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from cases.domain import escalations, handoff_rules, signoffs
 from cases.domain.errors import Conflict, MissingInput, NotAllowed
 from cases.domain.events import replay
-from tests.conftest import COORD, OAI, ORP, SSR
+from tests.conftest import COORD, OAI, ORP, SSR, STEERING
 from tests.domain_helpers import Desk, route
 
 
@@ -91,6 +91,8 @@ def test_only_the_author_or_the_coordination_withdraws_a_proposal() -> None:
     case = desk.call(signoffs.withdraw, OAI, "Attendre l'expertise")
     assert case.signoff is None and desk.events[-1].kind == "signoff_withdrawn"
     desk.fire("planifier", SSR, lead="SSR-NE", reason="Aide sociale d'abord")
+    with pytest.raises(NotAllowed):  # the steering reads figures, it does not decide
+        desk.call(signoffs.withdraw, STEERING, "Non")
     assert desk.call(signoffs.withdraw, COORD, "Doublon").signoff is None
 
 

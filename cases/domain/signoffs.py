@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from workflows.engine.model import TransitionSpec
 
-from .access import check_may_act, may_act
+from .access import ACTING_ROLES, check_may_act, may_act
 from .actors import Actor
 from .case import CaseState, Signoff
 from .context import Context, EventInput, draft
@@ -83,7 +83,8 @@ def refuse(ctx: Context, case: CaseState, actor: Actor, reason: str | None) -> l
 def withdraw(ctx: Context, case: CaseState, actor: Actor, reason: str | None) -> list[Event]:
     """The author (or the coordination) takes the proposal back before it takes effect."""
     s = _pending(ctx, case, actor)
-    if actor.institution != s.author_institution and not actor.is_coordination:
+    if actor.role not in ACTING_ROLES or (actor.institution != s.author_institution
+                                          and not actor.is_coordination):
         raise NotAllowed(f"seule {s.author_institution}, qui a fait la proposition, ou la "
                          f"coordination la retire / only its author or the coordination "
                          f"withdraws a proposal")
@@ -113,6 +114,7 @@ def allowed(ctx: Context, case: CaseState, actor: Actor) -> list[str]:
         out.append("refuse")
     if (s.status == "refused" and author and mine) or (s.status == "complete" and mine):
         out.append("propose")
-    if author or (actor.is_coordination and not actor.is_system):
+    if actor.role in ACTING_ROLES and (author or (actor.is_coordination
+                                                 and not actor.is_system)):
         out.append("withdraw")
     return out
