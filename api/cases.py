@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Response
 
@@ -21,6 +21,8 @@ from .schemas import (
     HistoryItem,
     PartnersIn,
     RefuseIn,
+    SettleIn,
+    SignoffAnswerIn,
 )
 from .unit import in_one_unit
 from .views import case_out
@@ -29,6 +31,7 @@ router = APIRouter(prefix="/api", tags=["cases"])
 CaseId = Annotated[str, Path(max_length=64)]
 HandoffId = Annotated[str, Path(max_length=64)]
 IfMatch = Annotated[str | None, Header(max_length=40)]
+SignoffAnswer = Annotated[Literal["approve", "refuse", "withdraw"], Path()]
 
 
 def _version(if_match: str | None) -> int | None:
@@ -154,5 +157,41 @@ def refuse(handoff_id: HandoffId, actor: CaseWorker, q: QueriesDep, p: PolicyDep
     def work(uow: UnitOfWork) -> CaseOut:
         out = q.s.refuse_handoff(handoff_id, actor=actor, reason=body.reason if body else None,
                                  within=uow)
+        return case_out(q, p.seen(actor, out.case, "case", uow), uow)
+    return _answer(response, in_one_unit(p, work))
+
+
+@router.post("/cases/{case_id}/signoff/{answer}", response_model=CaseOut,
+             responses={202: {"model": CaseOut}})
+def answer_signoff(case_id: CaseId, answer: SignoffAnswer, actor: CaseWorker, q: QueriesDep,
+                   p: PolicyDep, response: Response, body: SignoffAnswerIn | None = None,
+                   if_match: IfMatch = None) -> CaseOut:
+    """A signatory approves the proposal as it stands (202 while signatures are awaited,
+    as firing its event) or refuses it with a reason; its author (or the coordination)
+    withdraws it. One unit of work, as ``fire``."""
+    version = _version(if_match)
+    with p.unit() as uow:
+        case = q.case_for(actor, case_id, uow)
+        try:
+            out = q.s.answer_signoff(case_id, answer, actor=actor,
+                                     reason=body.reason if body else None,
+                                     expected_version=version, within=uow, loaded=case)
+        except StaleVersion as exc:
+            if if_match is not None:
+                raise
+            raise Conflict(exc.message, **exc.details) from None
+        return _answer(response, case_out(q, p.seen(actor, out.case, "case", uow), uow),
+                       202 if out.status != "done" else 200)
+
+
+@router.post("/cases/{case_id}/escalation/settle", response_model=CaseOut)
+def settle(case_id: CaseId, body: SettleIn, actor: Coordinator, q: QueriesDep, p: PolicyDep,
+           response: Response) -> CaseOut:
+    """The coordination settles an escalation: the lead, and where the route allows, the
+    step the case resumes (entered on the signatures already given to its proposal)."""
+    def work(uow: UnitOfWork) -> CaseOut:
+        case = q.case_for(actor, case_id, uow)
+        out = q.s.settle_escalation(case_id, actor=actor, reason=body.reason, lead=body.lead,
+                                    step=body.step, within=uow, loaded=case)
         return case_out(q, p.seen(actor, out.case, "case", uow), uow)
     return _answer(response, in_one_unit(p, work))

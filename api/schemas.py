@@ -88,10 +88,53 @@ class HandoffOut(BaseModel):
     deadline: datetime
 
 
+class SignatureOut(BaseModel):
+    name: str  # what signs, as the route names it (a kind or a code)
+    institution: str  # who signed for it
+
+
+class ProposerOut(BaseModel):
+    user: str | None  # null for a proposal recorded before authors were
+    institution: str | None
+
+
+class ProposalOut(BaseModel):
+    lead: str | None  # the institution the proposal makes lead (null: the lead stays)
+    reason: str | None  # null too when the caller may not read the case's situation
+    outcome: str | None
+    fields: dict[str, Any]  # the fields the caller may see
+
+
+class RefusalOut(BaseModel):
+    user: str
+    institution: str
+    reason: str | None
+    at: datetime | None
+
+
 class SignoffOut(BaseModel):
     event: str
     signed: list[str]
     awaited: list[str]
+    # added: the proposal each signatory signs, and what the caller may do with it
+    status: str = "open"  # open | refused (back with its author) | complete (all signed)
+    title: dict[str, str] = {}
+    proposal: ProposalOut | None = None
+    proposed_by: ProposerOut | None = None
+    proposed_at: datetime | None = None
+    signatures: list[SignatureOut] = []
+    refusal: RefusalOut | None = None
+    allowed: list[str] = []  # approve | refuse | propose | withdraw
+
+
+class SignoffAnswerIn(Strict):
+    reason: Text | None = None  # required to refuse
+
+
+class SettleIn(Strict):
+    reason: Text
+    lead: Annotated[str, StringConstraints(max_length=32)] | None = None
+    step: Annotated[str, StringConstraints(max_length=64)] | None = None
 
 
 class CaseOut(BaseModel):

@@ -19,7 +19,7 @@ from institutions.registry import Registry, default_registry
 from workflows.engine.compile import machine_for
 from workflows.engine.model import Route
 
-from .domain import decide, escalations, handoff_rules, membership, results
+from .domain import decide, escalations, handoff_rules, membership, results, signoffs
 from .domain.actors import Actor, system_actor
 from .domain.case import CaseState
 from .domain.decide import EventInput
@@ -321,10 +321,29 @@ class CaseServices:
 
     def settle_escalation(self, case_id: str, *, actor: Actor, reason: str | None,
                           lead: str | None = None, within: UnitOfWork | None = None,
-                          loaded: CaseState | None = None) -> Outcome:
+                          loaded: CaseState | None = None, step: str | None = None) -> Outcome:
+        """``step``: where the case resumes (``escalations.settle``), None: where it is."""
         return self._act(case_id, None,
-                         lambda ctx, c: escalations.settle(ctx, c, actor, reason, lead),
+                         lambda ctx, c: escalations.settle(ctx, c, actor, reason, lead, step),
                          within=within, loaded=loaded)
+
+    def answer_signoff(self, case_id: str, answer: str, *, actor: Actor, reason: str | None,
+                       expected_version: int | None = None, within: UnitOfWork | None = None,
+                       loaded: CaseState | None = None) -> Outcome:
+        """``approve``, ``refuse`` or ``withdraw`` the case's sign-off proposal
+        (``domain.signoffs``)."""
+        rule = {"approve": signoffs.approve, "refuse": signoffs.refuse,
+                "withdraw": signoffs.withdraw}[answer]
+        return self._act(case_id, expected_version, lambda ctx, c: rule(ctx, c, actor, reason),
+                         within=within, loaded=loaded)
+
+    def signoff_allowed(self, case: CaseState, actor: Actor) -> list[str]:
+        """What ``actor`` may do with the case's sign-off now (``signoffs.allowed``)."""
+        return signoffs.allowed(self._context(self.route_of(case)), case, actor)
+
+    def resumable(self, case: CaseState) -> list[str]:
+        """The steps a settlement of ``case`` may resume (``escalations.resumable``)."""
+        return escalations.resumable(self._context(self.route_of(case)), case)
 
     def record_action(self, case_id: str, *, key: str, action: str, summary: dict[str, Any],
                       documents: Sequence[Document] = (), tasks: Sequence[Task] = (),

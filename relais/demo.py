@@ -148,9 +148,9 @@ def journey_b(s: CaseServices, clock: Clock) -> None:
     j.do("OAI refuse : dossier médical incomplet", s.refuse_handoff, h.id, actor=OAI,
          reason="Rapport du psychiatre manquant")
     clock.advance(days=10)
-    j.fire("SSR signe à nouveau (rapport joint)", "planifier", SSR, lead="OAI-NE")
-    j.fire("ORP signe", "planifier", ORP_LCF)
-    j.fire("OAI signe → transfert proposé", "planifier", OAI)
+    # the plan all three signed still holds: its handoff is proposed again, no new signatures
+    j.fire("SSR propose à nouveau le transfert signé (rapport joint)", "planifier", SSR,
+           lead="OAI-NE")
     j.accept("OAI accepte ; le SSR continue l'aide matérielle", OAI)
     j.fire("Mesure de réinsertion (≤ 1 an)", "lancer", OAI)
     clock.advance(days=200)

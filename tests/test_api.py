@@ -315,9 +315,8 @@ def test_journey_b_through_the_api(api: tuple[str, People]) -> None:
     refused = people["OAI-NE"].post(f"/api/handoffs/{hid}/refuse",
                                     json={"reason": "Rapport psychiatrique manquant"})
     assert refused.json()["lead"] == "SSR-LCF"
-    for who in ("SSR-LCF", "ORP-LCF", "OAI-NE"):  # the partners recorded for it
-        body = fire(people, who, case, "planifier",
-                    **({"lead": "OAI-NE"} if who == "SSR-LCF" else {})).json()
+    # the plan all three signed still holds: its handoff is proposed again, no new signatures
+    body = fire(people, "SSR-LCF", case, "planifier", lead="OAI-NE").json()
     assert accept_pending(people, "OAI-NE", body)["lead"] == "OAI-NE"
     fire(people, "OAI-NE", case, "lancer")
     closed = fire(people, "OAI-NE", case, "cloturer", outcome="rente_ai_partielle",

@@ -67,7 +67,9 @@ OPERATIONS = ["GET /healthz", "GET /readyz", "GET /metrics", "POST /api/cases", 
               "GET /api/steering/tables.xlsx", "GET /api/steering/flows.svg",
               "GET /api/steering/report.html", "GET /api/steering/report.pdf",
               "PUT /api/cases/{case_id}/contact", "POST /api/cases/{case_id}/partners",
-              "GET /api/steering/figures.json", "GET /api/steering/figures.csv"]
+              "GET /api/steering/figures.json", "GET /api/steering/figures.csv",
+              "POST /api/cases/{case_id}/signoff/{answer}",
+              "POST /api/cases/{case_id}/escalation/settle"]
 
 
 def test_the_fuzzed_operations_are_all_the_operations(server: tuple[str, str]) -> None:

@@ -170,9 +170,7 @@ def test_a_refusal_needs_a_reason_and_leaves_the_sender_lead() -> None:
 def test_a_second_refusal_escalates_to_the_coordination() -> None:
     desk = planned_with_lead("OAI-NE")
     desk.call(handoff_rules.refuse, OAI, "Incomplet")
-    desk.fire("planifier", ORP, lead="OAI-NE")
-    desk.fire("planifier", OAI)
-    desk.fire("planifier", SSR)
+    desk.fire("planifier", ORP, lead="OAI-NE")  # the plan signed by all: its handoff again
     case = desk.call(handoff_rules.refuse, OAI, "Toujours incomplet")
     assert case.escalated and case.lead == "ORP-NE"
     assert "alert_coordination" in desk.events[-1].data["actions"]

@@ -165,6 +165,10 @@ def _drive_api(d: Driver, case_id: str, handoffs: list[str]) -> None:
            json={"contact": {"email": "jean@example.ch"}, "reason": "nouvelle adresse"})
     d.call(coord, "POST", "/api/cases/{case_id}/partners", f"{c}/partners",
            json={"institutions": ["OFIJ-NE"], "reason": "formation"})
+    d.call(orp, "POST", "/api/cases/{case_id}/signoff/{answer}", f"{c}/signoff/approve",
+           json={})
+    d.call(coord, "POST", "/api/cases/{case_id}/escalation/settle", f"{c}/escalation/settle",
+           json={"reason": "arbitrage", "step": "triage"})
     d.call(oai, "POST", "/api/handoffs/{handoff_id}/accept", f"/api/handoffs/{handoffs[0]}/accept")
     d.call(oai, "POST", "/api/handoffs/{handoff_id}/refuse", f"/api/handoffs/{handoffs[1]}/refuse",
            json={"reason": "pas de capacité"})
@@ -228,6 +232,8 @@ def _drive_pages(d: Driver, case_id: str, handoffs: list[str]) -> None:
     version = page.split('name="version" value="', 1)[-1].split('"', 1)[0]
     d.form(ORP, "/dossiers/{case_id}/evenements", f"{c}/evenements",
            {"evenement": "transmettre", "version": version if version.isdigit() else "1"})
+    d.form(ORP, "/dossiers/{case_id}/signature/{answer}", f"{c}/signature/refuser",
+           {"version": version if version.isdigit() else "1", "motif": "non"})
     d.form(OAI, "/dossiers/{case_id}/transfert/accepter",
            f"/dossiers/{handoffs[2].split(':')[0]}/transfert/accepter",
            {"transfert": handoffs[2].split(":")[1]})

@@ -29,6 +29,8 @@ KIND_TITLES = {
     "case_opened": ("Dossier ouvert", "Case opened"),
     "transitioned": ("Étape franchie", "Step taken"),
     "signed": ("Signature", "Signature"),
+    "signoff_refused": ("Proposition refusée", "Proposal refused"),
+    "signoff_withdrawn": ("Proposition retirée", "Proposal withdrawn"),
     "handoff_proposed": ("Transfert proposé", "Handoff proposed"),
     "handoff_accepted": ("Transfert accepté", "Handoff accepted"),
     "handoff_refused": ("Transfert refusé", "Handoff refused"),

@@ -7,7 +7,7 @@ error a person can fix re-renders the page with the message under the field at f
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
@@ -84,6 +84,43 @@ def fire(request: Request, case_id: CaseId, person: CaseWorkerPerson,
         return show(request, person, case_id, status=status, posted=form,
                     failed=(event, None, say(lang, exc.message)))
     what = {"handoff": "transfert", "signed": "signe"}.get(out.status, "evenement")
+    return _done(case_id, what)
+
+
+SIGNOFF_ANSWERS = {"approuver": "approve", "refuser": "refuse", "retirer": "withdraw"}
+SignoffAnswer = Annotated[Literal["approuver", "refuser", "retirer"], Path()]
+
+
+@router.post("/dossiers/{case_id}/signature/{answer}")
+def answer_signoff(request: Request, case_id: CaseId, answer: SignoffAnswer,
+                   person: CaseWorkerPerson, form: Form) -> Response:
+    """Approve the proposal as it stands, refuse it with a reason, or (its author) withdraw
+    it: the same call as the API's, on the version the page showed."""
+    q: CaseQueries = request.app.state.queries
+    policy: AccessPolicy = request.app.state.policy
+    version, reason = text_of(form, "version", 12), text_of(form, REASON) or None
+    lang = lang_of(request)
+    try:
+        with policy.unit() as uow:
+            case = q.case_for(person, case_id, uow)  # 404 before anything, as the API
+            if not (version.isascii() and version.isdigit()):
+                raise PageRefused(422, "Le formulaire ne dit pas quelle version du dossier "
+                                  "vous avez vue : rechargez la page.", "The form does not say "
+                                  "which version of the case you saw: reload the page.")
+            out = q.s.answer_signoff(case_id, SIGNOFF_ANSWERS[answer], actor=person,
+                                     reason=reason, expected_version=int(version),
+                                     within=uow, loaded=case)
+    except StaleVersion:
+        return show(request, person, case_id, status=409, stale=True)
+    except MissingInput as exc:
+        return show(request, person, case_id, status=422, signoff_reason=reason or "",
+                    signoff_error=(say(lang, exc.message), answer))
+    except (EventRefused, HandoffPending, Conflict, NotAllowed, NotFound) as exc:
+        status = 403 if isinstance(exc, NotAllowed) else 409
+        return show(request, person, case_id, status=status,
+                    signoff_error=(say(lang, exc.message), ""))
+    what = {"refuser": "signature-refusee", "retirer": "signature-retiree"}.get(answer) or {
+        "handoff": "transfert", "signed": "signe"}.get(out.status, "evenement")
     return _done(case_id, what)
 
 

@@ -27,8 +27,10 @@ from cases.store.uow import UnitOfWork
 from workflows.engine import diagram
 from workflows.engine.model import Route
 
+from ..views import signoff_out
 from .case_events import (
     KIND_TITLES,
+    LEAD,
     EventForm,
     Line,
     event_forms,
@@ -95,6 +97,15 @@ def timeline(history: list[Event], route: Route, lang: str) -> list[Line]:
         handoff = e.data.get("handoff")
         if isinstance(handoff, dict) and handoff.get("receiver"):
             details.append(("vers " if lang == "fr" else "to ") + str(handoff["receiver"]))
+        sig = e.data.get("signoff") if e.kind == "signed" else None
+        if isinstance(sig, dict):  # who proposed which lead, as the signatories read it
+            proposal = dict(sig.get("proposal") or [])
+            if len(sig.get("signed") or []) == 1 and proposal.get("by") == e.actor:
+                title = title.replace(pick(lang, KIND_TITLES["signed"]),
+                                      pick(lang, ("Proposition signée", "Proposal signed")), 1)
+            if proposal.get("lead"):
+                details.append(("responsable proposé : " if lang == "fr" else "proposed lead: ")
+                               + str(proposal["lead"]))
         if e.kind == "handoff_accepted" and e.data.get("lead"):
             details.append(("responsable : " if lang == "fr" else "lead: ") + str(e.data["lead"]))
         if e.data.get("outcome"):
@@ -143,12 +154,21 @@ def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseVi
     documents, documents_withheld = CaseDocuments(q, sh).visible(actor, case, within)
     rows = person_rows(q, case, lang, within) if "identite" in view.shown else None
     forms: list[EventForm] = event_forms(q.s, actor, case, route, lang, shown_fields)
-    signoff = None
-    if case.signoff is not None:
-        signed = {n for n, _ in case.signoff.signed}
-        signoff = {"event": event_title(route, case.signoff.event, lang),
-                   "signed": [f"{n} ({code})" for n, code in case.signoff.signed],
-                   "awaited": [n for n in case.signoff.names if n not in signed]}
+    s = case.signoff
+    if s is not None and (s.status == "open" or (
+            s.status == "refused" and s.author_institution != actor.institution)):
+        # the proposal's card answers it: naming the lead again is not how one signs
+        forms = [f for f in forms if f.event != s.event]
+    elif s is not None and s.status == "refused":
+        for f in (f for f in forms if f.event == s.event):  # its author proposes again
+            for i in f.inputs:
+                if i.name == LEAD and s.get("lead"):
+                    i.value = str(s.get("lead"))
+            f.hint = pick(lang, ("Proposer à nouveau : la proposition refusée est reprise, "
+                                 "changez ce qu'il faut.", "Propose again: the refused "
+                                 "proposal is taken up; change what is needed.")) + (
+                " " + f.hint if f.hint else "")
+    signoff = signoff_card(q, view, lang) if case.signoff is not None else None
     return {
         "case": case, "route": route, "state_title": state_title(route, case.state, lang),
         "diagram": Markup(diagram.svg(route, case.state, lang)),  # noqa: S704 (escaped inside)
@@ -193,6 +213,72 @@ NOTICES = {
 }
 
 
+def signoff_card(q: CaseQueries, view: CaseView, lang: str) -> dict[str, Any]:
+    """The sign-off's proposal as the API shows it to this reader (``signoff_out``), in
+    words: who proposed it and when, the lead, the reason, the fields, who signed, who is
+    awaited, a refusal; and what the reader may do with it."""
+    route = view.route
+    out = signoff_out(q, view)
+    p = out.proposal
+    assert p is not None and out.proposed_by is not None
+    fields = [(title_in(lang, route.fields[k].title) if k in route.fields
+               and route.fields[k].title else k, v) for k, v in p.fields.items()]
+    return {"event": event_title(route, out.event, lang), "status": out.status,
+            "by": out.proposed_by.user, "institution": out.proposed_by.institution,
+            "at": out.proposed_at, "lead": p.lead, "reason": p.reason, "fields": fields,
+            "signed": [f"{s.name} ({s.institution})" for s in out.signatures],
+            "awaited": out.awaited, "refusal": out.refusal, "allowed": out.allowed}
+
+
+def notice_for(done: str, case: CaseState, route: Route, actor: Actor, lang: str) -> str:
+    """What the reader is told after an action: their own situation (who leads now, what
+    awaits whom), not the words meant for someone else."""
+    me = actor.institution
+    h, s = case.handoff, case.signoff
+    stays = (("votre institution reste responsable", "your institution stays lead")
+             if case.lead == me else (f"{case.lead} reste responsable",
+                                      f"{case.lead} stays lead"))
+    if done == "transfert" and h is not None:
+        signed = (("Toutes les signatures sont données. ", "Every signature is given. ")
+                  if s is not None and s.status == "complete" else ("", ""))
+        if h.receiver == me:
+            said = (f"Le transfert est proposé à votre institution : l'accepter ou le refuser "
+                    f"ci-dessous ; {h.sender} reste responsable d'ici là.",
+                    f"The handoff to your institution is proposed: accept or refuse it "
+                    f"below; {h.sender} stays lead until then.")
+        else:
+            said = (f"Le transfert est proposé à {h.receiver} : {h.receiver} doit l'accepter ;"
+                    f" {stays[0]} d'ici là.", f"The handoff to {h.receiver} is proposed: "
+                    f"{h.receiver} must accept it; {stays[1]} until then.")
+        return pick(lang, (signed[0] + said[0], signed[1] + said[1]))
+    if done == "signe" and s is not None and s.status == "open":
+        awaited = ", ".join(n for n in s.names if n not in {m for m, _ in s.signed})
+        mine = s.author_institution == me and all(c == me for _, c in s.signed)
+        first = (("Votre proposition est enregistrée", "Your proposal is recorded") if mine
+                 else ("Votre signature est enregistrée", "Your signature is recorded"))
+        return pick(lang, (f"{first[0]} ; signatures attendues de : {awaited}. "
+                           f"{stays[0].capitalize()}.",
+                           f"{first[1]}; signatures awaited from: {awaited}. "
+                           f"{stays[1].capitalize()}."))
+    if done == "signature-refusee" and s is not None:
+        return pick(lang, (f"Vous avez refusé la proposition : elle revient à "
+                           f"{s.author_institution}, qui peut la proposer à nouveau ou la "
+                           f"retirer ; {stays[0]}.", f"You refused the proposal: it is back "
+                           f"with {s.author_institution}, who may propose it again or "
+                           f"withdraw it; {stays[1]}."))
+    if done == "signature-retiree":
+        return pick(lang, (f"La proposition est retirée : aucune signature n'est en cours ; "
+                           f"{stays[0]}.", f"The proposal is withdrawn: no signature is under "
+                           f"way; {stays[1]}."))
+    if done == "evenement":
+        now = (("votre institution", "your institution") if case.lead == me
+               else (case.lead, case.lead))
+        return pick(lang, (f"C'est enregistré : étape « {state_title(route, case.state, 'fr')} »"
+                           f", responsable : {now[0]}.", f"Recorded: step "
+                           f"“{state_title(route, case.state, 'en')}”, lead: {now[1]}."))
+    return pick(lang, NOTICES[done]) if done in NOTICES else ""
+
+
 def say(lang: str, message: str) -> str:
     """A domain message ("français / English") in the page's language."""
     return words(lang, *bilingual(message))
@@ -213,13 +299,15 @@ def show(request: Request, actor: Actor, case_id: str, *, status: int = 200,
         posted = extra.pop("posted", {})
         if not keep_posted(context["forms"], failed[0], posted, failed[1], failed[2]):
             extra["event_error"] = failed[2]
-    done = request.query_params.get("fait", "")
-    notice = pick(lang, NOTICES[done]) if done in NOTICES else ""
+    done = request.query_params.get("fait", "")[:40]
+    notice = notice_for(done, context["case"], context["route"], actor, lang)
     extra.setdefault("stale", False)
     extra.setdefault("event_error", "")
     extra.setdefault("handoff_error", "")
     extra.setdefault("refuse_error", "")
     extra.setdefault("refuse_reason", "")
+    extra.setdefault("signoff_error", ("", ""))  # (message, field) of a sign-off form
+    extra.setdefault("signoff_reason", "")
     extra.setdefault("consent_error", ("", ""))
     extra.setdefault("consent_posted", {})
     return page(request, "case_page.html.j2", actor, status=status, notice=notice,

@@ -50,16 +50,18 @@ def settle(request: Request, person: CoordinatorPerson, form: Form,
     q: CaseQueries = request.app.state.queries
     reason = str(form.get("reason") or "").strip()[:2000]
     lead = str(form.get("lead") or "").strip()[:32] or None
-    kept = {"case": case_id, "reason": reason, "lead": lead}
+    step = str(form.get("step") or "").strip()[:64] or None
+    kept = {"case": case_id, "reason": reason, "lead": lead, "step": step}
 
     def work(uow: UnitOfWork) -> None:
         case = q.case_for(person, case_id, uow)  # NotFound as for the API: known to them
         q.s.settle_escalation(case_id, actor=person, reason=reason, lead=lead, within=uow,
-                              loaded=case)
+                              loaded=case, step=step)
     try:
         in_one_unit(request.app.state.policy, work)
     except MissingInput as exc:  # a reason left out, a lead that may not lead on this route
-        field = "lead" if exc.details.get("field") == "lead" else "reason"
+        field = exc.details.get("field") if exc.details.get("field") in ("lead", "step") \
+            else "reason"
         return _coordination(request, person, 422, failed={**kept, "field": field,
                                                            "message": bilingual(exc.message)})
     except (Conflict, NotAllowed) as exc:  # settled by someone else meanwhile

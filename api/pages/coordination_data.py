@@ -48,6 +48,11 @@ class Escalation(Listed):
     involved: tuple[str, ...]
     last_reason: str | None
     options: list[Institution]
+    # the steps a settlement may resume, (state, title), and the lead a signed proposal
+    # names (its signatures let the settlement enter its step with that lead)
+    steps: tuple[tuple[str, dict[str, str]], ...] = ()
+    signed_lead: str | None = None
+    signed_step: str | None = None
 
 
 @dataclass(frozen=True)
@@ -94,10 +99,17 @@ def escalations(q: CaseQueries, policy: AccessPolicy, actor: Actor) -> list[Esca
             continue  # settled meanwhile, or a new handoff waits: nothing to settle now
         route = q.s.route_of(case)
         parties = _handoff_parties(history, cause.data.get("handoff_id"))
+        s = case.signoff
+        signed = s is not None and s.status == "complete"
+        signed_t = next((t for t in route.transitions if s is not None
+                         and t.index == s.transition), None) if signed else None
         out.append(Escalation(
             case, route, _person(q, view), history, WHY[cause.kind], cause.at,
             tuple(dict.fromkeys((case.lead, *parties, *case.handed_on))),
-            cause.reason if cause.kind == "handoff_refused" else None, lead_options(q, route)))
+            cause.reason if cause.kind == "handoff_refused" else None, lead_options(q, route),
+            tuple((n, dict(route.states[n].title)) for n in q.s.resumable(case)),
+            (s.get("lead") or s.author_institution) if s is not None and signed else None,
+            signed_t.target if signed_t is not None else None))
     return sorted(out, key=lambda e: e.since)
 
 

@@ -40,6 +40,7 @@ class Row:
     due_at: datetime | None
     badges: list[tuple[str, str]] = field(default_factory=list)  # (css class, text)
     handoff_mine: bool = False
+    to_sign: bool = False  # a proposal awaits this institution's signature, or its own answer
 
 
 def week_end(route: Route, now: datetime) -> datetime:
@@ -75,13 +76,21 @@ def _row(q: CaseQueries, view: CaseView, group: str, lang: str, within: UnitOfWo
         badges.append(("late", pick(lang, ("Escaladé", "Escalated"))))
     if case.handoff is not None:
         badges.append(("soon", pick(lang, ("Transfert en attente", "Handoff pending"))))
+    to_sign: list[str] = []
     if case.signoff is not None:
-        badges.append(("soon", pick(lang, ("Signatures attendues", "Signatures awaited"))))
+        to_sign = q.s.signoff_allowed(case, actor)
+        if case.signoff.status == "refused":
+            badges.append(("late", pick(lang, ("Proposition refusée", "Proposal refused"))))
+        elif case.signoff.status == "open":
+            badges.append(("soon", pick(lang, ("Signatures attendues", "Signatures awaited"))))
     if case.revolving_door:
         badges.append(("late", pick(lang, ("Effet tourniquet", "Revolving door"))))
     return Row(case, name, title_in(lang, route.title), state_title(route, case.state, lang),
                case.deadline.due_at, badges,
-               case.handoff is not None and case.handoff.receiver == actor.institution)
+               case.handoff is not None and case.handoff.receiver == actor.institution,
+               "approve" in to_sign or (case.signoff is not None
+                                        and case.signoff.status == "refused"
+                                        and "propose" in to_sign))
 
 
 def _choices(q: CaseQueries, lang: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -103,6 +112,7 @@ def inbox(request: Request, person: CaseWorkerPerson, etat: Filter = "",
     lang, now = lang_of(request), q.s.clock()
     groups: dict[str, list[Row]] = {"late": [], "week": [], "later": []}
     handoffs: list[Row] = []
+    plans: list[Row] = []  # proposals awaiting this institution's signature (or its answer)
     escalations: list[Row] = []
     with policy.unit() as uow:  # the list and its cases read through the policy, on record
         listed = [(c, urgency(c, q.s.route_of(c, within=uow), now))
@@ -115,6 +125,8 @@ def inbox(request: Request, person: CaseWorkerPerson, etat: Filter = "",
             groups[group].append(row)
             if row.handoff_mine:
                 handoffs.append(row)
+            if row.to_sign:
+                plans.append(row)
             if case.escalated:
                 escalations.append(row)
     total = len(listed)
@@ -122,7 +134,7 @@ def inbox(request: Request, person: CaseWorkerPerson, etat: Filter = "",
         rows.sort(key=lambda x: (x.due_at is None, x.due_at or now))
     routes, states = _choices(q, lang)
     done = request.query_params.get("fait", "")
-    return page(request, "inbox.html.j2", person, groups=groups, handoffs=handoffs,
+    return page(request, "inbox.html.j2", person, groups=groups, handoffs=handoffs, plans=plans,
                 escalations=escalations, total=total, routes=routes, states=states,
                 chosen={"etat": etat, "route": route, "retard": bool(retard)},
                 filtered=bool(etat or route or retard),

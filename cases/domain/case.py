@@ -10,6 +10,7 @@ from . import frozen
 
 HandoffStatus = Literal["proposed", "accepted", "refused", "expired", "withdrawn"]
 DeadlineStatus = Literal["open", "escalated"]
+SignoffStatus = Literal["open", "refused", "complete"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,49 @@ class Signoff:
     transition: int
     names: tuple[str, ...]  # what must sign: kinds or codes, from the route
     signed: tuple[tuple[str, str], ...] = ()  # (name, institution code)
-    proposal: tuple[tuple[str, Any], ...] = ()  # lead, reason, outcome, fields of the first
+    # lead, reason, outcome, fields; and who proposed (by, institution) and when (at):
+    # proposals recorded before these three were kept lack them
+    proposal: tuple[tuple[str, Any], ...] = ()
+    # who refused it and why (by, institution, reason, at): signatures are then void and the
+    # proposal is its author's again, to propose anew or to withdraw
+    refusal: tuple[tuple[str, Any], ...] = ()
+
+    def get(self, key: str) -> Any:
+        return dict(self.proposal).get(key)
+
+    @property
+    def status(self) -> SignoffStatus:
+        """``open`` (signatures awaited), ``refused`` (back with its author) or ``complete``
+        (every signature given: it takes effect, or waits for its handoff's answer)."""
+        if self.refusal:
+            return "refused"
+        done = {n for n, _ in self.signed}
+        return "complete" if all(n in done for n in self.names) else "open"
+
+    @property
+    def author_institution(self) -> str | None:
+        """Who proposed; for a proposal recorded without it, the first to sign."""
+        named: str | None = self.get("institution")
+        return named or (self.signed[0][1] if self.signed else None)
+
+    @property
+    def author(self) -> str | None:
+        by: str | None = self.get("by")
+        return by
+
+    @property
+    def proposed_at(self) -> datetime | None:
+        at = self.get("at")
+        return datetime.fromisoformat(at) if at else None
+
+    @property
+    def refusal_by(self) -> tuple[str, str]:
+        r = dict(self.refusal)
+        return (r.get("by", ""), r.get("institution", ""))
+
+    @property
+    def refusal_reason(self) -> str | None:
+        return dict(self.refusal).get("reason")
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ them. Handoff answers live in ``handoff_rules``, deadlines and escalations in ``
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from workflows.engine.compile import Step
@@ -15,7 +16,7 @@ from workflows.engine.model import CHOOSE, StateSpec, TransitionSpec
 
 from .access import ACTING_ROLES, check_may_act
 from .actors import Actor
-from .case import CaseState
+from .case import CaseState, Signoff
 from .context import Context, EventInput, draft, entering
 from .errors import Conflict, EventRefused, HandoffPending, MissingInput, NotAllowed
 from .events import Event, handoff_data
@@ -24,7 +25,8 @@ from .handoffs import HandoffMachine
 from .membership import is_partner, joining, with_partners
 from .payloads import FieldsUpdated, Opened, Proposed, Signed, SignoffData
 
-__all__ = ["Context", "EventInput", "fire", "open_case", "update_fields"]
+__all__ = ["Context", "EventInput", "credited", "fire", "open_case", "signatory_names",
+           "update_fields"]
 
 
 def open_case(ctx: Context, *, case_id: str, person: int, actor: Actor, fields: Any,
@@ -90,7 +92,7 @@ def _require(ctx: Context, t: TransitionSpec, target: StateSpec, inp: EventInput
 
 
 def _take(ctx: Context, case: CaseState, actor: Actor, step: Step, inp: EventInput,
-          new_fields: dict[str, Any]) -> list[Event]:
+          new_fields: dict[str, Any], signed: bool = False) -> list[Event]:
     t = step.transition
     target = ctx.route.states[step.target]
     _require(ctx, t, target, inp, new_fields)
@@ -102,8 +104,8 @@ def _take(ctx: Context, case: CaseState, actor: Actor, step: Step, inp: EventInp
                                    inp.outcome)
         return [draft(ctx, case.id, "handoff_proposed", actor, event=t.event,
                        from_state=case.state, to_state=step.target, reason=inp.reason,
-                       data=Proposed(handoff=handoff_data(h), fields=new_fields,
-                                     actions=["notify_receiver"]))]
+                       data=_proposed(Proposed(handoff=handoff_data(h), fields=new_fields,
+                                               actions=["notify_receiver"]), signed))]
     return [draft(ctx, case.id, "transitioned", actor, event=t.event, from_state=case.state,
                    to_state=step.target, reason=inp.reason,
                    data=with_partners(entering(ctx, target, step.actions, inp.outcome,
@@ -111,6 +113,12 @@ def _take(ctx: Context, case: CaseState, actor: Actor, step: Step, inp: EventInp
                                       joining(ctx, case, step.target, case.lead)))]
 
 
+
+
+def _proposed(data: Proposed, signed: bool) -> Proposed:
+    if signed:  # started by a completed sign-off, which stays while the handoff is open
+        data["signed"] = True
+    return data
 
 
 def _receiver(ctx: Context, case: CaseState, t: TransitionSpec, inp: EventInput) -> str | None:
@@ -138,21 +146,66 @@ def _receiver(ctx: Context, case: CaseState, t: TransitionSpec, inp: EventInput)
                        f"institution", field="lead", candidates=candidates)
 
 
-def _sign(ctx: Context, case: CaseState, actor: Actor, step: Step, inp: EventInput,
-          new_fields: dict[str, Any]) -> list[Event]:
-    t = step.transition
+def signatory_names(ctx: Context, case: CaseState, actor: Actor, t: TransitionSpec
+                    ) -> list[str]:
+    """The names of ``t``'s sign-off that ``actor`` signs for; NotAllowed if none."""
     mine = [n for n in t.signoff if ctx.registry.matches(actor.institution, [n])]
     if not mine or not (is_partner(actor.institution, case) or actor.is_coordination):
         raise NotAllowed(f"seules signent : {', '.join(t.signoff)} / only these sign",
                          signoff=list(t.signoff))
+    return mine
+
+
+def credited(actor: Actor, s: Signoff) -> Actor:
+    """Who an effect of the sign-off is credited to: the proposal's author (user and
+    institution), or ``actor`` for a proposal recorded without its author."""
+    if not s.author or not s.author_institution:
+        return actor
+    return replace(actor, user=s.author, institution=s.author_institution)
+
+
+def _sign(ctx: Context, case: CaseState, actor: Actor, step: Step, inp: EventInput,
+          new_fields: dict[str, Any]) -> list[Event]:
+    """A signatory fires a sign-off's event: a new proposal (signed by its author), or a
+    signature to the proposal as it stands (naming no lead approves it), or, for a proposal
+    every signatory signed whose handoff was refused or expired, its handoff proposed
+    again. A refused proposal is its author's to propose again."""
+    t = step.transition
+    mine = signatory_names(ctx, case, actor, t)
     current = case.signoff if case.signoff and case.signoff.transition == t.index else None
-    proposal: dict[str, Any] = dict(current.proposal) if current else {
-        "lead": inp.lead, "reason": inp.reason, "outcome": inp.outcome, "fields": new_fields}
-    if current and inp.lead and inp.lead != proposal.get("lead"):
-        raise Conflict(f"la proposition signée nomme {proposal.get('lead')} ; signer la même ou "
-                       f"la refuser par un autre événement / the signed proposal names another "
-                       f"lead", proposal=proposal)
-    signed = dict(current.signed) if current else {}
+    if current is not None and current.status == "refused":
+        if actor.institution != current.author_institution:
+            raise Conflict(f"la proposition a été refusée par {current.refusal_by[1]} : elle "
+                           f"revient à {current.author_institution}, qui la propose à nouveau "
+                           f"ou la retire / the proposal was refused and is back with its "
+                           f"author", proposal=dict(current.proposal))
+        inp = EventInput(inp.reason or current.get("reason"),
+                         inp.outcome or current.get("outcome"),
+                         new_fields or current.get("fields") or {},
+                         inp.lead or current.get("lead"))
+        new_fields, current = inp.fields, None  # a new proposal, by its author
+    elif current is not None and current.status == "complete":
+        if inp.lead in (None, current.get("lead")):  # signed by all: its handoff again
+            agreed = _agreed(current)
+            return _take(ctx, case, actor, step, replace(agreed, reason=inp.reason
+                                                         or agreed.reason), agreed.fields,
+                         signed=True)
+        current = None  # another lead: a new proposal, the signatures void
+    if current is None:
+        proposal: dict[str, Any] = {
+            "lead": inp.lead, "reason": inp.reason, "outcome": inp.outcome,
+            "fields": new_fields, "by": actor.user, "institution": actor.institution,
+            "at": ctx.now.isoformat()}
+        signed: dict[str, str] = {}
+    else:
+        proposal, signed = dict(current.proposal), dict(current.signed)
+        if inp.lead and inp.lead != proposal.get("lead"):
+            raise Conflict(
+                f"la proposition de {current.author_institution} nomme "
+                f"{proposal.get('lead')} ; l'approuver telle quelle (sans nommer de "
+                f"responsable) ou la refuser avec un motif / the proposal names "
+                f"{proposal.get('lead')}: approve it as it stands (naming no lead) or refuse "
+                f"it with a reason", proposal=proposal)
     added = [n for n in mine if n not in signed]
     if not added:
         raise Conflict("déjà signé par votre institution / already signed by your institution")
@@ -169,9 +222,15 @@ def _sign(ctx: Context, case: CaseState, actor: Actor, step: Step, inp: EventInp
                       proposal=sorted(proposal.items()))
     drafts = [draft(ctx, case.id, "signed", actor, event=t.event, from_state=case.state,
                      reason=inp.reason, data=Signed(signoff=sig))]
-    if all(n in signed for n in t.signoff):
-        drafts += _take(ctx, case, actor, step, agreed, agreed.fields)
+    if all(n in signed for n in t.signoff):  # it takes effect: the author's decision
+        author = credited(actor, Signoff(t.event, t.index, t.signoff, (),
+                                         tuple(proposal.items())))
+        drafts += _take(ctx, case, author, step, agreed, agreed.fields, signed=True)
     return drafts
+
+
+def _agreed(s: Signoff) -> EventInput:
+    return EventInput(s.get("reason"), s.get("outcome"), s.get("fields") or {}, s.get("lead"))
 
 
 def update_fields(ctx: Context, case: CaseState, actor: Actor, values: Any) -> list[Event]:

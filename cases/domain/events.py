@@ -31,6 +31,7 @@ from .payloads import (
     Reminded,
     Settled,
     Signed,
+    SignoffRefused,
 )
 
 # what can happen to a case: the one list of event kinds, checked by mypy where events are
@@ -42,6 +43,8 @@ EventKind = Literal[
     "action_done", "document_added", "partners_joined", "contact_changed",
     # the integration plan's measures (places in programmes): recorded, the state and lead stay
     "measure_assigned", "measure_waitlisted", "measure_started", "measure_ended",
+    # a sign-off's proposal refused by a signatory (back to its author), or withdrawn
+    "signoff_refused", "signoff_withdrawn",
 ]
 KINDS: tuple[EventKind, ...] = get_args(EventKind)
 MEASURE_KINDS: tuple[EventKind, ...] = ("measure_assigned", "measure_waitlisted",
@@ -129,10 +132,11 @@ def _opened(e: Event) -> CaseState:
 
 
 def _signed(case: CaseState, e: Event) -> CaseState:
-    s = cast(Signed, e.data)["signoff"]
+    s = cast(Signed | SignoffRefused, e.data)["signoff"]
     return case.but(signoff=Signoff(s["event"], s["transition"], tuple(s["names"]),
                                     tuple((n, who) for n, who in s["signed"]),
-                                    tuple(tuple(x) for x in s["proposal"])))
+                                    tuple(tuple(x) for x in s["proposal"]),
+                                    tuple(tuple(x) for x in s.get("refusal", ()))))
 
 
 def _accepted(case: CaseState, e: Event) -> CaseState:
@@ -144,6 +148,8 @@ def _settled(case: CaseState, e: Event) -> CaseState:
     d = cast(Settled, e.data)
     if "lead" in d:
         case = _new_lead(case, cast(LeadChange, d)).but(manager=None)
+    if "step" in d:  # the coordination resumes a step: the case enters it
+        return _enter(case, e, cast(Entering, d))
     return case.but(deadline=Deadline(dt(d.get("deadline_at"))))
 
 
@@ -163,8 +169,11 @@ def _refused(case: CaseState, e: Event) -> CaseState:
 _APPLY: dict[EventKind, Callable[[CaseState, Event], CaseState]] = {
     "transitioned": lambda c, e: _enter(c, e, cast(Entering, e.data)),
     "signed": _signed,
+    "signoff_refused": _signed,
+    "signoff_withdrawn": lambda c, e: c.but(signoff=None),
     "handoff_proposed": lambda c, e: c.but(
-        handoff=handoff_from(cast(Proposed, e.data)["handoff"]), signoff=None),
+        handoff=handoff_from(cast(Proposed, e.data)["handoff"]),
+        signoff=c.signoff if cast(Proposed, e.data).get("signed") else None),
     "handoff_accepted": _accepted,
     "handoff_refused": _refused,
     "handoff_withdrawn": lambda c, e: _closing(c),
@@ -180,7 +189,8 @@ _RECORDED: frozenset[EventKind] = frozenset((
     "fields_updated", "action_done", "document_added", "partners_joined", "contact_changed",
     *MEASURE_KINDS))
 # the kinds whose ``fields`` are the case's new field values
-_FIELDS: frozenset[EventKind] = frozenset(("transitioned", "fields_updated", "handoff_proposed"))
+_FIELDS: frozenset[EventKind] = frozenset(("transitioned", "fields_updated", "handoff_proposed",
+                                           "escalation_settled"))
 
 
 def evolve(case: CaseState | None, e: Event) -> CaseState:

@@ -63,6 +63,9 @@ class HandoffData(TypedDict):
 class Proposed(Common):
     handoff: HandoffData
     fields: dict[str, Any]
+    # the handoff a completed sign-off starts: the sign-off stays on the case while the
+    # handoff waits, and after it is refused or expires (its signatures still hold)
+    signed: NotRequired[bool]
 
 
 class SignoffData(TypedDict):
@@ -71,10 +74,23 @@ class SignoffData(TypedDict):
     names: list[str]
     signed: list[tuple[str, str]]  # (name, institution), lists once read back
     proposal: list[tuple[str, Any]]
+    refusal: NotRequired[list[tuple[str, Any]]]  # by, institution, reason, at
 
 
 class Signed(Common):
     signoff: SignoffData
+
+
+class SignoffRefused(Common):
+    """A signatory refuses the proposal: the sign-off as it stands after (signatures void)."""
+
+    signoff: SignoffData
+
+
+class SignoffWithdrawn(Common):
+    """The author (or the coordination) takes the proposal back: no sign-off any more."""
+
+    transition: int
 
 
 class Accepted(Entering, LeadChange):
@@ -109,6 +125,10 @@ class Settled(Common, total=False):
     transfers: int
     handed_on: list[str]
     revolving_door: str | None
+    # the step the coordination resumes (a transition from the current state leads there):
+    # the case enters it, as by that transition
+    step: str
+    fields: dict[str, Any]
 
 
 class FieldsUpdated(Common):
@@ -175,7 +195,8 @@ class MeasureEnded(Common):
     on: str
 
 
-Payload = (Opened | Entering | Signed | Proposed | Accepted | Refused | Withdrawn | Expired
+Payload = (Opened | Entering | Signed | SignoffRefused | SignoffWithdrawn | Proposed | Accepted
+           | Refused | Withdrawn | Expired
            | Reminded | Escalated | Settled | FieldsUpdated | Migrated | ActionDone
            | DocumentAdded | PartnersJoined | ContactChanged | MeasureWaitlisted
            | MeasureAssigned | MeasureStarted | MeasureEnded)

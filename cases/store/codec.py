@@ -13,7 +13,8 @@ def _signoff_data(s: Signoff | None) -> dict[str, Any] | None:
     if s is None:
         return None
     return {"event": s.event, "transition": s.transition, "names": list(s.names),
-            "signed": [list(x) for x in s.signed], "proposal": [list(x) for x in s.proposal]}
+            "signed": [list(x) for x in s.signed], "proposal": [list(x) for x in s.proposal],
+            "refusal": [list(x) for x in s.refusal]}
 
 
 def case_values(c: CaseState) -> dict[str, Any]:
@@ -46,7 +47,8 @@ def case_from(row: Any) -> CaseState:
         handoff=handoff_from(m["handoff"]) if m.get("handoff") else None,
         signoff=Signoff(s["event"], s["transition"], tuple(s["names"]),
                         tuple(tuple(x) for x in s["signed"]),
-                        tuple(tuple(x) for x in s["proposal"])) if s else None,
+                        tuple(tuple(x) for x in s["proposal"]),
+                        tuple(tuple(x) for x in s.get("refusal", ()))) if s else None,
         transfers=row.transfers, handed_on=tuple(m["handed_on"]),
         partners=tuple(m.get("partners", ())), refusals=m["refusals"],
         revolving_door=row.revolving_door, closed_at=aware(row.closed_at),

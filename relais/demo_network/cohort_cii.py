@@ -161,12 +161,14 @@ def round_table(f: CaseFlow, plan: Plan) -> Agent:
         signers = _signers(f)  # as they are now: the coordination may have named the lead
         first, *others = sorted(signers, key=lambda a: a.institution != f.case.lead)
         out = f.fire("planifier", first, lead=lead.institution)
+        if out.case.signoff is None or out.case.signoff.status != "open":
+            return out  # the plan signed before still holds: it took effect, or its handoff
         for a in others:
             out = f.fire("planifier", a)
         return out
 
     if not (yield from f.handoff(sign, refuse=0.15, reasons=REFUSED, expire=0.02)):
-        sign(0)  # the coordination named the lead: the same plan, signed again, takes effect
+        sign(0)  # the coordination named the lead: the plan signed before takes effect
 
 
 def hand_back(f: CaseFlow, plan: Plan) -> Agent:
