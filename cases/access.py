@@ -97,7 +97,27 @@ class CaseView:
                 data["handoff"] = {**data["handoff"], "reason": None, "outcome": None}
         if not self.sees(IDENTITY):
             data.pop("contact", None)
+        if isinstance(data.get("signoff"), dict):
+            data["signoff"] = self._signoff(data["signoff"], told)
         return replace(e, reason=e.reason if told else self.text(e.reason), data=data)
+
+    def _signoff(self, s: dict[str, Any], told: bool) -> dict[str, Any]:
+        """A sign-off as this reader may read it: who signed and the lead proposed are the
+        case's course; the proposal's reason, outcome and fields, and a refusal's reason,
+        are the person's situation (fields: by their categories)."""
+        situation = told or self.sees(SITUATION)
+        proposal = []
+        for key, value in s.get("proposal", []):
+            if key == "fields" and isinstance(value, dict):
+                value = {k: v for k, v in value.items() if self.sees(self.category_of(k))}
+            elif key in ("reason", "outcome") and not situation:
+                value = None
+            proposal.append([key, value])
+        shown = {**s, "proposal": proposal}
+        if "refusal" in s:
+            shown["refusal"] = [[k, None if k == "reason" and not situation else v]
+                                for k, v in s["refusal"]]
+        return shown
 
     def consent(self, c: Consent, extra: dict[str, Any]) -> ConsentShown:
         own = extra.get("institution") == self.actor.institution
