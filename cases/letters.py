@@ -7,6 +7,8 @@ PDF uses fpdf2's built-in fonts, which cover Latin-1: the few French characters 
 
 from __future__ import annotations
 
+import html as markup
+import re
 from pathlib import Path
 from typing import Any
 
@@ -59,13 +61,45 @@ def render(name: str, context: dict[str, Any], env: Environment | None = None) -
     return (env or environment()).get_template(f"{name}.j2").render(**context)
 
 
+# A Swiss envelope with its window on the right (C5/6, C5): the recipient's block starts
+# about 118 mm from the left edge of an A4 page and 50 mm from its top, the letter's text
+# below the window. fpdf2's HTML knows no CSS classes: the blocks the letter's CSS places
+# (``sender``, ``recipient``) are placed here.
+WINDOW_LEFT_MM, WINDOW_TOP_MM, TEXT_TOP_MM = 118.0, 50.0, 100.0
+_BLOCK = re.compile(r'<p class="(sender|recipient)">(.*?)</p>\s*', re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _lines(block: str) -> list[str]:
+    """A block's lines, as text (its ``<br>`` the line breaks)."""
+    return [markup.unescape(_TAG.sub("", line)).strip()
+            for line in re.split(r"<br\s*/?>", block) if _TAG.sub("", line).strip()]
+
+
 def pdf(html: str, title: str) -> bytes:
-    """A printable PDF of a rendered letter."""
+    """A printable PDF of a rendered letter: the sender top left, the recipient in the
+    envelope's window, the rest below."""
     doc = FPDF(format="A4")
     doc.set_title(title.translate(_LATIN1))
     doc.set_auto_page_break(auto=True, margin=20)
     doc.add_page()
     doc.set_font("helvetica", size=11)
     body = html.split("<body>", 1)[-1].split("</body>", 1)[0]
+    blocks = {m.group(1): _lines(m.group(2)) for m in _BLOCK.finditer(body)}
+    body = _BLOCK.sub("", body)
+    for n, line in enumerate(blocks.get("sender", [])):
+        doc.set_font("helvetica", style="B" if n == 0 else "", size=10)
+        doc.multi_cell(w=WINDOW_LEFT_MM - 2 * doc.l_margin, h=5, text=line.translate(_LATIN1),
+                       new_x="LMARGIN", new_y="NEXT")
+    if blocks.get("recipient"):
+        doc.set_font("helvetica", size=11)
+        doc.set_y(WINDOW_TOP_MM)
+        width = doc.w - doc.r_margin - WINDOW_LEFT_MM
+        for line in blocks["recipient"]:
+            doc.set_x(WINDOW_LEFT_MM)
+            doc.multi_cell(w=width, h=5, text=line.translate(_LATIN1), new_x="LMARGIN",
+                           new_y="NEXT")
+        doc.set_y(max(doc.get_y(), TEXT_TOP_MM))
+    doc.set_font("helvetica", size=11)
     doc.write_html(body.translate(_LATIN1))
     return bytes(doc.output())

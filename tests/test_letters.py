@@ -13,6 +13,7 @@ from jinja2 import UndefinedError
 from cases.letters import LEGAL, deadline_end, pdf, render, salutation, swiss_date
 from institutions.registry import default_registry
 from tests.domain_helpers import route
+from tests.pdf_text import pdf_lines
 
 
 def institution(code: str) -> dict[str, Any]:
@@ -102,3 +103,25 @@ def test_a_deadline_reads_as_its_last_day() -> None:
     # ends at midnight at the end of Monday 30 March (22:00 UTC in summer time)
     assert deadline_end(datetime(2026, 3, 30, 22, tzinfo=UTC)) == "30.03.2026"
     assert swiss_date(date(2026, 8, 1)) == "01.08.2026"
+
+
+# -- letters by recipient (issue 12, finding 7) -------------------------------------------
+
+WINDOW_X_MM = (110.0, 125.0)  # a Swiss right-window envelope: the address from ~118 mm
+WINDOW_TOP_MM = (40.0, 95.0)  # and ~50 mm from the top
+
+
+def in_window(document: bytes) -> list[str]:
+    return [line.text for line in pdf_lines(document)
+            if WINDOW_X_MM[0] <= line.x_mm <= WINDOW_X_MM[1]
+            and WINDOW_TOP_MM[0] <= line.top_mm <= WINDOW_TOP_MM[1]]
+
+
+def test_the_persons_letter_shows_name_and_address_in_the_envelope_window() -> None:
+    document = pdf(render("letters/convocation.html", convocation()), "Convocation")
+    assert in_window(document) == ["Daniel Rochat", "Rue des Parcs 12", "2000 Neuchâtel"]
+    # the sender stays top left, out of the window; the letter itself follows below it
+    sender = next(line for line in pdf_lines(document) if "Coordination CII" in line.text)
+    assert sender.x_mm < 40 and sender.top_mm < 40
+    greeting = next(line for line in pdf_lines(document) if line.text == "Monsieur,")
+    assert greeting.top_mm > 80
