@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 MM = 72 / 25.4  # points per millimetre
 A4_HEIGHT_MM = 297.0
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+# the end of line before ``endstream`` is left to zlib (unused data after the stream's end):
+# compressed data may well end in a byte that reads as ``\r``
+_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.S)
 _TEXT = re.compile(rb"BT\s+([\d.]+)\s+([\d.]+)\s+Td(.*?)ET", re.S)
 _SHOWN = re.compile(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", re.S)
 _ESCAPE = re.compile(rb"\\(.)", re.S)
@@ -27,8 +29,7 @@ class Line:
 
 def pdf_lines(document: bytes) -> list[Line]:
     lines: list[Line] = []
-    pages = [zlib.decompress(m.group(1)) for m in _STREAM.finditer(document)
-             if _is_content(m.group(1))]
+    pages = [c for m in _STREAM.finditer(document) if (c := _inflated(m.group(1)))]
     for page, content in enumerate(pages, start=1):
         for m in _TEXT.finditer(content):
             text = b"".join(_ESCAPE.sub(rb"\1", s.group(1)) for s in _SHOWN.finditer(m.group(3)))
@@ -44,8 +45,10 @@ def pdf_text(document: bytes) -> str:
     return " ".join(" ".join(line.text for line in pdf_lines(document)).split())
 
 
-def _is_content(raw: bytes) -> bool:
+def _inflated(raw: bytes) -> bytes | None:
+    """A page's content stream, inflated; None for any other stream (fonts, images)."""
     try:
-        return b"Td" in zlib.decompress(raw)
+        content = zlib.decompressobj().decompress(raw)
     except zlib.error:
-        return False
+        return None
+    return content if b"Td" in content else None
