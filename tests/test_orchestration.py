@@ -296,6 +296,22 @@ def test_the_round_table_convenes_the_person_and_writes_to_each_institution_as_o
     assert ("identite", "LACI art. 85f") in known
 
 
+def test_the_persons_letter_goes_to_the_address_the_lead_changed(
+        services: CaseServices, orchestra: Orchestrator) -> None:
+    # referred without an address; the ORP records it later (PUT /api/cases/{id}/contact)
+    case = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
+                              fields={"age": 48, "consentement": True}).case
+    services.fire(case.id, "transmettre", actor=ORP)
+    services.change_contact(case.id, {"address": {"street": "Rue de la Côte 5",
+                                                  "postcode": "2000", "town": "Neuchâtel"}},
+                            actor=ORP, reason="nouvelle adresse")
+    services.fire(case.id, "retenir", actor=COORD)
+    orchestra.tick()
+    letter, body = documents(services, case.id)["convocation-personne"]
+    assert window(body) == ["Jean Muster", "Rue de la Côte 5", "2000 Neuchâtel"]
+    assert letter.institution == "personne"
+
+
 def test_notices_to_institutions_say_what_happened_and_what_each_has_to_do(
         services: CaseServices, orchestra: Orchestrator, mail: tuple[MailInbox, int]) -> None:
     case = services.open_case(route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
