@@ -130,7 +130,8 @@ def person_told(at: CaseAt, view: CaseView) -> dict[str, Any] | None:
 
 def happened(rt: Runtime, at: CaseAt) -> dict[str, str]:
     """What the event that queued the action did to the case, in a few words."""
-    by = institution(rt, at.event.institution).name
+    code = at.event.institution
+    by = institution(rt, code).name if code in rt.services.registry else {"fr": code}
     fr_by, en_by = by["fr"], by.get("en") or by["fr"]
     if at.event.kind == "case_opened":
         return {"fr": f"signalé par {fr_by}", "en": f"referred by {en_by}"}
