@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select
 
 from cases.domain.results import Document
 from cases.services import CaseServices
+from cases.sharing import Sharing
 from cases.store.audit import verify
 from cases.store.documents import Documents
 from cases.store.tables import outbox_t
@@ -294,6 +295,28 @@ def test_the_round_table_convenes_the_person_and_writes_to_each_institution_as_o
         from cases.store.consents import ExchangeStore
         known = ExchangeStore(conn).known(case_id, "OAI-NE")
     assert ("identite", "LACI art. 85f") in known
+
+
+def test_medical_data_go_only_to_the_institution_the_persons_consent_names(
+        services: CaseServices, orchestra: Orchestrator) -> None:
+    case = services.open_case(route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
+                              fields={"age": 48, "consentement": True,
+                                      "incapacite_travail_pct": 60}).case
+    Sharing(services).record(ORP, case, grantor="Jean Muster", recipients=["OAI-NE"],
+                             categories=["medical"], purpose="CII", valid_until=None)
+    services.fire(case.id, "transmettre", actor=ORP)
+    services.fire(case.id, "retenir", actor=COORD)
+    orchestra.tick()
+    docs = documents(services, case.id)
+    oai_letter, oai_body = docs["convocation-OAI-NE"]
+    oai = pdf_text(oai_body)
+    assert "Incapacité de travail (%) : 60" in oai and "consentement de la personne" in oai
+    assert oai_letter.category == "medical"  # filed as what it carries
+    ssr_letter, ssr_body = docs["convocation-SSR-NE"]
+    ssr = pdf_text(ssr_body)
+    assert "Jean Muster" in ssr and "Incapacité" not in ssr  # identity by statute, no more
+    assert "art. 85f LACI" in ssr and "consentement de la personne" not in ssr
+    assert ssr_letter.category == "situation"
 
 
 def test_the_persons_letter_goes_to_the_address_the_lead_changed(
