@@ -16,6 +16,7 @@ consent) and filters what a case carries accordingly:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import date
@@ -171,6 +172,14 @@ class AccessPolicy:
         with self.q.s.units(within=within) as uow:
             self.q.log_reads(actor, [c.id for c in cases], what, uow)
             return [self.view(actor, c, uow) for c in cases]
+
+    def letter(self, case: CaseState, route: Route, recipient: Actor,
+               categories: Collection[str], within: UnitOfWork | None = None) -> CaseView:
+        """What a letter to ``recipient``'s institution may say of ``case``: of
+        ``categories``, those it has a basis for, the disclosure recorded
+        (``Sharing.for_letter``). A letter is no reader's read: no read is recorded."""
+        disclosed = self.sharing.for_letter(case, recipient.institution, categories, within)
+        return CaseView(recipient, case, route, disclosed.shown, disclosed.withheld)
 
     def history(self, v: CaseView, within: UnitOfWork | None = None) -> list[Event]:
         with self.q.s.units(write=False, within=within) as uow:

@@ -9,6 +9,7 @@ exchange is recorded with its basis, and statutory ones wait for the person to b
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -127,6 +128,38 @@ class Sharing:
                                       category=category, basis=basis, at=self.s.clock(),
                                       inform_person=informed_afterwards(basis))
         return Disclosure(shown, [c for c in CATEGORIES if c not in shown])
+
+    def for_letter(self, case: CaseState, recipient: str, categories: Collection[str],
+                   within: UnitOfWork | None = None) -> Disclosure:
+        """What a letter to institution ``recipient`` may carry of ``categories`` of
+        ``case``, each on its legal basis as for a read (``disclose``); the exchange of each
+        category it carries recorded the first time. The consents are read only when a
+        statute does not suffice: a notice that carries nothing of the person costs
+        nothing."""
+        reg = self.s.registry
+        holder, to = reg.get(case.lead), reg.get(recipient)
+        asked = [c for c in CATEGORIES if c in categories]
+        if holder.code == to.code:
+            return Disclosure(dict.fromkeys(asked, OWN), [])
+        today = self.s.clock().date()
+        shown: dict[str, str] = {}
+        consents: list[Consent] | None = None
+        for category in asked:
+            basis = legal_basis(to, holder, category, (), today)
+            if basis is None:
+                if consents is None:
+                    consents = [c for c, _ in self.consents(case, within)]
+                basis = legal_basis(to, holder, category, consents, today)
+            if basis is not None:
+                shown[category] = basis
+        if shown:
+            with self.s.units(within=within) as uow:
+                for category, basis in sorted(
+                        set(shown.items()) - uow.exchanges.known(case.id, to.code)):
+                    uow.exchanges.add(case_id=case.id, recipient=to.code, category=category,
+                                      basis=basis, at=self.s.clock(),
+                                      inform_person=informed_afterwards(basis))
+        return Disclosure(shown, [c for c in asked if c not in shown])
 
     def exchanges(self, case_id: str, within: UnitOfWork | None = None
                   ) -> list[dict[str, Any]]:

@@ -16,13 +16,34 @@ from prefect.cache_policies import NO_CACHE
 
 from cases.domain.case import Handoff
 from cases.domain.results import TASK_PROVIDE_FILE, Document, Task
-from cases.letters import pdf, render, salutation
+from cases.letters import (
+    ANY_FILE,
+    FILES_TO_BRING,
+    legal_to_institution,
+    pdf,
+    render,
+    salutation,
+)
 from cases.outbox_services import CaseAt
 from institutions.calendar import calendar
 from institutions.dates import local_day, swiss_date
+from institutions.registry import Institution
 
 from .channels import Attachment, Mail, Sms
-from .facts import case_at, institution, named, partners_of, template_context
+from .facts import (
+    case_at,
+    category_of_letter,
+    happened,
+    institution,
+    named,
+    partners_of,
+    person_told,
+    recipient_block,
+    situation_told,
+    template_context,
+    todo,
+    told,
+)
 from .runtime import Runtime, current
 from .sources import InstitutionFile
 
@@ -148,11 +169,7 @@ def convene_assessment(work: dict[str, Any]) -> dict[str, Any]:
     person_letter = _letter(f"convocation-{PERSON}", PERSON, "letters/convocation.html", {
         **common, "recipient": {"name": f"{p.first_name} {p.official_name}",
                                 "lines": _address_lines(p.address)}})
-    letters = [person_letter] + [
-        _letter(f"convocation-{i.code}", i.code, "letters/convocation.html",
-                {**common, "salutation": salutation(None),
-                 "recipient": {"name": i.name["fr"], "lines": [i.address] if i.address else []}})
-        for i in partners]
+    letters = [person_letter] + [_convocation_to(rt, at, i, partners, common) for i in partners]
     when = f"{swiss_date(day)} {MEETING_TIME}, {meeting['place']}"
     subject = f"Convocation à une table ronde le {when} / Round table — {at.ref}"
     text = (f"Table ronde CII le {when}. Dossier {at.ref}. Convocation jointe. / "
@@ -166,6 +183,25 @@ def convene_assessment(work: dict[str, Any]) -> dict[str, Any]:
     rt.outbox.record_action(at, key=work["key"], action="convene_assessment",
                             summary=summary, documents=letters)
     return summary
+
+
+def _convocation_to(rt: Runtime, at: CaseAt, i: Institution, partners: list[Institution],
+                    common: dict[str, Any]) -> Document:
+    """The convocation written to institution ``i``: the person and the other partners
+    convened, what ``i`` brings, and of the person only what ``i`` may see."""
+    reason = at.event.reason
+    asked = {"identite", *(["situation"] if reason else []),
+             *(at.route.fields[k].category if k in at.route.fields else "situation"
+               for k in at.case.fields)}
+    view = told(rt, at, i, asked)
+    return _letter(f"convocation-{i.code}", i.code, "letters/convocation_institution.html", {
+        **common, "salutation": salutation(None), "recipient": recipient_block(at, i),
+        "attention": at.case.manager if i.code == at.case.lead else None,
+        "convened": [named(rt, o.code) for o in partners if o.code != i.code],
+        "person": person_told(at, view), "situation": situation_told(at, view, reason),
+        "bring": FILES_TO_BRING.get(i.kind, ANY_FILE),
+        "legal": legal_to_institution(view.shown, asked=True)},
+        category=category_of_letter(view))
 
 
 # -- messages ----------------------------------------------------------------------------
@@ -190,7 +226,7 @@ def notify(work: dict[str, Any]) -> dict[str, Any]:
         return started.recorded
     at = case_at(rt, work["case_id"], work["seq"])
     context = template_context(rt, at, **_extra(at, action))
-    text = render(f"messages/{action}.txt", context)
+    text = render(f"messages/{action}.txt", context) if action != "notify_institutions" else ""
     subject = SUBJECTS[action].format(ref=at.ref)
     documents: list[Document] = []
     sent: dict[str, Any] = {}
@@ -205,6 +241,12 @@ def notify(work: dict[str, Any]) -> dict[str, Any]:
                                   "lines": _address_lines(at.person.address)}})
                 documents.append(letter)
             sent[PERSON] = _to_person(rt, at, started, subject, text, letter)
+        elif action == "notify_institutions":  # written to each: what it may read, its part
+            said, category = _notice_to(rt, at, institution(rt, code), context)
+            sent[code] = _mail_institution(rt, at, started, code, subject, said, None)
+            documents.append(Document(f"{action}-{code}.txt", "message", code, category,
+                                      subject, "text/plain; charset=utf-8", said.encode()))
+            continue
         else:
             sent[code] = _mail_institution(rt, at, started, code, subject, text, None)
         documents.append(Document(f"{action}-{code}.txt", "message", code,
@@ -214,6 +256,23 @@ def notify(work: dict[str, Any]) -> dict[str, Any]:
     rt.outbox.record_action(at, key=work["key"], action=action, summary=summary,
                             documents=documents)
     return summary
+
+
+def _notice_to(rt: Runtime, at: CaseAt, i: Institution, context: dict[str, Any]
+               ) -> tuple[str, str]:
+    """A notice to institution ``i``: what happened, what ``i`` has to do, and the outcome
+    or the reason only if ``i`` may read the situation (a notice without them reads
+    nothing: no statement). The text, and the category it is filed under."""
+    outcome = at.route.outcomes.get(at.case.outcome or "") if at.state.final else None
+    reason = at.event.reason
+    asked = {"situation"} if outcome or reason else set()
+    view = told(rt, at, i, asked)
+    situation = {"outcome": dict(outcome) if outcome else None, "reason": reason} \
+        if view.sees("situation") else None
+    text = render("messages/notify_institutions.txt", {
+        **context, "happened": happened(rt, at), "todo": todo(rt, at, i),
+        "situation": situation, "legal": legal_to_institution(view.shown, asked=bool(asked))})
+    return text, "situation" if situation else "identite"
 
 
 def _handoff(at: CaseAt) -> Handoff | None:
@@ -254,9 +313,10 @@ def _recipients(rt: Runtime, at: CaseAt, action: str) -> list[str]:
 
 # -- delivery ----------------------------------------------------------------------------
 
-def _letter(name: str, to: str, template: str, context: dict[str, Any]) -> Document:
+def _letter(name: str, to: str, template: str, context: dict[str, Any], *,
+            category: str = "identite") -> Document:
     html = render(template, context)
-    return Document(name, "letter", to, "identite", str(context["title"]), "application/pdf",
+    return Document(name, "letter", to, category, str(context["title"]), "application/pdf",
                     pdf(html, str(context["title"])))
 
 

@@ -8,8 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cases.access import AccessPolicy
 from cases.outbox_services import OutboxServices
+from cases.queries import CaseQueries
 from cases.services import CaseServices
+from cases.sharing import Sharing
 
 from .channels import Mailer, SmsGateway
 from .sources import Sources
@@ -22,9 +25,11 @@ class Runtime:
     sms: SmsGateway
     sources: Sources
     outbox: OutboxServices = field(init=False)
+    access: AccessPolicy = field(init=False)  # what a letter may say to its recipient
 
     def __post_init__(self) -> None:
         self.outbox = OutboxServices(self.services)
+        self.access = AccessPolicy(CaseQueries(self.services), Sharing(self.services))
 
     def once(self, key: str, *, action: str, case_id: str,
              act: Callable[[], dict[str, Any]],

@@ -10,9 +10,19 @@ from typing import Any
 import pytest
 from jinja2 import UndefinedError
 
-from cases.letters import LEGAL, deadline_end, pdf, render, salutation, swiss_date
+from cases.letters import (
+    LEGAL,
+    deadline_end,
+    legal_to_institution,
+    pdf,
+    render,
+    salutation,
+    swiss_date,
+)
+from conventions.data_sharing import CONSENT
 from institutions.registry import default_registry
 from tests.domain_helpers import route
+from tests.pdf_text import pdf_lines
 
 
 def institution(code: str) -> dict[str, Any]:
@@ -62,6 +72,13 @@ def test_the_letter_prints_as_pdf() -> None:
     assert document.startswith(b"%PDF") and len(document) > 1500
 
 
+# what a notice to an institution says besides (orchestration.facts)
+NOTICE = {"happened": {"fr": "signalé par ORP", "en": "referred by ORP"},
+          "todo": {"fr": "Aucune action n'est attendue de votre part.",
+                   "en": "No action is expected from you."},
+          "situation": None}
+
+
 @pytest.mark.parametrize(("name", "fr", "en"), [
     ("notify_person", "votre dossier", "your file"),
     ("notify_institutions", "échéance 30.03.2026", "deadline 30.03.2026"),
@@ -77,7 +94,7 @@ def test_every_message_renders_in_french_then_english(name: str, fr: str, en: st
         "state": {"title": dict(r.states["plan"].title)}, "today": date(2026, 3, 2),
         "institution": institution("OAI-NE"), "deadline": datetime(2026, 3, 30, 22, tzinfo=UTC),
         "due": datetime(2026, 3, 9, 23, tzinfo=UTC), "case_ref": "2026-0042",
-        "reason": "délai échu", "legal": LEGAL["LAI art. 68bis"]})
+        "reason": "délai échu", "legal": LEGAL["LAI art. 68bis"], **NOTICE})
     assert fr in text and en in text and text.index(fr) < text.index(en)
 
 
@@ -93,7 +110,7 @@ def test_a_route_titled_in_french_only_still_gets_its_messages(name: str, en: st
         "state": {"title": {"fr": "Étape unique"}}, "today": date(2026, 3, 2),
         "institution": institution("OAI-NE"), "deadline": datetime(2026, 3, 30, 22, tzinfo=UTC),
         "due": datetime(2026, 3, 9, 23, tzinfo=UTC), "case_ref": "2026-0042",
-        "reason": "délai échu", "legal": LEGAL["LAI art. 68bis"]})
+        "reason": "délai échu", "legal": LEGAL["LAI art. 68bis"], **NOTICE})
     english = next(line for line in text.splitlines() if en in line)
     assert "Étape unique" in english or "Parcours « Léa »" in english, text
 
@@ -102,3 +119,40 @@ def test_a_deadline_reads_as_its_last_day() -> None:
     # ends at midnight at the end of Monday 30 March (22:00 UTC in summer time)
     assert deadline_end(datetime(2026, 3, 30, 22, tzinfo=UTC)) == "30.03.2026"
     assert swiss_date(date(2026, 8, 1)) == "01.08.2026"
+
+
+# -- letters by recipient (issue 12, finding 7) -------------------------------------------
+
+WINDOW_X_MM = (110.0, 125.0)  # a Swiss right-window envelope: the address from ~118 mm
+WINDOW_TOP_MM = (40.0, 95.0)  # and ~50 mm from the top
+
+
+def in_window(document: bytes) -> list[str]:
+    return [line.text for line in pdf_lines(document)
+            if WINDOW_X_MM[0] <= line.x_mm <= WINDOW_X_MM[1]
+            and WINDOW_TOP_MM[0] <= line.top_mm <= WINDOW_TOP_MM[1]]
+
+
+def test_the_persons_letter_shows_name_and_address_in_the_envelope_window() -> None:
+    document = pdf(render("letters/convocation.html", convocation()), "Convocation")
+    assert in_window(document) == ["Daniel Rochat", "Rue des Parcs 12", "2000 Neuchâtel"]
+    # the sender stays top left, out of the window; the letter itself follows below it
+    sender = next(line for line in pdf_lines(document) if "Coordination CII" in line.text)
+    assert sender.x_mm < 40 and sender.top_mm < 40
+    greeting = next(line for line in pdf_lines(document) if line.text == "Monsieur,")
+    assert greeting.top_mm > 80
+
+
+def test_a_notice_to_an_institution_tells_it_its_part_not_the_persons() -> None:
+    r = route("reseau-cii")
+    text = render("messages/notify_institutions.txt", {
+        "route": {"title": dict(r.title)}, "state": {"title": dict(r.states["clos"].title)},
+        "today": date(2026, 3, 2), "institution": institution("SSR-NE"), "deadline": None,
+        "case_ref": "2026-0042", "legal": legal_to_institution({"situation": CONSENT}, True),
+        **NOTICE, "situation": {"outcome": dict(r.outcomes["demenagement"]), "reason": "Genève"}})
+    assert "vous en êtes informé" not in text and "informs you" not in text
+    assert "Issue : Départ du canton. Motif : Genève" in text and "Outcome: Moved away." in text
+    assert "Aucune action n'est attendue de votre part." in text
+    assert text.rstrip().endswith("which they may revoke at any time.")
+    assert legal_to_institution({}, asked=True)["fr"].startswith("Aucune donnée de la personne")
+    assert "référence du cas" in legal_to_institution({}, asked=False)["fr"]

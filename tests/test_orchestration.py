@@ -21,6 +21,7 @@ from sqlalchemy import Engine, select
 
 from cases.domain.results import Document
 from cases.services import CaseServices
+from cases.sharing import Sharing
 from cases.store.audit import verify
 from cases.store.documents import Documents
 from cases.store.tables import outbox_t
@@ -29,6 +30,7 @@ from institutions.dates import local_day
 from orchestration.orchestrator import Orchestrator
 from tests.conftest import COORD, OAI, ORP, PERSON, SSR, Clock
 from tests.orchestration_helpers import FileService, MailInbox, runtime, smtp_server
+from tests.pdf_text import pdf_lines, pdf_text
 
 CONTACT = {"email": "jean.muster@example.org",
            "address": {"street": "Rue des Parcs 12", "postcode": "2000", "town": "Neuchâtel"}}
@@ -258,6 +260,151 @@ def test_prefect_shows_every_action_run(services: CaseServices,
         assert f"{action} · {case_id} · #{seq}" in names
 
 
-def _reason(text: str) -> Any:
+def _reason(text: str, outcome: str | None = None) -> Any:
     from cases.domain.decide import EventInput
-    return EventInput(reason=text)
+    return EventInput(reason=text, outcome=outcome)
+
+
+# -- letters by recipient (issue 12, finding 7) -------------------------------------------
+
+def window(document: bytes) -> list[str]:
+    """What the post reads through a Swiss right-window envelope."""
+    return [line.text for line in pdf_lines(document)
+            if 110 <= line.x_mm <= 125 and 40 <= line.top_mm <= 95]
+
+
+def test_the_round_table_convenes_the_person_and_writes_to_each_institution_as_one(
+        services: CaseServices, orchestra: Orchestrator, mail: tuple[MailInbox, int]) -> None:
+    case_id = to_assessment(services)
+    orchestra.tick()
+    docs = documents(services, case_id)
+
+    # the person's letter: name and postal address in the window, "vous" to the person
+    person = docs["convocation-personne"][1]
+    assert window(person) == ["Jean Muster", "Rue des Parcs 12", "2000 Neuchâtel"]
+    assert "avec vous" in pdf_text(person)
+
+    # the OAI's: addressed to the OAI, not invited as if it were the person
+    oai = docs["convocation-OAI-NE"][1]
+    assert " ".join(window(oai)) == ("Office de l'assurance-invalidité du canton de Neuchâtel "
+                                     "Espacité 4-5 2300 La Chaux-de-Fonds")
+    text = pdf_text(oai)
+    for persons_words in ("votre situation", "avec vous", "vous en êtes informé"):
+        assert persons_words not in text, persons_words
+    # who is convened: the person (the OAI sees the identity on LACI art. 85f, the lead
+    # being the ORP) and the other partners; where and when; what the OAI brings
+    invited = text[text.index("Sont convoqué"):text.index("À apporter")]
+    assert "Jean Muster" in invited and "756.1234.5678.97" in invited
+    assert "Office régional de placement du Littoral" in invited
+    assert "Service social régional de Neuchâtel" in invited
+    assert "assurance-invalidité" not in invited  # itself: "votre institution"
+    assert "votre institution" in invited
+    assert "Rue du Château 12, 2000 Neuchâtel" in text  # the coordination's: where
+    assert "dossier AI" in text[text.index("À apporter"):]
+    assert "art. 85f LACI" in text
+    # the lead's own letter is to the attention of its case manager
+    orp = pdf_text(docs["convocation-ORP-NE"][1])
+    assert "attention de orp" in orp
+    # the letter sent to the OAI is that letter, once
+    [oai_mail] = [m for m in mail[0].to("oai@cii.ne.example") if "Convocation" in m["Subject"]]
+    attached = next(oai_mail.iter_attachments())
+    assert attached.get_content() == oai
+    # what the letter disclosed is on record, as a read's disclosure is
+    with services.engine.connect() as conn:
+        from cases.store.consents import ExchangeStore
+        known = ExchangeStore(conn).known(case_id, "OAI-NE")
+    assert ("identite", "LACI art. 85f") in known
+
+
+def test_medical_data_go_only_to_the_institution_the_persons_consent_names(
+        services: CaseServices, orchestra: Orchestrator) -> None:
+    case = services.open_case(route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
+                              fields={"age": 48, "consentement": True,
+                                      "incapacite_travail_pct": 60}).case
+    Sharing(services).record(ORP, case, grantor="Jean Muster", recipients=["OAI-NE"],
+                             categories=["medical"], purpose="CII", valid_until=None)
+    services.fire(case.id, "transmettre", actor=ORP)
+    services.fire(case.id, "retenir", actor=COORD)
+    orchestra.tick()
+    docs = documents(services, case.id)
+    oai_letter, oai_body = docs["convocation-OAI-NE"]
+    oai = pdf_text(oai_body)
+    assert "Incapacité de travail (%) : 60" in oai and "consentement de la personne" in oai
+    assert oai_letter.category == "medical"  # filed as what it carries
+    ssr_letter, ssr_body = docs["convocation-SSR-NE"]
+    ssr = pdf_text(ssr_body)
+    assert "Jean Muster" in ssr and "Incapacité" not in ssr  # identity by statute, no more
+    assert "art. 85f LACI" in ssr and "consentement de la personne" not in ssr
+    assert ssr_letter.category == "situation"
+
+
+def test_the_persons_letter_goes_to_the_address_the_lead_changed(
+        services: CaseServices, orchestra: Orchestrator) -> None:
+    # referred without an address; the ORP records it later (PUT /api/cases/{id}/contact)
+    case = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
+                              fields={"age": 48, "consentement": True}).case
+    services.fire(case.id, "transmettre", actor=ORP)
+    services.change_contact(case.id, {"address": {"street": "Rue de la Côte 5",
+                                                  "postcode": "2000", "town": "Neuchâtel"}},
+                            actor=ORP, reason="nouvelle adresse")
+    services.fire(case.id, "retenir", actor=COORD)
+    orchestra.tick()
+    letter, body = documents(services, case.id)["convocation-personne"]
+    assert window(body) == ["Jean Muster", "Rue de la Côte 5", "2000 Neuchâtel"]
+    assert letter.institution == "personne"
+
+
+def test_notices_to_institutions_say_what_happened_and_what_each_has_to_do(
+        services: CaseServices, orchestra: Orchestrator, mail: tuple[MailInbox, int]) -> None:
+    case = services.open_case(route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
+                              fields={"age": 48, "consentement": True}).case
+    orchestra.tick()
+    inbox = mail[0]
+    [to_orp] = inbox.to("orp-littoral@cii.ne.example")
+    [to_oai] = inbox.to("oai@cii.ne.example")
+    orp, oai = to_orp.get_content(), to_oai.get_content()
+    for body in (orp, oai):
+        assert "vous en êtes informé" not in body and "informs you" not in body
+        assert "signalé par Office régional de placement du Littoral" in body
+    assert "À vous d'agir" in orp and "Aucune action n'est attendue de votre part" in oai
+    assert "Your move" in orp and "No action is expected from you" in oai
+    docs = documents(services, case.id)
+    assert docs["notify_institutions-OAI-NE.txt"][1].decode().strip() == \
+        oai.replace("\r\n", "\n").strip()
+
+
+def test_a_letter_to_an_institution_without_a_basis_carries_nothing_withheld(
+        services: CaseServices, orchestra: Orchestrator) -> None:
+    # social assistance leads: no statute lets it tell the ORP or the OAI about the person,
+    # and no consent is on record; the SSR's own letter says everything
+    case = services.open_case(route="reseau-cii", person={**PERSON, **CONTACT}, actor=SSR,
+                              fields={"age": 48, "consentement": True,
+                                      "signal": "sante_sans_assurance",
+                                      "incapacite_travail_pct": 60}).case
+    services.fire(case.id, "transmettre", actor=SSR)
+    services.fire(case.id, "retenir", actor=COORD, data=_reason("Santé fragile, sans AI"))
+    orchestra.tick()
+    docs = documents(services, case.id)
+    own = pdf_text(docs["convocation-SSR-NE"][1])
+    assert "Jean Muster" in own and "Santé fragile" in own and "60" in own
+    for code in ("ORP-NE", "OAI-NE"):
+        text = pdf_text(docs[f"convocation-{code}"][1])
+        for withheld in ("Muster", "756.1234", "Santé fragile", "sante_sans_assurance",
+                         "Incapacité", "Rue des Parcs"):
+            assert withheld not in text, (code, withheld)
+        assert "la personne concernée" in text
+        assert "ni base légale ni consentement" in text
+    # the notices of its closing: the outcome and the reason to the SSR alone
+    services.fire(case.id, "interrompre", actor=SSR,
+                  data=_reason("Départ pour Genève", outcome="demenagement"))
+    orchestra.tick()
+    docs = documents(services, case.id)
+    own = docs["notify_institutions-SSR-NE.txt"][1].decode()
+    assert "Départ pour Genève" in own and "Départ du canton" in own
+    assert "Le cas est clos : aucune action n'est attendue de votre part." in own
+    for code in ("ORP-NE", "OAI-NE"):
+        notice = docs[f"notify_institutions-{code}.txt"][1].decode()
+        assert "« Interrompre » par Service social régional de Neuchâtel" in notice
+        for withheld in ("Départ pour Genève", "Départ du canton", "Moved away", "Muster"):
+            assert withheld not in notice, (code, withheld)
+        assert "ni base légale ni consentement" in notice
