@@ -5,6 +5,7 @@ beyond the categories the reader sees, nor a refusal's reason."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from cases.access import CaseView
 from cases.domain.case import CaseState
@@ -13,7 +14,8 @@ from institutions.registry import default_registry
 from tests.conftest import SSR
 from workflows.engine.validate import parse_route
 
-ROUTE = parse_route(open("workflows/routes/reseau-cii.yaml", encoding="utf-8").read())[0]
+ROUTE = parse_route((Path(__file__).parents[1] / "workflows" / "routes" / "reseau-cii.yaml")
+                    .read_text("utf-8"))[0]
 AT = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
