@@ -18,13 +18,13 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from conventions.data_sharing import CONSENT, OWN
 from institutions.dates import deadline_end, local_day, swiss_date
 
+from .printing import FAMILY, with_fonts
+
 __all__ = ["FILES_TO_BRING", "LEGAL", "LEGAL_TO_INSTITUTION", "address_lines", "deadline_end",
            "environment", "legal_to_institution", "pdf", "render", "salutation", "swiss_date"]
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-_LATIN1 = str.maketrans({"œ": "oe", "Œ": "OE", "’": "'", "‘": "'", "“": '"', "”": '"',
-                         "—": "-", "–": "-", "…": "...", "€": "EUR", "\u202f": " "})
 
 LEGAL = {
     "LACI art. 85f": {"fr": "Échange de données entre partenaires CII selon l'art. 85f LACI ; "
@@ -145,28 +145,27 @@ def _lines(block: str) -> list[str]:
 
 def pdf(html: str, title: str) -> bytes:
     """A printable PDF of a rendered letter: the sender top left, the recipient in the
-    envelope's window, the rest below."""
-    doc = FPDF(format="A4")
-    doc.set_title(title.translate(_LATIN1))
+    envelope's window, the rest below; in Relais's Unicode fonts (cases.printing)."""
+    doc = with_fonts(FPDF(format="A4"), html + title)
+    doc.set_title(title)
     doc.set_auto_page_break(auto=True, margin=20)
     doc.add_page()
-    doc.set_font("helvetica", size=11)
+    doc.set_font(FAMILY, size=11)
     body = html.split("<body>", 1)[-1].split("</body>", 1)[0]
     blocks = {m.group(1): _lines(m.group(2)) for m in _BLOCK.finditer(body)}
     body = _BLOCK.sub("", body)
     for n, line in enumerate(blocks.get("sender", [])):
-        doc.set_font("helvetica", style="B" if n == 0 else "", size=10)
-        doc.multi_cell(w=WINDOW_LEFT_MM - 2 * doc.l_margin, h=5, text=line.translate(_LATIN1),
+        doc.set_font(FAMILY, style="B" if n == 0 else "", size=10)
+        doc.multi_cell(w=WINDOW_LEFT_MM - 2 * doc.l_margin, h=5, text=line,
                        new_x="LMARGIN", new_y="NEXT")
     if blocks.get("recipient"):
-        doc.set_font("helvetica", size=11)
+        doc.set_font(FAMILY, size=11)
         doc.set_y(WINDOW_TOP_MM)
         width = doc.w - doc.r_margin - WINDOW_LEFT_MM
         for line in blocks["recipient"]:
             doc.set_x(WINDOW_LEFT_MM)
-            doc.multi_cell(w=width, h=5, text=line.translate(_LATIN1), new_x="LMARGIN",
-                           new_y="NEXT")
+            doc.multi_cell(w=width, h=5, text=line, new_x="LMARGIN", new_y="NEXT")
         doc.set_y(max(doc.get_y(), TEXT_TOP_MM))
-    doc.set_font("helvetica", size=11)
-    doc.write_html(body.translate(_LATIN1))
+    doc.set_font(FAMILY, size=11)
+    doc.write_html(body, font_family=FAMILY)
     return bytes(doc.output())

@@ -1,22 +1,18 @@
-"""The text of a PDF that ``cases.letters.pdf`` printed, line by line, with where each line
-stands on the page: enough to read a letter as the post would (what is in the envelope's
-window) without a PDF library. fpdf2 writes each line as ``BT x y Td ... (text) Tj ET`` in
-a Flate-compressed content stream, the origin at the bottom left, in points."""
+"""The text of a PDF that Relais printed, line by line, with where each line stands on the
+page: enough to read a letter as the post would (what is in the envelope's window). The
+fonts are embedded TrueType subsets, so the text is read through the PDF's own Unicode maps
+(pypdf), as a reader's copy-paste would."""
 
 from __future__ import annotations
 
-import re
-import zlib
+import io
 from dataclasses import dataclass
+from typing import Any
+
+from pypdf import PdfReader
 
 MM = 72 / 25.4  # points per millimetre
 A4_HEIGHT_MM = 297.0
-# the end of line before ``endstream`` is left to zlib (unused data after the stream's end):
-# compressed data may well end in a byte that reads as ``\r``
-_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.S)
-_TEXT = re.compile(rb"BT\s+([\d.]+)\s+([\d.]+)\s+Td(.*?)ET", re.S)
-_SHOWN = re.compile(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", re.S)
-_ESCAPE = re.compile(rb"\\(.)", re.S)
 
 
 @dataclass(frozen=True)
@@ -28,27 +24,25 @@ class Line:
 
 
 def pdf_lines(document: bytes) -> list[Line]:
+    """Each line: the text shown at one height of a page, its runs (a name may change font
+    mid-line, to the CJK fallback) joined left to right."""
     lines: list[Line] = []
-    pages = [c for m in _STREAM.finditer(document) if (c := _inflated(m.group(1)))]
-    for page, content in enumerate(pages, start=1):
-        for m in _TEXT.finditer(content):
-            text = b"".join(_ESCAPE.sub(rb"\1", s.group(1)) for s in _SHOWN.finditer(m.group(3)))
-            if text.strip():
-                lines.append(Line(page, float(m.group(1)) / MM,
-                                  A4_HEIGHT_MM - float(m.group(2)) / MM,
-                                  text.decode("latin-1").strip()))
+    for page_no, page in enumerate(PdfReader(io.BytesIO(document)).pages, start=1):
+        runs: list[tuple[float, float, str]] = []
+
+        def seen(text: str, cm: Any, tm: Any, *_: Any, runs: list = runs) -> None:  # type: ignore[type-arg]
+            if text.strip("\n"):
+                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+                runs.append((round(y, 1), x, text.replace("\n", "")))
+
+        page.extract_text(visitor_text=seen)
+        heights: dict[float, list[tuple[float, str]]] = {}
+        for y, x, text in runs:
+            heights.setdefault(y, []).append((x, text))
+        for y in sorted(heights, reverse=True):
+            parts = sorted(heights[y])
+            text = "".join(t for _, t in parts).strip()
+            if text:
+                lines.append(Line(page_no, parts[0][0] / MM, A4_HEIGHT_MM - y / MM, text))
     return lines
-
-
-def pdf_text(document: bytes) -> str:
-    """All the text, one line after the other, spaces as a reader sees them."""
-    return " ".join(" ".join(line.text for line in pdf_lines(document)).split())
-
-
-def _inflated(raw: bytes) -> bytes | None:
-    """A page's content stream, inflated; None for any other stream (fonts, images)."""
-    try:
-        content = zlib.decompressobj().decompress(raw)
-    except zlib.error:
-        return None
-    return content if b"Td" in content else None

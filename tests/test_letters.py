@@ -156,3 +156,19 @@ def test_a_notice_to_an_institution_tells_it_its_part_not_the_persons() -> None:
     assert text.rstrip().endswith("which they may revoke at any time.")
     assert legal_to_institution({}, asked=True)["fr"].startswith("Aucune donnée de la personne")
     assert "référence du cas" in legal_to_institution({}, asked=False)["fr"]
+
+
+# names from the population the services see: Latin Extended, Turkish, Vietnamese, Han
+NAMES = ["Đorđević-Šimić", "Şükrü Yıldız", "Nguyễn Thị Ánh", "Tesfaye Ġebre", "李小龙",
+         "Čović Œuvray"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_letter_prints_every_name_as_written(name: str) -> None:
+    """A Unicode font shipped with Relais, embedded in the PDF: no name is refused, none is
+    printed as "?" or as its nearest Latin-1 letters."""
+    context = convocation(recipient={"name": name, "lines": ["Rue des Parcs 12",
+                                                             "2000 Neuchâtel"]})
+    document = pdf(render("letters/convocation.html", context), f"Convocation {name}")
+    assert in_window(document)[0] == name
+    assert b"/FontFile2" in document  # the font travels with the letter
