@@ -5,12 +5,14 @@ templates/fonts and embedded in each document, so that a name prints as it is wr
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 from fpdf import FPDF
 
 FONTS = Path(__file__).resolve().parents[1] / "templates" / "fonts"
 FAMILY = "relais"
 HAN = "relais-han"  # Chinese, Japanese, Korean: read only when a text needs them (4 MB)
+D = TypeVar("D", bound=FPDF)
 _STYLES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
 
 
@@ -21,7 +23,7 @@ def needs_han(text: str) -> bool:
                or 0x20000 <= ord(c) <= 0x2FA1F for c in text)
 
 
-def with_fonts(doc: FPDF, text: str = "") -> FPDF:
+def with_fonts(doc: D, text: str = "") -> D:
     """``doc`` with Relais's family (``FAMILY``: regular, ``B``, ``I``; bold italic drawn
     as bold), and the CJK fallback when ``text`` (all the document will print) needs it."""
     for style, name in _STYLES.items():

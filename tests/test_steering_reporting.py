@@ -14,7 +14,6 @@ import io
 import itertools
 import re
 import zipfile
-import zlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree
@@ -36,6 +35,7 @@ from relais.demo import Clock, avs
 from tests.api_server import People, running
 from tests.catalogue_helpers import catalogue
 from tests.conftest import COORD, OAI, OFIJ, ORP, SMIG, SSR
+from tests.pdf_text import pdf_lines
 from tests.wcag import blend, contrast
 
 MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
@@ -139,15 +139,8 @@ def sheet_cells(ws: Any, first: int) -> list[list[Any]]:
 
 
 def pdf_text(pdf: bytes) -> str:
-    """The text that fpdf2 wrote (Latin-1, in FlateDecode streams), without a PDF library."""
-    out = []
-    for m in re.finditer(rb"/Length (\d+)\b[^>]*>>\s*stream\r?\n", pdf):
-        stream = pdf[m.end():m.end() + int(m.group(1))]
-        try:
-            out.append(zlib.decompress(stream).decode("latin-1"))
-        except zlib.error:
-            continue  # not compressed text
-    return "\n".join(out)
+    """The text of the PDF, read through its Unicode maps (the fonts are embedded subsets)."""
+    return "\n".join(line.text for line in pdf_lines(pdf))
 
 
 def xlsx_text(book: bytes) -> str:
@@ -303,7 +296,7 @@ def test_the_report_pdf_carries_the_period_the_tables_and_the_diagram(people: Pe
         answer.headers["content-disposition"]
     assert answer.content.startswith(b"%PDF")
     text = pdf_text(answer.content)
-    assert "01.03.2026 - 31.03.2026" in text
+    assert "01.03.2026 – 31.03.2026" in text
     assert "Case management formation professionnelle" in text
     assert "forme du bilan de législature" in text and "<5" in text
     assert "MIG" in text and "FP" in text  # the diagram's labels

@@ -1,9 +1,8 @@
 """The report as a PDF (fpdf2), the same content as the HTML page: tables drawn with fpdf2's
 table API, the flow diagram embedded as SVG (fpdf2 draws its rects, paths, opacity and text).
 
-Like the letters (cases/letters.py), the PDF uses fpdf2's built-in Helvetica,
-which covers Latin-1: the few characters outside it are written with their nearest
-Latin-1 equivalent, nothing is downloaded or shipped.
+Like the letters, the PDF prints in Relais's Unicode fonts (cases.printing: shipped with
+Relais and embedded), so that every name and title prints as written.
 """
 
 from __future__ import annotations
@@ -12,21 +11,16 @@ import io
 
 from fpdf import FPDF, FontFace
 
+from cases.printing import FAMILY, with_fonts
+
 from .labels import SMALL_RULE, pick
 from .model import Table
 from .report import Report, display
 
-LATIN1 = str.maketrans({"œ": "oe", "Œ": "OE", "’": "'", "‘": "'", "“": '"', "”": '"',
-                        "—": "-", "–": "-", "…": "...", "→": "->", "≥": ">=", "≤": "<=",
-                        "\u202f": " ", "\u2009": " "})
 WIDTH_MM = 180  # A4 less the margins
 LINE_MM = 6.5
 HEAD = FontFace(emphasis="BOLD", fill_color=(232, 238, 244))
 SANKEY_PX = 640  # the SVG's width (sankey.WIDTH)
-
-
-def latin1(text: str) -> str:
-    return text.translate(LATIN1).encode("latin-1", "replace").decode("latin-1")
 
 
 class _Doc(FPDF):
@@ -34,15 +28,15 @@ class _Doc(FPDF):
 
     def footer(self) -> None:
         self.set_y(-14)
-        self.set_font("helvetica", size=8)
+        self.set_font(FAMILY, size=8)
         self.set_text_color(60, 60, 60)
         self.cell(0, 5, f"{self.footer_text} - {self.page_no()}/{{nb}}", align="C")
 
 
 def _heading(doc: FPDF, text: str) -> None:
-    doc.set_font("helvetica", "B", 12)
+    doc.set_font(FAMILY, "B", 12)
     doc.set_text_color(26, 26, 26)
-    doc.multi_cell(0, 7, latin1(text), new_x="LMARGIN", new_y="NEXT")
+    doc.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
     doc.ln(1)
 
 
@@ -62,9 +56,9 @@ def _table(doc: FPDF, table: Table, report: Report) -> None:
     lang = report.lang
     _fits(doc, min(90.0, 14 + LINE_MM * (len(table.rows) + 1)))
     _heading(doc, table.title)
-    doc.set_font("helvetica", size=9)
+    doc.set_font(FAMILY, size=9)
     if not table.rows:
-        doc.multi_cell(0, 5, latin1(report.words()["empty"]), new_x="LMARGIN", new_y="NEXT")
+        doc.multi_cell(0, 5, report.words()["empty"], new_x="LMARGIN", new_y="NEXT")
     else:
         widths = _widths(table)
         align = tuple("LEFT" if c.kind == "text" else "RIGHT" for c in table.columns)
@@ -72,15 +66,15 @@ def _table(doc: FPDF, table: Table, report: Report) -> None:
                        line_height=5, width=WIDTH_MM, first_row_as_headings=True) as grid:
             head = grid.row()
             for c in table.columns:
-                head.cell(latin1(c.label))
+                head.cell(c.label)
             for row in table.rows:
                 cells = grid.row()
                 for i, (c, value) in enumerate(zip(table.columns, row.cells, strict=True)):
                     text = display(value, c.kind, lang)
-                    cells.cell(latin1(("    " if row.level and i == 0 else "") + text))
+                    cells.cell(("    " if row.level and i == 0 else "") + text)
     if table.note:
-        doc.set_font("helvetica", "I", 8)
-        doc.multi_cell(0, 4.5, latin1(table.note), new_x="LMARGIN", new_y="NEXT")
+        doc.set_font(FAMILY, "I", 8)
+        doc.multi_cell(0, 4.5, table.note, new_x="LMARGIN", new_y="NEXT")
     doc.ln(5)
 
 
@@ -90,32 +84,32 @@ def _sankey(doc: FPDF, report: Report) -> None:
     _fits(doc, 12 + height * WIDTH_MM / SANKEY_PX + 10)
     _heading(doc, w["flows"])
     doc.image(io.BytesIO(report.flows_svg.encode()), w=WIDTH_MM)
-    doc.set_font("helvetica", "I", 8)
-    doc.multi_cell(0, 4.5, latin1(w["flows_note"]), new_x="LMARGIN", new_y="NEXT")
+    doc.set_font(FAMILY, "I", 8)
+    doc.multi_cell(0, 4.5, w["flows_note"], new_x="LMARGIN", new_y="NEXT")
     doc.ln(5)
 
 
 def _front(doc: FPDF, report: Report) -> None:
     w = report.words()
-    doc.set_font("helvetica", "B", 16)
-    doc.multi_cell(0, 9, latin1(w["title"]), new_x="LMARGIN", new_y="NEXT")
-    doc.set_font("helvetica", size=10)
+    doc.set_font(FAMILY, "B", 16)
+    doc.multi_cell(0, 9, w["title"], new_x="LMARGIN", new_y="NEXT")
+    doc.set_font(FAMILY, size=10)
     for label, value in ((w["period"], report.period.label(report.lang)),
                          (w["route"], report.route_title), (w["generated"], report.generated)):
-        doc.multi_cell(0, 5.5, latin1(f"{label} : {value}"), new_x="LMARGIN", new_y="NEXT")
+        doc.multi_cell(0, 5.5, f"{label} : {value}", new_x="LMARGIN", new_y="NEXT")
     doc.ln(2)
-    doc.set_font("helvetica", size=9)
+    doc.set_font(FAMILY, size=9)
     doc.set_fill_color(242, 246, 250)
-    doc.multi_cell(0, 4.8, latin1(f"{w['rule']}. {pick(SMALL_RULE, report.lang)}"), fill=True,
+    doc.multi_cell(0, 4.8, f"{w['rule']}. {pick(SMALL_RULE, report.lang)}", fill=True,
                    new_x="LMARGIN", new_y="NEXT")
     doc.ln(6)
 
 
 def report_pdf(report: Report) -> bytes:
     """The report as PDF bytes (A4); the same report gives the same bytes."""
-    doc = _Doc(format="A4")
-    doc.footer_text = latin1(f"{report.words()['title']} - {report.period.label(report.lang)}")
-    doc.set_title(latin1(report.title))
+    doc = with_fonts(_Doc(format="A4"))
+    doc.footer_text = f"{report.words()['title']} - {report.period.label(report.lang)}"
+    doc.set_title(report.title)
     doc.set_lang(report.lang)
     doc.set_creator("Relais")
     doc.set_creation_date(report.generated_at)
