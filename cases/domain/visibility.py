@@ -10,10 +10,10 @@ from .case import CaseState
 
 
 def takes_part(institution: str, case: CaseState, route: Route, registry: Registry) -> bool:
-    """Lead, a recorded partner (``domain.membership``), a past lead, or the receiver of the
-    pending handoff. Being of the same kind as a partner gives nothing."""
+    """Lead, a recorded partner (``domain.membership``), a past lead that has not left, or
+    the receiver of the pending handoff. Being of the same kind as a partner gives nothing."""
     if institution == case.lead or institution in case.partners \
-            or institution in case.handed_on:
+            or (institution in case.handed_on and institution not in case.left):
         return True
     return case.handoff is not None and case.handoff.receiver == institution
 
