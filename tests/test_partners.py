@@ -133,3 +133,23 @@ def test_an_institution_whose_file_is_awaited_stays_until_it_gives_it(people: Pe
     assert people["SSR-NE"].get("/api/tasks").json() == []
     assert people["CII-NE:coordinator"].post(url, json={"reason": "Fin"}).status_code == 200
     assert people["SSR-NE"].get(f"/api/cases/{cid}").status_code == 404
+
+
+def test_an_institution_that_left_is_no_longer_asked_nor_told(people: People) -> None:
+    """The flows' partners (files asked, convocations, notices) are the members: one that
+    left is not among them, even where the network's convention would pick it by kind."""
+    from orchestration.facts import partners_of
+    from orchestration.runtime import Runtime
+    cid = planned(people)
+    s = people.services
+    rt = Runtime(s, None, None, None)  # type: ignore[arg-type]
+    last = s.get(cid)
+    assert last is not None
+    assert "SSR-NE" in [i.code for i in partners_of(rt, rt.outbox.case_at(cid, last.version))]
+    assert people["CII-NE:coordinator"].post(f"/api/cases/{cid}/partners/SSR-NE/leave", json={
+        "reason": "Fin de l'aide sociale"}).status_code == 200
+    last = s.get(cid)
+    assert last is not None
+    told = [i.code for i in partners_of(rt, rt.outbox.case_at(cid, last.version))]
+    # nor another social service in its place (SSR-LCF, of the OAI's town, never took part)
+    assert "OAI-NE" in told and not {"SSR-NE", "SSR-LCF"} & set(told)
