@@ -36,9 +36,17 @@ def planned(people: People) -> str:
 
 def test_a_signatory_of_the_plan_keeps_taking_part(people: People) -> None:
     cid = planned(people)
-    r = people["SSR-NE"].post(f"/api/cases/{cid}/consents", json={
-        "grantor": "Jean Muster", "recipients": ["SSR-NE"], "categories": ["situation"],
+    # taking part gives knowledge of the case; the categories follow the basis: the OAI's
+    # statute for what is not sensitive, a consent for the medical data
+    seen = people["SSR-NE"].get(f"/api/cases/{cid}").json()
+    assert seen["legal_basis"] == {"identite": "LAI art. 68bis", "situation": "LAI art. 68bis"}
+    assert "medical" in seen["withheld"]
+    r = people["OAI-NE"].post(f"/api/cases/{cid}/consents", json={
+        "grantor": "Jean Muster", "recipients": ["SSR-NE"], "categories": ["medical"],
         "purpose": "CII"})
+    assert r.status_code == 201, r.text
+    seen = people["SSR-NE"].get(f"/api/cases/{cid}").json()
+    assert seen["legal_basis"]["medical"] == "consentement / consent"
     for who in ("SSR-NE", "ORP-NE", "OAI-NE"):
         case = people[who].get(f"/api/cases/{cid}")
         assert case.status_code == 200, (who, case.text)
@@ -51,7 +59,6 @@ def test_a_signatory_of_the_plan_keeps_taking_part(people: People) -> None:
     # an institution of the same kind that never took part knows nothing of the case
     assert people["SSR-LCF"].get(f"/api/cases/{cid}").status_code == 404
     assert cid not in [c["id"] for c in people["SSR-LCF"].get("/api/cases").json()["items"]]
-    del r
 
 
 def read_by(people: People, cid: str, institution: str) -> list[str]:
