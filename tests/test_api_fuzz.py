@@ -61,7 +61,9 @@ OPERATIONS = ["GET /healthz", "POST /api/cases", "GET /api/cases", "GET /api/cas
               "GET /api/steering/tables/{key}.csv", "GET /api/steering/tables/{key}.xlsx",
               "GET /api/steering/tables.xlsx", "GET /api/steering/flows.svg",
               "GET /api/steering/report.html", "GET /api/steering/report.pdf",
-              "PUT /api/cases/{case_id}/contact", "POST /api/cases/{case_id}/partners"]
+              "PUT /api/cases/{case_id}/contact", "POST /api/cases/{case_id}/partners",
+              "GET /api/cases/{case_id}/partners",
+              "POST /api/cases/{case_id}/partners/{institution}/leave"]
 
 
 def test_the_fuzzed_operations_are_all_the_operations(server: tuple[str, str]) -> None:
