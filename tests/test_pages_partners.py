@@ -48,6 +48,7 @@ def test_the_partner_institutions_on_the_case_page(site: Site) -> None:
         site.person(who.user, who.institution, who.role)
 
     ssr = site.signed_in(S_FAVRE.user)
+    assert f"/dossiers/{case_id}" in ssr.content()  # in its inbox, as in the API's list
     ssr.goto(f"/dossiers/{case_id}")
     assert ssr.get_by_role("heading", name="Institutions partenaires").is_visible()
     seen = rows(ssr)
@@ -77,7 +78,7 @@ def test_the_partner_institutions_on_the_case_page(site: Site) -> None:
     answer = ssr.goto(f"/dossiers/{case_id}")
     assert answer is not None and answer.status == 404
     ssr.goto("/dossiers")
-    assert case_id not in ssr.content()  # nor in its inbox
+    assert f"/dossiers/{case_id}" not in ssr.content()  # nor in its inbox
 
     add = coord.locator("form.partner-add")
     add.get_by_label("Institution").select_option("SSR-NE")
