@@ -57,6 +57,17 @@ def test_a_partner_and_a_past_lead_leave_on_record_and_may_come_back() -> None:
         "SSR-NE", "partners_joined", "CII-NE", "reprise")
 
 
+def test_a_signatory_of_a_pending_proposal_does_not_leave() -> None:
+    desk = Desk(route("reseau-cii"))
+    desk.open(ORP, age=48, consentement=True)
+    desk.fire("transmettre", ORP)
+    desk.fire("retenir", COORD)
+    case = desk.fire("planifier", SSR, lead="OAI-NE")
+    with pytest.raises(Conflict, match="signé"):
+        membership.leave(desk.ctx(), case, COORD, "SSR-NE", "motif")
+    assert membership.leave(desk.ctx(), case, COORD, "OAI-NE", "motif")  # not signed yet
+
+
 def test_who_may_not_leave_or_make_leave() -> None:
     desk = accepted()
     case = desk.case

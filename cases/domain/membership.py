@@ -8,7 +8,7 @@ lookup that any institution of the same kind would pass. A partner keeps taking 
 step (a signatory follows the plan it signed) until it leaves: the coordination records that
 by an event of its own (``partners_left``, with its reason); the lead cannot leave, nor an
 institution whose file the case still awaits (an open file task), nor the receiver of the
-pending handoff.
+pending handoff, nor a signatory of a pending proposal.
 """
 
 from __future__ import annotations
@@ -115,6 +115,10 @@ def leave(ctx: Context, case: CaseState, actor: Actor, code: str, reason: str | 
     if case.handoff is not None and case.handoff.receiver == code:
         raise Conflict(f"{code} doit d'abord répondre au transfert en attente / {code} must "
                        f"answer the pending handoff first", institution=code)
+    if case.signoff is not None and any(who == code for _, who in case.signoff.signed):
+        raise Conflict(f"{code} a signé la proposition en cours : elle doit d'abord aboutir "
+                       f"ou être retirée / {code} signed the pending proposal: it must first "
+                       f"take effect or be withdrawn", institution=code)
     if tasked:
         raise Conflict(f"le dossier de {code} est encore attendu (tâche ouverte) : {code} "
                        f"participe jusqu'à ce qu'il soit déposé / the case still awaits the "
