@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Path, Query, Response
 
 from cases.domain.decide import EventInput
 from cases.domain.errors import Conflict, StaleVersion
+from cases.domain.membership import roster
 from cases.store.uow import UnitOfWork
 
 from .deps import CaseWorker, Coordinator, PolicyDep, QueriesDep
@@ -19,6 +20,8 @@ from .schemas import (
     ContactChange,
     EventIn,
     HistoryItem,
+    PartnerLeave,
+    PartnerOut,
     PartnersIn,
     RefuseIn,
     SettleIn,
@@ -140,6 +143,35 @@ def join_partners(case_id: CaseId, body: PartnersIn, actor: Coordinator, q: Quer
                                 within=uow, loaded=case)
         return case_out(q, p.seen(actor, out.case, "case", uow), uow)
     return _answer(response, in_one_unit(p, work))
+
+
+@router.post("/cases/{case_id}/partners/{institution}/leave", response_model=CaseOut)
+def leave_partner(case_id: CaseId, institution: Annotated[str, Path(max_length=32)],
+                  body: PartnerLeave, actor: Coordinator, q: QueriesDep, p: PolicyDep,
+                  response: Response) -> CaseOut:
+    """The coordination records that an institution stops taking part in the case, with
+    its reason (409: the lead, an institution not taking part, one whose file is awaited)."""
+    def work(uow: UnitOfWork) -> CaseOut:
+        case = q.case_for(actor, case_id, uow)
+        out = q.s.leave_partner(case_id, institution, actor=actor, reason=body.reason,
+                                within=uow, loaded=case)
+        return case_out(q, p.seen(actor, out.case, "case", uow), uow)
+    return _answer(response, in_one_unit(p, work))
+
+
+@router.get("/cases/{case_id}/partners", response_model=list[PartnerOut])
+def partners(case_id: CaseId, actor: CaseWorker, q: QueriesDep,
+             p: PolicyDep) -> list[PartnerOut]:
+    """Who takes part in the case now, each since the event that brought it in (a read)."""
+    with p.unit() as uow:
+        view = p.open(actor, case_id, "partners", uow)
+        members = roster(p.history(view, uow), view.case)
+    reg = q.s.registry
+    return [PartnerOut(institution=m.institution, name=dict(reg.get(m.institution).name),
+                       kind=reg.get(m.institution).kind.value, role=m.role, since=m.since,
+                       by_kind=m.kind, by_event=m.event, by_actor=m.actor,
+                       by_institution=m.by)
+            for m in members if m.institution in reg]
 
 
 @router.post("/handoffs/{handoff_id}/accept", response_model=CaseOut)

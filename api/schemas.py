@@ -63,6 +63,24 @@ class PartnersIn(Strict):
     reason: Text
 
 
+class PartnerLeave(Strict):
+    reason: Text
+
+
+class PartnerOut(BaseModel):
+    """An institution taking part in a case, and the event that brought it in."""
+
+    institution: str
+    name: dict[str, str]
+    kind: str
+    role: str  # lead | partner | past_lead
+    since: datetime
+    by_kind: str  # the event kind that brought it in ("" if not readable)
+    by_event: str | None
+    by_actor: str
+    by_institution: str
+
+
 class CaseCreate(Strict):
     route: Name
     person: PersonIn

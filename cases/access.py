@@ -38,7 +38,7 @@ IDENTITY = "identite"
 # does not see the situation (an outcome, a measure, its payer, an action's summary are not)
 STRUCTURE = frozenset({"fields", "handoff", "handoff_id", "lead", "transfers", "handed_on",
                        "partners", "deadline_at", "escalated", "signoff", "revolving_door",
-                       "closed", "manager", "route", "from_version", "mapping"})
+                       "closed", "manager", "route", "from_version", "mapping", "left"})
 
 
 @dataclass(frozen=True)

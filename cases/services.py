@@ -389,6 +389,17 @@ class CaseServices:
         return self._act(case_id, None, lambda ctx, c: membership.join(
             ctx, c, actor, institutions, reason), within=within, loaded=loaded)
 
+    def leave_partner(self, case_id: str, institution: str, *, actor: Actor,
+                      reason: str | None, within: UnitOfWork | None = None,
+                      loaded: CaseState | None = None) -> Outcome:
+        """An institution stops taking part in the case (the coordination's call), unless
+        the case still awaits its file (an open file task): then it stays until it is given."""
+        with self.units(within=within) as uow:
+            tasked = any(t.kind == TASK_PROVIDE_FILE for t in uow.documents.tasks(
+                case_id=case_id, institution=institution, status="open"))
+            return self._act(case_id, None, lambda ctx, c: membership.leave(
+                ctx, c, actor, institution, reason, tasked=tasked), within=uow, loaded=loaded)
+
     def record_missing_partners(self) -> int:
         """Open cases standing in a joint step entered before partners were recorded (a
         database upgraded from before migration 0011c) get the partners the conventions

@@ -34,15 +34,20 @@ def institution(rt: Runtime, code: str) -> Institution:
 def partners_of(rt: Runtime, at: CaseAt) -> list[Institution]:
     """The institutions taking part: in a joint step, the partners recorded for the case
     (``cases.domain.membership``) of the kinds the step names; else one of each of the route's
-    kinds (conventions.partners); the lead always."""
+    kinds (conventions.partners); the lead always. Never an institution that left the case,
+    nor another of its kind in its place (the kind's part in the case ended with it)."""
     owner = at.state.owner
     reg = rt.services.registry
     if at.state.joint:
         found = [reg.get(code) for code in at.case.partners
                  if code in reg and reg.matches(code, owner)]
     else:
-        found = partners(at.route.institutions, lead=at.case.lead,
-                         involved=[*at.case.partners, *at.case.handed_on], registry=reg)
+        involved = [c for c in (*at.case.partners, *at.case.handed_on)
+                    if c not in at.case.left]
+        gone = {reg.get(c).kind for c in at.case.left if c in reg}
+        found = [i for i in partners(at.route.institutions, lead=at.case.lead,
+                                     involved=involved, registry=reg)
+                 if i.code in involved or i.kind not in gone]
     lead = institution(rt, at.case.lead)
     return found if lead in found else [lead, *found]
 

@@ -56,6 +56,9 @@ MATRIX = {
     "POST /api/cases/{case}/measures/{measure}/start": (OK, 404, 409, 403, 403, 401),
     "POST /api/cases/{case}/measures/{measure}/end": (OK, 404, 409, 403, 403, 401),
     "GET /api/steering/occupancy":        (403, 403, OK, OK, OK, 401),
+    "GET /api/cases/{case}/partners":     (OK, 404, OK, 403, 403, 401),
+    # the coordination alone records that a partner leaves (here the SSR, a signatory)
+    "POST /api/cases/{case}/partners/SSR-NE/leave": (403, 403, OK, 403, 403, 401),
 }
 FILE = {"title": "Attestation", "category": "situation", "media_type": "text/plain",
         "content_base64": "QXR0ZXN0YXRpb24="}
@@ -104,7 +107,7 @@ def request(people: People, who: str | None, line: str, case: str, handoff: str,
         kwargs["json"] = FILE
     elif path.endswith("/measures") and method == "POST":
         kwargs["json"] = {"programme": "atelier-recyclage"}
-    elif path.endswith("/refuse"):
+    elif path.endswith("/refuse") or path.endswith("/leave"):
         kwargs["json"] = {"reason": "non"}
     elif path.startswith("/api/routes") and method == "POST":
         text = SPEC_EXAMPLE.read_text().replace("id: reseau-cii", f"id: matrice-{n}")

@@ -69,7 +69,9 @@ OPERATIONS = ["GET /healthz", "GET /readyz", "GET /metrics", "POST /api/cases", 
               "PUT /api/cases/{case_id}/contact", "POST /api/cases/{case_id}/partners",
               "GET /api/steering/figures.json", "GET /api/steering/figures.csv",
               "POST /api/cases/{case_id}/signoff/{answer}",
-              "POST /api/cases/{case_id}/escalation/settle"]
+              "POST /api/cases/{case_id}/escalation/settle",
+              "GET /api/cases/{case_id}/partners",
+              "POST /api/cases/{case_id}/partners/{institution}/leave"]
 
 
 def test_the_fuzzed_operations_are_all_the_operations(server: tuple[str, str]) -> None:

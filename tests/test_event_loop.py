@@ -169,6 +169,9 @@ def _drive_api(d: Driver, case_id: str, handoffs: list[str]) -> None:
            json={})
     d.call(coord, "POST", "/api/cases/{case_id}/escalation/settle", f"{c}/escalation/settle",
            json={"reason": "arbitrage", "step": "triage"})
+    d.call(orp, "GET", "/api/cases/{case_id}/partners", f"{c}/partners")
+    d.call(coord, "POST", "/api/cases/{case_id}/partners/{institution}/leave",
+           f"{c}/partners/OFIJ-NE/leave", json={"reason": "hors formation"})
     d.call(oai, "POST", "/api/handoffs/{handoff_id}/accept", f"/api/handoffs/{handoffs[0]}/accept")
     d.call(oai, "POST", "/api/handoffs/{handoff_id}/refuse", f"/api/handoffs/{handoffs[1]}/refuse",
            json={"reason": "pas de capacité"})
@@ -246,6 +249,10 @@ def _drive_pages(d: Driver, case_id: str, handoffs: list[str]) -> None:
         "but": "évaluation"})
     d.form(ORP, "/dossiers/{case_id}/consentements/{consent_id}/revoquer",
            f"{c}/consentements/inconnu/revoquer")
+    d.form(COORD, "/dossiers/{case_id}/partenaires", f"{c}/partenaires",
+           {"institution": "SMIG-NE", "motif": "permis"})
+    d.form(COORD, "/dossiers/{case_id}/partenaires/{code}/retirer",
+           f"{c}/partenaires/SMIG-NE/retirer", {"motif": "hors migration"})
     d.call(orp, "GET", "/mesures")
     d.call(coord, "GET", "/coordination")
     d.form(COORD, "/coordination/escalations/{case_id}", f"/coordination/escalations/{case_id}",

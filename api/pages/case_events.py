@@ -43,6 +43,8 @@ KIND_TITLES = {
     "route_migrated": ("Route mise à jour", "Route updated"),
     "action_done": ("Action effectuée", "Action done"),
     "document_added": ("Document ajouté", "Document added"),
+    "partners_joined": ("Partenaire ajouté", "Partner added"),
+    "partners_left": ("Partenaire retiré", "Partner removed"),
     "measure_assigned": ("Mesure attribuée", "Measure assigned"),
     "measure_waitlisted": ("Liste d'attente", "Waiting list"),
     "measure_started": ("Mesure commencée", "Measure started"),

@@ -1,12 +1,13 @@
 """The case managers' pages in one router: referral first (``/dossiers/nouveau`` must be
-matched before ``/dossiers/{case_id}``), then the inbox, the case page and its consents."""
+matched before ``/dossiers/{case_id}``), then the inbox, the case page, its consents and
+its partners."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import case_consents, case_page, inbox, referral
+from . import case_consents, case_page, case_partners, inbox, referral
 
 router = APIRouter(include_in_schema=False)
-for part in (referral, inbox, case_page, case_consents):
+for part in (referral, inbox, case_page, case_consents, case_partners):
     router.include_router(part.router)

@@ -13,17 +13,20 @@ from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
 from api.errors import bilingual
-from api.reporting.labels import words
+from api.reporting.labels import KINDS, words
 from cases.access import AccessPolicy, CaseView
 from cases.documents import CaseDocuments, Shown
 from cases.domain.actors import Actor
 from cases.domain.case import CaseState
 from cases.domain.errors import NotAllowed
 from cases.domain.events import Event
+from cases.domain.membership import Member, roster
 from cases.domain.person import SEX
+from cases.domain.visibility import takes_part
 from cases.queries import CaseQueries
 from cases.sharing import Sharing
 from cases.store.uow import UnitOfWork
+from institutions.registry import Role
 from workflows.engine import diagram
 from workflows.engine.model import Route
 
@@ -108,12 +111,43 @@ def timeline(history: list[Event], route: Route, lang: str) -> list[Line]:
                                + str(proposal["lead"]))
         if e.kind == "handoff_accepted" and e.data.get("lead"):
             details.append(("responsable : " if lang == "fr" else "lead: ") + str(e.data["lead"]))
+        if e.data.get("partners"):
+            details.append(("partenaires : " if lang == "fr" else "partners: ")
+                           + ", ".join(map(str, e.data["partners"])))
+        if e.kind == "partners_left" and e.data.get("left"):
+            details.append(("ne prend plus part : " if lang == "fr" else "no longer takes "
+                            "part: ") + ", ".join(map(str, e.data["left"])))
         if e.data.get("outcome"):
             details.append(("issue : " if lang == "fr" else "outcome: ")
                            + title_in(lang, route.outcomes.get(e.data["outcome"],
                                                                e.data["outcome"])))
         out.append(Line(e.at, e.actor, e.institution, title, moves, e.reason or "", details))
     return list(reversed(out))  # the newest first: what happened last is what one looks for
+
+
+ROLE_TITLES = {"lead": ("Responsable", "Lead"), "partner": ("Partenaire", "Partner"),
+               "past_lead": ("Ancienne responsable", "Past lead")}
+
+
+def partner_rows(q: CaseQueries, members: list[Member], route: Route, lang: str
+                 ) -> list[dict[str, Any]]:
+    """Who takes part (``domain.membership.roster``), as the "Institutions partenaires"
+    section says it: institution, kind, role, since when, by which event and whom."""
+    reg, out = q.s.registry, []
+    for m in members:
+        known = reg.get(m.institution) if m.institution in reg else None
+        by = pick(lang, KIND_TITLES.get(m.kind, (m.kind, m.kind))) if m.kind else ""
+        if m.event:
+            by = f"{by} : {event_title(route, m.event, lang)}" if lang == "fr" \
+                else f"{by}: {event_title(route, m.event, lang)}"
+        out.append({"code": m.institution,
+                    "name": title_in(lang, known.name) if known else m.institution,
+                    "kind": pick(lang, (KINDS[known.kind]["fr"], KINDS[known.kind]["en"]))
+                    if known and known.kind in KINDS else "",
+                    "role": m.role, "role_title": pick(lang, ROLE_TITLES[m.role]),
+                    "since": m.since, "by": by, "actor": m.actor, "by_institution": m.by,
+                    "reason": m.reason or ""})
+    return out
 
 
 def deadlines(case: CaseState, now: datetime, lang: str) -> list[Deadline]:
@@ -179,7 +213,12 @@ def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseVi
         "withheld": view.withheld, "basis_in": lambda basis: say(lang, basis),
         "category_titles": {k: pick(lang, v) for k, v in CATEGORY_TITLES.items()},
         "fields_by_category": by_category,
-        "timeline": timeline(policy.history(view, within), route, lang),
+        "timeline": timeline(history := policy.history(view, within), route, lang),
+        "partner_rows": partner_rows(q, roster(history, case), route, lang),
+        "may_manage_partners": actor.role == Role.coordinator and case.is_open,
+        "partner_choices": [("", pick(lang, ("— choisir —", "— choose —"))), *(
+            (i.code, f"{i.code} — {title_in(lang, i.name)}") for i in q.s.registry
+            if not takes_part(i.code, case, route, q.s.registry))],
         "deadlines": deadlines(case, q.s.clock(), lang),
         "documents": documents, "documents_withheld": documents_withheld,
         "forms": forms, "signoff": signoff,
@@ -209,6 +248,10 @@ NOTICES = {
     "refuse": ("Transfert refusé : l'institution qui l'a proposé reste responsable.",
                "Handoff refused: the proposing institution stays lead."),
     "consentement": ("Le consentement est enregistré.", "The consent is recorded."),
+    "partenaire": ("L'institution prend part au dossier.", "The institution takes part in the "
+                   "case."),
+    "retire": ("L'institution ne prend plus part au dossier.", "The institution no longer "
+               "takes part in the case."),
     "revoque": ("Le consentement est révoqué.", "The consent is revoked."),
 }
 
@@ -310,5 +353,7 @@ def show(request: Request, actor: Actor, case_id: str, *, status: int = 200,
     extra.setdefault("signoff_reason", "")
     extra.setdefault("consent_error", ("", ""))
     extra.setdefault("consent_posted", {})
+    extra.setdefault("partner_error", "")
+    extra.setdefault("partner_posted", {})
     return page(request, "case_page.html.j2", actor, status=status, notice=notice,
                 **context, **extra)

@@ -109,6 +109,7 @@ class CaseState:
     transfers: int = 0
     handed_on: tuple[str, ...] = ()  # institutions that handed the lead on, in order
     partners: tuple[str, ...] = ()  # institutions recorded as taking part (domain.membership)
+    left: tuple[str, ...] = ()  # institutions that left the case (partners_left), not back since
     refusals: int = 0  # handoffs of this case refused so far
     revolving_door: str | None = None  # why the case was flagged, if it was
     closed_at: datetime | None = None

@@ -26,6 +26,7 @@ from .payloads import (
     LeadChange,
     Migrated,
     Opened,
+    PartnersLeft,
     Proposed,
     Refused,
     Reminded,
@@ -45,6 +46,8 @@ EventKind = Literal[
     "measure_assigned", "measure_waitlisted", "measure_started", "measure_ended",
     # a sign-off's proposal refused by a signatory (back to its author), or withdrawn
     "signoff_refused", "signoff_withdrawn",
+    # an institution stops taking part in the case (domain.membership.leave)
+    "partners_left",
 ]
 KINDS: tuple[EventKind, ...] = get_args(EventKind)
 MEASURE_KINDS: tuple[EventKind, ...] = ("measure_assigned", "measure_waitlisted",
@@ -184,6 +187,7 @@ _APPLY: dict[EventKind, Callable[[CaseState, Event], CaseState]] = {
         deadline=Deadline(c.deadline.due_at, "escalated", 2)),
     "escalation_settled": _settled,
     "route_migrated": _migrated,
+    "partners_left": lambda c, e: _left(c, cast(PartnersLeft, e.data)["left"]),
 }
 _RECORDED: frozenset[EventKind] = frozenset((
     "fields_updated", "action_done", "document_added", "partners_joined", "contact_changed",
@@ -201,7 +205,9 @@ def evolve(case: CaseState | None, e: Event) -> CaseState:
     d = cast(Common, e.data)
     case = case.but(version=e.seq, last_hash=e.hash)
     if d.get("partners"):  # institutions that join the case by this event
-        case = case.but(partners=(*case.partners, *d.get("partners", ())))
+        joining = d.get("partners", [])
+        case = case.but(partners=(*case.partners, *joining),
+                        left=tuple(c for c in case.left if c not in joining))
     if e.kind in _FIELDS and "fields" in e.data:
         case = case.but(fields={**case.fields, **cast(FieldsUpdated, e.data)["fields"]})
     apply = _APPLY.get(e.kind)
@@ -215,6 +221,13 @@ def evolve(case: CaseState | None, e: Event) -> CaseState:
 def _new_lead(case: CaseState, d: LeadChange) -> CaseState:
     return case.but(lead=d["lead"], transfers=d["transfers"], handed_on=tuple(d["handed_on"]),
                     revolving_door=case.revolving_door or d.get("revolving_door"))
+
+
+def _left(case: CaseState, codes: list[str]) -> CaseState:
+    """Institutions that stop taking part: out of the partners; a past lead among them is
+    still a past lead (the revolving door counts it) but no longer takes part."""
+    return case.but(partners=tuple(c for c in case.partners if c not in codes),
+                    left=(*case.left, *(c for c in codes if c not in case.left)))
 
 
 def _escalate(case: CaseState, d: Refused) -> CaseState:

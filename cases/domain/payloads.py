@@ -157,6 +157,13 @@ class PartnersJoined(Common):
     pass
 
 
+class PartnersLeft(Common):
+    """Institutions that stop taking part in the case (the coordination's call, with its
+    reason on the event)."""
+
+    left: list[str]
+
+
 class ContactChanged(Common):
     contact: dict[str, Any]
 
@@ -198,5 +205,5 @@ class MeasureEnded(Common):
 Payload = (Opened | Entering | Signed | SignoffRefused | SignoffWithdrawn | Proposed | Accepted
            | Refused | Withdrawn | Expired
            | Reminded | Escalated | Settled | FieldsUpdated | Migrated | ActionDone
-           | DocumentAdded | PartnersJoined | ContactChanged | MeasureWaitlisted
+           | DocumentAdded | PartnersJoined | PartnersLeft | ContactChanged | MeasureWaitlisted
            | MeasureAssigned | MeasureStarted | MeasureEnded)

@@ -7,13 +7,13 @@ from workflows.engine.model import Route
 
 from .actors import Actor
 from .case import CaseState
+from .membership import takes_part_now
 
 
 def takes_part(institution: str, case: CaseState, route: Route, registry: Registry) -> bool:
-    """Lead, a recorded partner (``domain.membership``), a past lead, or the receiver of the
-    pending handoff. Being of the same kind as a partner gives nothing."""
-    if institution == case.lead or institution in case.partners \
-            or institution in case.handed_on:
+    """Lead, a recorded partner (``domain.membership``), a past lead that has not left, or
+    the receiver of the pending handoff. Being of the same kind as a partner gives nothing."""
+    if takes_part_now(institution, case):
         return True
     return case.handoff is not None and case.handoff.receiver == institution
 

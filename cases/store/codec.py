@@ -25,6 +25,7 @@ def case_values(c: CaseState) -> dict[str, Any]:
         "signoff": _signoff_data(c.signoff),
         "handed_on": list(c.handed_on),
         "partners": list(c.partners),
+        "left": list(c.left),
         "refusals": c.refusals,
     }
     return {"id": c.id, "person_id": c.person, "route_id": c.route_id,
@@ -50,7 +51,8 @@ def case_from(row: Any) -> CaseState:
                         tuple(tuple(x) for x in s["proposal"]),
                         tuple(tuple(x) for x in s.get("refusal", ()))) if s else None,
         transfers=row.transfers, handed_on=tuple(m["handed_on"]),
-        partners=tuple(m.get("partners", ())), refusals=m["refusals"],
+        partners=tuple(m.get("partners", ())), left=tuple(m.get("left", ())),
+        refusals=m["refusals"],
         revolving_door=row.revolving_door, closed_at=aware(row.closed_at),
         outcome=row.outcome, last_hash=row.last_hash)
 
