@@ -42,7 +42,12 @@ def pdf_lines(document: bytes) -> list[Line]:
             heights.setdefault(y, []).append((x, text))
         for y in sorted(heights, reverse=True):
             parts = sorted(heights[y])
-            text = "".join(t for _, t in parts).strip()
+            text = " ".join("".join(t for _, t in parts).split())  # spaces as read
             if text:
                 lines.append(Line(page_no, parts[0][0] / MM, A4_HEIGHT_MM - y / MM, text))
     return lines
+
+
+def pdf_text(document: bytes) -> str:
+    """All the text, one line after the other, spaces as a reader sees them."""
+    return " ".join(" ".join(line.text for line in pdf_lines(document)).split())

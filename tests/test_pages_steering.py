@@ -27,7 +27,6 @@ import csv
 import io
 import re
 import zipfile
-import zlib
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -53,6 +52,7 @@ from relais.demo import Clock, avs
 from tests.browser import PHONE, Site, shoot, signed_in_client
 from tests.catalogue_helpers import catalogue
 from tests.conftest import COORD, OAI, OFIJ, ORP, SMIG, SSR
+from tests.pdf_text import pdf_lines
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
@@ -320,14 +320,8 @@ def test_a_period_typed_the_swiss_way_or_left_empty_is_understood(history: Histo
 
 
 def _pdf_text(pdf: bytes) -> str:
-    """The text fpdf2 wrote (Latin-1, in FlateDecode streams)."""
-    out = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
-        try:
-            out.append(zlib.decompress(stream).decode("latin-1"))
-        except zlib.error:
-            continue  # not a compressed text stream
-    return "\n".join(out)
+    """The text of the PDF, read through its Unicode maps (the fonts are embedded subsets)."""
+    return "\n".join(line.text for line in pdf_lines(pdf))
 
 
 def _xlsx_text(book: bytes) -> str:

@@ -115,7 +115,8 @@ def leave(ctx: Context, case: CaseState, actor: Actor, code: str, reason: str | 
     if case.handoff is not None and case.handoff.receiver == code:
         raise Conflict(f"{code} doit d'abord répondre au transfert en attente / {code} must "
                        f"answer the pending handoff first", institution=code)
-    if case.signoff is not None and any(who == code for _, who in case.signoff.signed):
+    if case.signoff is not None and case.signoff.status == "open" \
+            and any(who == code for _, who in case.signoff.signed):
         raise Conflict(f"{code} a signé la proposition en cours : elle doit d'abord aboutir "
                        f"ou être retirée / {code} signed the pending proposal: it must first "
                        f"take effect or be withdrawn", institution=code)
