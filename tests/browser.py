@@ -11,6 +11,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
@@ -25,7 +29,7 @@ from cases.services import CaseServices
 from cases.store.users import add_user, set_password
 from relais.db import make_engine
 from relais.wiring import load_standard_programmes, publish_standard_routes
-from tests.api_server import running
+from tests.api_server import free_port, running
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artefacts" / "screenshots"
 PASSWORD = "mot-de-passe-de-test"
@@ -125,3 +129,56 @@ def shoot(page: object, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+DEMO_PASSWORD = "demo-relais-2026"  # printed by the demonstration, docs/demo.md
+
+
+@pytest.fixture(scope="session")
+def fresh_relais(tmp_path_factory: pytest.TempPathFactory,
+                 browser: object) -> Iterator[tuple[str, str]]:
+    """``relais serve --demo`` (``make run DEMO=1``) in an empty folder, as a real process
+    with its embedded orchestration; its address and what it printed. One for the session:
+    the demonstration takes about a minute to load."""
+    folder = tmp_path_factory.mktemp("fresh")
+    port = free_port()
+    log = folder / "serve.log"
+    env = {**os.environ, "RELAIS_DATABASE_URL": f"sqlite:///{folder / 'relais.sqlite3'}",
+           "PREFECT_HOME": str(folder / "prefect")}
+    with log.open("w") as out:
+        server = subprocess.Popen([sys.executable, "-m", "relais.cli", "serve", "--demo",
+                                   "--port", str(port)], env=env, cwd=folder, stdout=out,
+                                  stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 600  # the demonstration loads first (under a minute)
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"relais serve --demo did not answer:\n{log.read_text()}")
+            time.sleep(0.5)
+        yield base, log.read_text("utf-8")
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def demo_page(browser: object, base: str, name: str,
+              viewport: dict[str, int] | None = None) -> object:
+    """A new browser context with a demonstration user signed in, on their home page."""
+    context = browser.new_context(base_url=base,  # type: ignore[attr-defined]
+                                  viewport=viewport or {"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto("/")
+    page.get_by_label("Nom d'utilisateur").fill(name)
+    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
+    page.get_by_label("Mot de passe").press("Enter")
+    page.wait_for_load_state()
+    return page

@@ -5,67 +5,10 @@ coordinator in the coordination and the routes, the steering group in the review
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 
-import httpx
-import pytest
-
-from tests.api_server import free_port
+from tests.browser import demo_page as _sign_in
 from tests.browser import shoot
-
-DEMO_PASSWORD = "demo-relais-2026"  # printed by the demonstration, docs/demo.md
-
-
-@pytest.fixture(scope="module")
-def fresh_relais(tmp_path_factory: pytest.TempPathFactory,
-                 browser: object) -> Iterator[tuple[str, str]]:
-    """``relais serve --demo`` in an empty folder; its address and what it printed."""
-    folder = tmp_path_factory.mktemp("fresh")
-    port = free_port()
-    log = folder / "serve.log"
-    env = {**os.environ, "RELAIS_DATABASE_URL": f"sqlite:///{folder / 'relais.sqlite3'}",
-           "PREFECT_HOME": str(folder / "prefect")}
-    with log.open("w") as out:
-        server = subprocess.Popen([sys.executable, "-m", "relais.cli", "serve", "--demo",
-                                   "--port", str(port)], env=env, cwd=folder, stdout=out,
-                                  stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 600  # the demonstration loads first (under a minute)
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"relais serve --demo did not answer:\n{log.read_text()}")
-            time.sleep(0.5)
-        yield base, log.read_text("utf-8")
-    finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-
-
-def _sign_in(browser: object, base: str, name: str) -> object:
-    context = browser.new_context(base_url=base,  # type: ignore[attr-defined]
-                                  viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto("/")
-    page.get_by_label("Nom d'utilisateur").fill(name)
-    page.get_by_label("Mot de passe").fill(DEMO_PASSWORD)
-    page.get_by_label("Mot de passe").press("Enter")
-    page.wait_for_load_state()
-    return page
 
 
 def test_a_case_manager_works_from_the_inbox(fresh_relais: tuple[str, str],
