@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
+from conventions.data_sharing import Consent
 from conventions.policy import Policy
 from institutions.calendar import WorkingCalendar, calendar
 from institutions.registry import Registry
@@ -14,7 +15,9 @@ from workflows.engine.compile import RouteMachine
 from workflows.engine.model import Route, StateSpec
 
 from .actors import Actor
+from .consent import consent_values
 from .events import Event, EventKind
+from .fields import guard_view
 from .payloads import Entering, Payload
 
 DEADLINE_PASSED = "délai échu / deadline passed"
@@ -27,6 +30,12 @@ class Context:
     registry: Registry
     policy: Policy
     now: datetime
+    consents: tuple[Consent, ...] = ()  # the case's consent records: its consent fields
+
+    def guard_values(self, stored: dict[str, Any]) -> dict[str, Any]:
+        """The case's values as its guards read them, its consent fields computed."""
+        return guard_view(self.route, stored) | consent_values(
+            self.route, self.consents, self.registry, self.now.date())
 
     @property
     def calendar(self) -> WorkingCalendar:
