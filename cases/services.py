@@ -99,16 +99,14 @@ class CaseServices:
     # -- plumbing -----------------------------------------------------------------------
 
     def _context(self, route: Route, now: datetime | None = None,
-                 consents: tuple[Consent, ...] = ()) -> decide.Context:
+                 consents: Callable[[], tuple[Consent, ...]] = tuple) -> decide.Context:
         return decide.Context(route, machine_for(route), self.registry, self.policy,
                               now or self.clock(), consents)
 
     @staticmethod
-    def consents_for(uow: UnitOfWork, route: Route, case_id: str) -> tuple[Consent, ...]:
-        """The case's consent records, where its route has consent fields to compute."""
-        if not route.consent_fields:
-            return ()
-        return tuple(c for c, _ in uow.consents.of_case(case_id))
+    def consents_for(uow: UnitOfWork, case_id: str) -> Callable[[], tuple[Consent, ...]]:
+        """The case's consent records, read in ``uow`` when a guard asks for them."""
+        return lambda: tuple(c for c, _ in uow.consents.of_case(case_id))
 
     def _act(self, case_id: str | ByHandoff, expected_version: int | None,
              rule: Callable[[decide.Context, CaseState], list[Event]],
@@ -155,8 +153,7 @@ class CaseServices:
                                    f"version {case.version} / stale version",
                                    version=case.version)
             route = onto or uow.routes.get(case.route_id, case.route_version)
-            drafts = rule(self._context(route, now, self.consents_for(uow, route, case.id)),
-                          case)
+            drafts = rule(self._context(route, now, self.consents_for(uow, case.id)), case)
             if not drafts:
                 return Outcome(case, "done", [])
             after, events = append(case, drafts)
@@ -233,8 +230,9 @@ class CaseServices:
             return []
         route = self.route_of(case, within)
         with self.units(write=False, within=within) as uow:
-            ctx = self._context(route, consents=self.consents_for(uow, route, case.id))
-        return machine_for(route).allowed_events(case.state, ctx.guard_values(case.fields))
+            ctx = self._context(route, consents=self.consents_for(uow, case.id))
+            return machine_for(route).allowed_events(case.state,
+                                                     ctx.guard_values(case.fields))
 
     # -- changing -----------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ class Desk:
 
     def ctx(self) -> decide.Context:
         return decide.Context(self.route, machine_for(self.route), default_registry(),
-                              self.policy, self.now, tuple(self.consents))
+                              self.policy, self.now, lambda: tuple(self.consents))
 
     def consent(self, who: Actor, *, recipients: tuple[str, ...] | None = None,
                 **kw: Any) -> Consent:

@@ -71,7 +71,8 @@ def world(services: CaseServices, clock: Clock
         people = People(services, base)
         case = people["ORP-NE"].post("/api/cases", json={
             "route": "reseau-cii", "person": PERSON,
-            "fields": {"age": 40, "consentement": True, "capacite_adaptee_pct": 80}}).json()
+            "consent": {"grantor": "Jean Muster"},
+            "fields": {"age": 40, "capacite_adaptee_pct": 80}}).json()
         cid = case["id"]
         document = people["ORP-NE"].post(f"/api/cases/{cid}/documents", json=FILE).json()["id"]
         people["ORP-NE"].post(f"/api/cases/{cid}/events", json={"event": "transmettre"})

@@ -40,7 +40,7 @@ from cases.store.tables import (
     read_t,
 )
 from relais.demo import Clock
-from tests.conftest import OAI, ORP, PERSON
+from tests.conftest import OAI, ORP, PERSON, refer
 
 KEY = "clé-d-audit-de-test-0123456789-abcdefghij"
 AT = "02.03.2026 10:00"  # the checkpoint, in Neuchâtel's time
@@ -79,7 +79,7 @@ class Filled:
 
 
 def fill(services: CaseServices, engine: Engine, folder: Path) -> Filled:
-    opened = services.open_case(route="reseau-cii", actor=ORP, fields={"consentement": True},
+    opened = refer(services, route="reseau-cii", actor=ORP, fields={},
                                 person={**PERSON, "email": "jean.muster@example.org"})
     case_id = opened.case.id
     services.fire(case_id, "transmettre", actor=ORP)

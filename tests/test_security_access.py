@@ -44,7 +44,8 @@ def scene(services: CaseServices) -> Iterator[Scene]:
         ssr = people["SSR-NE"]
         made = ssr.post("/api/cases", json={
             "route": "reseau-cii", "person": ANA, "reason": DIAGNOSIS,
-            "fields": {"age": 43, "consentement": True, "signal": "certificats_medicaux"}})
+            "consent": {"grantor": "Jean Muster"},
+            "fields": {"age": 43, "signal": "certificats_medicaux"}})
         assert made.status_code == 201, made.text
         cid = made.json()["id"]
         assert ssr.post(f"/api/cases/{cid}/events", json={
@@ -77,7 +78,7 @@ def own_case_of_ana(people: People, who: str = "ORP-LCF") -> str:
                                           "address": {"street": "Rue Fausse 1",
                                                       "postcode": "2300",
                                                       "town": "La Chaux-de-Fonds"}},
-        "fields": {"age": 43, "consentement": True}})
+        "consent": {"grantor": "Jean Muster"}, "fields": {"age": 43}})
     assert made.status_code == 201, made.text
     return str(made.json()["id"])
 
@@ -126,7 +127,7 @@ def test_a_known_avs_number_with_invented_names_reveals_nothing(scene: Scene) ->
         "route": "reseau-cii", "person": {"avs": ANA["avs"], "official_name": "X",
                                           "first_name": "Y", "birth_date": "1990-01-01",
                                           "email": "attacker@example.org"},
-        "fields": {"age": 35, "consentement": True}})
+        "consent": {"grantor": "Jean Muster"}, "fields": {"age": 35}})
     assert probe.status_code == 409, probe.text
     for secret in ("Čović", "Ana", "1983", "ana.covic", "555", "Parcs", "@example.ch"):
         assert secret not in probe.text
@@ -258,7 +259,8 @@ def test_a_refusing_receiver_reads_nothing_of_the_case_in_the_answer(
     with running(services) as base:
         people = People(services, base)
         made = people["ORP-NE"].post("/api/cases", json={
-            "route": "reseau-cii", "person": ANA, "fields": {"age": 43, "consentement": True}})
+            "route": "reseau-cii", "person": ANA, "consent": {"grantor": "Jean Muster"},
+                                                  "fields": {"age": 43}})
         cid = made.json()["id"]
         people["ORP-NE"].post(f"/api/cases/{cid}/events", json={"event": "transmettre"})
         out = people["CII-NE:coordinator"].post(f"/api/cases/{cid}/events", json={
@@ -294,9 +296,9 @@ def test_an_upgraded_database_records_the_partners_of_joint_steps_already_entere
 
     from cases.store.codec import case_values
     from cases.store.tables import case_t, event_t
-    from tests.conftest import COORD, ORP
-    cid = services.open_case(route="reseau-cii", person=ANA, actor=ORP,
-                             fields={"age": 43, "consentement": True}).case.id
+    from tests.conftest import COORD, ORP, refer
+    cid = refer(services, route="reseau-cii", person=ANA, actor=ORP,
+                             fields={"age": 43}).case.id
     services.fire(cid, "transmettre", actor=ORP)
     entered = services.fire(cid, "retenir", actor=COORD).events[-1]
     # as a database written before 0011c holds it: no partners in the event or the row
@@ -342,11 +344,11 @@ def test_in_chromium_a_partner_reads_the_case_without_its_withheld_text_even_at_
     OAI-NE, the consent's recipient, sees Ana Čović and the purpose. Screenshots of both."""
     from cases.domain.decide import EventInput
     from tests.browser import Site, shoot
-    from tests.conftest import COORD, SSR
+    from tests.conftest import COORD, SSR, refer
     assert isinstance(site, Site)
     s = site.services
-    cid = s.open_case(route="reseau-cii", person=ANA, actor=SSR, reason=DIAGNOSIS,
-                      fields={"age": 43, "consentement": True}).case.id
+    cid = refer(s, route="reseau-cii", person=ANA, actor=SSR, reason=DIAGNOSIS,
+                      fields={"age": 43}).case.id
     s.fire(cid, "transmettre", actor=SSR, data=EventInput(reason=DIAGNOSIS))
     s.fire(cid, "retenir", actor=COORD)
     from cases.sharing import Sharing

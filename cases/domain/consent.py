@@ -6,8 +6,9 @@ recorded the consent (which holds the person's signed form)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
+from typing import Any
 
 from conventions.data_sharing import Consent
 from institutions.registry import Registry
@@ -46,3 +47,27 @@ def network_recipients(route: Route, recorder: str, registry: Registry,
     if not registry.matches(recorder, [coordination]):
         out.append(coordination)
     return list(dict.fromkeys(out))
+
+
+class GuardValues(Mapping[str, Any]):
+    """A case's values as its guards read them: the stored ones, and its consent fields
+    computed only when a guard reads one (the consent records then loaded once): an event
+    whose guard reads no consent costs no read of them."""
+
+    def __init__(self, stored: Mapping[str, Any], names: frozenset[str],
+                 compute: Callable[[], dict[str, bool]]) -> None:
+        self._stored, self._names, self._compute = stored, names, compute
+        self._computed: dict[str, bool] | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._names:
+            if self._computed is None:
+                self._computed = self._compute()
+            return self._computed[key]
+        return self._stored[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self._stored, *self._names]))
+
+    def __len__(self) -> int:
+        return len(set(self._stored) | self._names)

@@ -3,6 +3,7 @@ the actor's input; and how a rule drafts an event."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -15,7 +16,7 @@ from workflows.engine.compile import RouteMachine
 from workflows.engine.model import Route, StateSpec
 
 from .actors import Actor
-from .consent import consent_values
+from .consent import GuardValues, consent_values
 from .events import Event, EventKind
 from .fields import guard_view
 from .payloads import Entering, Payload
@@ -30,12 +31,17 @@ class Context:
     registry: Registry
     policy: Policy
     now: datetime
-    consents: tuple[Consent, ...] = ()  # the case's consent records: its consent fields
+    # the case's consent records, loaded when a guard reads a consent field
+    consents: Callable[[], tuple[Consent, ...]] = tuple
 
-    def guard_values(self, stored: dict[str, Any]) -> dict[str, Any]:
+    def guard_values(self, stored: dict[str, Any]) -> Mapping[str, Any]:
         """The case's values as its guards read them, its consent fields computed."""
-        return guard_view(self.route, stored) | consent_values(
-            self.route, self.consents, self.registry, self.now.date())
+        viewed = guard_view(self.route, stored)
+        names = frozenset(f.name for f in self.route.consent_fields)
+        if not names:
+            return viewed
+        return GuardValues(viewed, names, lambda: consent_values(
+            self.route, self.consents(), self.registry, self.now.date()))
 
     @property
     def calendar(self) -> WorkingCalendar:
