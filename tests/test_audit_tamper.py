@@ -430,7 +430,8 @@ def test_an_upgraded_database_has_its_rows_recorded_and_verifies(
     with engine.connect() as conn:
         kinds = dict(conn.execute(select(ledger_t.c.kind, func.count())
                                   .group_by(ledger_t.c.kind)).tuples().all())
-    assert kinds == {"person": 2, "case": 2, "case_document": 1, "consent": 1,
+    # two consents: the network's, given at the referral, and the one recorded after
+    assert kinds == {"person": 2, "case": 2, "case_document": 1, "consent": 2,
                      "data_exchange": 3, "case_read": 2}
     f.sql(delete(read_t).where(read_t.c.id == f.reads[0]))
     assert [p for p in verify(engine).problems if "read-log entry" in p]

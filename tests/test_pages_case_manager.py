@@ -102,7 +102,7 @@ def test_a_case_manager_refers_works_and_hands_on_a_case_and_the_receiver_accept
     orp.get_by_label("Prénom").fill("Jean")
     orp.get_by_label("Date de naissance").fill("1978-05-01")
     orp.get_by_label("Âge").fill("48")
-    orp.get_by_label("Consentement à l'échange de données").select_option("oui")
+    orp.get_by_label("La personne a signé le formulaire de consentement du réseau CII").check()
     orp.get_by_role("button", name="Ouvrir le dossier").click()
     orp.wait_for_load_state()
     assert orp.locator("#p-avs-error").inner_text() == \

@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Page
 from sqlalchemy import func, select
 
+from api.pages.workshop_simulate import simulate
 from cases.access import AccessPolicy
 from cases.domain.consent import consent_values, network_recipients
 from cases.domain.errors import EventRefused, MissingInput
@@ -95,6 +96,16 @@ def test_the_guard_reads_the_consent_record_and_nobody_writes_it() -> None:
     desk.consents[0] = given(desk.consents[0].recipients, revoked_on=desk.now.date())
     with pytest.raises(EventRefused):
         desk.fire("retenir", COORD)  # revoked: the coordination cannot take it on
+
+
+def test_the_workshop_simulates_a_consent_field_as_a_yes_no() -> None:
+    r = route("reseau-cii")
+    walk = simulate(r, "transmettre\nretenir", "consentement: true\nage: 48")
+    assert walk.error is None and walk.end == "assessment"
+    refused = simulate(r, "transmettre", "consentement: false\nage: 48")
+    assert refused.end == "signalement" and refused.moves[0].target is None
+    bad = simulate(r, "transmettre", "consentement: oui")
+    assert bad.error is not None and "true" in bad.error[0]
 
 
 def test_a_swiss_postcode_and_an_e164_mobile_in_the_person() -> None:
@@ -287,3 +298,16 @@ def test_the_referral_form_without_consent_opens_a_case_that_waits_for_one(site:
     assert Sharing(s).consents(s.get(cid)) == []
     assert page.get_by_text("Le consentement de la personne au réseau doit être enregistré"
                             ).first.is_visible()
+
+
+@pytest.mark.browser
+def test_the_coordination_page_names_the_person_of_a_revolving_door_case(site: Site) -> None:
+    from contextlib import closing
+
+    from tests.browser import signed_in_client
+    from tests.test_pages_coordinator import back_and_forth, read
+    case = back_and_forth(site.services)  # referred with the person's consent
+    site.person("c.perrin", "CII-NE", "coordinator")
+    with closing(signed_in_client(site.base, "c.perrin")) as coord:
+        text = read(coord.get("/coordination"))
+    assert "Léa Rochat" in text and f"Dossier {case[:8]}" not in text

@@ -52,6 +52,9 @@ def scene(services: CaseServices) -> Iterator[Scene]:
             "event": "transmettre", "reason": DIAGNOSIS}).status_code in (200, 202)
         assert people["CII-NE:coordinator"].post(f"/api/cases/{cid}/events", json={
             "event": "retenir"}).status_code in (200, 202)
+        # taken on, the person withdraws the network's consent: SA then discloses nothing
+        [network] = ssr.get(f"/api/cases/{cid}/consents").json()
+        assert ssr.post(f"/api/consents/{network['id']}/revoke").status_code == 200
         services.record_action(cid, key=f"{cid}:gather", action="gather_files", summary={},
                                documents=[Document("dossier-OAI-NE", "file", "OAI-NE",
                                                    "medical", "Rapport médical",
@@ -78,7 +81,7 @@ def own_case_of_ana(people: People, who: str = "ORP-LCF") -> str:
                                           "address": {"street": "Rue Fausse 1",
                                                       "postcode": "2300",
                                                       "town": "La Chaux-de-Fonds"}},
-        "consent": {"grantor": "Jean Muster"}, "fields": {"age": 43}})
+        "fields": {"age": 43}})
     assert made.status_code == 201, made.text
     return str(made.json()["id"])
 
@@ -192,15 +195,16 @@ def test_with_every_category_withheld_a_partner_reads_no_reason_grantor_purpose_
     history = orp.get(f"/api/cases/{scene.case}/history")
     assert DIAGNOSIS not in history.text
     assert [h["reason"] for h in history.json()] == [None] * len(history.json())
-    [consent] = orp.get(f"/api/cases/{scene.case}/consents").json()
+    network, consent = orp.get(f"/api/cases/{scene.case}/consents").json()
     assert (consent["grantor"], consent["purpose"], consent["recorded_by"]) == \
         (None, None, "SSR-NE")
+    assert network["revoked_on"] is not None and network["grantor"] is None
     plan = orp.get(f"/api/cases/{scene.case}/measures").json()
     assert plan["withheld"] is True and plan["measures"] == []
     # the lead itself and the consent's recipient read them
     oai = scene.people["OAI-NE"]
     assert DIAGNOSIS in oai.get(f"/api/cases/{scene.case}/history").text
-    assert oai.get(f"/api/cases/{scene.case}/consents").json()[0]["grantor"] == "Ana Čović"
+    assert oai.get(f"/api/cases/{scene.case}/consents").json()[1]["grantor"] == "Ana Čović"
 
 
 def test_the_case_page_shows_a_partner_no_withheld_text(scene: Scene) -> None:
@@ -352,6 +356,8 @@ def test_in_chromium_a_partner_reads_the_case_without_its_withheld_text_even_at_
     s.fire(cid, "transmettre", actor=SSR, data=EventInput(reason=DIAGNOSIS))
     s.fire(cid, "retenir", actor=COORD)
     from cases.sharing import Sharing
+    [(network, _)] = Sharing(s).consents(s.get(cid))
+    Sharing(s).revoke(SSR, network.id)  # taken on, the person withdraws the network's consent
     Sharing(s).record(SSR, s.get(cid), grantor="Ana Čović", recipients=["OAI-NE"],
                       categories=["identite", "situation", "aide_sociale"],
                       purpose="Expertise psychiatrique pour l'AI", valid_until=None)
