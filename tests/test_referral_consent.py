@@ -164,6 +164,17 @@ def test_a_referral_without_consent_cannot_be_referred(people: People) -> None:
     written = people["ORP-NE"].post(f"/api/cases/{case['id']}/events", json={
         "event": "transmettre", "fields": {"consentement": True}})
     assert written.status_code == 422 and written.json()["field"] == "consentement"
+    # the form signed later, recorded on the case: naming the AI alone is not the network's
+    orp = people["ORP-NE"]
+    assert orp.post(f"/api/cases/{case['id']}/consents", json={
+        "grantor": "Jean Muster", "recipients": ["OAI-NE"], "categories": ["medical"],
+        "purpose": "expertise"}).status_code == 201
+    assert orp.get(f"/api/cases/{case['id']}").json()["allowed_events"] == ["ecarter"]
+    assert orp.post(f"/api/cases/{case['id']}/consents", json={
+        "grantor": "Jean Muster", "recipients": ["AI", "SSR-NE", "CII-NE"],
+        "categories": ["identite", "situation"], "purpose": "coordination"}).status_code == 201
+    assert orp.post(f"/api/cases/{case['id']}/events", json={"event": "transmettre"}
+                    ).status_code == 200
 
 
 def test_a_revoked_consent_blocks_the_referral_and_the_taking_on(people: People) -> None:
@@ -258,6 +269,8 @@ def test_the_referral_form_records_consent_and_contact_and_the_coordinator_sees_
     shoot(page, "referral-consent-contact")
     page.get_by_role("button", name="Ouvrir le dossier").click()
     assert "?fait=ouvert" in page.url
+    assert "Consentement à l'échange de données (réseau CII)\noui" in "\n".join(
+        page.locator("dl.pairs").all_inner_texts())
     cid = page.url.split("/dossiers/")[1].split("?")[0]
     case = s.get(cid)
     person = CaseQueries(s).person(case)
@@ -296,6 +309,8 @@ def test_the_referral_form_without_consent_opens_a_case_that_waits_for_one(site:
     page.get_by_role("button", name="Ouvrir le dossier").click()
     cid = page.url.split("/dossiers/")[1].split("?")[0]
     assert Sharing(s).consents(s.get(cid)) == []
+    assert "Consentement à l'échange de données (réseau CII)\nnon" in "\n".join(
+        page.locator("dl.pairs").all_inner_texts())
     assert page.get_by_text("Le consentement de la personne au réseau doit être enregistré"
                             ).first.is_visible()
 
