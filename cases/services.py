@@ -103,6 +103,13 @@ class CaseServices:
         return decide.Context(route, machine_for(route), self.registry, self.policy,
                               now or self.clock(), consents)
 
+    def _consents_read(self, case_id: str) -> Callable[[], tuple[Consent, ...]]:
+        """The case's consent records, read in a unit of their own when a guard asks."""
+        def load() -> tuple[Consent, ...]:
+            with self.units(write=False) as uow:
+                return tuple(c for c, _ in uow.consents.of_case(case_id))
+        return load
+
     @staticmethod
     def consents_for(uow: UnitOfWork, case_id: str) -> Callable[[], tuple[Consent, ...]]:
         """The case's consent records, read in ``uow`` when a guard asks for them."""
@@ -486,7 +493,8 @@ class CaseServices:
         def rule(ctx: decide.Context, c: CaseState) -> list[Event]:
             return escalations.on_deadline(ctx, c, self.system)
 
-        drafts = rule(self._context(self.route_of(case), now), case)
+        drafts = rule(self._context(self.route_of(case), now, self._consents_read(case.id)),
+                      case)
         if not drafts:
             return case, []
         after, events = append(case, drafts)

@@ -122,6 +122,36 @@ def test_a_swiss_postcode_and_an_e164_mobile_in_the_person() -> None:
     assert bad.value.field == "phone"
 
 
+AUTOMATIC = """
+id: consent-deadline
+version: 1
+title: {fr: Essai, en: Trial}
+institutions: [AC, AI]
+calendar: CH-NE
+initial: attente
+fields:
+  accord: {type: consent}
+states:
+  attente: {title: {fr: Attente}, owner: lead, deadline: 1 working days, on_deadline: avancer}
+  fait: {title: {fr: Fait}, final: true, outcome: none}
+transitions:
+  - {event: avancer, from: attente, to: fait, guard: accord}
+"""
+
+
+def test_an_automatic_event_at_a_deadline_reads_the_consent_too(
+        services: CaseServices, clock: Any) -> None:
+    services.publish_route(AUTOMATIC, by="test")
+    sh = Sharing(services)
+    given = sh.refer(ORP, route="consent-deadline", person=PERSON,
+                     consent=ReferralConsent("Jean Muster")).case.id
+    without = sh.refer(ORP, route="consent-deadline", person=PERSON, consent=None).case.id
+    clock.advance(days=3)
+    services.sweep_deadlines()
+    assert services.get(given).state == "fait"
+    assert services.get(without).state == "attente"  # reminded: a person must look at it
+
+
 # -- the API over a real server, SQLite and PostgreSQL -----------------------------------
 
 def refer(people: People, **extra: Any) -> dict[str, Any]:
