@@ -9,9 +9,10 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from cases.domain.decide import EventInput
 from cases.domain.errors import Conflict, StaleVersion
 from cases.domain.membership import roster
+from cases.sharing import ReferralConsent
 from cases.store.uow import UnitOfWork
 
-from .deps import CaseWorker, Coordinator, PolicyDep, QueriesDep
+from .deps import CaseWorker, Coordinator, PolicyDep, QueriesDep, SharingDep
 from .errors import ApiError
 from .schemas import (
     CaseCreate,
@@ -23,6 +24,7 @@ from .schemas import (
     PartnerLeave,
     PartnerOut,
     PartnersIn,
+    ReferralConsentIn,
     RefuseIn,
     SettleIn,
     SignoffAnswerIn,
@@ -47,6 +49,15 @@ def _version(if_match: str | None) -> int | None:
     return int(raw)
 
 
+def _consent(given: ReferralConsentIn | None) -> ReferralConsent | None:
+    if given is None:
+        return None
+    base = ReferralConsent(given.grantor, valid_until=given.valid_until)
+    return ReferralConsent(given.grantor, tuple(given.categories or base.categories),
+                           tuple(given.recipients or ()), given.purpose or base.purpose,
+                           given.valid_until)
+
+
 def _answer(response: Response, case: CaseOut, status: int = 200) -> CaseOut:
     response.status_code = status
     response.headers["ETag"] = f'"{case.version}"'
@@ -55,10 +66,12 @@ def _answer(response: Response, case: CaseOut, status: int = 200) -> CaseOut:
 
 @router.post("/cases", status_code=201, response_model=CaseOut)
 def open_case(body: CaseCreate, actor: CaseWorker, q: QueriesDep, p: PolicyDep,
-              response: Response) -> CaseOut:
-    with p.unit() as uow:  # the case, its first read and what it shows: one transaction
-        out = q.s.open_case(route=body.route, person=body.person.model_dump(), actor=actor,
-                            fields=body.fields, reason=body.reason, within=uow)
+              sh: SharingDep, response: Response) -> CaseOut:
+    # the case, its consent, its first read and what it shows: one transaction
+    with p.unit() as uow:
+        out = sh.refer(actor, route=body.route, person=body.person.model_dump(),
+                       consent=_consent(body.consent), fields=body.fields, reason=body.reason,
+                       within=uow)
         return _answer(response, case_out(q, p.seen(actor, out.case, "case", uow), uow), 201)
 
 

@@ -81,11 +81,26 @@ class PartnerOut(BaseModel):
     by_institution: str
 
 
+class ReferralConsentIn(Strict):
+    """The person's consent to the CII network, recorded with the referral (docs/api.md):
+    by default for the route's institutions and the coordination, identity and situation,
+    for the coordination of this case."""
+    grantor: Annotated[str, StringConstraints(min_length=1, max_length=200),
+                       AfterValidator(_a_name)]
+    categories: Annotated[list[Annotated[str, StringConstraints(max_length=32)]],
+                          Field(min_length=1, max_length=10)] | None = None
+    recipients: Annotated[list[Annotated[str, StringConstraints(max_length=32)]],
+                          Field(min_length=1, max_length=20)] | None = None
+    purpose: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
+    valid_until: date | None = None
+
+
 class CaseCreate(Strict):
     route: Name
     person: PersonIn
     fields: Fields = Field(default_factory=dict)
     reason: Text | None = None
+    consent: ReferralConsentIn | None = None  # an addition to the spec (docs/api.md)
 
 
 class EventIn(Strict):

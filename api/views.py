@@ -28,7 +28,7 @@ def case_out(q: CaseQueries, view: CaseView, within: UnitOfWork | None = None) -
         state_title=dict(route.states[case.state].title), lead=case.lead, manager=case.manager,
         version=case.version, opened_at=case.opened_at, deadline=case.deadline.due_at,
         deadline_status=case.deadline.status, escalated=case.escalated,
-        allowed_events=q.s.allowed_events(case),
+        allowed_events=q.s.allowed_events(case, within),
         pending_handoff=HandoffOut(id=h.id, to=h.receiver, deadline=h.due_at) if h else None,
         signoff=signoff, transfers=case.transfers, revolving_door=case.revolving_door,
         closed=not case.is_open, outcome=view.outcome,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from conventions.data_sharing import Consent
 from conventions.policy import DEFAULT_POLICY, Policy
 from institutions.registry import Registry, default_registry
 from workflows.engine.compile import machine_for
@@ -25,7 +26,6 @@ from .domain.case import CaseState
 from .domain.decide import EventInput
 from .domain.errors import CaseError, NotFound, StaleVersion
 from .domain.events import Event, still_as_decided
-from .domain.fields import guard_view
 from .domain.history import append
 from .domain.person import checked_contact, person_from
 from .domain.results import TASK_PROVIDE_FILE, Document, Task
@@ -99,9 +99,22 @@ class CaseServices:
 
     # -- plumbing -----------------------------------------------------------------------
 
-    def _context(self, route: Route, now: datetime | None = None) -> decide.Context:
+    def _context(self, route: Route, now: datetime | None = None,
+                 consents: Callable[[], tuple[Consent, ...]] = tuple) -> decide.Context:
         return decide.Context(route, machine_for(route), self.registry, self.policy,
-                              now or self.clock())
+                              now or self.clock(), consents)
+
+    def _consents_read(self, case_id: str) -> Callable[[], tuple[Consent, ...]]:
+        """The case's consent records, read in a unit of their own when a guard asks."""
+        def load() -> tuple[Consent, ...]:
+            with self.units(write=False) as uow:
+                return tuple(c for c, _ in uow.consents.of_case(case_id))
+        return load
+
+    @staticmethod
+    def consents_for(uow: UnitOfWork, case_id: str) -> Callable[[], tuple[Consent, ...]]:
+        """The case's consent records, read in ``uow`` when a guard asks for them."""
+        return lambda: tuple(c for c, _ in uow.consents.of_case(case_id))
 
     def _act(self, case_id: str | ByHandoff, expected_version: int | None,
              rule: Callable[[decide.Context, CaseState], list[Event]],
@@ -149,7 +162,7 @@ class CaseServices:
                                    f"version {case.version} / stale version",
                                    version=case.version)
             route = onto or uow.routes.get(case.route_id, case.route_version)
-            drafts = rule(self._context(route, now), case)
+            drafts = rule(self._context(route, now, self.consents_for(uow, case.id)), case)
             if not drafts:
                 return Outcome(case, "done", [])
             after, events = append(case, drafts)
@@ -229,11 +242,14 @@ class CaseServices:
         with self.units(write=False, within=within) as uow:
             return uow.routes.digests(route_id)
 
-    def allowed_events(self, case: CaseState) -> list[str]:
+    def allowed_events(self, case: CaseState, within: UnitOfWork | None = None) -> list[str]:
         if not case.is_open or case.handoff is not None:
             return []
-        route = self.route_of(case)
-        return machine_for(route).allowed_events(case.state, guard_view(route, case.fields))
+        route = self.route_of(case, within)
+        with self.units(write=False, within=within) as uow:
+            ctx = self._context(route, consents=self.consents_for(uow, case.id))
+            return machine_for(route).allowed_events(case.state,
+                                                     ctx.guard_values(case.fields))
 
     # -- changing -----------------------------------------------------------------------
 
@@ -517,7 +533,8 @@ class CaseServices:
         def rule(ctx: decide.Context, c: CaseState) -> list[Event]:
             return escalations.on_deadline(ctx, c, self.system)
 
-        drafts = rule(self._context(self.route_of(case), now), case)
+        drafts = rule(self._context(self.route_of(case), now, self._consents_read(case.id)),
+                      case)
         if not drafts:
             return case, []
         after, events = append(case, drafts)

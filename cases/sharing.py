@@ -26,10 +26,29 @@ from institutions.registry import Role
 
 from .domain.actors import Actor
 from .domain.case import CaseState
+from .domain.consent import network_recipients
 from .domain.errors import Conflict, MissingInput, NotAllowed, NotFound
+from .domain.person import NOT_A_NAME, is_a_name
 from .domain.visibility import takes_part
-from .services import CaseServices
+from .services import CaseServices, Outcome
 from .store.uow import UnitOfWork
+
+NETWORK_PURPOSE = ("coordination de ce cas au sein du réseau CII / coordination of this "
+                   "case within the CII network")
+NETWORK_CATEGORIES = ("identite", "situation")
+
+
+@dataclass(frozen=True)
+class ReferralConsent:
+    """The person's consent to the CII network, as the canton's form gives it at the
+    referral: by default in favour of the route's institutions and the coordination
+    (``network_recipients``), for the coordination of this case, identity and situation."""
+
+    grantor: str
+    categories: tuple[str, ...] = NETWORK_CATEGORIES
+    recipients: tuple[str, ...] = ()  # () = the network: the route's institutions, CII
+    purpose: str = NETWORK_PURPOSE
+    valid_until: date | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +108,34 @@ class Sharing:
                 "recorded_by": actor.user, "recorded_by_institution": actor.institution,
                 "recorded_at": self.s.clock()})
         return cid
+
+    def refer(self, actor: Actor, *, route: str, person: dict[str, Any],
+              consent: ReferralConsent | None, fields: dict[str, Any] | None = None,
+              reason: str | None = None, version: int | None = None,
+              within: UnitOfWork | None = None) -> Outcome:
+        """A referral: the case opened and, when the person signed the network's form, its
+        consent recorded by the referring institution, in one unit (all or nothing). An
+        error about the consent names its field as ``consent.<field>``."""
+        with self.s.units(within=within) as uow:
+            out = self.s.open_case(route=route, person=person, actor=actor, fields=fields,
+                                   reason=reason, version=version, within=uow)
+            if consent is None:
+                return out
+            if not (0 < len(consent.grantor.strip()) <= 200 and is_a_name(consent.grantor)):
+                raise MissingInput(NOT_A_NAME, field="consent.grantor")
+            recipients = list(consent.recipients) or network_recipients(
+                self.s.route_of(out.case, uow), actor.institution, self.s.registry,
+                self.s.policy.coordination)
+            try:
+                self.record(actor, out.case, grantor=consent.grantor.strip(),
+                            recipients=recipients, categories=list(consent.categories),
+                            purpose=consent.purpose, valid_until=consent.valid_until,
+                            within=uow)
+            except (MissingInput, NotAllowed) as exc:
+                field = exc.details.get("field")
+                raise type(exc)(exc.message, **{**exc.details, "field": f"consent.{field}"}) \
+                    from None
+        return out
 
     def revoke(self, actor: Actor, consent_id: str, within: UnitOfWork | None = None) -> None:
         """The person revokes through the institution that recorded the consent (a consent

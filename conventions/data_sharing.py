@@ -35,11 +35,15 @@ class Consent:
     valid_from: date
     valid_until: date | None = None
     revoked_on: date | None = None
+    holder: str | None = None  # the institution that recorded it (received the form)
+
+    def active(self, today: date) -> bool:
+        return (self.valid_from <= today and (self.valid_until is None
+                                               or today <= self.valid_until)
+                and (self.revoked_on is None or today < self.revoked_on))
 
     def covers(self, recipient: Institution, category: str, today: date) -> bool:
-        active = (self.valid_from <= today and (self.valid_until is None
-                                                 or today <= self.valid_until)
-                  and (self.revoked_on is None or today < self.revoked_on))
+        active = self.active(today)
         named = recipient.code in self.recipients or recipient.kind.value in self.recipients
         return active and named and category in self.categories
 

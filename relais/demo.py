@@ -17,6 +17,7 @@ from cases.domain.actors import Actor
 from cases.domain.avs import ean13_check_digit, format_avs
 from cases.domain.decide import EventInput
 from cases.services import CaseServices, Outcome
+from cases.sharing import ReferralConsent, Sharing
 from cases.store.audit import verify
 from institutions.dates import deadline_end, swiss_date
 from institutions.registry import Kind, Role
@@ -100,12 +101,13 @@ class Journey:
 
 def journey_a(s: CaseServices, clock: Clock) -> None:
     j = Journey(s, clock, "A — maçon, 48 ans : AC → AI → emploi adapté (réseau CII)")
-    j.do("ORP signale le cas (certificats médicaux)", s.open_case, route="reseau-cii",
+    j.do("ORP signale le cas (certificats médicaux)", Sharing(s).refer, ORP,
+         consent=ReferralConsent("Daniel Rochat"), route="reseau-cii",
          person={"avs": avs(100000001), "official_name": "Rochat", "first_name": "Daniel",
                  "birth_date": "1978-03-14", "sex": "1", "nationality": "CH",
                  "email": "daniel.rochat@example.org"},
-         actor=ORP, fields={"age": 48, "consentement": True, "signal": "certificats_medicaux",
-                            "incapacite_travail_pct": 100}, reason="Dos, certificats répétés")
+         fields={"age": 48, "signal": "certificats_medicaux", "incapacite_travail_pct": 100},
+         reason="Dos, certificats répétés")
     j.fire("ORP transmet à la coordination", "transmettre", ORP)
     clock.advance(days=7)
     j.fire("Coordination CII retient le cas", "retenir", COORD)
@@ -130,12 +132,13 @@ def journey_a(s: CaseServices, clock: Clock) -> None:
 
 def journey_b(s: CaseServices, clock: Clock) -> None:
     j = Journey(s, clock, "B — mère seule, 31 ans : SA → AI → rente partielle (réseau CII)")
-    j.do("SSR signale le cas (après fin de droit)", s.open_case, route="reseau-cii",
+    j.do("SSR signale le cas (après fin de droit)", Sharing(s).refer, SSR,
+         consent=ReferralConsent("Sarah Dubois", categories=("identite", "situation",
+                                                             "medical")), route="reseau-cii",
          person={"avs": avs(100000002), "official_name": "Dubois", "first_name": "Sarah",
                  "birth_date": "1995-06-02", "sex": "2", "nationality": "CH",
                  "phone": "079 555 01 02"},
-         actor=SSR, fields={"age": 31, "consentement": True, "signal": "apres_fin_de_droit",
-                            "incapacite_travail_pct": 100})
+         fields={"age": 31, "signal": "apres_fin_de_droit", "incapacite_travail_pct": 100})
     j.fire("SSR transmet à la coordination", "transmettre", SSR)
     clock.advance(days=5)
     j.fire("Coordination CII retient le cas", "retenir", COORD)

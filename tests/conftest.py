@@ -24,7 +24,8 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # flow runs are in Pr
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from cases.services import CaseServices
+from cases.services import CaseServices, Outcome
+from cases.sharing import ReferralConsent, Sharing
 from institutions.registry import Kind, Role
 from relais.db import make_engine
 from relais.demo import Clock, actor
@@ -202,3 +203,11 @@ STEERING = actor("gp", "CII-NE", Kind.CII, Role.steering)
 PERSON = {"avs": "756.1234.5678.97", "official_name": "Muster", "first_name": "Jean",
           "birth_date": "1978-05-01"}
 SPEC_EXAMPLE = Path(__file__).parent / "routes" / "spec_example.yaml"
+NETWORK_CONSENT = ReferralConsent("Jean Muster")
+
+
+def refer(services: CaseServices, consent: ReferralConsent | None = NETWORK_CONSENT,
+          **kw: object) -> Outcome:
+    """A referral with the person's consent to the CII network recorded with it, as the
+    form and POST /api/cases record it (reseau-cii's guards read it)."""
+    return Sharing(services).refer(consent=consent, **kw)  # type: ignore[arg-type]

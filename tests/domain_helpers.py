@@ -8,8 +8,10 @@ from typing import Any
 from cases.domain import decide
 from cases.domain.actors import Actor
 from cases.domain.case import CaseState
+from cases.domain.consent import network_recipients
 from cases.domain.events import Event
 from cases.domain.history import append
+from conventions.data_sharing import Consent
 from conventions.policy import DEFAULT_POLICY, Policy
 from institutions.registry import default_registry
 from relais.wiring import standard_route_texts
@@ -32,17 +34,32 @@ class Desk:
         self.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
         self.case: CaseState | None = None
         self.events: list[Event] = []
+        self.consents: list[Consent] = []  # the case's consent records
 
     def ctx(self) -> decide.Context:
         return decide.Context(self.route, machine_for(self.route), default_registry(),
-                              self.policy, self.now)
+                              self.policy, self.now, lambda: tuple(self.consents))
+
+    def consent(self, who: Actor, *, recipients: tuple[str, ...] | None = None,
+                **kw: Any) -> Consent:
+        """The person's consent to the network, recorded by ``who`` (as at the referral)."""
+        given = Consent(f"k{len(self.consents)}", recipients or tuple(network_recipients(
+            self.route, who.institution, default_registry(), self.policy.coordination)),
+            ("identite", "situation"), "coordination", self.now.date(), holder=who.institution,
+            **kw)
+        self.consents.append(given)
+        return given
 
     def apply(self, drafts: list[Event]) -> CaseState:
         self.case, new = append(self.case, drafts)
         self.events += new
         return self.case
 
-    def open(self, who: Actor, **fields: Any) -> CaseState:
+    def open(self, who: Actor, *, consent: bool = False, **fields: Any) -> CaseState:
+        """The case opened by ``who``; with ``consent``, the person's consent to the network
+        recorded with the referral."""
+        if consent:
+            self.consent(who)
         return self.apply(decide.open_case(self.ctx(), case_id="c", person=1, actor=who,
                                            fields=fields))
 

@@ -21,7 +21,7 @@ from orchestration.channels import FolderMailer, FolderSms
 from orchestration.dispatch import parameters
 from orchestration.runtime import Runtime, install
 from orchestration.sources import Sources
-from tests.conftest import ORP, PERSON, Clock
+from tests.conftest import ORP, PERSON, Clock, refer
 from tests.test_write_path import traced
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]  # Prefect's ephemeral server: seconds
@@ -41,8 +41,8 @@ def installed(services: CaseServices, tmp_path: Path) -> Iterator[None]:
 def test_notify_institutions_to_three_recipients_in_twelve_statements(
         services: CaseServices, engine: Engine, clock: Clock, installed: None,
         tmp_path: Path) -> None:
-    case_id = services.open_case(route="reseau-cii", person={**PERSON, "email": "j@m.ch"},
-                                 actor=ORP, fields={"age": 48, "consentement": True}).case.id
+    case_id = refer(services, route="reseau-cii", person={**PERSON, "email": "j@m.ch"},
+                                 actor=ORP, fields={"age": 48}).case.id
     [work] = Outbox(engine).claim("w", clock.now)
     assert work.action == "notify_institutions"
 

@@ -25,7 +25,7 @@ def api(services: CaseServices) -> Iterator[tuple[str, People]]:
 def open_case(people: People, **fields: object) -> dict:  # type: ignore[type-arg]
     r = people["ORP-NE"].post("/api/cases", json={
         "route": "reseau-cii", "person": PERSON,
-        "fields": {"age": 48, "consentement": True, **fields}, "reason": "Dos"})
+        "consent": {"grantor": "Jean Muster"}, "fields": {"age": 48, **fields}, "reason": "Dos"})
     assert r.status_code == 201, r.text
     assert r.headers["ETag"] == '"1"'
     return r.json()  # type: ignore[no-any-return]
@@ -303,7 +303,8 @@ def test_journey_b_through_the_api(api: tuple[str, People]) -> None:
     _, people = api
     r = people["SSR-LCF"].post("/api/cases", json={
         "route": "reseau-cii", "person": {**PERSON, "avs": "756.9217.0769.85"},
-        "fields": {"age": 31, "consentement": True, "signal": "apres_fin_de_droit"}})
+        "consent": {"grantor": "Jean Muster"},
+        "fields": {"age": 31, "signal": "apres_fin_de_droit"}})
     case = r.json()
     assert r.status_code == 201 and case["lead"] == "SSR-LCF"
     fire(people, "SSR-LCF", case, "transmettre")

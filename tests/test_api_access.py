@@ -32,7 +32,7 @@ MATRIX = {
     "GET /api/routes":                    (OK, OK, OK, OK, OK, 401),
     "POST /api/routes/validate":          (OK, OK, OK, OK, OK, 401),
     "POST /api/routes":                   (403, 403, CREATED, 403, 403, 401),
-    "GET /api/routes/reseau-cii/versions/2/diagram.svg": (OK, OK, OK, OK, OK, 401),
+    "GET /api/routes/reseau-cii/versions/3/diagram.svg": (OK, OK, OK, OK, OK, 401),
     "GET /api/deadlines":                 (OK, OK, OK, 403, 403, 401),
     "GET /api/steering/indicators":       (403, 403, OK, OK, OK, 401),
     "GET /api/steering/flows":            (403, 403, OK, OK, OK, 401),
@@ -42,8 +42,9 @@ MATRIX = {
     "GET /api/cases/{case}/exchanges":    (OK, 404, OK, 403, 403, 401),
     "POST /api/consents/nope/revoke":     (404, 404, 404, 403, 403, 401),
     "GET /api/cases/{case}/documents":    (OK, 404, OK, 403, 403, 401),
-    # ORP's own file: the coordination (kind CII) has no statutory basis, only a consent
-    "GET /api/cases/{case}/documents/{document}": (OK, 404, 404, 403, 403, 401),
+    # ORP's own file: the coordination (kind CII) has no statutory basis, but the consent
+    # recorded at the referral names it for the situation
+    "GET /api/cases/{case}/documents/{document}": (OK, 404, OK, 403, 403, 401),
     "POST /api/cases/{case}/documents":   (CREATED, 404, CREATED, 403, 403, 401),
     "GET /api/tasks":                     (OK, OK, OK, 403, 403, 401),
     "GET /api/ops/status":                (403, 403, OK, 403, OK, 401),
@@ -74,7 +75,8 @@ def world(services: CaseServices, clock: Clock
         people = People(services, base)
         case = people["ORP-NE"].post("/api/cases", json={
             "route": "reseau-cii", "person": PERSON,
-            "fields": {"age": 40, "consentement": True, "capacite_adaptee_pct": 80}}).json()
+            "consent": {"grantor": "Jean Muster"},
+            "fields": {"age": 40, "capacite_adaptee_pct": 80}}).json()
         cid = case["id"]
         document = people["ORP-NE"].post(f"/api/cases/{cid}/documents", json=FILE).json()["id"]
         people["ORP-NE"].post(f"/api/cases/{cid}/events", json={"event": "transmettre"})

@@ -17,7 +17,8 @@ def test_files_are_shown_on_a_legal_basis_and_a_missing_one_is_a_task(
         people = People(services, base)
         orp, oai, ssr = people["ORP-NE"], people["OAI-NE"], people["SSR-NE"]
         case = orp.post("/api/cases", json={"route": "reseau-cii", "person": PERSON,
-                                            "fields": {"age": 40, "consentement": True}}).json()
+                                            "consent": {"grantor": "Jean Muster"},
+                                            "fields": {"age": 40}}).json()
         cid = case["id"]
         # what gather_files brings back: ORP's file, OAI's medical file, nothing from SSR
         services.record_action(cid, key=f"{cid}:9:gather_files", action="gather_files",

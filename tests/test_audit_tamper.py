@@ -40,7 +40,7 @@ from cases.store.tables import (
     read_t,
 )
 from relais.demo import Clock
-from tests.conftest import OAI, ORP, PERSON
+from tests.conftest import OAI, ORP, PERSON, refer
 
 KEY = "clé-d-audit-de-test-0123456789-abcdefghij"
 AT = "02.03.2026 10:00"  # the checkpoint, in Neuchâtel's time
@@ -79,7 +79,7 @@ class Filled:
 
 
 def fill(services: CaseServices, engine: Engine, folder: Path) -> Filled:
-    opened = services.open_case(route="reseau-cii", actor=ORP, fields={"consentement": True},
+    opened = refer(services, route="reseau-cii", actor=ORP, fields={},
                                 person={**PERSON, "email": "jean.muster@example.org"})
     case_id = opened.case.id
     services.fire(case_id, "transmettre", actor=ORP)
@@ -430,7 +430,8 @@ def test_an_upgraded_database_has_its_rows_recorded_and_verifies(
     with engine.connect() as conn:
         kinds = dict(conn.execute(select(ledger_t.c.kind, func.count())
                                   .group_by(ledger_t.c.kind)).tuples().all())
-    assert kinds == {"person": 2, "case": 2, "case_document": 1, "consent": 1,
+    # two consents: the network's, given at the referral, and the one recorded after
+    assert kinds == {"person": 2, "case": 2, "case_document": 1, "consent": 2,
                      "data_exchange": 3, "case_read": 2}
     f.sql(delete(read_t).where(read_t.c.id == f.reads[0]))
     assert [p for p in verify(engine).problems if "read-log entry" in p]

@@ -27,7 +27,7 @@ SYSTEM = system_actor("CII-NE")
 
 def referred() -> Desk:
     desk = Desk(route("reseau-cii"))
-    desk.open(ORP, age=48, consentement=True)
+    desk.open(ORP, age=48, consent=True)
     desk.fire("transmettre", ORP)
     desk.fire("retenir", COORD)
     return desk
@@ -43,7 +43,7 @@ def planned_with_lead(lead: str) -> Desk:
 
 def test_the_referring_institution_is_the_first_lead() -> None:
     desk = Desk(route("reseau-cii"))
-    case = desk.open(SSR_LCF, age=31, consentement=True)
+    case = desk.open(SSR_LCF, age=31, consent=True)
     assert (case.lead, case.state, case.version, case.manager) == \
         ("SSR-LCF", "signalement", 1, "ssr2")
 
@@ -57,7 +57,7 @@ def test_only_an_institution_that_may_lead_on_the_route_can_open_a_case() -> Non
 
 def test_a_non_lead_institution_cannot_move_the_case() -> None:
     desk = Desk(route("reseau-cii"))
-    desk.open(ORP, age=48, consentement=True)
+    desk.open(ORP, age=48, consent=True)
     with pytest.raises(NotAllowed):
         desk.fire("transmettre", OAI)
     with pytest.raises(NotAllowed):
@@ -66,7 +66,7 @@ def test_a_non_lead_institution_cannot_move_the_case() -> None:
 
 def test_triage_belongs_to_the_coordination() -> None:
     desk = Desk(route("reseau-cii"))
-    desk.open(ORP, age=48, consentement=True)
+    desk.open(ORP, age=48, consent=True)
     desk.fire("transmettre", ORP)
     with pytest.raises(NotAllowed):
         desk.fire("retenir", ORP)
@@ -75,7 +75,7 @@ def test_triage_belongs_to_the_coordination() -> None:
 
 def test_a_false_guard_refuses_the_event_and_lists_what_is_allowed() -> None:
     desk = Desk(route("reseau-cii"))
-    desk.open(ORP, age=48, consentement=False)
+    desk.open(ORP, age=48)  # no consent recorded
     with pytest.raises(EventRefused) as exc:
         desk.fire("transmettre", ORP)
     assert exc.value.details["allowed_events"] == ["ecarter"]
@@ -83,15 +83,19 @@ def test_a_false_guard_refuses_the_event_and_lists_what_is_allowed() -> None:
 
 def test_fields_sent_with_an_event_count_for_its_guard() -> None:
     desk = Desk(route("reseau-cii"))
-    desk.open(ORP, age=48, consentement=False)
-    assert desk.fire("transmettre", ORP, fields={"consentement": True}).state == "triage"
+    desk.open(ORP, consent=True)
+    desk.fire("transmettre", ORP)
+    with pytest.raises(EventRefused):
+        desk.fire("retenir", COORD)  # consentement and age >= 18: no age yet
+    assert desk.fire("retenir", COORD, fields={"age": 48}).state == "assessment"
 
 
 def test_bad_field_values_are_refused_before_anything_happens() -> None:
     desk = Desk(route("reseau-cii"))
     desk.open(ORP, age=48)
     for bad in ({"age": "48"}, {"age": 500}, {"inconnu": 1}, {"signal": "autre"},
-                {"fin_de_droit": "31.12.2026"}, {"consentement": "oui"}):
+                {"fin_de_droit": "31.12.2026"}, {"consentement": "oui"},
+                {"consentement": True}):  # a consent is recorded, never written
         with pytest.raises(MissingInput):
             desk.fire("transmettre", ORP, fields=bad)
     assert desk.case is not None and desk.case.version == 1
@@ -99,7 +103,7 @@ def test_bad_field_values_are_refused_before_anything_happens() -> None:
 
 def test_a_required_reason_must_be_given() -> None:
     desk = Desk(route("reseau-cii"))
-    desk.open(ORP, consentement=True)
+    desk.open(ORP, consent=True)
     with pytest.raises(MissingInput):
         desk.fire("ecarter", ORP)
     with pytest.raises(MissingInput):
@@ -204,7 +208,7 @@ def test_the_handoff_lifecycle_has_one_way_out_of_proposed() -> None:
 
 def test_a_passed_deadline_first_reminds_then_escalates() -> None:
     desk = Desk(route("reseau-cii"))
-    desk.open(ORP, age=48, consentement=True)
+    desk.open(ORP, age=48, consent=True)
     desk.later(days=3)
     assert desk.call(escalations.on_deadline, SYSTEM).version == 1  # not due yet: nothing
     desk.later(days=10)
@@ -228,7 +232,7 @@ def test_a_passed_deadline_fires_the_states_on_deadline_event() -> None:
 
 def test_the_coordination_settles_an_escalation_and_may_decide_competence() -> None:
     desk = Desk(route("reseau-cii"))
-    desk.open(ORP, age=48, consentement=True)
+    desk.open(ORP, age=48, consent=True)
     desk.later(days=30)
     desk.call(escalations.on_deadline, SYSTEM)
     desk.later(days=30)
@@ -251,7 +255,7 @@ def test_coming_back_to_an_institution_that_handed_the_case_on_is_a_revolving_do
 
 def test_too_many_transfers_is_a_revolving_door() -> None:
     desk = Desk(route("reseau-cii"), Policy(revolving_door_transfers=1))
-    desk.open(ORP, age=48, consentement=True)
+    desk.open(ORP, age=48, consent=True)
     desk.fire("transmettre", ORP)
     desk.fire("retenir", COORD)
     for who in (ORP, OAI, SSR):

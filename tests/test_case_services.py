@@ -13,12 +13,12 @@ from cases.services import CaseServices
 from cases.store.audit import verify
 from cases.store.route_book import InvalidRoute
 from cases.store.tables import case_t, deadline_t, event_t, handoff_t, outbox_t, person_t
-from tests.conftest import COORD, OAI, ORP, PERSON, SPEC_EXAMPLE, SSR, Clock
+from tests.conftest import COORD, OAI, ORP, PERSON, SPEC_EXAMPLE, SSR, Clock, refer
 
 
 def open_referred(services: CaseServices) -> str:
-    out = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
-                             fields={"age": 48, "consentement": True})
+    out = refer(services, route="reseau-cii", person=PERSON, actor=ORP,
+                             fields={"age": 48})
     services.fire(out.case.id, "transmettre", actor=ORP)
     services.fire(out.case.id, "retenir", actor=COORD)
     return out.case.id
@@ -31,8 +31,8 @@ def count(engine: Engine, table: object, *where: object) -> int:
 
 def test_opening_a_case_writes_the_case_its_first_event_and_its_deadline(
         services: CaseServices, engine: Engine) -> None:
-    out = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
-                             fields={"age": 48, "consentement": True})
+    out = refer(services, route="reseau-cii", person=PERSON, actor=ORP,
+                             fields={"age": 48})
     assert out.case.version == 1 and out.case.lead == "ORP-NE"
     assert count(engine, event_t) == 1
     assert count(engine, deadline_t, deadline_t.c.status == "open") == 1
@@ -56,8 +56,8 @@ def test_a_bad_avs_number_is_a_clear_error(services: CaseServices, engine: Engin
 
 
 def test_a_stale_version_is_refused_and_changes_nothing(services: CaseServices) -> None:
-    out = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
-                             fields={"consentement": True})
+    out = refer(services, route="reseau-cii", person=PERSON, actor=ORP,
+                             fields={})
     services.fire(out.case.id, "transmettre", actor=ORP, expected_version=1)
     with pytest.raises(StaleVersion):
         services.fire(out.case.id, "ecarter", actor=COORD, expected_version=1,
@@ -128,14 +128,14 @@ def test_publishing_the_same_version_with_other_content_is_refused(
 
 def test_a_case_keeps_its_route_version_when_a_new_one_is_published(
         services: CaseServices) -> None:
-    out = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
-                             fields={"consentement": True})
+    out = refer(services, route="reseau-cii", person=PERSON, actor=ORP,
+                             fields={})
     v9 = (SPEC_EXAMPLE.read_text().replace("version: 1 ", "version: 9 ")
           .replace("deadline: 5 working days", "deadline: 2 working days"))
     services.publish_route(v9, by="coord")
     newer = services.open_case(route="reseau-cii", person=PERSON, actor=ORP, fields={})
-    assert (out.case.route_version, newer.case.route_version) == (2, 9)
-    assert services.fire(out.case.id, "transmettre", actor=ORP).case.route_version == 2
+    assert (out.case.route_version, newer.case.route_version) == (3, 9)
+    assert services.fire(out.case.id, "transmettre", actor=ORP).case.route_version == 3
 
 
 def test_the_audit_passes_and_then_catches_tampering(services: CaseServices,
@@ -188,20 +188,20 @@ def test_running_cases_move_to_a_new_route_version_only_when_migrated(
     from institutions.registry import Kind, Role
     coordination = Actor("coord", "CII-NE", Kind.CII, Role.coordinator)
     referred = open_referred(services)  # in assessment
-    fresh = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
-                               fields={"consentement": True}).case.id  # in signalement
+    fresh = refer(services, route="reseau-cii", person=PERSON, actor=ORP,
+                               fields={}).case.id  # in signalement
     # v9 renames 'signalement' to 'annonce'
     v9 = (SPEC_EXAMPLE.read_text().replace("version: 1 ", "version: 9 ")
           .replace("signalement", "annonce"))
     services.publish_route(v9, by="coord")
-    dry = services.migrate_cases("reseau-cii", 2, 9, mapping={}, actor=coordination)
+    dry = services.migrate_cases("reseau-cii", 3, 9, mapping={}, actor=coordination)
     assert dry.problems and "signalement" in dry.problems[0][1]
-    assert services.get(fresh).route_version == 2  # a dry run changes nothing
-    refused = services.migrate_cases("reseau-cii", 2, 9, mapping={"signalement": "annonce"},
+    assert services.get(fresh).route_version == 3  # a dry run changes nothing
+    refused = services.migrate_cases("reseau-cii", 3, 9, mapping={"signalement": "annonce"},
                                      actor=ORP, apply=True)  # a case manager may not migrate
     assert len(refused.problems) == 2 and not refused.moves
     assert all("coordination" in message for _, message in refused.problems)
-    done = services.migrate_cases("reseau-cii", 2, 9, mapping={"signalement": "annonce"},
+    done = services.migrate_cases("reseau-cii", 3, 9, mapping={"signalement": "annonce"},
                                   actor=coordination, apply=True)
     assert done.problems == [] and done.moves == {("signalement", "annonce"): 1,
                                                   ("assessment", "assessment"): 1}

@@ -13,7 +13,17 @@ from cases.domain.errors import StaleVersion
 from cases.services import CaseServices
 from cases.store.audit import verify
 from relais.wiring import publish_standard_routes
-from tests.conftest import COORD, OAI, ORP, PERSON, SSR, Clock, emptied_postgres, require_postgres
+from tests.conftest import (
+    COORD,
+    OAI,
+    ORP,
+    PERSON,
+    SSR,
+    Clock,
+    emptied_postgres,
+    refer,
+    require_postgres,
+)
 
 THREADS, ROUNDS = 20, 15
 
@@ -25,8 +35,8 @@ def test_twenty_threads_firing_at_one_case_have_one_winner_per_version(
     engine: Engine = emptied_postgres(postgres_url)
     services = CaseServices(engine, clock=clock)
     publish_standard_routes(services)
-    case_id = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
-                                 fields={"age": 40, "consentement": True}).case.id
+    case_id = refer(services, route="reseau-cii", person=PERSON, actor=ORP,
+                                 fields={"age": 40}).case.id
     services.fire(case_id, "transmettre", actor=ORP)
     services.fire(case_id, "retenir", actor=COORD)
     for who in (ORP, OAI, SSR):

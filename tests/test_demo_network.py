@@ -30,7 +30,7 @@ from cases.services import CaseServices
 from cases.store.audit import verify
 from cases.store.outbox import Outbox
 from cases.store.steering import Scope
-from cases.store.tables import case_t, deadline_t, event_t, outbox_t
+from cases.store.tables import case_t, consent_t, deadline_t, event_t, outbox_t
 from cases.store.uow import unit_of_work
 from cases.store.users import actor_for_password, list_users
 from conventions.catalogue import Period, Places
@@ -86,9 +86,15 @@ def test_a_small_network_loads_and_every_invariant_holds(services: CaseServices,
     audit = verify(services.engine)
     assert audit.ok, audit.problems[:5]
     with services.engine.connect() as conn:
+        # every referral to the coordination carries the person's consent to the network
+        referred = set(conn.execute(select(event_t.c.case_id).where(
+            event_t.c.event == "transmettre")).scalars())
+        consented = set(conn.execute(select(consent_t.c.case_id).where(
+            consent_t.c.recorded_by_institution.is_not(None))).scalars())
         open_cases = list(conn.execute(select(case_t).where(case_t.c.closed_at.is_(None))))
         pending = list(conn.execute(select(outbox_t).where(outbox_t.c.status == "pending")))
         latest = conn.execute(select(event_t.c.at).order_by(event_t.c.at.desc())).first()
+    assert referred and referred <= consented
     assert open_cases, "some cases are still followed when the history ends"
     for case in open_cases:  # exactly one lead: an institution that may lead on its route
         route = services.route_of(services.get(case.id))

@@ -32,14 +32,14 @@ from cases.store.users import add_user, set_password
 from institutions.registry import Kind, Role
 from tests.browser import PASSWORD, csrf_of
 from tests.catalogue_helpers import catalogue
-from tests.conftest import PERSON, SPEC_EXAMPLE
+from tests.conftest import PERSON, SPEC_EXAMPLE, refer
 
 ORP = Actor("m.robert", "ORP-NE", Kind.AC, Role.case_manager)
 OAI = Actor("p.girard", "OAI-NE", Kind.AI, Role.case_manager)
 SSR = Actor("s.favre", "SSR-NE", Kind.SA, Role.case_manager)
 COORD = Actor("c.perrin", "CII-NE", Kind.CII, Role.coordinator)
 STEER = Actor("g.pilote", "CII-NE", Kind.CII, Role.steering)
-FIELDS = {"consentement": True, "age": 48, "incapacite_travail_pct": 87,
+FIELDS = {"age": 48, "incapacite_travail_pct": 87,
           "signal": "certificats_medicaux"}
 
 
@@ -60,7 +60,7 @@ def _routes(app: FastAPI) -> set[tuple[str, str]]:
 
 def _handed_to_oai(s: CaseServices) -> tuple[str, str]:
     """A case in its measures, handed on to the OAI: (case id, pending handoff id)."""
-    case_id = s.open_case(route="reseau-cii", person=PERSON, actor=ORP, fields=FIELDS,
+    case_id = refer(s, route="reseau-cii", person=PERSON, actor=ORP, fields=FIELDS,
                           reason="certificats").case.id
     s.fire(case_id, "transmettre", actor=ORP)
     s.fire(case_id, "retenir", actor=COORD)
@@ -155,7 +155,8 @@ def _drive_api(d: Driver, case_id: str, handoffs: list[str]) -> None:
     d.call(orp, "GET", "/readyz")  # the database read of the checks: in a worker thread
     d.call(orp, "GET", "/metrics")  # and the scrape's
     opened = d.call(orp, "POST", "/api/cases", json={
-        "route": "reseau-cii", "person": PERSON, "fields": FIELDS, "reason": "dos"}).json()
+        "route": "reseau-cii", "person": PERSON, "fields": FIELDS, "reason": "dos",
+        "consent": {"grantor": "Jean Muster"}}).json()
     d.call(orp, "GET", "/api/cases")
     d.call(orp, "GET", "/api/cases/{case_id}", c)
     d.call(orp, "GET", "/api/cases/{case_id}/history", f"{c}/history")
@@ -229,7 +230,7 @@ def _drive_pages(d: Driver, case_id: str, handoffs: list[str]) -> None:
     d.call(orp, "GET", "/dossiers")
     d.call(orp, "GET", "/dossiers/nouveau")
     d.form(ORP, "/dossiers/nouveau", data={
-        "route": "reseau-cii", **PERSON, "champ.age": "48", "champ.consentement": "oui",
+        "route": "reseau-cii", **PERSON, "champ.age": "48", "consentement_reseau": "oui",
         "motif": "dos"})
     page = d.call(orp, "GET", "/dossiers/{case_id}", c).text
     version = page.split('name="version" value="', 1)[-1].split('"', 1)[0]
@@ -282,7 +283,7 @@ def test_no_request_takes_a_connection_on_the_event_loop(services: CaseServices,
     catalogue(services)
     handoffs = [_handed_to_oai(services)[1] for _ in range(2)]
     handoffs += [":".join(_handed_to_oai(services)) for _ in range(2)]
-    case_id = services.open_case(route="reseau-cii", person=PERSON, actor=ORP, fields=FIELDS,
+    case_id = refer(services, route="reseau-cii", person=PERSON, actor=ORP, fields=FIELDS,
                                  reason="dos").case.id
     app = create_app(services)
     d = Driver(app, services, guard)

@@ -34,7 +34,15 @@ from cases.store.users import add_user
 from orchestration.channels import message_id
 from relais.wiring import build_services, publish_standard_routes
 from tests.api_server import free_port
-from tests.conftest import COORD, ORP, PERSON, PG_ADMIN_URL, emptied_postgres, require_postgres
+from tests.conftest import (
+    COORD,
+    ORP,
+    PERSON,
+    PG_ADMIN_URL,
+    emptied_postgres,
+    refer,
+    require_postgres,
+)
 from tests.orchestration_helpers import (
     FileService,
     MailInbox,
@@ -84,8 +92,8 @@ def audit_cli(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str
 def to_assessment(services: CaseServices) -> str:
     """Open, refer and take on a case: it queues notify_institutions, then gather_files and
     convene_assessment."""
-    case = services.open_case(route="reseau-cii", person={**PERSON, **EMAIL}, actor=ORP,
-                              fields={"age": 48, "consentement": True}).case
+    case = refer(services, route="reseau-cii", person={**PERSON, **EMAIL}, actor=ORP,
+                              fields={"age": 48}).case
     services.fire(case.id, "transmettre", actor=ORP)
     services.fire(case.id, "retenir", actor=COORD)
     return case.id
@@ -214,8 +222,8 @@ def test_a_worker_killed_mid_action_leaves_it_to_the_next_one_which_does_it_once
 # -- (b) the Prefect server stopped while work arrives -------------------------------------
 
 def open_cases(services: CaseServices, n: int) -> list[str]:
-    return [services.open_case(route="reseau-cii", person={**PERSON, **EMAIL}, actor=ORP,
-                               fields={"consentement": True}).case.id for _ in range(n)]
+    return [refer(services, route="reseau-cii", person={**PERSON, **EMAIL}, actor=ORP,
+                               fields={}).case.id for _ in range(n)]
 
 
 @pytest.mark.postgres
@@ -305,7 +313,7 @@ class Burst:
                 person = {**PERSON, **EMAIL} if (i + n) % 2 else BY_SMS
                 case_id = self._ack(orp.post("/api/cases", json={
                     "route": "reseau-cii", "person": person,
-                    "fields": {"age": 48, "consentement": True}}), "open")
+                    "consent": {"grantor": "Jean Muster"}, "fields": {"age": 48}}), "open")
                 if case_id is None or self._ack(orp.post(
                         f"/api/cases/{case_id}/events", json={"event": "transmettre"}),
                         "transmettre") is None:
@@ -342,7 +350,8 @@ def take_on(base: str, tokens: dict[str, str]) -> str:
         return dict(r.json())
     case_id = str(post("orp", "/api/cases", {"route": "reseau-cii",
                                              "person": {**PERSON, **EMAIL},
-                                             "fields": {"age": 48, "consentement": True}})["id"])
+                                             "consent": {"grantor": "Jean Muster"},
+                                             "fields": {"age": 48}})["id"])
     post("orp", f"/api/cases/{case_id}/events", {"event": "transmettre"})
     post("coord", f"/api/cases/{case_id}/events", {"event": "retenir"})
     return case_id

@@ -28,7 +28,7 @@ from cases.store.tables import outbox_t
 from institutions.calendar import calendar
 from institutions.dates import local_day
 from orchestration.orchestrator import Orchestrator
-from tests.conftest import COORD, OAI, ORP, PERSON, SSR, Clock
+from tests.conftest import COORD, OAI, ORP, PERSON, SSR, Clock, refer
 from tests.orchestration_helpers import FileService, MailInbox, runtime, smtp_server
 from tests.pdf_text import pdf_lines, pdf_text
 
@@ -72,8 +72,8 @@ def outbox(engine: Engine) -> list[tuple[str, str]]:
 
 
 def to_assessment(services: CaseServices, person: dict[str, Any] | None = None) -> str:
-    case = services.open_case(route="reseau-cii", person={**PERSON, **(person or CONTACT)},
-                              actor=ORP, fields={"age": 48, "consentement": True}).case
+    case = refer(services, route="reseau-cii", person={**PERSON, **(person or CONTACT)},
+                              actor=ORP, fields={"age": 48}).case
     services.fire(case.id, "transmettre", actor=ORP)
     services.fire(case.id, "retenir", actor=COORD)
     return case.id
@@ -154,8 +154,8 @@ def test_a_file_nobody_could_fetch_becomes_a_task_that_the_institution_closes(
 def test_a_retried_action_sends_nothing_twice_and_records_once(
         services: CaseServices, orchestra: Orchestrator, mail: tuple[MailInbox, int],
         monkeypatch: pytest.MonkeyPatch, clock: Clock) -> None:
-    case = services.open_case(route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
-                              fields={"consentement": True}).case
+    case = refer(services, route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
+                              fields={}).case
     real = services.record_action
     calls = []
 
@@ -180,8 +180,8 @@ def test_a_retried_action_sends_nothing_twice_and_records_once(
 
 def test_while_prefect_is_unreachable_work_waits_in_the_outbox(
         services: CaseServices, orchestra: Orchestrator, mail: tuple[MailInbox, int]) -> None:
-    services.open_case(route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
-                       fields={"consentement": True})
+    refer(services, route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
+                       fields={})
     with temporary_settings({PREFECT_API_URL: "http://127.0.0.1:9/api"}):  # nobody there
         orchestra.tick()
         assert orchestra.prefect_up is False
@@ -214,8 +214,8 @@ def test_deadlines_fire_on_time_while_prefect_is_unreachable(
 def test_deadlines_fire_by_themselves_in_working_days(
         services: CaseServices, orchestra: Orchestrator, mail: tuple[MailInbox, int],
         clock: Clock) -> None:
-    case = services.open_case(route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
-                              fields={"consentement": True}).case
+    case = refer(services, route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
+                              fields={}).case
     services.fire(case.id, "transmettre", actor=ORP)  # triage: the coordination's, 10 days
     orchestra.sweep_every_s = 0.0
     due = services.get(case.id).deadline.due_at
@@ -233,11 +233,11 @@ def test_deadlines_fire_by_themselves_in_working_days(
 
 def test_a_person_without_email_gets_an_sms_or_a_printed_letter(
         services: CaseServices, orchestra: Orchestrator, tmp_path: Path) -> None:
-    by_sms = services.open_case(route="reseau-cii", person={**PERSON, "phone": "079 123 45 67"},
-                                actor=ORP, fields={"consentement": True}).case
+    by_sms = refer(services, route="reseau-cii", person={**PERSON, "phone": "079 123 45 67"},
+                                actor=ORP, fields={}).case
     services.fire(by_sms.id, "ecarter", actor=ORP, data=_reason("hors CII"))
-    by_post = services.open_case(
-        route="reseau-cii", actor=SSR, fields={"consentement": True},
+    by_post = refer(services,
+        route="reseau-cii", actor=SSR, fields={},
         person={"avs": "756.9217.0769.85", "official_name": "Favre", "first_name": "Léa",
                 "birth_date": "1990-02-01", "sex": "2", "address": CONTACT["address"]}).case
     services.fire(by_post.id, "ecarter", actor=SSR, data=_reason("hors CII"))

@@ -10,13 +10,13 @@ from cases.domain.events import KEEPS_CASE, keeps_case, replay
 from cases.domain.results import Document
 from cases.outbox_services import OutboxServices
 from cases.services import CaseServices
-from tests.conftest import COORD, ORP, PERSON
+from tests.conftest import COORD, ORP, PERSON, refer
 from tests.test_write_path import traced
 
 
 def opened(services: CaseServices) -> str:
-    return services.open_case(route="reseau-cii", person={**PERSON, "email": "j@m.ch"},
-                              actor=ORP, fields={"age": 48, "consentement": True}).case.id
+    return refer(services, route="reseau-cii", person={**PERSON, "email": "j@m.ch"},
+                              actor=ORP, fields={"age": 48}).case.id
 
 
 def result(services: CaseServices, case_id: str, key: str) -> None:

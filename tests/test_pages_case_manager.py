@@ -28,7 +28,7 @@ from cases.sharing import Sharing
 from cases.store.tables import read_t
 from institutions.registry import Kind, Role
 from tests.browser import PHONE, Site, csrf_of, shoot, signed_in_client
-from tests.conftest import COORD, OAI, ORP, PERSON, SSR
+from tests.conftest import COORD, NETWORK_CONSENT, OAI, ORP, PERSON, SSR, refer
 
 M_ROBERT = Actor("m.robert", "ORP-NE", Kind.AC, Role.case_manager)
 P_GIRARD = Actor("p.girard", "OAI-NE", Kind.AI, Role.case_manager)
@@ -44,7 +44,7 @@ WIDEST = """() => {
   }
   return [document.documentElement.scrollWidth, worst];
 }"""
-FIELDS = {"consentement": True, "age": 48, "incapacite_travail_pct": 87,
+FIELDS = {"age": 48, "incapacite_travail_pct": 87,
           "signal": "certificats_medicaux"}
 
 
@@ -53,9 +53,11 @@ def _client(site: Site, who: Actor) -> httpx.Client:
     return signed_in_client(site.base, site.person(who.user, who.institution, who.role))
 
 
-def _open(s: CaseServices, fields: dict[str, object] | None = None) -> str:
-    return s.open_case(route="reseau-cii", person=PERSON, actor=M_ROBERT,
-                       fields=FIELDS if fields is None else fields, reason="certificats").case.id
+def _open(s: CaseServices, fields: dict[str, object] | None = None, *,
+          consent: bool = True) -> str:
+    return refer(s, route="reseau-cii", person=PERSON, actor=M_ROBERT,
+                 fields=FIELDS if fields is None else fields, reason="certificats",
+                 consent=NETWORK_CONSENT if consent else None).case.id
 
 
 def _to_measures(s: CaseServices, case_id: str) -> None:
@@ -100,7 +102,7 @@ def test_a_case_manager_refers_works_and_hands_on_a_case_and_the_receiver_accept
     orp.get_by_label("Prénom").fill("Jean")
     orp.get_by_label("Date de naissance").fill("1978-05-01")
     orp.get_by_label("Âge").fill("48")
-    orp.get_by_label("Consentement à l'échange de données").select_option("oui")
+    orp.get_by_label("La personne a signé le formulaire de consentement du réseau CII").check()
     orp.get_by_role("button", name="Ouvrir le dossier").click()
     orp.wait_for_load_state()
     assert orp.locator("#p-avs-error").inner_text() == \
@@ -289,23 +291,24 @@ def test_every_form_of_the_case_pages_needs_the_session_token(site: Site) -> Non
 
 def test_an_event_missing_a_field_value_keeps_the_typed_values(site: Site) -> None:
     s = site.services
-    case_id = _open(s, {"consentement": False, "age": 48})
-    orp = _client(site, M_ROBERT)
-    html = orp.get(f"/dossiers/{case_id}").text
-    answer = orp.post(f"/dossiers/{case_id}/evenements", data={
-        "csrf": csrf_of(html), "evenement": "transmettre", "version": "1",
-        "champ.consentement": "peut-être"})
+    case_id = _open(s, {})  # no age: retenir's guard (consentement and age >= 18) waits
+    s.fire(case_id, "transmettre", actor=M_ROBERT)
+    coord = _client(site, COORD)
+    html = coord.get(f"/dossiers/{case_id}").text
+    answer = coord.post(f"/dossiers/{case_id}/evenements", data={
+        "csrf": csrf_of(html), "evenement": "retenir", "version": "2",
+        "champ.age": "quarante-huit"})
     assert answer.status_code == 422
-    assert 'id="ev-transmettre-champ-consentement-error"' in answer.text
-    fine = orp.post(f"/dossiers/{case_id}/evenements", data={
-        "csrf": csrf_of(html), "evenement": "transmettre", "version": "1",
-        "champ.consentement": "oui"})
-    assert fine.status_code == 303 and s.get(case_id).state == "triage"
+    assert 'id="ev-retenir-champ-age-error"' in answer.text
+    assert 'value="quarante-huit"' in answer.text
+    fine = coord.post(f"/dossiers/{case_id}/evenements", data={
+        "csrf": csrf_of(html), "evenement": "retenir", "version": "2", "champ.age": "48"})
+    assert fine.status_code == 303 and s.get(case_id).state == "assessment"
 
 
 def test_consents_are_recorded_and_revoked_from_the_case_page(site: Site) -> None:
     s = site.services
-    case_id = _open(s)
+    case_id = _open(s, consent=False)
     orp = _client(site, M_ROBERT)
     token = csrf_of(orp.get(f"/dossiers/{case_id}").text)
     missing = orp.post(f"/dossiers/{case_id}/consentements", data={
@@ -327,8 +330,8 @@ def test_consents_are_recorded_and_revoked_from_the_case_page(site: Site) -> Non
 def test_open_cases_leave_out_closed_cases_and_the_ones_the_actor_may_not_see(
         services: CaseServices) -> None:
     q = CaseQueries(services)
-    kept = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
-                              fields={"consentement": True}).case.id
+    kept = refer(services, route="reseau-cii", person=PERSON, actor=ORP,
+                              fields={}).case.id
     closed = services.open_case(route="reseau-cii", person=PERSON, actor=ORP).case.id
     services.fire(closed, "ecarter", actor=ORP, data=EventInput(reason="doublon"))
     assert [c.id for c in q.open_cases(ORP)] == [kept]

@@ -23,7 +23,7 @@ from cases.services import CaseServices
 from cases.store.tables import event_t
 from relais.wiring import standard_route_texts
 from tests.browser import PHONE, Site, csrf_of, shoot, signed_in_client
-from tests.conftest import COORD, OAI, ORP, PERSON, SSR
+from tests.conftest import COORD, OAI, ORP, PERSON, SSR, refer
 from workflows.engine.located_yaml import MAX_BYTES
 
 NE_ESO = standard_route_texts()["ne-eso.yaml"]
@@ -47,8 +47,8 @@ def line_of(text: str, fragment: str) -> int:
 
 def refused_twice(s: CaseServices) -> str:
     """A case the coordination sent to the AI, which refused it twice: escalated."""
-    case = s.open_case(route="reseau-cii", person=PERSON, actor=ORP,
-                       fields={"age": 48, "consentement": True}).case.id
+    case = refer(s, route="reseau-cii", person=PERSON, actor=ORP,
+                       fields={"age": 48}).case.id
     s.fire(case, "transmettre", actor=ORP)
     for reason in ("Pas de notre ressort", "Toujours pas de notre ressort"):
         out = s.fire(case, "orienter", actor=COORD, data=EventInput(lead="OAI-NE",
@@ -62,8 +62,8 @@ def refused_twice(s: CaseServices) -> str:
 def back_and_forth(s: CaseServices) -> str:
     """A case the ORP handed to the AI, which handed it back: a revolving door."""
     person = {**PERSON, "avs": "756.1000.0007.71", "official_name": "Rochat", "first_name": "Léa"}
-    case = s.open_case(route="reseau-cii", person=person, actor=ORP,
-                       fields={"age": 48, "consentement": True}).case.id
+    case = refer(s, route="reseau-cii", person=person, actor=ORP,
+                       fields={"age": 48}).case.id
     s.fire(case, "transmettre", actor=ORP)
     s.fire(case, "retenir", actor=COORD)
     s.fire(case, "planifier", actor=ORP, data=EventInput(lead="OAI-NE"))

@@ -51,14 +51,14 @@ from cases.store.users import add_user
 from relais.demo import Clock, avs
 from tests.browser import PHONE, Site, shoot, signed_in_client
 from tests.catalogue_helpers import catalogue
-from tests.conftest import COORD, OAI, OFIJ, ORP, SMIG, SSR
+from tests.conftest import COORD, NETWORK_CONSENT, OAI, OFIJ, ORP, SMIG, SSR, refer
 from tests.pdf_text import pdf_lines
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
 MARCH_START, APRIL_START = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)
 NAMES = ("Zwahlen", "Mélisande", "Kocher-Brägger", "Théophane")
-FIT = {"age": 40, "consentement": True}
+FIT = {"age": 40}
 
 
 @dataclass
@@ -88,8 +88,9 @@ def _build(site: Site) -> History:
         clock.now = START + timedelta(days=n)
 
     def open_(n: int, route: str, who: Actor, **fields: Any) -> str:
-        h.cases.append(s.open_case(route=route, person=_person(n), actor=who,
-                                   fields=fields).case.id)
+        h.cases.append(refer(s, route=route, person=_person(n), actor=who, fields=fields,
+                             consent=NETWORK_CONSENT if route == "reseau-cii" else None
+                             ).case.id)
         return h.cases[-1]
 
     def fire(case: str, event: str, who: Actor, **inp: Any) -> None:

@@ -141,7 +141,8 @@ def move_cases(base: str, orp: str, coordinator: str) -> list[str]:
         for n in range(CASES):
             last, first = NAMES[n % len(NAMES)]
             r = as_orp.post("/api/cases", json={
-                "route": "reseau-cii", "fields": {"age": 30 + n, "consentement": True},
+                "route": "reseau-cii", "consent": {"grantor": "Jean Muster"},
+                                       "fields": {"age": 30 + n},
                 "person": {"avs": avs(n), "official_name": last, "first_name": first,
                            "birth_date": f"{1970 + n}-03-1{n % 10}",
                            "email": email(n)}})

@@ -44,13 +44,17 @@ def scene(services: CaseServices) -> Iterator[Scene]:
         ssr = people["SSR-NE"]
         made = ssr.post("/api/cases", json={
             "route": "reseau-cii", "person": ANA, "reason": DIAGNOSIS,
-            "fields": {"age": 43, "consentement": True, "signal": "certificats_medicaux"}})
+            "consent": {"grantor": "Jean Muster"},
+            "fields": {"age": 43, "signal": "certificats_medicaux"}})
         assert made.status_code == 201, made.text
         cid = made.json()["id"]
         assert ssr.post(f"/api/cases/{cid}/events", json={
             "event": "transmettre", "reason": DIAGNOSIS}).status_code in (200, 202)
         assert people["CII-NE:coordinator"].post(f"/api/cases/{cid}/events", json={
             "event": "retenir"}).status_code in (200, 202)
+        # taken on, the person withdraws the network's consent: SA then discloses nothing
+        [network] = ssr.get(f"/api/cases/{cid}/consents").json()
+        assert ssr.post(f"/api/consents/{network['id']}/revoke").status_code == 200
         services.record_action(cid, key=f"{cid}:gather", action="gather_files", summary={},
                                documents=[Document("dossier-OAI-NE", "file", "OAI-NE",
                                                    "medical", "Rapport médical",
@@ -77,7 +81,7 @@ def own_case_of_ana(people: People, who: str = "ORP-LCF") -> str:
                                           "address": {"street": "Rue Fausse 1",
                                                       "postcode": "2300",
                                                       "town": "La Chaux-de-Fonds"}},
-        "fields": {"age": 43, "consentement": True}})
+        "fields": {"age": 43}})
     assert made.status_code == 201, made.text
     return str(made.json()["id"])
 
@@ -126,7 +130,7 @@ def test_a_known_avs_number_with_invented_names_reveals_nothing(scene: Scene) ->
         "route": "reseau-cii", "person": {"avs": ANA["avs"], "official_name": "X",
                                           "first_name": "Y", "birth_date": "1990-01-01",
                                           "email": "attacker@example.org"},
-        "fields": {"age": 35, "consentement": True}})
+        "consent": {"grantor": "Jean Muster"}, "fields": {"age": 35}})
     assert probe.status_code == 409, probe.text
     for secret in ("Čović", "Ana", "1983", "ana.covic", "555", "Parcs", "@example.ch"):
         assert secret not in probe.text
@@ -191,15 +195,19 @@ def test_with_every_category_withheld_a_partner_reads_no_reason_grantor_purpose_
     history = orp.get(f"/api/cases/{scene.case}/history")
     assert DIAGNOSIS not in history.text
     assert [h["reason"] for h in history.json()] == [None] * len(history.json())
-    [consent] = orp.get(f"/api/cases/{scene.case}/consents").json()
+    given = orp.get(f"/api/cases/{scene.case}/consents").json()
+    [consent] = [c for c in given if c["recipients"] == ["OAI-NE"]]
+    [network] = [c for c in given if c is not consent]
     assert (consent["grantor"], consent["purpose"], consent["recorded_by"]) == \
         (None, None, "SSR-NE")
+    assert network["revoked_on"] is not None and network["grantor"] is None
     plan = orp.get(f"/api/cases/{scene.case}/measures").json()
     assert plan["withheld"] is True and plan["measures"] == []
     # the lead itself and the consent's recipient read them
     oai = scene.people["OAI-NE"]
     assert DIAGNOSIS in oai.get(f"/api/cases/{scene.case}/history").text
-    assert oai.get(f"/api/cases/{scene.case}/consents").json()[0]["grantor"] == "Ana Čović"
+    assert [c["grantor"] for c in oai.get(f"/api/cases/{scene.case}/consents").json()
+            if c["recipients"] == ["OAI-NE"]] == ["Ana Čović"]
 
 
 def test_the_case_page_shows_a_partner_no_withheld_text(scene: Scene) -> None:
@@ -258,7 +266,8 @@ def test_a_refusing_receiver_reads_nothing_of_the_case_in_the_answer(
     with running(services) as base:
         people = People(services, base)
         made = people["ORP-NE"].post("/api/cases", json={
-            "route": "reseau-cii", "person": ANA, "fields": {"age": 43, "consentement": True}})
+            "route": "reseau-cii", "person": ANA, "consent": {"grantor": "Jean Muster"},
+                                                  "fields": {"age": 43}})
         cid = made.json()["id"]
         people["ORP-NE"].post(f"/api/cases/{cid}/events", json={"event": "transmettre"})
         out = people["CII-NE:coordinator"].post(f"/api/cases/{cid}/events", json={
@@ -294,9 +303,9 @@ def test_an_upgraded_database_records_the_partners_of_joint_steps_already_entere
 
     from cases.store.codec import case_values
     from cases.store.tables import case_t, event_t
-    from tests.conftest import COORD, ORP
-    cid = services.open_case(route="reseau-cii", person=ANA, actor=ORP,
-                             fields={"age": 43, "consentement": True}).case.id
+    from tests.conftest import COORD, ORP, refer
+    cid = refer(services, route="reseau-cii", person=ANA, actor=ORP,
+                             fields={"age": 43}).case.id
     services.fire(cid, "transmettre", actor=ORP)
     entered = services.fire(cid, "retenir", actor=COORD).events[-1]
     # as a database written before 0011c holds it: no partners in the event or the row
@@ -342,14 +351,16 @@ def test_in_chromium_a_partner_reads_the_case_without_its_withheld_text_even_at_
     OAI-NE, the consent's recipient, sees Ana Čović and the purpose. Screenshots of both."""
     from cases.domain.decide import EventInput
     from tests.browser import Site, shoot
-    from tests.conftest import COORD, SSR
+    from tests.conftest import COORD, SSR, refer
     assert isinstance(site, Site)
     s = site.services
-    cid = s.open_case(route="reseau-cii", person=ANA, actor=SSR, reason=DIAGNOSIS,
-                      fields={"age": 43, "consentement": True}).case.id
+    cid = refer(s, route="reseau-cii", person=ANA, actor=SSR, reason=DIAGNOSIS,
+                      fields={"age": 43}).case.id
     s.fire(cid, "transmettre", actor=SSR, data=EventInput(reason=DIAGNOSIS))
     s.fire(cid, "retenir", actor=COORD)
     from cases.sharing import Sharing
+    [(network, _)] = Sharing(s).consents(s.get(cid))
+    Sharing(s).revoke(SSR, network.id)  # taken on, the person withdraws the network's consent
     Sharing(s).record(SSR, s.get(cid), grantor="Ana Čović", recipients=["OAI-NE"],
                       categories=["identite", "situation", "aide_sociale"],
                       purpose="Expertise psychiatrique pour l'AI", valid_until=None)

@@ -29,7 +29,7 @@ from cases.services import CaseServices
 from cases.store.users import add_user, set_password
 from tests.api_server import People, running
 from tests.browser import PASSWORD, Site, signed_in_client
-from tests.conftest import COORD, OAI, ORP, PERSON, SSR
+from tests.conftest import COORD, OAI, ORP, PERSON, SSR, refer
 
 WHO = {"m.robert": ("ORP-NE", "case_manager"), "c.perrin": ("CII-NE", "coordinator"),
        "g.pilotage": ("CII-NE", "steering")}
@@ -47,9 +47,8 @@ def _people(s: CaseServices) -> None:
 def _network(s: CaseServices) -> str:
     """A case at the plan step with a document of each kind, one stored long ago as
     ``text/html`` (what an upload could be before the list), and a refused handoff."""
-    fields = {"consentement": True, "age": 48, "incapacite_travail_pct": 87,
-              "signal": "certificats_medicaux"}
-    case_id = s.open_case(route="reseau-cii", person=PERSON, actor=ORP, fields=fields,
+    fields = {"age": 48, "incapacite_travail_pct": 87, "signal": "certificats_medicaux"}
+    case_id = refer(s, route="reseau-cii", person=PERSON, actor=ORP, fields=fields,
                           reason="certificats").case.id
     s.fire(case_id, "transmettre", actor=ORP)
     s.fire(case_id, "retenir", actor=COORD)

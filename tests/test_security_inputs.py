@@ -191,7 +191,8 @@ def statutory_exchange(people: People) -> tuple[str, int]:
     exchange the person must be told about afterwards."""
     orp = people["ORP-NE"]
     case = orp.post("/api/cases", json={"route": "reseau-cii", "person": PERSON,
-                                        "fields": {"age": 48, "consentement": True}}).json()
+                                        "consent": {"grantor": "Jean Muster"},
+                                        "fields": {"age": 48}}).json()
     cid = case["id"]
     moved = orp.post(f"/api/cases/{cid}/events", json={"event": "transmettre"},
                      headers={"If-Match": '"1"'}).json()

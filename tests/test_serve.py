@@ -43,7 +43,7 @@ def test_relais_serve_answers_a_client_written_from_the_contract(tmp_path: Path,
         h = {"Authorization": f"Bearer {token}"}
         case = httpx.post(f"{base}/api/cases", headers=h, json={
             "route": "reseau-cii", "person": PERSON,
-            "fields": {"age": 48, "consentement": True}}).json()
+            "consent": {"grantor": "Jean Muster"}, "fields": {"age": 48}}).json()
         moved = httpx.post(f"{base}/api/cases/{case['id']}/events", headers={
             **h, "If-Match": f'"{case["version"]}"'}, json={"event": "transmettre"})
         assert moved.status_code == 200 and moved.json()["state"] == "triage"

@@ -21,7 +21,7 @@ from cases.store.memory import FakeUnits
 from cases.store.users import StoredUser, _hasher
 from institutions.registry import Role, default_registry
 from relais.wiring import publish_standard_routes
-from tests.conftest import COORD, OAI, ORP, PERSON, SSR, Clock
+from tests.conftest import COORD, OAI, ORP, PERSON, SSR, Clock, refer
 
 
 @pytest.fixture
@@ -37,8 +37,8 @@ def services(units: FakeUnits) -> CaseServices:
 
 
 def triaged(services: CaseServices) -> str:
-    out = services.open_case(route="reseau-cii", person={**PERSON, "email": "j@example.ch"},
-                             actor=ORP, fields={"age": 48, "consentement": True})
+    out = refer(services, route="reseau-cii", person={**PERSON, "email": "j@example.ch"},
+                             actor=ORP, fields={"age": 48})
     services.fire(out.case.id, "transmettre", actor=ORP)
     services.fire(out.case.id, "retenir", actor=COORD)
     return out.case.id
@@ -55,8 +55,8 @@ def handed_to_oai(services: CaseServices, case_id: str) -> str:
 def test_opening_a_case_commits_the_case_its_event_its_person_and_its_contact_in_one_unit(
         services: CaseServices, units: FakeUnits) -> None:
     opened, committed = units.opened, units.committed
-    out = services.open_case(route="reseau-cii", person={**PERSON, "email": "j@example.ch"},
-                             actor=ORP, fields={"age": 48, "consentement": True})
+    out = refer(services, route="reseau-cii", person={**PERSON, "email": "j@example.ch"},
+                             actor=ORP, fields={"age": 48})
     assert (units.opened - opened, units.committed - committed) == (1, 1)
     m = units.memory
     assert m.cases[out.case.id] == out.case and out.case.lead == "ORP-NE"
@@ -78,8 +78,8 @@ def test_events_move_the_case_one_version_at_a_time(services: CaseServices,
 
 def test_a_stale_version_is_refused_and_the_memory_is_unchanged(
         services: CaseServices, units: FakeUnits) -> None:
-    out = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
-                             fields={"consentement": True})
+    out = refer(services, route="reseau-cii", person=PERSON, actor=ORP,
+                             fields={})
     services.fire(out.case.id, "transmettre", actor=ORP, expected_version=1)
     before = copy.deepcopy(units.memory)
     with pytest.raises(StaleVersion):

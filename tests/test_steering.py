@@ -35,7 +35,7 @@ from cases.store.steering import Scope
 from cases.store.uow import unit_of_work
 from relais.demo import avs
 from tests.api_server import People, running
-from tests.conftest import COORD, OAI, OFIJ, ORP, SMIG, SSR, Clock
+from tests.conftest import COORD, NETWORK_CONSENT, OAI, OFIJ, ORP, SMIG, SSR, Clock, refer
 
 MARCH, APRIL = datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)
 
@@ -53,7 +53,8 @@ class World:
         self.clock.now = self.start.replace(day=self.start.day + n)
 
     def open(self, n: int, route: str, who: Actor, **fields: Any) -> str:
-        return self.s.open_case(route=route, person=person(n), actor=who, fields=fields).case.id
+        return refer(self.s, route=route, person=person(n), actor=who, fields=fields,
+                     consent=NETWORK_CONSENT if route == "reseau-cii" else None).case.id
 
     def fire(self, case: str, event: str, who: Actor, **inp: Any) -> None:
         self.s.fire(case, event, actor=who, data=EventInput(**inp))
@@ -71,7 +72,7 @@ class World:
 
 def build(s: CaseServices, clock: Clock) -> World:
     w = World(s, clock)
-    fit = {"age": 40, "consentement": True}
+    fit = {"age": 40}
     r = [w.open(i, "reseau-cii", ORP, **fit) for i in range(1, 8)]
     r.append(w.open(8, "reseau-cii", SSR, **fit))
     c1 = w.open(9, "cmfp", SMIG, age=19)
@@ -197,9 +198,9 @@ def test_triage_decisions_by_state_name_are_those_found_through_each_case(world:
         by_name = uow.steering.decisions(Scope(MARCH, APRIL), checks, by_route=False)
     owner = {"triage": "reseau-cii", "examen_entree": "cmfp"}
     assert by_case == {(owner[a], v, a, b): n for (_, v, a, b), n in by_name.items()}
-    assert by_case == {("reseau-cii", 2, "triage", "assessment"): 6,
-                       ("reseau-cii", 2, "triage", "non_retenu"): 1,
-                       ("reseau-cii", 2, "triage", "oriente"): 1,
+    assert by_case == {("reseau-cii", 3, "triage", "assessment"): 6,
+                       ("reseau-cii", 3, "triage", "non_retenu"): 1,
+                       ("reseau-cii", 3, "triage", "oriente"): 1,
                        ("cmfp", 1, "examen_entree", "non_retenu"): 1}
 
 

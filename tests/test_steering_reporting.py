@@ -34,14 +34,14 @@ from cases.services import CaseServices
 from relais.demo import Clock, avs
 from tests.api_server import People, running
 from tests.catalogue_helpers import catalogue
-from tests.conftest import COORD, OAI, OFIJ, ORP, SMIG, SSR
+from tests.conftest import COORD, NETWORK_CONSENT, OAI, OFIJ, ORP, SMIG, SSR, refer
 from tests.pdf_text import pdf_lines
 from tests.wcag import blend, contrast
 
 MARCH = {"from": "2026-03-01", "to": "2026-03-31"}
 NAMES = ("Zwahlen", "Mélisande", "Kocher-Brägger", "Théophane")
 REASON = "souffre d'une dépression sévère"  # free text of a case: never in a figure
-FIT = {"age": 40, "consentement": True}
+FIT = {"age": 40}
 
 
 def person(n: int) -> dict[str, str]:
@@ -58,8 +58,9 @@ class History:
         self.clock.now = self.start + timedelta(days=n)
 
     def open(self, n: int, route: str, who: Actor, **fields: Any) -> str:
-        case = self.s.open_case(route=route, person=person(n), actor=who, fields=fields,
-                                reason=REASON).case.id
+        case = refer(self.s, route=route, person=person(n), actor=who, fields=fields,
+                     reason=REASON, consent=NETWORK_CONSENT if route == "reseau-cii"
+                     else None).case.id
         self.ids.append(case)
         return case
 

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, event
 
 from cases.domain.decide import EventInput
 from cases.services import CaseServices
-from tests.conftest import COORD, OAI, ORP, PERSON, SSR
+from tests.conftest import COORD, OAI, ORP, PERSON, SSR, refer
 
 
 @contextmanager
@@ -67,8 +67,8 @@ def round_trips(protocol: list[str]) -> int:
 
 
 def referred(services: CaseServices) -> str:
-    case_id = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
-                                 fields={"age": 48, "consentement": True}).case.id
+    case_id = refer(services, route="reseau-cii", person=PERSON, actor=ORP,
+                                 fields={"age": 48}).case.id
     services.fire(case_id, "transmettre", actor=ORP)
     return case_id
 
@@ -81,17 +81,20 @@ def test_an_event_reads_the_case_once_and_never_its_history(
     if engine.dialect.name == "sqlite":
         words = [" ".join(s.split()[:3]) for s in seen]
         assert words[0] == "BEGIN IMMEDIATE" and words[-1] == "COMMIT", words
-        assert sum(s.startswith("SELECT") for s in seen) == 1, seen  # the case row, once
+        # the case row, once, and (retenir's guard reads the consent) its consents, once
+        selects = [s for s in seen if s.startswith("SELECT")]
+        assert len(selects) == 2 and "FROM consent" in selects[1], seen
         assert not any("FROM case_event" in s for s in seen), seen
         # the event's rows, and one outbox row per action the step starts (executemany)
         assert sorted(set(words)) == sorted({
-            "BEGIN IMMEDIATE", 'SELECT * FROM', 'UPDATE "case" SET', 'INSERT INTO "case_event"',
+            "BEGIN IMMEDIATE", 'SELECT * FROM', 'SELECT consent.id, consent.person_id,',
+            'UPDATE "case" SET', 'INSERT INTO "case_event"',
             'UPDATE "deadline" SET', 'INSERT INTO "outbox"', "COMMIT"}), words
-        assert len(seen) == 6 + words.count('INSERT INTO "outbox"'), words
+        assert len(seen) == 7 + words.count('INSERT INTO "outbox"'), words
     else:
-        # BEGIN, the case, every write in one batch, COMMIT (the pool's liveness check
-        # comes before the checkout, outside the trace)
-        assert round_trips(seen) <= 4, "\n".join(seen)
+        # BEGIN, the case, its consents, every write in one batch, COMMIT (the pool's
+        # liveness check comes before the checkout, outside the trace)
+        assert round_trips(seen) <= 5, "\n".join(seen)
         assert not any(re.search(r"FROM case_event", line) for line in seen)
 
 

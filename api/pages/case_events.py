@@ -99,12 +99,19 @@ def _one_form(s: CaseServices, case: CaseState, route: Route, event: str, lang: 
         if t.guard is not None:
             wanted += [f for f in sorted(t.guard.fields) if f not in wanted]
     for name in wanted:
-        inputs.append(field_input(route.fields[name], lang, visible_fields.get(name),
-                                  required=name in require))
+        if not route.fields[name].computed:  # a consent field is read, never written
+            inputs.append(field_input(route.fields[name], lang, visible_fields.get(name),
+                                      required=name in require))
     condition = "" if possible else " ; ".join(t.guard.text for t in ts if t.guard)
     signoff = sorted({n for t in ts for n in t.signoff})
     hint = (("Signature requise de : " if fr else "Signed by: ") + ", ".join(signoff)
             if signoff else "")
+    if not possible and any(route.fields[n].computed for n in wanted):
+        hint = " ".join(filter(None, [hint, (
+            "Le consentement de la personne au réseau doit être enregistré au dossier "
+            "(Consentements), en faveur des institutions de la route et de la coordination."
+            if fr else "The person's consent to the network must be recorded on the case "
+            "(Consents), in favour of the route's institutions and the coordination.")]))
     return EventForm(event, event_title(route, event, lang), inputs, possible, condition, hint)
 
 

@@ -97,8 +97,8 @@ def read_fields(route: Route, form: Mapping[str, Any], names: Iterable[str], *,
     for name in names:
         spec = route.fields.get(name)
         raw = form.get(prefix + name)
-        if spec is None or not isinstance(raw, str):
-            continue
+        if spec is None or spec.computed or not isinstance(raw, str):
+            continue  # a consent field is read from the consent records, never posted
         value = read_field(spec, raw)
         if value is not None and (unchanged is None or unchanged.get(name) != value):
             out[name] = value

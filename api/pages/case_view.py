@@ -18,6 +18,7 @@ from cases.access import AccessPolicy, CaseView
 from cases.documents import CaseDocuments, Shown
 from cases.domain.actors import Actor
 from cases.domain.case import CaseState
+from cases.domain.consent import consent_values
 from cases.domain.errors import NotAllowed
 from cases.domain.events import Event
 from cases.domain.membership import Member, roster
@@ -176,11 +177,14 @@ def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseVi
     see it: the person, fields, free text, outcome and consents only on a legal basis."""
     actor, case, route = view.actor, view.case, view.route
     shown_fields = view.fields
+    # a consent field is read from the case's consent records: shown as its guards read it
+    consented = consent_values(route, [c for c, _ in sh.consents(case, within)],
+                               q.s.registry, q.s.clock().date()) if route.consent_fields else {}
     by_category: dict[str, list[tuple[str, Any]]] = {}
     for name, spec in route.fields.items():
-        if spec.category in view.shown and name in shown_fields:
+        if spec.category in view.shown and (name in shown_fields or name in consented):
             label = title_in(lang, spec.title) if spec.title else name
-            value = shown_fields[name]
+            value = shown_fields.get(name, consented.get(name))
             if spec.type.type == "enum" and isinstance(value, str):
                 value = value.replace("_", " ")
             by_category.setdefault(spec.category, []).append((label, value))

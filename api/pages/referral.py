@@ -4,6 +4,7 @@ here by the domain (``person_from``); every error is shown under its field, valu
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -14,6 +15,8 @@ from cases.domain.actors import Actor
 from cases.domain.errors import IdentityMismatch, MissingInput, NotAllowed, NotFound
 from cases.domain.person import InvalidPerson
 from cases.queries import CaseQueries
+from cases.sharing import NETWORK_CATEGORIES, ReferralConsent, Sharing
+from conventions.data_sharing import SENSITIVE
 from workflows.engine.model import Route
 
 from .case_events import REASON
@@ -24,6 +27,7 @@ from .render import lang_of, page, title_in
 
 router = APIRouter(include_in_schema=False)
 PERSON = ("avs", "official_name", "first_name", "birth_date", "sex", "nationality")
+SENSITIVE_CATEGORIES = sorted(SENSITIVE)  # what the form may add to identity and situation
 
 
 def routes_for(q: CaseQueries, actor: Actor) -> list[Route]:
@@ -55,6 +59,71 @@ def person_inputs(lang: str, values: dict[str, str]) -> list[Input]:
     ]
 
 
+def contact_inputs(lang: str, values: dict[str, str]) -> list[Input]:
+    """How the person is reached: their letter's address, e-mail, mobile (all optional)."""
+    fr = lang == "fr"
+    return [
+        Input("street", "Rue et numéro" if fr else "Street and number", "text",
+              values.get("street", "")),
+        Input("postcode", "NPA" if fr else "Postcode", "text", values.get("postcode", ""),
+              hint="4 chiffres, p. ex. 2000" if fr else "4 digits, e.g. 2000"),
+        Input("town", "Localité" if fr else "Town", "text", values.get("town", "")),
+        Input("email", "E-mail", "email", values.get("email", "")),
+        Input("phone", "Téléphone mobile" if fr else "Mobile phone", "tel",
+              values.get("phone", ""), hint="+41 79 123 45 67"),
+    ]
+
+
+def consent_inputs(lang: str, values: dict[str, str]) -> list[Input]:
+    fr = lang == "fr"
+    return [
+        Input("concedant", "Signé par" if fr else "Signed by", "text",
+              values.get("concedant", ""),
+              hint="Laisser vide si la personne signe elle-même ; sinon le nom de sa "
+                   "représentante ou de son représentant légal." if fr else "Leave empty "
+                   "when the person signs; otherwise the name of their legal representative."),
+        Input("valable_jusqu", "Valable jusqu'au (facultatif)" if fr else "Valid until "
+              "(optional)", "date", values.get("valable_jusqu", "")),
+    ]
+
+
+# where a refused value is shown: the person's contact and consent, by the domain's names
+CONTACT_KEYS = {"address": "street", "address.postcode": "postcode", "email": "email",
+                "phone": "phone", "consent.grantor": "concedant",
+                "consent.valid_until": "valable_jusqu", "consent.categories": "categories",
+                "consent.recipients": "consentement_reseau"}
+
+
+def _contact(form: FormData) -> dict[str, Any]:
+    """The contact as posted: an address only when some part of it is given."""
+    out: dict[str, Any] = {}
+    address = {k: text_of(form, k, 200) for k in ("street", "postcode", "town")}
+    if any(address.values()):
+        out["address"] = address
+    for key in ("email", "phone"):
+        if text_of(form, key, 200):
+            out[key] = text_of(form, key, 200)
+    return out
+
+
+def _consent(form: FormData, person: dict[str, Any]) -> ReferralConsent | None:
+    """The network's consent form, when the person signed it: by the person unless a
+    representative is named; identity and situation, and what else the form ticks."""
+    if text_of(form, "consentement_reseau", 10) != "oui":
+        return None
+    grantor = text_of(form, "concedant", 200) or \
+        f"{person.get('first_name', '')} {person.get('official_name', '')}".strip()
+    until = text_of(form, "valable_jusqu", 10)
+    try:
+        valid_until = date.fromisoformat(until) if until else None
+    except ValueError:
+        raise MissingInput("date attendue (AAAA-MM-JJ) / date expected (YYYY-MM-DD)",
+                           field="consent.valid_until") from None
+    extra = [c for c in form.getlist("categories") if c in SENSITIVE_CATEGORIES]
+    return ReferralConsent(grantor or "-", (*NETWORK_CATEGORIES, *extra),
+                           valid_until=valid_until)
+
+
 def _form_page(request: Request, person: Actor, routes: list[Route], chosen: Route | None,
                posted: FormData | None = None, errors: dict[str, str] | None = None,
                status: int = 200, general: str = "") -> Response:
@@ -62,13 +131,19 @@ def _form_page(request: Request, person: Actor, routes: list[Route], chosen: Rou
     values = {k: str(v) for k, v in (posted or {}).items() if isinstance(v, str)}
     errors = errors or {}
     people = person_inputs(lang, values)
+    contact, consent = contact_inputs(lang, values), consent_inputs(lang, values)
     fields = [field_input(spec, lang, values.get(f"champ.{spec.name}"))
-              for spec in (chosen.fields.values() if chosen else [])]
-    for i in [*people, *fields]:
+              for spec in (chosen.fields.values() if chosen else []) if not spec.computed]
+    for i in [*people, *contact, *consent, *fields]:
         i.error = errors.get(i.name, "")
     return page(request, "referral.html.j2", person, status=status, routes=routes,
                 chosen=chosen, route_titles={r.id: title_in(lang, r.title) for r in routes},
                 people=people, fields=fields, reason=values.get(REASON, ""),
+                contact=contact, consent=consent,
+                consent_given=values.get("consentement_reseau") == "oui",
+                consent_error=errors.get("consentement_reseau", ""),
+                categories=list((posted or FormData()).getlist("categories")),
+                categories_error=errors.get("categories", ""),
                 reason_error=errors.get(REASON, ""), general=general)
 
 
@@ -94,16 +169,22 @@ def open_case(request: Request, person: CaseWorkerPerson, form: Form) -> Respons
     data = {k: v for k, v in data.items() if v or k not in ("sex", "nationality")}
     if "nationality" in data:
         data["nationality"] = data["nationality"].upper()
+    data.update(_contact(form))
+    sh: Sharing = request.app.state.sharing
     try:
         fields = read_fields(chosen, form, chosen.fields)
-        out = q.s.open_case(route=chosen.id, person=data, actor=person, fields=fields,
-                            reason=text_of(form, REASON) or None, version=chosen.version)
+        out = sh.refer(person, route=chosen.id, person=data, consent=_consent(form, data),
+                       fields=fields, reason=text_of(form, REASON) or None,
+                       version=chosen.version)
     except InvalidPerson as exc:
-        return _form_page(request, person, routes, chosen, form, {exc.field: say(
-            lang, exc.message)}, 422)
+        return _form_page(request, person, routes, chosen, form, {
+            CONTACT_KEYS.get(exc.field, exc.field): say(lang, exc.message)}, 422)
     except MissingInput as exc:
         name = exc.details.get("field")
-        key = REASON if name == "reason" else f"champ.{name}"
+        key = REASON if name == "reason" else CONTACT_KEYS.get(str(name), f"champ.{name}")
+        if key in CONTACT_KEYS.values():
+            return _form_page(request, person, routes, chosen, form, {key: say(
+                lang, exc.message)}, 422)
         return _form_page(request, person, routes, chosen, form, {key: say(lang, exc.message)},
                           422, general="" if name in chosen.fields or name == "reason"
                           else say(lang, exc.message))

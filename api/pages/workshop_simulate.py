@@ -53,7 +53,14 @@ def _fields(route: Route, text: str) -> dict[str, Any]:
         raise MissingInput(f"écrire un champ par ligne, « nom: valeur » {detail} / write one "
                            "field a line, 'name: value'")
     values = {k: v.isoformat() if isinstance(v, date) else v for k, v in doc.data.items()}
-    return guard_view(route, checked_fields(route, values))
+    # a consent field (computed from the case's consent records) is simulated as a yes/no
+    consents = {k: v for k, v in values.items() if k in route.fields and route.fields[k].computed}
+    for name, value in consents.items():
+        if not isinstance(value, bool):
+            raise MissingInput(f"« {name} » : true (consentement enregistré) ou false attendu "
+                               f"/ true (a consent recorded) or false expected", field=name)
+    rest = {k: v for k, v in values.items() if k not in consents}
+    return guard_view(route, checked_fields(route, rest)) | consents
 
 
 def _refusal(route: Route, state: str, event: str) -> tuple[str, str]:

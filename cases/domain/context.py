@@ -3,10 +3,12 @@ the actor's input; and how a rule drafts an event."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
+from conventions.data_sharing import Consent
 from conventions.policy import Policy
 from institutions.calendar import WorkingCalendar, calendar
 from institutions.registry import Registry
@@ -14,7 +16,9 @@ from workflows.engine.compile import RouteMachine
 from workflows.engine.model import Route, StateSpec
 
 from .actors import Actor
+from .consent import GuardValues, consent_values
 from .events import Event, EventKind
+from .fields import guard_view
 from .payloads import Entering, Payload
 
 DEADLINE_PASSED = "délai échu / deadline passed"
@@ -27,6 +31,17 @@ class Context:
     registry: Registry
     policy: Policy
     now: datetime
+    # the case's consent records, loaded when a guard reads a consent field
+    consents: Callable[[], tuple[Consent, ...]] = tuple
+
+    def guard_values(self, stored: dict[str, Any]) -> Mapping[str, Any]:
+        """The case's values as its guards read them, its consent fields computed."""
+        viewed = guard_view(self.route, stored)
+        names = frozenset(f.name for f in self.route.consent_fields)
+        if not names:
+            return viewed
+        return GuardValues(viewed, names, lambda: consent_values(
+            self.route, self.consents(), self.registry, self.now.date()))
 
     @property
     def calendar(self) -> WorkingCalendar:

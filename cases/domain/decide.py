@@ -20,7 +20,7 @@ from .case import CaseState, Signoff
 from .context import Context, EventInput, draft, entering
 from .errors import Conflict, EventRefused, HandoffPending, MissingInput, NotAllowed
 from .events import Event, handoff_data
-from .fields import checked_fields, guard_view
+from .fields import checked_fields
 from .handoffs import HandoffMachine
 from .membership import is_partner, joining, with_partners
 from .payloads import FieldsUpdated, Opened, Proposed, Signed, SignoffData
@@ -60,7 +60,7 @@ def fire(ctx: Context, case: CaseState, event: str, actor: Actor, inp: EventInpu
                              "d'abord / a handoff awaits an answer first",
                              handoff=case.handoff.id)
     new_fields = checked_fields(ctx.route, inp.fields)
-    merged = guard_view(ctx.route, {**case.fields, **new_fields})
+    merged = ctx.guard_values({**case.fields, **new_fields})
     step = ctx.machine.step(case.state, event, merged)
     if step is None:
         raise EventRefused(

@@ -30,6 +30,11 @@ def checked_fields(route: Route, values: Any) -> dict[str, Any]:
         if spec is None:
             raise MissingInput(f"champ inconnu « {name} » pour cette route / unknown field",
                                field=name, known=sorted(route.fields))
+        if spec.computed:
+            raise MissingInput(f"« {name} » se lit du consentement enregistré au dossier, il "
+                               f"ne s'écrit pas : enregistrer le consentement de la personne "
+                               f"/ read from the consent recorded on the case, not written: "
+                               f"record the person's consent", field=name)
         out[name] = _one(name, spec.type.type, spec.type.values, spec.minimum, spec.maximum,
                          value)
     return out

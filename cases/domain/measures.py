@@ -33,7 +33,6 @@ from .case import CaseState
 from .context import Context, draft
 from .errors import Conflict, EventRefused, MissingInput, NotAllowed
 from .events import Event
-from .fields import guard_view
 from .payloads import MeasureAssigned as Assigned
 from .payloads import MeasureEnded as Ended
 from .payloads import MeasureStarted as Started
@@ -75,7 +74,7 @@ def check_may_plan(actor: Actor, case: CaseState) -> None:
 def check_eligible(ctx: Context, case: CaseState, programme: Programme) -> None:
     route = ctx.route
     verdict = eligibility(programme, route.id, route.field_types(),
-                          guard_view(route, case.fields))
+                          ctx.guard_values(case.fields))
     if not verdict.eligible:
         raise NotEligible(verdict.reason, programme=programme.code)
 

@@ -15,6 +15,7 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+[1-9][0-9]{7,14}$")  # E.164, as SMS gateways expect
 _ADDRESS = ("street", "postcode", "town")
+_POSTCODE = re.compile(r"^[0-9]{4}$")
 
 
 class InvalidPerson(ValueError):
@@ -123,6 +124,10 @@ def _contact(data: dict[str, Any]) -> tuple[str | None, str | None, dict[str, st
             raise InvalidPerson("address", "rue, NPA et localité attendus / street, postcode "
                                 "and town expected")
         address = {k: address[k].strip() for k in _ADDRESS}
+        if not _POSTCODE.match(address["postcode"]) \
+                or not 1000 <= int(address["postcode"]) <= 9699:
+            raise InvalidPerson("address.postcode", "NPA suisse de 4 chiffres (1000 à 9699) / "
+                                "Swiss postcode of 4 digits (1000 to 9699)")
     return email, phone, address
 
 

@@ -24,7 +24,8 @@ class ConsentStore:
         rows = self.conn.execute(select(consent_t).where(consent_t.c.case_id == case_id)
                                  .order_by(consent_t.c.recorded_at, consent_t.c.id))
         return [(Consent(r.id, tuple(r.recipients), tuple(r.categories), r.purpose,
-                         r.valid_from, r.valid_until, r.revoked_on),
+                         r.valid_from, r.valid_until, r.revoked_on,
+                         r.recorded_by_institution),
                  {"grantor": r.grantor, "recorded_by": r.recorded_by,
                   "institution": r.recorded_by_institution, "recorded_at": r.recorded_at})
                 for r in rows]

@@ -12,6 +12,7 @@ from cases.domain.actors import Actor
 from cases.domain.case import CaseState
 from cases.domain.decide import EventInput
 from cases.services import Outcome
+from cases.sharing import ReferralConsent, Sharing
 
 from .people import STAFF
 from .scheduler import Sim
@@ -44,9 +45,10 @@ class CaseFlow:
         return out
 
     def open(self, route: str, person: dict[str, Any], actor: Actor, fields: dict[str, Any],
-             reason: str | None = None) -> None:
-        self._took(self.sim.s.open_case(route=route, person=person, actor=actor,
-                                        fields=fields, reason=reason))
+             reason: str | None = None, consent: ReferralConsent | None = None) -> None:
+        """The referral; with ``consent``, the person's consent recorded with it."""
+        self._took(Sharing(self.sim.s).refer(actor, route=route, person=person,
+                                             consent=consent, fields=fields, reason=reason))
 
     def fire(self, event: str, actor: Actor, **inp: Any) -> Outcome:
         return self._took(self.sim.s.fire(self.case.id, event, actor=actor,

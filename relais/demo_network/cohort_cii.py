@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from cases.domain.actors import Actor
 from cases.services import Outcome
+from cases.sharing import ReferralConsent
 from institutions.registry import Kind
 
 from .agent import CaseFlow
@@ -102,11 +103,13 @@ def agent(sim: Sim, plan: Plan, people: People, placements: Placements) -> Agent
     rng, coord = sim.rng, STAFF.coord
     f = CaseFlow(sim)
     age = rng.randint(19, 62)
-    f.open("reseau-cii", people.person(age, sim.today()), plan.referrer,
-           {"age": age, "consentement": plan.fate != "sans_consentement",
-            "signal": rng.choice(SIGNALS[plan.referrer.kind]),
+    person = people.person(age, sim.today())
+    f.open("reseau-cii", person, plan.referrer,
+           {"age": age, "signal": rng.choice(SIGNALS[plan.referrer.kind]),
             "incapacite_travail_pct": rng.choice([50, 70, 100])},
-           "Situation complexe : santé et emploi / health and work")
+           "Situation complexe : santé et emploi / health and work",
+           consent=None if plan.fate == "sans_consentement" else ReferralConsent(
+               f"{person['first_name']} {person['official_name']}"))
     yield from f.in_time(0.04, share=(0.1, 0.5))
     if plan.fate == "sans_consentement":
         f.fire("ecarter", plan.referrer, reason="La personne refuse l'échange de données / "

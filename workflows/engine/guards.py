@@ -30,13 +30,14 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "<=": operator.le, ">": operator.gt, ">=": operator.ge,
 }
 # Guard types: "number" covers integer and number fields; enum fields compare as text.
-_FIELD_TYPES = {"integer": "number", "number": "number", "boolean": "boolean",
+# A consent field is a yes/no computed from the case's consent records (never written).
+_FIELD_TYPES = {"integer": "number", "number": "number", "boolean": "boolean", "consent": "boolean",
                 "string": "text", "enum": "text", "date": "date"}
 
 
 @dataclass(frozen=True, slots=True)
 class FieldType:
-    type: str  # integer | number | boolean | string | date | enum
+    type: str  # integer | number | boolean | string | date | enum | consent
     values: tuple[str, ...] = ()
 
 

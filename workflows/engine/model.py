@@ -24,6 +24,15 @@ class FieldSpec:
     maximum: float | None = None
     title: Text | None = None
     category: str = "situation"  # situation | medical | aide_sociale: who may see it
+    # a ``consent`` field: whom the case's consent must name (kinds or codes); () = the
+    # route's institutions and the coordination (see ``Route.consent_recipients``)
+    recipients: tuple[str, ...] = ()
+
+    @property
+    def computed(self) -> bool:
+        """A ``consent`` field: true while a consent record of the case names its
+        recipients; computed when guards are evaluated, never written."""
+        return self.type.type == "consent"
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,15 @@ class Route:
         for t in self.transitions_from(state):
             seen.setdefault(t.event, None)
         return list(seen)
+
+    def consent_recipients(self, spec: FieldSpec) -> tuple[str, ...]:
+        """Whom a consent field's consent must name: its own ``recipients``, else the
+        route's institutions and the coordination (kind CII)."""
+        return spec.recipients or tuple(dict.fromkeys((*self.institutions, "CII")))
+
+    @property
+    def consent_fields(self) -> tuple[FieldSpec, ...]:
+        return tuple(f for f in self.fields.values() if f.computed)
 
     def field_types(self) -> dict[str, FieldType]:
         return {name: f.type for name, f in self.fields.items()}

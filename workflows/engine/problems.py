@@ -88,6 +88,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "enum_values": ("un champ enum doit lister ses valeurs (values)", "an enum field must list its values"),
     "bounds": ("min et max ne valent que pour integer et number, avec min ≤ max",
                "min and max apply to integer and number only, with min ≤ max"),
+    "recipients_not_consent": ("recipients ne vaut que pour un champ de type consent",
+                               "recipients applies to a consent field only"),
 }
 
 

@@ -28,9 +28,9 @@ STATE_KEYS = {"title", "description", "owner", "deadline", "on_deadline", "actio
               "outcome"}
 TRANSITION_KEYS = {"event", "from", "to", "guard", "require", "signoff", "lead", "title"}
 TRANSITION_REQUIRED = ("event", "from", "to")
-FIELD_KEYS = {"type", "min", "max", "values", "title", "category"}
+FIELD_KEYS = {"type", "min", "max", "values", "title", "category", "recipients"}
 FIELD_CATEGORIES = ("situation", "medical", "aide_sociale")
-FIELD_TYPES = ("integer", "number", "boolean", "string", "date", "enum")
+FIELD_TYPES = ("integer", "number", "boolean", "string", "date", "enum", "consent")
 
 _TYPE_NAMES = {
     "text": ("un texte", "a text"), "int": ("un entier", "an integer"),

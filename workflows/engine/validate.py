@@ -172,9 +172,18 @@ class _Parser:
             if category not in FIELD_CATEGORIES:
                 self.doc.problem((*path, "category"), "wrong_type",
                                  expected=" | ".join(FIELD_CATEGORIES), found=str(category))
+            recipients: tuple[str, ...] = ()
+            if "recipients" in spec:
+                if kind != "consent":
+                    self.doc.problem((*path, "recipients"), "recipients_not_consent")
+                recipients = self.shape.names((*path, "recipients"), spec["recipients"]) or ()
+                for i, who in enumerate(recipients):
+                    if not self.registry.knows(who):
+                        self.doc.problem((*path, "recipients", i), "unknown_institution",
+                                         name=who, kinds=", ".join(Kind.__members__))
             if kind:
                 out[name] = FieldSpec(name, FieldType(kind, values), spec.get("min"),
-                                      spec.get("max"), title, str(category))
+                                      spec.get("max"), title, str(category), recipients)
         return out
 
     # -- states --------------------------------------------------------------------------
