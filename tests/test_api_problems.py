@@ -42,7 +42,7 @@ def test_every_kind_of_error_is_a_problem_document(api: tuple[str, People]) -> N
     assert invalid["problems"] and invalid["instance"] == "/api/cases"
     case = people["ORP-NE"].post("/api/cases", json={
         "route": "reseau-cii", "person": PERSON,
-        "fields": {"age": 48, "consentement": True}}).json()
+        "fields": {"age": 48}, "consent": {"grantor": "Jean Muster"}}).json()
     refused = problem(people["ORP-NE"].post(f"/api/cases/{case['id']}/events",
                                             json={"event": "retenir"}), 409, "event_not_allowed")
     assert refused["allowed_events"] == ["transmettre", "ecarter"]

@@ -31,7 +31,7 @@ def fire(people: People, who: str, case: dict[str, Any], event: str,
 def in_assessment(people: People) -> dict[str, Any]:
     r = people["ORP-NE"].post("/api/cases", json={
         "route": "reseau-cii", "person": PERSON,
-        "fields": {"age": 48, "consentement": True}, "reason": "Dos"})
+        "fields": {"age": 48}, "consent": {"grantor": "Jean Muster"}, "reason": "Dos"})
     assert r.status_code == 201, r.text
     case: dict[str, Any] = r.json()
     assert fire(people, "ORP-NE", case, "transmettre").status_code == 200

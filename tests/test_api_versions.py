@@ -36,7 +36,8 @@ def api(services: CaseServices) -> Iterator[tuple[CaseServices, People]]:
 
 def opened(people: People) -> dict:  # type: ignore[type-arg]
     r = people["ORP-NE"].post("/api/cases", json={
-        "route": "reseau-cii", "person": PERSON, "fields": {"age": 48, "consentement": True}})
+        "route": "reseau-cii", "person": PERSON, "fields": {"age": 48},
+        "consent": {"grantor": "Jean Muster"}})
     assert r.status_code == 201, r.text
     return r.json()  # type: ignore[no-any-return]
 

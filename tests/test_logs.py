@@ -47,7 +47,8 @@ def test_json_lines_carry_the_request_id_into_the_action(tmp_path: Path) -> None
             text=True, check=True).stdout.strip()
         h = {"Authorization": f"Bearer {token}"}
         r = httpx.post(f"{base}/api/cases", headers={**h, "X-Request-ID": "essai-42"}, json={
-            "route": "reseau-cii", "person": PERSON, "fields": {"age": 48, "consentement": True}})
+            "route": "reseau-cii", "person": PERSON, "fields": {"age": 48},
+            "consent": {"grantor": "Jean Muster"}})
         assert r.status_code == 201 and r.headers["X-Request-ID"] == "essai-42"
         forged = httpx.get(f"{base}/healthz", headers={"X-Request-ID": "a\tb{}"})
         assert len(forged.headers["X-Request-ID"]) == 32  # not a sane token: a new id

@@ -16,7 +16,7 @@ from tests.domain_helpers import Desk, route
 def accepted() -> Desk:
     """Journey C: referred, taken on, the plan signed with the OAI as lead, accepted."""
     desk = Desk(route("reseau-cii"))
-    desk.open(ORP, age=48, consentement=True)
+    desk.open(ORP, consent=True, age=48)
     desk.fire("transmettre", ORP)
     desk.fire("retenir", COORD)
     for who in (ORP, OAI, SSR):
@@ -59,7 +59,7 @@ def test_a_partner_and_a_past_lead_leave_on_record_and_may_come_back() -> None:
 
 def test_a_signatory_of_a_pending_proposal_does_not_leave() -> None:
     desk = Desk(route("reseau-cii"))
-    desk.open(ORP, age=48, consentement=True)
+    desk.open(ORP, consent=True, age=48)
     desk.fire("transmettre", ORP)
     desk.fire("retenir", COORD)
     case = desk.fire("planifier", SSR, lead="OAI-NE")

@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from cases.services import CaseServices
 from orchestration.orchestrator import Orchestrator
 from tests.api_server import People, running
-from tests.conftest import ORP, PERSON
+from tests.conftest import ORP, PERSON, refer
 from tests.test_orchestration import (  # noqa: F401 - the orchestration's real peers
     mail,
     oai_service,
@@ -31,7 +31,7 @@ def test_requests_are_counted_by_route_template_and_the_outbox_by_status(
         people = People(services, base)
         opened = people["ORP-NE"].post("/api/cases", json={
             "route": "reseau-cii", "person": PERSON,
-            "fields": {"age": 48, "consentement": True}}).json()
+            "fields": {"age": 48}, "consent": {"grantor": "Jean Muster"}}).json()
         for _ in range(2):
             assert people["ORP-NE"].get(f"/api/cases/{opened['id']}").status_code == 200
         assert people["SSR-LCF"].get(f"/api/cases/{opened['id']}").status_code == 404
@@ -57,8 +57,8 @@ def test_the_embedded_orchestration_reports_its_actions(
            (("action", "notify_institutions"), ("outcome", "done")))
     with running(services) as base:
         before = scrape(base).get(key, 0.0)
-        services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
-                           fields={"age": 48, "consentement": True})
+        refer(services, route="reseau-cii", person=PERSON, actor=ORP,
+                           fields={"age": 48})
         orchestra.tick()
         after = scrape(base)
     assert after[key] == before + 1

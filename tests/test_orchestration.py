@@ -196,8 +196,8 @@ def test_deadlines_fire_on_time_while_prefect_is_unreachable(
         services: CaseServices, orchestra: Orchestrator, clock: Clock) -> None:
     """The sweep is the database's work: a legal deadline does not wait for Prefect. Its
     actions (the reminder's mail) wait in the outbox until Prefect answers."""
-    case = services.open_case(route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
-                              fields={"consentement": True}).case
+    case = refer(services, route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
+                              fields={}).case
     services.fire(case.id, "transmettre", actor=ORP)
     orchestra.sweep_every_s = 0.0
     due = services.get(case.id).deadline.due_at
@@ -318,8 +318,8 @@ def test_the_round_table_convenes_the_person_and_writes_to_each_institution_as_o
 
 def test_medical_data_go_only_to_the_institution_the_persons_consent_names(
         services: CaseServices, orchestra: Orchestrator) -> None:
-    case = services.open_case(route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
-                              fields={"age": 48, "consentement": True,
+    case = refer(services, route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
+                              fields={"age": 48,
                                       "incapacite_travail_pct": 60}).case
     Sharing(services).record(ORP, case, grantor="Jean Muster", recipients=["OAI-NE"],
                              categories=["medical"], purpose="CII", valid_until=None)
@@ -341,8 +341,8 @@ def test_medical_data_go_only_to_the_institution_the_persons_consent_names(
 def test_the_persons_letter_goes_to_the_address_the_lead_changed(
         services: CaseServices, orchestra: Orchestrator) -> None:
     # referred without an address; the ORP records it later (PUT /api/cases/{id}/contact)
-    case = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
-                              fields={"age": 48, "consentement": True}).case
+    case = refer(services, route="reseau-cii", person=PERSON, actor=ORP,
+                              fields={"age": 48}).case
     services.fire(case.id, "transmettre", actor=ORP)
     services.change_contact(case.id, {"address": {"street": "Rue de la Côte 5",
                                                   "postcode": "2000", "town": "Neuchâtel"}},
@@ -356,8 +356,8 @@ def test_the_persons_letter_goes_to_the_address_the_lead_changed(
 
 def test_notices_to_institutions_say_what_happened_and_what_each_has_to_do(
         services: CaseServices, orchestra: Orchestrator, mail: tuple[MailInbox, int]) -> None:
-    case = services.open_case(route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
-                              fields={"age": 48, "consentement": True}).case
+    case = refer(services, route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
+                              fields={"age": 48}).case
     orchestra.tick()
     inbox = mail[0]
     [to_orp] = inbox.to("orp-littoral@cii.ne.example")
@@ -377,8 +377,8 @@ def test_a_letter_to_an_institution_without_a_basis_carries_nothing_withheld(
         services: CaseServices, orchestra: Orchestrator) -> None:
     # social assistance leads: no statute lets it tell the ORP or the OAI about the person,
     # and no consent is on record; the SSR's own letter says everything
-    case = services.open_case(route="reseau-cii", person={**PERSON, **CONTACT}, actor=SSR,
-                              fields={"age": 48, "consentement": True,
+    case = refer(services, route="reseau-cii", person={**PERSON, **CONTACT}, actor=SSR,
+                              fields={"age": 48,
                                       "signal": "sante_sans_assurance",
                                       "incapacite_travail_pct": 60}).case
     services.fire(case.id, "transmettre", actor=SSR)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from cases.services import CaseServices
 from cases.store.outbox import Outbox
 from cases.store.tables import outbox_t
-from tests.conftest import ORP, PERSON
+from tests.conftest import ORP, PERSON, refer
 from tests.test_cli import relais
 
 
@@ -21,8 +21,8 @@ def _env(services: CaseServices) -> dict[str, str]:
 
 def _one_failed(services: CaseServices) -> int:
     """A referral's action, failed for good by a worker (after its last attempt)."""
-    services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
-                       fields={"age": 48, "consentement": True})
+    refer(services, route="reseau-cii", person=PERSON, actor=ORP,
+                       fields={"age": 48})
     outbox = Outbox(services.engine, max_attempts=1)
     (work,) = outbox.claim("w:1", datetime.now(UTC), limit=1)
     assert outbox.fail(work, "w:1", datetime.now(UTC), "SMTP refused: 554") == "failed"
@@ -56,10 +56,10 @@ def test_a_failed_action_is_listed_retried_with_a_reason_and_runs_again(
 
 def test_cancelling_skips_a_row_a_worker_holds_and_says_so(services: CaseServices) -> None:
     env = _env(services)
-    services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
-                       fields={"age": 48, "consentement": True})
-    services.open_case(route="reseau-cii", person={**PERSON, "avs": "756.9217.0769.85"},
-                       actor=ORP, fields={"age": 30, "consentement": True})
+    refer(services, route="reseau-cii", person=PERSON, actor=ORP,
+                       fields={"age": 48})
+    refer(services, route="reseau-cii", person={**PERSON, "avs": "756.9217.0769.85"},
+                       actor=ORP, fields={"age": 30})
     outbox = Outbox(services.engine)
     (held,) = outbox.claim("w:1", datetime.now(UTC), limit=1, lease=timedelta(minutes=5))
     waiting = next(r["id"] for r in json.loads(relais(

@@ -13,7 +13,7 @@ from cases.domain.decide import EventInput
 from cases.services import CaseServices
 from institutions.registry import Kind, Role
 from tests.browser import Site, csrf_of, shoot, signed_in_client
-from tests.conftest import PERSON
+from tests.conftest import PERSON, refer
 
 M_ROBERT = Actor("m.robert", "ORP-NE", Kind.AC, Role.case_manager)
 P_GIRARD = Actor("p.girard", "OAI-NE", Kind.AI, Role.case_manager)
@@ -24,8 +24,8 @@ C_PERRIN = Actor("c.perrin", "CII-NE", Kind.CII, Role.coordinator)
 def planned(s: CaseServices) -> str:
     """Journey C to the plan: ORP refers, the coordination takes the case on, ORP, OAI and SSR
     sign the plan with the OAI as lead, the OAI accepts."""
-    case_id = s.open_case(route="reseau-cii", person=PERSON, actor=M_ROBERT,
-                          fields={"consentement": True, "age": 48}, reason="certificats").case.id
+    case_id = refer(s, route="reseau-cii", person=PERSON, actor=M_ROBERT,
+                          fields={"age": 48}, reason="certificats").case.id
     s.fire(case_id, "transmettre", actor=M_ROBERT)
     s.fire(case_id, "retenir", actor=C_PERRIN)
     for signer in (M_ROBERT, P_GIRARD, S_FAVRE):

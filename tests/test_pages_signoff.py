@@ -15,7 +15,7 @@ from cases.domain.decide import EventInput
 from cases.services import CaseServices
 from institutions.registry import Kind, Role
 from tests.browser import PHONE, Site, csrf_of, shoot, signed_in_client
-from tests.conftest import PERSON
+from tests.conftest import PERSON, refer
 
 M_ROBERT = Actor("m.robert", "ORP-NE", Kind.AC, Role.case_manager)
 P_GIRARD = Actor("p.girard", "OAI-NE", Kind.AI, Role.case_manager)
@@ -33,8 +33,8 @@ def to_sign(inbox: str) -> str:
 
 
 def _in_assessment(s: CaseServices) -> str:
-    case_id = s.open_case(route="reseau-cii", person=PERSON, actor=M_ROBERT,
-                          fields={"consentement": True, "age": 48}, reason="Dos").case.id
+    case_id = refer(s, route="reseau-cii", person=PERSON, actor=M_ROBERT,
+                          fields={"age": 48}, reason="Dos").case.id
     s.fire(case_id, "transmettre", actor=M_ROBERT)
     s.fire(case_id, "retenir", actor=C_PERRIN)
     return case_id

@@ -19,7 +19,8 @@ def planned(people: People) -> str:
     and SSR sign the plan with the OAI as lead, the OAI accepts the handoff."""
     r = people["ORP-NE"].post("/api/cases", json={
         "route": "reseau-cii", "person": PERSON,
-        "fields": {"age": 48, "consentement": True}, "reason": "Certificats médicaux"})
+        "fields": {"age": 48},
+        "consent": {"grantor": "Jean Muster"}, "reason": "Certificats médicaux"})
     assert r.status_code == 201, r.text
     cid = r.json()["id"]
     assert fire(people, "ORP-NE", cid, "transmettre").status_code == 200

@@ -203,8 +203,8 @@ def test_a_version_overtaken_only_by_background_work_still_decides(
         services: CaseServices) -> None:
     """An If-Match names the case a person decided on: an action's result since then leaves
     it standing, a decision since then overtakes it."""
-    out = services.open_case(route="reseau-cii", person=PERSON, actor=ORP,
-                             fields={"age": 48, "consentement": True})
+    out = refer(services, route="reseau-cii", person=PERSON, actor=ORP,
+                             fields={"age": 48})
     read = out.case.version
     services.record_action(out.case.id, key="k1", action="notify_institutions",
                            summary={"sent": 1})

@@ -18,7 +18,7 @@ from tests.domain_helpers import Desk, route
 
 def referred() -> Desk:
     desk = Desk(route("reseau-cii"))
-    desk.open(ORP, age=48, consentement=True)
+    desk.open(ORP, consent=True, age=48)
     desk.fire("transmettre", ORP)
     desk.fire("retenir", COORD)
     return desk
