@@ -25,7 +25,7 @@ def test_the_demo_runs_journeys_a_b_and_c_and_the_audit_holds(tmp_path: Path) ->
         assert title in out
     assert "OAI accepte : devient responsable" in out
     assert "« revoir » part tout seul" in out
-    assert "Audit : 3 cas, 38 événements, chaîne de hachage et rejeu intègres" in out
+    assert "Audit : 3 cas, 35 événements, chaîne de hachage et rejeu intègres" in out
     assert (tmp_path / "var" / "relais.sqlite3").exists()
 
 
