@@ -117,11 +117,18 @@ def gather_files(work: dict[str, Any]) -> dict[str, Any]:
     if started.recorded is not None:
         return started.recorded
     at = case_at(rt, work["case_id"], work["seq"])
-    asked = partners_of(rt, at)
+    # asking an institution's system for the file of an AVS number tells it of the person:
+    # only where it may be told (the disclosure recorded), never to one without a basis
+    asked, missing = [], {}
+    for i in partners_of(rt, at):
+        if told(rt, at, i, {"identite"}).sees("identite"):
+            asked.append(i)
+        else:
+            missing[i.code] = ("ni base légale ni consentement pour nommer la personne / no "
+                               "basis to name the person")
     futures = {i.code: fetch_file.submit(i.code, at.person.avs) for i in asked}
     documents: list[Document] = []
     tasks: list[Task] = []
-    missing: dict[str, str] = {}
     for code, future in futures.items():
         try:
             files = future.result()

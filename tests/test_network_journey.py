@@ -82,6 +82,7 @@ def test_a_case_crosses_the_network_and_nobody_is_bounced(
     coord.get_by_role("link", name=LISTED).first.click()
     coord.wait_for_load_state()
     assert NAME in coord.get_by_role("heading", level=1).inner_text()
+    assert "Rue des Fahys 7, 2000 Neuchâtel" in coord.locator("main").inner_text()
     shoot(coord, "network-2-triage-sees-the-person")
     coord.get_by_role("button", name="Retenir le cas").click()
     coord.wait_for_load_state()

@@ -374,17 +374,26 @@ def test_notices_to_institutions_say_what_happened_and_what_each_has_to_do(
 
 
 def test_a_letter_to_an_institution_without_a_basis_carries_nothing_withheld(
-        services: CaseServices, orchestra: Orchestrator) -> None:
+        services: CaseServices, orchestra: Orchestrator, oai_service: FileService) -> None:
     # social assistance leads: no statute lets it tell the ORP or the OAI about the person,
-    # and no consent is on record; the SSR's own letter says everything
+    # and the consent given at the referral is revoked once the case is taken on; the SSR's
+    # own letter says everything
     case = refer(services, route="reseau-cii", person={**PERSON, **CONTACT}, actor=SSR,
-                              fields={"age": 48,
-                                      "signal": "sante_sans_assurance",
-                                      "incapacite_travail_pct": 60}).case
+                 fields={"age": 48, "signal": "sante_sans_assurance",
+                         "incapacite_travail_pct": 60}).case
     services.fire(case.id, "transmettre", actor=SSR)
     services.fire(case.id, "retenir", actor=COORD, data=_reason("Santé fragile, sans AI"))
+    for consent, _ in Sharing(services).consents(case):
+        Sharing(services).revoke(SSR, consent.id)
     orchestra.tick()
     docs = documents(services, case.id)
+    # nor is the OAI's system asked for the file of a person it may not be told of
+    assert oai_service.requests == 0 and not any(n.startswith("dossier-OAI") for n in docs)
+    gathered = next(e for e in services.history(case.id) if e.kind == "action_done"
+                    and e.data["action"] == "gather_files").data["summary"]
+    assert "OAI-NE" not in gathered["asked"] and "OAI-NE" in gathered["missing"]
+    with services.engine.connect() as conn:
+        assert Documents(conn).tasks(case_id=case.id, institution="OAI-NE") == []
     own = pdf_text(docs["convocation-SSR-NE"][1])
     assert "Jean Muster" in own and "Santé fragile" in own and "60" in own
     for code in ("ORP-NE", "OAI-NE"):

@@ -52,7 +52,7 @@ PERSON_LABELS = {"avs": ("Numéro AVS", "AVS number"), "official_name": ("Nom", 
                  "first_name": ("Prénom", "First name"),
                  "birth_date": ("Date de naissance", "Birth date"), "sex": ("Sexe", "Sex"),
                  "nationality": ("Nationalité", "Nationality"), "email": ("E-mail", "E-mail"),
-                 "phone": ("Téléphone", "Phone")}
+                 "phone": ("Téléphone", "Phone"), "address": ("Adresse", "Address")}
 SEX_TITLES = {"male": ("homme", "male"), "female": ("femme", "female"),
               "unknown": ("inconnu", "unknown")}
 
@@ -78,6 +78,8 @@ def person_rows(q: CaseQueries, case: CaseState, lang: str,
             value = date.fromisoformat(value)
         if key == "sex" and value:
             value = pick(lang, SEX_TITLES[SEX[value]]) if value in SEX else value
+        if key == "address" and value:  # as an envelope reads it
+            value = f"{value['street']}, {value['postcode']} {value['town']}"
         if value:
             rows.append((pick(lang, label), value))
     return rows
