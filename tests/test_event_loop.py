@@ -153,6 +153,7 @@ def _drive_api(d: Driver, case_id: str, handoffs: list[str]) -> None:
     c = f"/api/cases/{case_id}"
     d.call(orp, "GET", "/healthz")
     d.call(orp, "GET", "/readyz")  # the database read of the checks: in a worker thread
+    d.call(orp, "GET", "/favicon.ico")
     d.call(orp, "GET", "/metrics")  # and the scrape's
     opened = d.call(orp, "POST", "/api/cases", json={
         "route": "reseau-cii", "person": PERSON, "fields": FIELDS, "reason": "dos",

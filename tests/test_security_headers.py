@@ -245,3 +245,12 @@ def test_static_files_are_served_with_their_own_type_and_may_be_cached(
         assert answer.headers["content-type"].split(";")[0] in ("text/css", "text/javascript",
                                                                 "application/javascript")
         assert "max-age" in answer.headers["cache-control"]
+
+
+def test_the_favicon_is_there_for_every_page(people: People) -> None:
+    """Browsers ask /favicon.ico on every page: an icon, not a 404 in the logs."""
+    base = people.base
+    icon = httpx.get(f"{base}/favicon.ico", follow_redirects=True)
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    page = httpx.get(f"{base}/connexion")
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page.text

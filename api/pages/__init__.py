@@ -44,6 +44,10 @@ def install(app: FastAPI, *, session_key: str | None, https_only: bool = False) 
     session.install(app, session_key or secrets.token_urlsafe(48), https_only=https_only)
     app.state.hashing = anyio.CapacityLimiter(signin.HASHING_AT_ONCE)  # password checks
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:  # browsers ask it of every site, whatever the page says
+        return RedirectResponse("/static/favicon.svg", status_code=301)
     app.state.html_error = _error_page
 
     @app.exception_handler(SignInRequired)
