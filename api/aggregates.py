@@ -136,7 +136,7 @@ def table_csv(key: TableKey, _: Steering, s: ServicesDep, route: RouteId = None,
               start: From = None, end: To = None, lang: Lang = "fr") -> Response:
     """One table as CSV (UTF-8 with BOM, ";"), as Swiss and French Excel open it."""
     return _with_data(s, route, start, end,
-                      lambda d: files.table_csv(d, _table(d, key, lang)))
+                      lambda d: files.table_csv(d, _table(d, key, lang), lang))
 
 
 @router.get("/steering/tables/{key}.xlsx", response_class=Response)

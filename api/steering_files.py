@@ -25,21 +25,28 @@ def find_table(data: reporting.SteeringData, key: str, lang: str) -> reporting.T
     return next((t for t in data.tables(lang) if t.key == key), None)
 
 
-def table_csv(data: reporting.SteeringData, table: reporting.Table) -> Response:
-    return Response(reporting.table_csv(table), media_type="text/csv; charset=utf-8",
-                    headers=attachment(f"relais-pilotage-{table.key}-{data.period.slug}.csv"))
+def scope(data: reporting.SteeringData) -> str:
+    """What a file covers, for its name: the route (or all of them) and the period, so
+    that files of two routes or two periods never take each other's name."""
+    return f"{data.indicators.get('route') or 'toutes-routes'}-{data.period.slug}"
+
+
+def table_csv(data: reporting.SteeringData, table: reporting.Table, lang: str) -> Response:
+    body = reporting.table_csv(table, data.period, data.route_title(lang), lang)
+    return Response(body, media_type="text/csv; charset=utf-8",
+                    headers=attachment(f"relais-pilotage-{table.key}-{scope(data)}.csv"))
 
 
 def table_xlsx(data: reporting.SteeringData, table: reporting.Table, lang: str) -> Response:
     body = reporting.table_xlsx(table, data.period, data.route_title(lang))
     return Response(body, media_type=XLSX,
-                    headers=attachment(f"relais-pilotage-{table.key}-{data.period.slug}.xlsx"))
+                    headers=attachment(f"relais-pilotage-{table.key}-{scope(data)}.xlsx"))
 
 
 def tables_xlsx(data: reporting.SteeringData, lang: str) -> Response:
     body = reporting.tables_xlsx(data.tables(lang), data.period, data.route_title(lang))
     return Response(body, media_type=XLSX,
-                    headers=attachment(f"relais-pilotage-{data.period.slug}.xlsx"))
+                    headers=attachment(f"relais-pilotage-{scope(data)}.xlsx"))
 
 
 def report_html(data: reporting.SteeringData, lang: str, now: datetime) -> Response:
@@ -49,4 +56,4 @@ def report_html(data: reporting.SteeringData, lang: str, now: datetime) -> Respo
 
 def report_pdf(data: reporting.SteeringData, lang: str, now: datetime) -> Response:
     return Response(reporting.report_pdf(data.report(lang, now)), media_type="application/pdf",
-                    headers=attachment(f"relais-pilotage-rapport-{data.period.slug}.pdf"))
+                    headers=attachment(f"relais-pilotage-rapport-{scope(data)}.pdf"))

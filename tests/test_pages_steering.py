@@ -220,16 +220,16 @@ def test_a_steering_user_reads_one_route_in_march_and_takes_the_tables_away(
                          ).focus()
         page.keyboard.press("Enter")
     assert csv_file.value.suggested_filename == \
-        "relais-pilotage-review-2026-03-01-2026-03-31.csv"
+        "relais-pilotage-review-reseau-cii-2026-03-01-2026-03-31.csv"
     rows = _rows(open(csv_file.value.path(), encoding="utf-8-sig").read())  # noqa: SIM115
-    assert rows[0] == ["Indicateur", "Nombre"]
+    assert rows[4] == ["Indicateur", "Nombre"]  # under the title, period, route and rule
     assert ["Dossiers annoncés", "10"] in rows and ["Situations clôturées", "<5"] in rows
 
     with page.expect_download() as xlsx_file:
         page.get_by_role("link", name="XLSX : Changements de responsable entre genres "
                          "d'institution").click()
     assert xlsx_file.value.suggested_filename == \
-        "relais-pilotage-transfers-2026-03-01-2026-03-31.xlsx"
+        "relais-pilotage-transfers-reseau-cii-2026-03-01-2026-03-31.xlsx"
     with open(xlsx_file.value.path(), "rb") as f:
         values = _xlsx_values(f.read())
     assert "Route : Réseau CII — cas complexe (MAMAC)" in " ".join(map(str, values))

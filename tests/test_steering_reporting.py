@@ -219,11 +219,15 @@ def test_the_csv_of_a_table_parses_back_with_semicolons_and_a_bom(people: People
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "text/csv; charset=utf-8"
     assert answer.headers["content-disposition"] == \
-        'attachment; filename="relais-pilotage-review-2026-03-01-2026-03-31.csv"'
+        'attachment; filename="relais-pilotage-review-toutes-routes-2026-03-01-2026-03-31.csv"'
     assert answer.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0] == [c["label"] for c in table["columns"]] == ["Indicateur", "Nombre"]
-    assert rows[1:] == [[str(v) for v in r] for r in cells(table)]
+    # what the file is, above the table: its title, period and route, the small-count rule
+    assert rows[0] == [table["title"]]
+    assert rows[1] == ["Période : 01.03.2026 – 31.03.2026 · Route : Toutes les routes"]
+    assert rows[2][0].startswith("Règle des petits nombres") and rows[3] == []
+    assert rows[4] == [c["label"] for c in table["columns"]] == ["Indicateur", "Nombre"]
+    assert rows[5:] == [[str(v) for v in r] for r in cells(table)]
     assert ["Abandon", "<5"] in rows
 
 
@@ -236,8 +240,8 @@ def test_the_xlsx_of_a_table_opens_back_with_the_same_cells(people: People) -> N
     assert answer.status_code == 200
     assert answer.headers["content-type"] == \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    assert 'filename="relais-pilotage-referrals_by_kind-2026-03-01-2026-03-31.xlsx"' in \
-        answer.headers["content-disposition"]
+    assert ('filename="relais-pilotage-referrals_by_kind-toutes-routes-2026-03-01-2026-03-31'
+            '.xlsx"') in answer.headers["content-disposition"]
     ws = load_workbook(io.BytesIO(answer.content)).active
     assert ws.title == "referrals_by_kind"
     assert ws["A2"].value.startswith("Period : 01.03.2026 – 31.03.2026 · Route : All routes")
@@ -259,7 +263,7 @@ def test_the_workbook_of_all_tables_has_a_sheet_per_table(people: People) -> Non
     tables = steering_group.get("/api/steering/tables", params=MARCH).json()
     answer = steering_group.get("/api/steering/tables.xlsx", params=MARCH)
     assert answer.status_code == 200
-    assert 'filename="relais-pilotage-2026-03-01-2026-03-31.xlsx"' in \
+    assert 'filename="relais-pilotage-toutes-routes-2026-03-01-2026-03-31.xlsx"' in \
         answer.headers["content-disposition"]
     book = load_workbook(io.BytesIO(answer.content))
     assert book.sheetnames == [t["key"] for t in tables]
@@ -293,7 +297,7 @@ def test_the_report_pdf_carries_the_period_the_tables_and_the_diagram(people: Pe
     steering_group = people["CII-NE:steering"]
     answer = steering_group.get("/api/steering/report.pdf", params={**MARCH, "route": "cmfp"})
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
-    assert 'filename="relais-pilotage-rapport-2026-03-01-2026-03-31.pdf"' in \
+    assert 'filename="relais-pilotage-rapport-cmfp-2026-03-01-2026-03-31.pdf"' in \
         answer.headers["content-disposition"]
     assert answer.content.startswith(b"%PDF")
     text = pdf_text(answer.content)

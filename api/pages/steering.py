@@ -114,7 +114,7 @@ def _table(data: reporting.SteeringData, key: str, lang: str) -> reporting.Table
 @router.get("/pilotage/tableaux/{key}.csv")
 async def table_csv(request: Request, person: SteeringPerson, key: str) -> Response:
     return await _export(request, person,
-                         lambda d, lang: files.table_csv(d, _table(d, key, lang)))
+                         lambda d, lang: files.table_csv(d, _table(d, key, lang), lang))
 
 
 @router.get("/pilotage/tableaux/{key}.xlsx")

@@ -15,7 +15,7 @@ Tables (``model.Table``: ``key``, ``title``, typed ``columns``, ``rows`` of cell
 
 Exports and drawings::
 
-    table_csv(table) -> bytes                       # UTF-8 with BOM, ";" (Swiss Excel)
+    table_csv(table, period, route_title, lang)     # UTF-8 with BOM, ";" (Swiss Excel)
     table_xlsx(table, period, route_title) -> bytes
     tables_xlsx(tables, period, route_title) -> bytes   # a sheet per table
     sankey_svg(flows, "fr") -> str                  # cases.steering.flows' list

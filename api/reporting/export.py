@@ -40,10 +40,16 @@ def _csv_cell(value: Cell) -> str:
     return str(value)
 
 
-def table_csv(table: Table) -> bytes:
-    """One table as CSV: a line of column headers, then its rows; UTF-8 with BOM, ";"."""
+def table_csv(table: Table, period: Period, route_title: str, lang: str) -> bytes:
+    """One table as CSV: what it is (its title, the period and route, the small-count
+    rule) and an empty line, then a line of column headers and its rows; UTF-8 with BOM,
+    ";". (For BI tools, /api/steering/figures.csv: one header, stable keys.)"""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=CSV_SEPARATOR, lineterminator="\r\n")
+    writer.writerow([_csv_cell(table.title)])
+    for line in header_lines(period, route_title, lang):
+        writer.writerow([_csv_cell(line)])
+    writer.writerow([])
     writer.writerow([c.label for c in table.columns])
     for row in table.rows:
         writer.writerow([_csv_cell(v) for v in row.cells])
