@@ -444,3 +444,26 @@ def test_a_band_is_never_thinner_than_a_smaller_count_and_a_small_one_reveals_no
                 assert wa <= wb
     assert all(w == sankey.SMALL_W for c, w in zip(counts, widths, strict=True) if c == "<5")
     assert all(w > sankey.SMALL_W for c, w in zip(counts, widths, strict=True) if c != "<5")
+
+
+def test_no_header_of_the_report_pdf_breaks_inside_a_word() -> None:
+    """A column is at least as wide as the longest word of its header: the occupancy table
+    of the demonstration printed "Plac|es", "Occ|upé|es", "En attent|e"."""
+    from fpdf import FPDF
+
+    from api.reporting.model import Column, Row, Table
+    from api.reporting.pdf import HEAD_PADDING_MM, WIDTH_MM, column_widths
+    from cases.printing import FAMILY, with_fonts
+    table = Table("occupancy", "Occupation des places", (
+        Column("code", "Code"), Column("programme", "Programme"), Column("type", "Type"),
+        Column("period", "Période"), Column("places", "Places", "count"),
+        Column("held", "Occupées", "count"), Column("waiting", "En attente", "count")),
+        (Row(("OCC-LCF-01", "Atelier de réinsertion socioprofessionnelle des Montagnes",
+              "socio_professionnel", "01.01.2026 – 30.11.2026", 12, 8, "<5")),))
+    doc = with_fonts(FPDF())
+    widths = column_widths(doc, table)
+    assert abs(sum(widths) - WIDTH_MM) < 0.01
+    doc.set_font(FAMILY, "B", 9)
+    for c, width in zip(table.columns, widths, strict=True):
+        longest = max(doc.get_string_width(w) for w in c.label.split())
+        assert width >= longest + HEAD_PADDING_MM, (c.label, width, longest)

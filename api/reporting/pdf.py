@@ -21,6 +21,8 @@ WIDTH_MM = 180  # A4 less the margins
 LINE_MM = 6.5
 HEAD = FontFace(emphasis="BOLD", fill_color=(232, 238, 244))
 SANKEY_PX = 640  # the SVG's width (sankey.WIDTH)
+HEAD_PADDING_MM = 2.5  # a cell's padding on both sides (1 mm each), and a hair to spare
+MAX_COLUMN_MM = 70
 
 
 class _Doc(FPDF):
@@ -46,10 +48,27 @@ def _fits(doc: FPDF, height_mm: float) -> None:
         doc.add_page()
 
 
-def _widths(table: Table) -> tuple[int, ...]:
-    """Columns as wide as what they hold (within bounds): a code column stays narrow."""
-    return tuple(min(45, max(8, len(c.label), *(len(str(r.cells[i])) for r in table.rows)))
-                 for i, c in enumerate(table.columns))
+def column_widths(doc: FPDF, table: Table, lang: str = "fr") -> list[float]:
+    """Each column's width in mm, the table filling ``WIDTH_MM``: never narrower than the
+    longest word of its header (a header breaks between words, never inside one), as wide
+    as what it holds where the page allows (up to ``MAX_COLUMN_MM``), the rest shared out."""
+    doc.set_font(FAMILY, "B", 9)
+    need = [max(doc.get_string_width(w) for w in c.label.split()) + HEAD_PADDING_MM
+            for c in table.columns]
+    heads = [doc.get_string_width(c.label) for c in table.columns]
+    doc.set_font(FAMILY, size=9)
+    want = [max(need[i], min(MAX_COLUMN_MM, HEAD_PADDING_MM + max(
+        heads[i], *(doc.get_string_width(display(r.cells[i], c.kind, lang))
+                    for r in table.rows))))
+        for i, c in enumerate(table.columns)]
+    total = sum(want)
+    if total <= WIDTH_MM:  # room to spare: shared in proportion
+        return [w * WIDTH_MM / total for w in want]
+    slack = sum(w - n for w, n in zip(want, need, strict=True))
+    if sum(need) >= WIDTH_MM or slack <= 0:  # cannot fit whole words: proportions, as best
+        return [n * WIDTH_MM / sum(need) for n in need]
+    cut = (total - WIDTH_MM) / slack  # the share of each column's slack given up
+    return [w - (w - n) * cut for w, n in zip(want, need, strict=True)]
 
 
 def _table(doc: FPDF, table: Table, report: Report) -> None:
@@ -60,10 +79,12 @@ def _table(doc: FPDF, table: Table, report: Report) -> None:
     if not table.rows:
         doc.multi_cell(0, 5, report.words()["empty"], new_x="LMARGIN", new_y="NEXT")
     else:
-        widths = _widths(table)
+        widths = column_widths(doc, table, lang)
+        doc.set_font(FAMILY, size=9)
         align = tuple("LEFT" if c.kind == "text" else "RIGHT" for c in table.columns)
         with doc.table(col_widths=widths, text_align=align, headings_style=HEAD,
-                       line_height=5, width=WIDTH_MM, first_row_as_headings=True) as grid:
+                       line_height=5, width=WIDTH_MM, first_row_as_headings=True,
+                       padding=(0, 1)) as grid:
             head = grid.row()
             for c in table.columns:
                 head.cell(c.label)
