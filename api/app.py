@@ -26,6 +26,7 @@ from . import (
     metrics,
     openapi,
     pages,
+    reads,
     routes,
 )
 from .body_guard import BodyGuard
@@ -63,6 +64,7 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
     app.include_router(cases.router)
     app.include_router(routes.router)
     app.include_router(consents.router)
+    app.include_router(reads.router)
     app.include_router(aggregates.router)
     app.include_router(documents.router)
     app.include_router(catalogue.router)

@@ -27,7 +27,9 @@ from workflows.engine.model import Route
 
 from .domain.actors import Actor
 from .domain.case import CaseState
+from .domain.errors import NotAllowed
 from .domain.events import Event
+from .domain.visibility import may_see_reads
 from .queries import CaseQueries
 from .sharing import Sharing
 from .store.uow import UnitOfWork
@@ -196,3 +198,16 @@ class AccessPolicy:
 
     def consents(self, v: CaseView, within: UnitOfWork | None = None) -> list[ConsentShown]:
         return [v.consent(c, extra) for c, extra in self.sharing.consents(v.case, within)]
+
+    def reads(self, actor: Actor, case_id: str, limit: int = 200,
+              within: UnitOfWork | None = None) -> tuple[CaseView, int, list[dict[str, Any]]]:
+        """Who read the case file, latest first, for the lead's case managers and the
+        coordination (``visibility.may_see_reads``); this look is on the record too."""
+        with self.q.s.units(within=within) as uow:
+            view = self.open(actor, case_id, "reads", uow)
+            if not may_see_reads(actor, view.case):
+                raise NotAllowed("seuls l'institution responsable et la coordination voient qui "
+                                 "a consulté le dossier / only the lead institution and the "
+                                 "coordination see who read the case")
+            total, rows = uow.reads.of_case(case_id, limit)
+        return view, total, rows

@@ -71,7 +71,8 @@ OPERATIONS = ["GET /healthz", "GET /readyz", "GET /metrics", "POST /api/cases", 
               "POST /api/cases/{case_id}/signoff/{answer}",
               "POST /api/cases/{case_id}/escalation/settle",
               "GET /api/cases/{case_id}/partners",
-              "POST /api/cases/{case_id}/partners/{institution}/leave"]
+              "POST /api/cases/{case_id}/partners/{institution}/leave",
+              "GET /api/cases/{case_id}/reads"]
 
 
 def test_the_fuzzed_operations_are_all_the_operations(server: tuple[str, str]) -> None:

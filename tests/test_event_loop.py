@@ -172,6 +172,7 @@ def _drive_api(d: Driver, case_id: str, handoffs: list[str]) -> None:
     d.call(coord, "POST", "/api/cases/{case_id}/escalation/settle", f"{c}/escalation/settle",
            json={"reason": "arbitrage", "step": "triage"})
     d.call(orp, "GET", "/api/cases/{case_id}/partners", f"{c}/partners")
+    d.call(orp, "GET", "/api/cases/{case_id}/reads", f"{c}/reads")
     d.call(coord, "POST", "/api/cases/{case_id}/partners/{institution}/leave",
            f"{c}/partners/OFIJ-NE/leave", json={"reason": "hors formation"})
     d.call(oai, "POST", "/api/handoffs/{handoff_id}/accept", f"/api/handoffs/{handoffs[0]}/accept")
@@ -246,6 +247,7 @@ def _drive_pages(d: Driver, case_id: str, handoffs: list[str]) -> None:
            f"/dossiers/{handoffs[3].split(':')[0]}/transfert/refuser",
            {"transfert": handoffs[3].split(":")[1], "motif": "pas de capacité"})
     d.call(orp, "GET", "/dossiers/{case_id}/documents/{document_id}", f"{c}/documents/1")
+    d.call(orp, "GET", "/dossiers/{case_id}/consultations", f"{c}/consultations")
     d.form(ORP, "/dossiers/{case_id}/consentements", f"{c}/consentements", {
         "concedant": "Jean Muster", "destinataires": "OAI-NE", "categories": "medical",
         "but": "évaluation"})

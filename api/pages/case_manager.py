@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import case_consents, case_page, case_partners, inbox, referral
+from . import case_consents, case_page, case_partners, case_reads, inbox, referral
 
 router = APIRouter(include_in_schema=False)
-for part in (referral, inbox, case_page, case_consents, case_partners):
+for part in (referral, inbox, case_page, case_consents, case_partners, case_reads):
     router.include_router(part.router)

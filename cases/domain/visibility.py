@@ -24,3 +24,10 @@ def may_see(actor: Actor, case: CaseState, route: Route, registry: Registry) -> 
     if actor.role != Role.case_manager:
         return False  # steering: aggregates only; admin: users and agreements
     return actor.is_coordination or takes_part(actor.institution, case, route, registry)
+
+
+def may_see_reads(actor: Actor, case: CaseState) -> bool:
+    """Who reads a case's read record (who consulted the file): the coordination, and the
+    case managers of the institution that leads it (and answers for its file)."""
+    return actor.role == Role.coordinator or (
+        actor.role == Role.case_manager and actor.institution == case.lead)

@@ -341,6 +341,11 @@ class MemoryReads:
         self.m.reads += [{"case_id": c, "user": user, "institution": institution, "at": at,
                           "what": what} for c in dict.fromkeys(case_ids)]
 
+    def of_case(self, case_id: str, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        mine = [{k: r[k] for k in ("at", "user", "institution", "what")}
+                for r in reversed(self.m.reads) if r["case_id"] == case_id]
+        return len(mine), mine[:limit]
+
 
 class MemoryUsers:
     def __init__(self, m: Memory) -> None:

@@ -92,6 +92,7 @@ class CaseFiles(Protocol):
 class Reads(Protocol):
     def add(self, case_ids: list[str], *, user: str, institution: str, at: datetime,
             what: str) -> None: ...
+    def of_case(self, case_id: str, limit: int) -> tuple[int, list[dict[str, Any]]]: ...
 
 
 class Users(Protocol):
