@@ -96,3 +96,16 @@ def test_comparisons_agree_with_python_on_integers(age: int, limit: int) -> None
 def test_arbitrary_text_never_crashes_the_compiler(text: str) -> None:
     with contextlib.suppress(GuardError):
         compile_guard(text, FIELDS)
+
+
+def test_a_guard_says_which_of_its_conditions_failed_and_with_what() -> None:
+    fields = {"age": FieldType("integer"), "consentement": FieldType("boolean"),
+              "incapacite_travail_pct": FieldType("integer")}
+    g = compile_guard("consentement and age >= 18 and (incapacite_travail_pct < 100 or "
+                      "age > 60)", fields)
+    assert g.failed({"consentement": True, "age": 16, "incapacite_travail_pct": 50}) == [
+        "age >= 18 (age : 16)"]
+    assert g.failed({"age": 30, "incapacite_travail_pct": 100}) == [
+        "consentement (consentement : —)",
+        "(incapacite_travail_pct < 100 or age > 60) (incapacite_travail_pct : 100, age : 30)"]
+    assert g.failed({"consentement": True, "age": 30, "incapacite_travail_pct": 10}) == []

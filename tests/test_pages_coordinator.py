@@ -381,7 +381,9 @@ def test_a_simulation_walks_the_route_and_stops_at_the_first_refused_event(
     assert walk.status_code == 200
     moves = re.findall(r'<li class="(taken|refused)">', walk.text)
     assert moves == ["taken", "taken", "refused"]  # cloturer is never tried
-    assert "la condition n'est pas remplie" in read(walk)
+    # which condition failed, with the value it read
+    assert "condition non remplie : taux_activite_pct >= 50 (taux_activite_pct : 40)" in \
+        read(walk)
     assert 'class="state current" data-state="stage_observation"' in walk.text
     unknown = coordinator.post("/routes/atelier/simuler", data={
         "csrf": token, "texte": NE_ESO_V3, "evenements": "convoquer", "champs": "age: 48"})

@@ -104,8 +104,11 @@ def test_the_workshop_simulates_a_consent_field_as_a_yes_no() -> None:
     assert walk.error is None and walk.end == "assessment"
     refused = simulate(r, "transmettre", "consentement: false\nage: 48")
     assert refused.end == "signalement" and refused.moves[0].target is None
-    bad = simulate(r, "transmettre", "consentement: oui")
-    assert bad.error is not None and "true" in bad.error[0]
+    said = simulate(r, "transmettre", "consentement: oui\nage: 48")  # as people say it
+    assert said.error is None and said.end == "triage"
+    assert simulate(r, "transmettre", "consentement: non\nage: 48").moves[0].target is None
+    bad = simulate(r, "transmettre", "consentement: peut-être")
+    assert bad.error is not None and "oui" in bad.error[0]
 
 
 def test_a_swiss_postcode_and_an_e164_mobile_in_the_person() -> None:

@@ -20,6 +20,8 @@ from workflows.engine.located_yaml import read_document
 from workflows.engine.model import Route, TransitionSpec
 
 MAX_EVENTS = 100
+YES_NO = {"oui": True, "non": False, "yes": True, "no": False, "ja": True, "nein": False,
+          "sì": True, "si": True, "vrai": True, "faux": False}
 MAX_FIELDS_TEXT = 5000
 
 
@@ -53,17 +55,22 @@ def _fields(route: Route, text: str) -> dict[str, Any]:
         raise MissingInput(f"écrire un champ par ligne, « nom: valeur » {detail} / write one "
                            "field a line, 'name: value'")
     values = {k: v.isoformat() if isinstance(v, date) else v for k, v in doc.data.items()}
+    # a yes/no as people write it: oui/non (ja/nein, sì/no, yes/no) as well as true/false
+    values = {k: YES_NO.get(v.strip().lower(), v) if isinstance(v, str) and k in route.fields
+              and route.fields[k].type.type in ("boolean", "consent") else v
+              for k, v in values.items()}
     # a consent field (computed from the case's consent records) is simulated as a yes/no
     consents = {k: v for k, v in values.items() if k in route.fields and route.fields[k].computed}
     for name, value in consents.items():
         if not isinstance(value, bool):
-            raise MissingInput(f"« {name} » : true (consentement enregistré) ou false attendu "
-                               f"/ true (a consent recorded) or false expected", field=name)
+            raise MissingInput(f"« {name} » : oui (consentement enregistré) ou non attendu "
+                               f"/ yes (a consent recorded) or no expected", field=name)
     rest = {k: v for k, v in values.items() if k not in consents}
     return guard_view(route, checked_fields(route, rest)) | consents
 
 
-def _refusal(route: Route, state: str, event: str) -> tuple[str, str]:
+def _refusal(route: Route, state: str, event: str,
+             values: dict[str, Any] | None = None) -> tuple[str, str]:
     if route.states[state].final:
         return ("le dossier est clos dans cet état final", "the case is closed in this final "
                 "state")
@@ -73,6 +80,12 @@ def _refusal(route: Route, state: str, event: str) -> tuple[str, str]:
     if event not in route.events_from(state):
         return (f"« {event} » ne part pas de « {state} »", f"'{event}' does not leave "
                 f"'{state}'")
+    failed = [line for t in route.transitions
+              if t.event == event and state in t.sources and t.guard is not None
+              for line in t.guard.failed(values or {})]
+    if failed:  # which condition, with the value it read
+        said = " ; ".join(failed)
+        return (f"condition non remplie : {said}", f"condition not met: {said}")
     return ("la condition n'est pas remplie avec ces données", "the guard does not hold with "
             "these data")
 
@@ -88,7 +101,7 @@ def simulate(route: Route, events: str, fields_text: str) -> Walk:
     for event in [e.strip() for e in events.splitlines() if e.strip()][:MAX_EVENTS]:
         step = None if route.states[state].final else machine.step(state, event, values)
         if step is None:
-            walk.moves.append(Move(event, state, None, _refusal(route, state, event)))
+            walk.moves.append(Move(event, state, None, _refusal(route, state, event, values)))
             break  # what follows would start from a state the case never reached
         walk.moves.append(Move(event, state, step.target, transition=step.transition,
                                actions=step.actions))

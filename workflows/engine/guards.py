@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from importlib import resources
@@ -53,7 +53,7 @@ class GuardError(ValueError):
 @cache
 def _parser() -> Lark:
     grammar = resources.files("workflows.engine").joinpath("guard.lark").read_text("utf-8")
-    return Lark(grammar, parser="lalr", maybe_placeholders=False)
+    return Lark(grammar, parser="lalr", maybe_placeholders=False, propagate_positions=True)
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,48 @@ class Guard:
     text: str
     fields: frozenset[str]
     _evaluate: Evaluator
+    _tree: Tree[Token] | None = field(default=None, compare=False, repr=False)
+    _types: Mapping[str, FieldType] | None = field(default=None, compare=False, repr=False)
 
     def __call__(self, fields: Fields) -> bool:
         return self._evaluate(fields) is True
+
+    def failed(self, fields: Fields) -> list[str]:
+        """The conditions that do not hold, as written, each with the values it read
+        ("age >= 18 (age : 16)"): the parts of an ``and`` one by one, anything else whole.
+        Empty when the guard holds."""
+        if self(fields) or self._tree is None or self._types is None:
+            return []
+        return _failing(self._tree, fields, self.text, self._types)
+
+
+def _failing(node: Tree[Token] | Token, fields: Fields, text: str,
+             types: Mapping[str, FieldType]) -> list[str]:
+    if isinstance(node, Tree) and node.data == "and_expr":
+        return [line for kid in node.children
+                for line in _failing(kid, fields, text, types)]
+    if _build(node, types)(fields) is True:
+        return []
+    return [_described(node, fields, text)]
+
+
+def _described(node: Tree[Token] | Token, fields: Fields, text: str) -> str:
+    assert isinstance(node, Tree)
+    start, end = node.meta.start_pos, node.meta.end_pos
+    if start > 0 and end < len(text) and text[start - 1] == "(" and text[end] == ")":
+        start, end = start - 1, end + 1  # the condition as written, parentheses included
+    names = list(dict.fromkeys(str(t) for t in node.scan_values(
+        lambda v: isinstance(v, Token) and v.type == "FIELD")))
+    values = ", ".join(f"{n} : {_shown(fields.get(n, _MISSING))}" for n in names)
+    return f"{text[start:end]} ({values})" if values else text[start:end]
+
+
+def _shown(value: Any) -> str:
+    if value is _MISSING or value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
+    return str(value)
 
 
 def compile_guard(text: str, fields: Mapping[str, FieldType]) -> Guard:
@@ -91,7 +130,7 @@ def compile_guard(text: str, fields: Mapping[str, FieldType]) -> Guard:
     if kind != "boolean":
         raise GuardError("guard_type", detail=f"le résultat est {kind}, pas un booléen "
                                               f"/ the result is {kind}, not a boolean")
-    return Guard(text, frozenset(checker.used), _build(tree, fields))
+    return Guard(text, frozenset(checker.used), _build(tree, fields), tree, dict(fields))
 
 
 def _near(text: str, column: int) -> str:
