@@ -18,13 +18,24 @@ NE = calendar("CH-NE")
     ("5 working days", Duration(5, "working_days")), ("1 working day", Duration(1, "working_days")),
     ("10 days", Duration(10, "days")), ("2 weeks", Duration(2, "weeks")),
     ("6 months", Duration(6, "months")), ("  3   months ", Duration(3, "months")),
+    # as coordinators write them in the canton's languages
+    ("15 jours ouvrables", Duration(15, "working_days")),
+    ("1 jour ouvrable", Duration(1, "working_days")), ("10 jours", Duration(10, "days")),
+    ("2 semaines", Duration(2, "weeks")), ("6 mois", Duration(6, "months")),
+    ("15 Arbeitstage", Duration(15, "working_days")), ("1 Arbeitstag", Duration(1, "working_days")),
+    ("10 Tage", Duration(10, "days")), ("2 Wochen", Duration(2, "weeks")),
+    ("6 Monate", Duration(6, "months")), ("1 Monat", Duration(1, "months")),
+    ("15 giorni lavorativi", Duration(15, "working_days")), ("10 giorni", Duration(10, "days")),
+    ("2 settimane", Duration(2, "weeks")), ("6 mesi", Duration(6, "months")),
+    ("1 mese", Duration(1, "months")), ("5 Jours Ouvrables", Duration(5, "working_days")),
 ])
 def test_deadlines_are_read_as_written(text: str, expected: Duration) -> None:
     assert parse_duration(text) == expected
 
 
 @pytest.mark.parametrize("text", ["5", "five days", "0 days", "-1 days", "5 workdays",
-                                  "5 working", "10 years", "12345 days", ""])
+                                  "5 working", "10 years", "12345 days", "", "5 ouvrables",
+                                  "5 jours ouvrés de plus", "3 ans"])
 def test_unreadable_deadlines_are_refused(text: str) -> None:
     assert parse_duration(text) is None
 

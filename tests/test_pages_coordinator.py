@@ -237,7 +237,8 @@ def test_a_coordinator_validates_fixes_publishes_a_route_and_settles_an_escalati
     wrong_state, wrong_deadline = line_of(TWO_ERRORS, "entretein"), line_of(TWO_ERRORS, "cinq")
     assert problems.all_inner_texts() == [  # in the order of the file
         f"Ligne {wrong_deadline} · states.entretien.deadline : délai « cinq jours » illisible ; "
-        "écrire N working days | N days | N weeks | N months",
+        "écrire N jours ouvrables | N jours | N semaines | N mois (ou N working days | N days "
+        "| N weeks | N months)",
         f"Ligne {wrong_state} · transitions[0].to : « entretein » ne désigne aucun état"]
     assert text.input_value() == TWO_ERRORS  # kept, to be fixed
     assert text.get_attribute("aria-invalid") == "true"

@@ -1,4 +1,5 @@
-"""Deadlines written as ``N working days | N days | N weeks | N months``.
+"""Deadlines written as ``N working days | N days | N weeks | N months``, or in French,
+German or Italian (``15 jours ouvrables``, ``10 Arbeitstage``, ``6 mesi``).
 
 A deadline ends at local midnight at the end of its last day. Working days skip weekends and
 the calendar's public holidays. Calendar periods (days, weeks, months) that end on a day off
@@ -15,9 +16,18 @@ from typing import Literal, Protocol
 
 Unit = Literal["working_days", "days", "weeks", "months"]
 
-_PATTERN = re.compile(
-    r"^\s*(?P<n>[1-9][0-9]{0,3})\s+(?P<unit>working\s+days?|days?|weeks?|months?)\s*$"
-)
+_PATTERN = re.compile(r"^\s*(?P<n>[1-9][0-9]{0,3})\s+(?P<unit>\S.*?)\s*$")
+# the units as coordinators write them, in English and in the canton's languages
+UNITS: dict[str, Unit] = {
+    **dict.fromkeys(("working day", "working days", "jour ouvrable", "jours ouvrables",
+                     "arbeitstag", "arbeitstage", "giorno lavorativo", "giorni lavorativi"),
+                    "working_days"),
+    **dict.fromkeys(("day", "days", "jour", "jours", "tag", "tage", "giorno", "giorni"),
+                    "days"),
+    **dict.fromkeys(("week", "weeks", "semaine", "semaines", "woche", "wochen", "settimana",
+                     "settimane"), "weeks"),
+    **dict.fromkeys(("month", "months", "mois", "monat", "monate", "mese", "mesi"), "months"),
+}
 
 
 class Calendar(Protocol):
@@ -57,12 +67,8 @@ class Duration:
 def parse_duration(text: str) -> Duration | None:
     """``"10 working days"`` -> ``Duration(10, "working_days")``; None when unreadable."""
     m = _PATTERN.match(text) if isinstance(text, str) else None
-    if not m:
-        return None
-    word = m["unit"].split()[0].rstrip("s")
-    unit: Unit = {"working": "working_days", "day": "days", "week": "weeks",
-                  "month": "months"}[word]  # type: ignore[assignment]
-    if word == "working" and not m["unit"].startswith("working"):
+    unit = UNITS.get(" ".join(m["unit"].lower().split())) if m else None
+    if m is None or unit is None:
         return None
     return Duration(int(m["n"]), unit)
 

@@ -63,7 +63,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "final_has": ("un état final n'a pas de « {key} »", "a final state has no '{key}'"),
     "from_final": ("l'état « {state} » est final : aucune transition n'en part",
                    "state '{state}' is final: no transition may leave it"),
-    "bad_deadline": ("délai « {value} » illisible ; écrire N working days | N days | N weeks | N months",
+    "bad_deadline": ("délai « {value} » illisible ; écrire N jours ouvrables | N jours | N semaines | N mois (ou N working days | N days | N weeks | N months)",
                      "cannot read deadline '{value}'; write N working days | N days | N weeks | N months"),
     "unknown_action": ("action inconnue « {name} » ; actions disponibles : {known}",
                        "unknown action '{name}'; available actions: {known}"),
