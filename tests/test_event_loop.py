@@ -267,6 +267,7 @@ def _drive_pages(d: Driver, case_id: str, handoffs: list[str]) -> None:
            "/routes/reseau-cii/versions/1/source.yaml")
     route_text = SPEC_EXAMPLE.read_text(encoding="utf-8")
     d.call(coord, "GET", "/routes/atelier", params={"start": "reseau-cii"})
+    d.call(coord, "GET", "/routes/guide")
     d.form(COORD, "/routes/atelier", data={"texte": route_text})
     d.form(COORD, "/routes/atelier/simuler", data={"texte": route_text, "evenements": ""})
     d.form(COORD, "/routes/atelier/publier", data={"texte": route_text})

@@ -393,3 +393,18 @@ def test_a_simulation_walks_the_route_and_stops_at_the_first_refused_event(
     assert events(site.services) == events_before  # nothing was recorded
     with site.services.engine.connect() as conn:
         assert site.services.routes.versions(conn)["ne-eso"] == [2]
+
+
+def test_the_route_format_guide_is_a_page_of_the_workshop(site: Site,
+                                                          coordinator: httpx.Client) -> None:
+    """The workshop pointed to docs/routes.md, which a browser cannot open: the guide is a
+    page of the application, the same text, nothing of it run as HTML."""
+    workshop = coordinator.get("/routes/atelier").text
+    assert 'href="/routes/guide"' in workshop and "docs/routes.md" not in workshop
+    guide = coordinator.get("/routes/guide")
+    assert guide.status_code == 200
+    assert "<h1" in guide.text and "jours ouvrables" in guide.text
+    assert "<code>N working days | N days | N weeks | N months</code>" in guide.text
+    assert "<script" not in guide.text.split("<main", 1)[1]
+    with client_of(site, "p.girard", "OAI-NE", "case_manager") as case_manager:
+        assert case_manager.get("/routes/guide").status_code == 403
