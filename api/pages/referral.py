@@ -13,7 +13,8 @@ from starlette.datastructures import FormData
 
 from cases.domain.actors import Actor
 from cases.domain.errors import IdentityMismatch, MissingInput, NotAllowed, NotFound
-from cases.domain.person import InvalidPerson
+from cases.domain.fields import checked_fields
+from cases.domain.person import InvalidPerson, person_problems
 from cases.queries import CaseQueries
 from cases.sharing import NETWORK_CATEGORIES, ReferralConsent, Sharing
 from conventions.data_sharing import SENSITIVE
@@ -147,6 +148,30 @@ def _form_page(request: Request, person: Actor, routes: list[Route], chosen: Rou
                 reason_error=errors.get(REASON, ""), general=general)
 
 
+def everything_wrong(route: Route, form: FormData, data: dict[str, Any],
+                     lang: str) -> dict[str, str]:
+    """Every problem of a posted referral, by the form's field names, in words: the
+    person's fields each checked on their own, each route field with its label rather than
+    its code, the consent's. Empty: the referral may be tried."""
+    problems = {CONTACT_KEYS.get(k, k): say(lang, m) for k, m in person_problems(data).items()}
+    for spec in route.fields.values():
+        raw = form.get(f"champ.{spec.name}")
+        if spec.computed or not isinstance(raw, str):
+            continue
+        try:
+            checked_fields(route, read_fields(route, form, [spec.name]))
+        except MissingInput as exc:
+            label = title_in(lang, spec.title) if spec.title else spec.name
+            problems[f"champ.{spec.name}"] = say(lang, exc.message).replace(
+                f"« {spec.name} »", f"« {label} »").replace(f"'{spec.name}'", f"'{label}'")
+    try:
+        _consent(form, data)
+    except MissingInput as exc:
+        field = str(exc.details.get("field", ""))
+        problems[CONTACT_KEYS.get(field, "consentement_reseau")] = say(lang, exc.message)
+    return problems
+
+
 @router.get("/dossiers/nouveau")
 def referral_form(request: Request, person: CaseWorkerPerson,
                   route: Annotated[str, Query(max_length=64)] = "") -> Response:
@@ -170,6 +195,9 @@ def open_case(request: Request, person: CaseWorkerPerson, form: Form) -> Respons
     if "nationality" in data:
         data["nationality"] = data["nationality"].upper()
     data.update(_contact(form))
+    problems = everything_wrong(chosen, form, data, lang)
+    if problems:  # all at once, each under its field, rather than one per attempt
+        return _form_page(request, person, routes, chosen, form, problems, 422)
     sh: Sharing = request.app.state.sharing
     try:
         fields = read_fields(chosen, form, chosen.fields)

@@ -79,56 +79,103 @@ def _name(data: dict[str, Any], key: str) -> str:
 
 
 def person_from(data: dict[str, Any], today: date | None = None) -> Person:
-    """Build a Person from request-like data; InvalidPerson names the field at fault."""
+    """Build a Person from request-like data; InvalidPerson names the (first) field at
+    fault. ``person_problems`` names them all."""
     if not isinstance(data, dict):
         raise InvalidPerson("person", "un objet est attendu / an object is expected")
+    return Person(_avs(data), _name(data, "official_name"), _name(data, "first_name"),
+                  _birth(data, today), _sex(data), _nationality(data), *_contact(data))
+
+
+def person_problems(data: dict[str, Any], today: date | None = None) -> dict[str, str]:
+    """Every field at fault in ``data`` and why, each checked on its own: a form shows them
+    all at once (empty when ``person_from`` would accept it)."""
+    problems: dict[str, str] = {}
+    checks = [_avs, lambda d: _name(d, "official_name"), lambda d: _name(d, "first_name"),
+              lambda d: _birth(d, today), _sex, _nationality, _email, _phone, _address]
+    for check in checks:
+        try:
+            check(data)
+        except InvalidPerson as exc:
+            problems.setdefault(exc.field, exc.message)
+    return problems
+
+
+def _avs(data: dict[str, Any]) -> str:
     try:
-        avs = normalize_avs(data.get("avs"))  # type: ignore[arg-type]
+        return normalize_avs(data.get("avs"))  # type: ignore[arg-type]
     except InvalidAVS as exc:
         raise InvalidPerson("avs", str(exc)) from None
-    raw_birth = data.get("birth_date")
+
+
+def _birth(data: dict[str, Any], today: date | None) -> date:
+    raw = data.get("birth_date")
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise InvalidPerson("birth_date", "obligatoire / required")
     try:
-        birth = raw_birth if isinstance(raw_birth, date) else date.fromisoformat(str(raw_birth))
+        birth = raw if isinstance(raw, date) else date.fromisoformat(str(raw))
     except ValueError:
-        raise InvalidPerson("birth_date", "date ISO attendue (AAAA-MM-JJ) / ISO date expected") \
-            from None
+        raise InvalidPerson("birth_date", "date attendue, p. ex. 1978-03-14 / a date, e.g. "
+                            "1978-03-14") from None
     if birth > (today or date.today()) or birth.year < 1900:
         raise InvalidPerson("birth_date", "date de naissance impossible / impossible birth date")
+    return birth
+
+
+def _sex(data: dict[str, Any]) -> str | None:
     sex = data.get("sex")
     if sex is not None:
         sex = str(sex)
         if sex not in SEX:
             raise InvalidPerson("sex", "1 (homme), 2 (femme) ou 3 (inconnu) / 1, 2 or 3 (eCH-0044)")
+    return sex
+
+
+def _nationality(data: dict[str, Any]) -> str | None:
     nationality = data.get("nationality")
     if nationality is not None and (not isinstance(nationality, str)
                                     or not _COUNTRY.match(nationality)):
         raise InvalidPerson("nationality", "code pays ISO à deux lettres / ISO 3166 alpha-2 code")
-    return Person(avs, _name(data, "official_name"), _name(data, "first_name"), birth, sex,
-                  nationality, *_contact(data))
+    return nationality
 
 
 def _contact(data: dict[str, Any]) -> tuple[str | None, str | None, dict[str, str] | None]:
-    email, phone, address = data.get("email"), data.get("phone"), data.get("address")
+    return _email(data), _phone(data), _address(data)
+
+
+def _email(data: dict[str, Any]) -> str | None:
+    email = data.get("email")
     if email is not None and (not isinstance(email, str) or len(email) > 200
                               or not _EMAIL.match(email)):
         raise InvalidPerson("email", "adresse e-mail invalide / invalid e-mail address")
+    return email
+
+
+def _phone(data: dict[str, Any]) -> str | None:
+    phone = data.get("phone")
     if phone is not None:
         phone = _e164(re.sub(r"[\s./()-]", "", str(phone)))
         if not _PHONE.match(phone):
             raise InvalidPerson("phone", "numéro de téléphone invalide (ex. +41 79 123 45 67) "
                                 "/ invalid phone number")
-    if address is not None:
-        if not isinstance(address, dict) or set(address) - set(_ADDRESS) \
-                or not all(isinstance(address.get(k), str) and 0 < len(address[k].strip()) <= 100
-                           and visible_text(address[k]) for k in _ADDRESS):
-            raise InvalidPerson("address", "rue, NPA et localité attendus / street, postcode "
-                                "and town expected")
-        address = {k: address[k].strip() for k in _ADDRESS}
-        if not _POSTCODE.match(address["postcode"]) \
-                or not 1000 <= int(address["postcode"]) <= 9699:
-            raise InvalidPerson("address.postcode", "NPA suisse de 4 chiffres (1000 à 9699) / "
-                                "Swiss postcode of 4 digits (1000 to 9699)")
-    return email, phone, address
+    return phone
+
+
+def _address(data: dict[str, Any]) -> dict[str, str] | None:
+    address = data.get("address")
+    if address is None:
+        return None
+    if not isinstance(address, dict) or set(address) - set(_ADDRESS) \
+            or not all(isinstance(address.get(k), str) and 0 < len(address[k].strip()) <= 100
+                       and visible_text(address[k]) for k in _ADDRESS):
+        raise InvalidPerson("address", "rue, NPA et localité attendus / street, postcode "
+                            "and town expected")
+    address = {k: address[k].strip() for k in _ADDRESS}
+    if not _POSTCODE.match(address["postcode"]) \
+            or not 1000 <= int(address["postcode"]) <= 9699:
+        raise InvalidPerson("address.postcode", "NPA suisse de 4 chiffres (1000 à 9699) / "
+                            "Swiss postcode of 4 digits (1000 to 9699)")
+    return address
 
 
 def _e164(number: str) -> str:
