@@ -33,3 +33,27 @@ def test_every_error_of_the_referral_is_shown_at_once_in_words(site: Site) -> No
     age = _error(html, "f-age")
     assert "Âge" in age and "« age »" not in age  # the field's label, not its code
     assert 'value="Daniel"' in html  # what was typed is kept
+
+
+def test_the_route_is_chosen_first_and_its_fields_come_without_a_reload(site: Site) -> None:
+    """No route is chosen for the person; choosing one shows its fields in place, what was
+    typed about the person kept; without JavaScript the button still does it."""
+    from typing import Any
+
+    from tests.browser import shoot
+    site.person("m.robert", "ORP-NE")
+    page: Any = site.signed_in("m.robert")
+    page.goto("/dossiers/nouveau")
+    assert page.locator("form.referral").count() == 0  # the route first
+    assert page.get_by_label("Route").input_value() == ""
+    page.evaluate("window.__same_document = true")
+    page.get_by_label("Route").select_option("reseau-cii")
+    page.locator("form.referral").wait_for()
+    assert page.get_by_label("Âge").is_visible()
+    page.get_by_label("Nom officiel").fill("Nguyễn")
+    page.get_by_label("Route").select_option("cmfp")
+    page.locator("form.referral input[name=route][value=cmfp]").wait_for(state="attached")
+    assert page.get_by_label("Nom officiel").input_value() == "Nguyễn"  # kept
+    assert page.evaluate("window.__same_document") is True  # no reload happened
+    assert "route=cmfp" in page.url  # the address says which route, for the back button
+    shoot(page, "referral-route-first")

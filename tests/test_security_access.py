@@ -333,7 +333,7 @@ def test_the_referral_page_says_a_mismatched_identity_under_the_avs_number(
              role="case_manager", now=s.clock())
     set_password(s.engine, "lcf.page", PASSWORD)
     with contextlib.closing(signed_in_client(scene.people.base, "lcf.page")) as client:
-        form = client.get("/dossiers/nouveau").text
+        form = client.get("/dossiers/nouveau", params={"route": "reseau-cii"}).text
         answer = client.post("/dossiers/nouveau", data={
             "csrf": csrf_of(form), "route": "reseau-cii", "avs": ANA["avs"],
             "official_name": "Inventé", "first_name": "Nom", "birth_date": "1990-01-01",

@@ -176,7 +176,8 @@ def everything_wrong(route: Route, form: FormData, data: dict[str, Any],
 def referral_form(request: Request, person: CaseWorkerPerson,
                   route: Annotated[str, Query(max_length=64)] = "") -> Response:
     routes = routes_for(request.app.state.queries, person)
-    chosen = next((r for r in routes if r.id == route), routes[0] if routes else None)
+    # the route first: none is chosen for the person unless there is only one
+    chosen = next((r for r in routes if r.id == route), routes[0] if len(routes) == 1 else None)
     return _form_page(request, person, routes, chosen)
 
 

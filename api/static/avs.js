@@ -35,4 +35,5 @@
     input.addEventListener("blur", function () { show(true); });
   }
   document.querySelectorAll("input[data-avs]").forEach(attach);
+  window.relaisAvs = attach;  // for fields that arrive later (referral.js)
 })();
