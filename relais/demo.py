@@ -182,6 +182,12 @@ def journey_c(s: CaseServices, clock: Clock) -> None:
     j.fire("Admis : critères remplis", "admettre", OFIJ)
     j.fire("Coaching, recherche de stage", "accompagner", OFIJ)
     clock.advance(days=60)
+    # the AI is told of Yonas only on his consent (a training lead has no statute for it):
+    # the OFIJ records the form he signed before it asks for the assessment
+    Sharing(s).record(OFIJ, s.get(j.case_id), grantor="Yonas Tesfaye", recipients=["OAI-NE"],
+                      categories=["identite", "situation"],
+                      purpose="Bilan AI : trouble d'apprentissage suspecté", valid_until=None)
+    typer.echo(f"  {swiss_date(clock.now)}  Yonas consent au bilan AI (formulaire signé)")
     j.fire("Trouble d'apprentissage suspecté : bilan AI", "demander_bilan_ai", OFIJ,
            reason="Dyslexie suspectée")
     clock.advance(days=30)
