@@ -27,6 +27,7 @@ from cases.domain.visibility import takes_part
 from cases.queries import CaseQueries
 from cases.sharing import Sharing
 from cases.store.uow import UnitOfWork
+from institutions.calendar import calendar
 from institutions.registry import Role
 from workflows.engine import diagram
 from workflows.engine.model import Route
@@ -43,6 +44,7 @@ from .case_events import (
     state_title,
 )
 from .render import lang_of, page, title_in
+from .time_left import time_left
 
 CATEGORY_TITLES = {"identite": ("Identité", "Identity"),
                    "situation": ("Situation", "Situation"),
@@ -62,6 +64,7 @@ class Deadline:
     label: str
     due_at: datetime
     passed: bool
+    left: str = ""  # the time left, in working days of the route's calendar
 
 
 def pick(lang: str, pair: tuple[str, str]) -> str:
@@ -153,7 +156,8 @@ def partner_rows(q: CaseQueries, members: list[Member], route: Route, lang: str
     return out
 
 
-def deadlines(case: CaseState, now: datetime, lang: str) -> list[Deadline]:
+def deadlines(case: CaseState, now: datetime, lang: str,
+              route: Route | None = None) -> list[Deadline]:
     out = []
     if case.is_open and case.deadline.due_at is not None:
         out.append(Deadline("Délai de l'étape" if lang == "fr" else "Step deadline",
@@ -161,6 +165,10 @@ def deadlines(case: CaseState, now: datetime, lang: str) -> list[Deadline]:
     if case.handoff is not None:
         out.append(Deadline("Réponse au transfert" if lang == "fr" else "Handoff answer",
                             case.handoff.due_at, case.handoff.due_at <= now))
+    if route is not None:
+        cal = calendar(route.calendar)
+        for d in out:
+            d.left = time_left(d.due_at, now, cal, lang)
     return out
 
 
@@ -225,7 +233,7 @@ def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseVi
         "partner_choices": [("", pick(lang, ("— choisir —", "— choose —"))), *(
             (i.code, f"{i.code} — {title_in(lang, i.name)}") for i in q.s.registry
             if not takes_part(i.code, case, route, q.s.registry))],
-        "deadlines": deadlines(case, q.s.clock(), lang),
+        "deadlines": deadlines(case, q.s.clock(), lang, route),
         "documents": documents, "documents_withheld": documents_withheld,
         "forms": forms, "signoff": signoff,
         "handoff": case.handoff,

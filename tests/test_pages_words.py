@@ -1,0 +1,74 @@
+"""Words, not codes, on the case managers' pages (issue 13): deadlines read as time left in
+working days of the route's calendar, the handoff's own answer deadline in the inbox."""
+
+from __future__ import annotations
+
+import re
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+from html import unescape
+
+import pytest
+
+from api.pages.time_left import time_left
+from institutions.calendar import calendar
+from tests.browser import Site, signed_in_client
+from tests.test_pages_case_manager import M_ROBERT, P_GIRARD, _hand_to_oai, _open, _to_measures
+
+NE = calendar("CH-NE")
+WED = datetime(2026, 4, 1, 10, 0, tzinfo=UTC)  # a Wednesday before Easter
+
+
+def _end_of(day: str) -> datetime:
+    """A deadline whose last day is ``day`` (it ends at the next local midnight)."""
+    d = datetime.fromisoformat(day) + timedelta(days=1)
+    return d.replace(tzinfo=NE.zone)
+
+
+@pytest.mark.parametrize(("last", "fr", "en"), [
+    ("2026-04-01", "dernier jour", "last day"),
+    ("2026-04-02", "2 jours ouvrables restants", "2 working days left"),
+    # Good Friday and Easter Monday are off in Neuchâtel: Wed, Thu, Tue
+    ("2026-04-07", "3 jours ouvrables restants", "3 working days left"),
+    ("2026-03-31", "échu depuis 1 jour ouvrable", "overdue by 1 working day"),
+    ("2026-03-27", "échu depuis 3 jours ouvrables", "overdue by 3 working days"),
+])
+def test_time_left_counts_the_working_days_of_the_routes_calendar(
+        last: str, fr: str, en: str) -> None:
+    due = _end_of(last)
+    assert time_left(due, WED, NE, "fr") == fr
+    assert time_left(due, WED, NE, "en") == en
+
+
+def test_a_deadline_passed_over_a_weekend_says_it_is_overdue() -> None:
+    saturday = datetime(2026, 4, 4, 10, 0, tzinfo=UTC)
+    assert time_left(_end_of("2026-04-02"), saturday, NE, "fr") == "échu"
+
+
+def test_the_case_page_and_the_inbox_show_the_time_left_and_the_handoffs_answer_deadline(
+        site: Site) -> None:
+    s = site.services
+    case_id = _open(s)
+    _to_measures(s, case_id)
+    _hand_to_oai(s, case_id)
+    case = s.get(case_id)
+    assert case.handoff is not None and case.deadline.due_at is not None
+    assert case.handoff.due_at != case.deadline.due_at
+    answer = (case.handoff.due_at - timedelta(microseconds=1)).astimezone(NE.zone)
+    step = (case.deadline.due_at - timedelta(microseconds=1)).astimezone(NE.zone)
+    left = re.compile(r"\d+ jours? ouvrables? restants?|dernier jour")
+    with closing(signed_in_client(site.base, site.person(P_GIRARD.user, P_GIRARD.institution,
+                                                 P_GIRARD.role))) as oai:
+        inbox = unescape(oai.get("/dossiers").text)
+        handoffs = inbox.split('id="h-transferts"')[1].split("</section>")[0]
+        assert answer.strftime("%d.%m.%Y") in handoffs
+        assert step.strftime("%d.%m.%Y") not in handoffs
+        assert left.search(handoffs)
+        page = unescape(oai.get(f"/dossiers/{case_id}").text)
+        deadlines = page.split('id="h-delais"')[1].split("</section>")[0]
+        assert len(left.findall(deadlines)) == 2, deadlines
+    with closing(signed_in_client(site.base, site.person(M_ROBERT.user, M_ROBERT.institution,
+                                                 M_ROBERT.role))) as orp:
+        inbox = unescape(orp.get("/dossiers").text)
+        mine = inbox.split('id="h-dossiers"')[1]
+        assert step.strftime("%d.%m.%Y") in mine and left.search(mine)
