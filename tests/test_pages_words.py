@@ -72,3 +72,27 @@ def test_the_case_page_and_the_inbox_show_the_time_left_and_the_handoffs_answer_
         inbox = unescape(orp.get("/dossiers").text)
         mine = inbox.split('id="h-dossiers"')[1]
         assert step.strftime("%d.%m.%Y") in mine and left.search(mine)
+
+
+# -- the history names each action by what it did ------------------------------------------
+
+def test_the_history_names_each_action_by_what_it_did(site: Site) -> None:
+    s = site.services
+    case_id = _open(s)
+    _to_measures(s, case_id)
+    s.record_action(case_id, key=f"{case_id}:g", action="gather_files", summary={
+        "asked": ["ORP-NE", "OAI-NE", "SSR-NE"], "gathered": ["OAI-NE", "ORP-NE"],
+        "missing": {"SSR-NE": "aucun dossier / no file"}})
+    s.record_action(case_id, key=f"{case_id}:c", action="convene_assessment", summary={
+        "meeting": {"day": "2027-01-12", "time": "09:00", "place": "Neuchâtel"},
+        "invited": ["ORP-NE"], "sent": {}})
+    s.record_action(case_id, key=f"{case_id}:n", action="notify_institutions",
+                    summary={"sent": {}})
+    s.record_action(case_id, key=f"{case_id}:r", action="remind_owner", summary={"sent": {}})
+    with closing(signed_in_client(site.base, site.person(M_ROBERT.user, M_ROBERT.institution,
+                                                         M_ROBERT.role))) as orp:
+        page = unescape(orp.get(f"/dossiers/{case_id}").text)
+    assert "Action effectuée" not in page
+    for said in ("Dossiers rassemblés (2/3)", "Convocation envoyée (table ronde le 12.01.2027",
+                 "Notification aux institutions envoyée", "Rappel envoyé"):
+        assert said in page, said

@@ -33,6 +33,7 @@ from workflows.engine import diagram
 from workflows.engine.model import Route
 
 from ..views import signoff_out
+from .action_words import action_said
 from .case_events import (
     KIND_TITLES,
     LEAD,
@@ -96,6 +97,10 @@ def timeline(history: list[Event], route: Route, lang: str) -> list[Line]:
         if e.event:
             title = f"{title} : {event_title(route, e.event, lang)}" if lang == "fr" \
                 else f"{title}: {event_title(route, e.event, lang)}"
+        done = action_said(e.data.get("action"), e.data.get("summary"), lang) \
+            if e.kind == "action_done" else ""
+        if done:  # named with what it did, not « Action effectuée »
+            title = done
         moves = ""
         if e.from_state and e.to_state and e.from_state != e.to_state:
             moves = f"{state_title(route, e.from_state, lang)} → " \
