@@ -11,9 +11,17 @@ from html import unescape
 import pytest
 
 from api.pages.time_left import time_left
+from cases.domain.results import Document
 from institutions.calendar import calendar
 from tests.browser import Site, signed_in_client
-from tests.test_pages_case_manager import M_ROBERT, P_GIRARD, _hand_to_oai, _open, _to_measures
+from tests.test_pages_case_manager import (
+    FIELDS,
+    M_ROBERT,
+    P_GIRARD,
+    _hand_to_oai,
+    _open,
+    _to_measures,
+)
 
 NE = calendar("CH-NE")
 WED = datetime(2026, 4, 1, 10, 0, tzinfo=UTC)  # a Wednesday before Easter
@@ -96,3 +104,25 @@ def test_the_history_names_each_action_by_what_it_did(site: Site) -> None:
     for said in ("Dossiers rassemblés (2/3)", "Convocation envoyée (table ronde le 12.01.2027",
                  "Notification aux institutions envoyée", "Rappel envoyé"):
         assert said in page, said
+
+
+# -- Swiss dates and document kinds ---------------------------------------------------------
+
+def test_date_fields_read_swiss_and_documents_name_their_kind_in_words(site: Site) -> None:
+    s = site.services
+    case_id = _open(s, {**FIELDS, "fin_de_droit": "2027-03-31"})
+    _to_measures(s, case_id)
+    s.add_document(case_id, Document("cv", "file", "ORP-NE", "situation", "Curriculum vitae",
+                                     "application/pdf", b"%PDF-1.4 cv"), actor=M_ROBERT)
+    s.record_action(case_id, key=f"{case_id}:c", action="convene_assessment", summary={},
+                    documents=[Document("convocation-person", "letter", "person", "identite",
+                                        "Convocation", "text/html", b"<p>x</p>")])
+    with closing(signed_in_client(site.base, site.person(M_ROBERT.user, M_ROBERT.institution,
+                                                         M_ROBERT.role))) as orp:
+        page = unescape(orp.get(f"/dossiers/{case_id}").text)
+        orp.get("/langue/en")
+        english = unescape(orp.get(f"/dossiers/{case_id}").text)
+    assert "Fin de droit AC</dt><dd>31.03.2027</dd>" in page and "2027-03-31" not in page
+    assert "(dossier, Situation)" in page and "(courrier, Identité)" in page
+    assert "(letter," not in page and "(file," not in page
+    assert "(file, Situation)" in english and "31.03.2027" in english

@@ -28,6 +28,7 @@ from cases.queries import CaseQueries
 from cases.sharing import Sharing
 from cases.store.uow import UnitOfWork
 from institutions.calendar import calendar
+from institutions.dates import swiss_date
 from institutions.registry import Role
 from workflows.engine import diagram
 from workflows.engine.model import Route
@@ -51,6 +52,8 @@ CATEGORY_TITLES = {"identite": ("Identité", "Identity"),
                    "situation": ("Situation", "Situation"),
                    "medical": ("Données médicales", "Medical data"),
                    "aide_sociale": ("Aide sociale", "Social assistance")}
+DOCUMENT_KIND_TITLES = {"file": ("dossier", "file"), "letter": ("courrier", "letter"),
+                        "message": ("message", "message")}
 PERSON_LABELS = {"avs": ("Numéro AVS", "AVS number"), "official_name": ("Nom", "Name"),
                  "first_name": ("Prénom", "First name"),
                  "birth_date": ("Date de naissance", "Birth date"), "sex": ("Sexe", "Sex"),
@@ -202,6 +205,8 @@ def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseVi
             value = shown_fields.get(name, consented.get(name))
             if spec.type.type == "enum" and isinstance(value, str):
                 value = value.replace("_", " ")
+            if spec.type.type == "date" and isinstance(value, str):
+                value = swiss_date(date.fromisoformat(value))  # dd.mm.yyyy, as people read
             by_category.setdefault(spec.category, []).append((label, value))
     documents: list[Shown]
     documents, documents_withheld = CaseDocuments(q, sh).visible(actor, case, within)
@@ -231,6 +236,7 @@ def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseVi
         "shown": {k: say(lang, v) for k, v in view.shown.items()},
         "withheld": view.withheld, "basis_in": lambda basis: say(lang, basis),
         "category_titles": {k: pick(lang, v) for k, v in CATEGORY_TITLES.items()},
+        "kind_titles": {k: pick(lang, v) for k, v in DOCUMENT_KIND_TITLES.items()},
         "fields_by_category": by_category,
         "timeline": timeline(history := policy.history(view, within), route, lang),
         "partner_rows": partner_rows(q, roster(history, case), route, lang),
