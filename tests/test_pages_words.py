@@ -126,3 +126,22 @@ def test_date_fields_read_swiss_and_documents_name_their_kind_in_words(site: Sit
     assert "(dossier, Situation)" in page and "(courrier, Identité)" in page
     assert "(letter," not in page and "(file," not in page
     assert "(file, Situation)" in english and "31.03.2027" in english
+
+
+# -- choice values read with the route's titles ---------------------------------------------
+
+def test_choice_values_read_with_the_routes_titles_on_the_case_page_and_in_forms(
+        site: Site) -> None:
+    s = site.services
+    case_id = _open(s, {**FIELDS, "signal": "demande_ai_pendante"})
+    with closing(signed_in_client(site.base, site.person(M_ROBERT.user, M_ROBERT.institution,
+                                                         M_ROBERT.role))) as orp:
+        page = unescape(orp.get(f"/dossiers/{case_id}").text)
+    assert "Signal de détection</dt><dd>Demande AI pendante</dd>" in page
+    assert "demande ai pendante" not in page
+    route = s.route("reseau-cii")
+    signal = route.fields["signal"]
+    assert all(v in signal.value_titles for v in signal.type.values)
+    cmfp = s.route("cmfp").fields["statut_sejour"]
+    assert cmfp.value_title("refugie", "fr") != "refugie"
+    assert all(v in cmfp.value_titles for v in cmfp.type.values)

@@ -204,7 +204,7 @@ def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseVi
             label = title_in(lang, spec.title) if spec.title else name
             value = shown_fields.get(name, consented.get(name))
             if spec.type.type == "enum" and isinstance(value, str):
-                value = value.replace("_", " ")
+                value = spec.value_title(value, lang)  # the route's title for it
             if spec.type.type == "date" and isinstance(value, str):
                 value = swiss_date(date.fromisoformat(value))  # dd.mm.yyyy, as people read
             by_category.setdefault(spec.category, []).append((label, value))
