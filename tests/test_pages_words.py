@@ -7,13 +7,14 @@ import re
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from html import unescape
+from typing import Any
 
 import pytest
 
 from api.pages.time_left import time_left
 from cases.domain.results import Document
 from institutions.calendar import calendar
-from tests.browser import Site, signed_in_client
+from tests.browser import Site, shoot, signed_in_client
 from tests.test_pages_case_manager import (
     FIELDS,
     M_ROBERT,
@@ -145,3 +146,22 @@ def test_choice_values_read_with_the_routes_titles_on_the_case_page_and_in_forms
     cmfp = s.route("cmfp").fields["statut_sejour"]
     assert cmfp.value_title("refugie", "fr") != "refugie"
     assert all(v in cmfp.value_titles for v in cmfp.type.values)
+
+
+def test_a_case_manager_reads_the_time_left_and_the_actions_in_words_in_chromium(
+        site: Site) -> None:
+    s = site.services
+    site.person(M_ROBERT.user, M_ROBERT.institution, M_ROBERT.role)
+    case_id = _open(s, {**FIELDS, "fin_de_droit": "2027-03-31"})
+    s.record_action(case_id, key=f"{case_id}:n", action="notify_institutions",
+                    summary={"sent": {}})
+    page: Any = site.signed_in("m.robert")
+    deadline = page.locator("td", has_text=re.compile(r"jours? ouvrables? restants?"))
+    assert deadline.count() >= 1
+    page.goto(f"{site.base}/dossiers/{case_id}")
+    delais = page.locator("section[aria-labelledby=h-delais]").inner_text()
+    assert re.search(r"\d\d\.\d\d\.\d{4} \(\d+ jours? ouvrables? restants?\)", delais)
+    body = page.locator("main").inner_text()
+    assert "Notification aux institutions envoyée" in body and "31.03.2027" in body
+    assert "Signal de détection" in body and "Certificats médicaux répétés" in body
+    shoot(page, "case-manager-words-and-time-left")
