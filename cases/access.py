@@ -40,7 +40,8 @@ IDENTITY = "identite"
 # does not see the situation (an outcome, a measure, its payer, an action's summary are not)
 STRUCTURE = frozenset({"fields", "handoff", "handoff_id", "lead", "transfers", "handed_on",
                        "partners", "deadline_at", "escalated", "signoff", "revolving_door",
-                       "closed", "manager", "route", "from_version", "mapping", "left"})
+                       "closed", "manager", "route", "from_version", "mapping", "left",
+                       "action"})  # which of the route's actions ran: the route's, not the person's
 
 
 @dataclass(frozen=True)

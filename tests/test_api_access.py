@@ -32,7 +32,7 @@ MATRIX = {
     "GET /api/routes":                    (OK, OK, OK, OK, OK, 401),
     "POST /api/routes/validate":          (OK, OK, OK, OK, OK, 401),
     "POST /api/routes":                   (403, 403, CREATED, 403, 403, 401),
-    "GET /api/routes/reseau-cii/versions/3/diagram.svg": (OK, OK, OK, OK, OK, 401),
+    "GET /api/routes/reseau-cii/versions/4/diagram.svg": (OK, OK, OK, OK, OK, 401),
     "GET /api/deadlines":                 (OK, OK, OK, 403, 403, 401),
     "GET /api/steering/indicators":       (403, 403, OK, OK, OK, 401),
     "GET /api/steering/flows":            (403, 403, OK, OK, OK, 401),

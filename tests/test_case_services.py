@@ -134,8 +134,8 @@ def test_a_case_keeps_its_route_version_when_a_new_one_is_published(
           .replace("deadline: 5 working days", "deadline: 2 working days"))
     services.publish_route(v9, by="coord")
     newer = services.open_case(route="reseau-cii", person=PERSON, actor=ORP, fields={})
-    assert (out.case.route_version, newer.case.route_version) == (3, 9)
-    assert services.fire(out.case.id, "transmettre", actor=ORP).case.route_version == 3
+    assert (out.case.route_version, newer.case.route_version) == (4, 9)
+    assert services.fire(out.case.id, "transmettre", actor=ORP).case.route_version == 4
 
 
 def test_the_audit_passes_and_then_catches_tampering(services: CaseServices,
@@ -194,14 +194,14 @@ def test_running_cases_move_to_a_new_route_version_only_when_migrated(
     v9 = (SPEC_EXAMPLE.read_text().replace("version: 1 ", "version: 9 ")
           .replace("signalement", "annonce"))
     services.publish_route(v9, by="coord")
-    dry = services.migrate_cases("reseau-cii", 3, 9, mapping={}, actor=coordination)
+    dry = services.migrate_cases("reseau-cii", 4, 9, mapping={}, actor=coordination)
     assert dry.problems and "signalement" in dry.problems[0][1]
-    assert services.get(fresh).route_version == 3  # a dry run changes nothing
-    refused = services.migrate_cases("reseau-cii", 3, 9, mapping={"signalement": "annonce"},
+    assert services.get(fresh).route_version == 4  # a dry run changes nothing
+    refused = services.migrate_cases("reseau-cii", 4, 9, mapping={"signalement": "annonce"},
                                      actor=ORP, apply=True)  # a case manager may not migrate
     assert len(refused.problems) == 2 and not refused.moves
     assert all("coordination" in message for _, message in refused.problems)
-    done = services.migrate_cases("reseau-cii", 3, 9, mapping={"signalement": "annonce"},
+    done = services.migrate_cases("reseau-cii", 4, 9, mapping={"signalement": "annonce"},
                                   actor=coordination, apply=True)
     assert done.problems == [] and done.moves == {("signalement", "annonce"): 1,
                                                   ("assessment", "assessment"): 1}

@@ -105,7 +105,7 @@ def test_migrate_is_a_dry_run_unless_applied_and_checks_its_mapping(tmp_path: Pa
     bad = relais("routes", "migrate", "reseau-cii", "--from", "1", "--to", "2", "--map", "x",
                  env=env)
     assert bad.returncode == 2 and "OLD=NEW" in bad.stderr
-    dry = relais("routes", "migrate", "reseau-cii", "--from", "1", "--to", "3", env=env)
+    dry = relais("routes", "migrate", "reseau-cii", "--from", "1", "--to", "4", env=env)
     assert dry.returncode == 0 and "0 cas à migrer (essai)" in dry.stdout
     absent = relais("routes", "migrate", "reseau-cii", "--from", "3", "--to", "7", env=env)
     assert absent.returncode == 1 and "route inconnue" in absent.stderr

@@ -44,7 +44,7 @@ def test_the_demo_records_the_persons_consent_to_the_network_at_each_referral(
                                        event_t.c.kind == "case_opened")).all()
         consents = {r.case_id: r for r in conn.execute(select(consent_t))}
     engine.dispose()
-    assert len(referred) == 2 and {r.route_version for r in referred} == {3}
+    assert len(referred) == 2 and {r.route_version for r in referred} == {4}
     for case_id, _, referrer in referred:  # A by the ORP, B by the SSR of La Chaux-de-Fonds
         given = consents[case_id]
         assert given.recorded_by_institution == referrer and "CII-NE" in given.recipients

@@ -118,3 +118,29 @@ def test_remembered_decisions_agree_with_running_the_machine() -> None:
         assert m.step(state, event, fields) == m.send(state, event, fields)
 
     check()
+
+
+@pytest.mark.parametrize("name", ["reseau-cii", "cmfp", "ne-eso"])
+def test_the_french_drawing_says_deadlines_and_moves_in_french_not_in_codes(name: str) -> None:
+    r = route(name)
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    root = ET.fromstring(diagram.svg(r, None, "fr"))
+    texts = [t.text or "" for t in root.iterfind(".//s:text", ns)]
+    said = "\n".join(texts)
+    for word in ("working day", " days", " weeks", " month"):
+        assert word not in said, word
+    for t in r.transitions:
+        if t.title:
+            assert t.title["fr"] in said
+        assert t.event not in texts and not any(
+            t.event in part.split(", ") for part in texts), t.event
+    assert not any(n in texts or f"{n} ·" in said for n in r.states if n not in {
+        s.title["fr"] for s in r.states.values()})
+    english = "".join(ET.fromstring(diagram.svg(r, None, "en")).itertext())
+    assert all(t.title["en"] in english for t in r.transitions if t.title)
+
+
+def test_the_french_drawing_of_reseau_cii_reads_jours_ouvrables_and_mois() -> None:
+    said = "".join(ET.fromstring(diagram.svg(route("reseau-cii"), None, "fr")).itertext())
+    assert "jours ouvrables" in said and "Ne pas retenir" in said and "Solution trouvée" in said
+    assert "ecarter" not in said and "solution_trouvee" not in said

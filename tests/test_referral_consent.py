@@ -47,7 +47,7 @@ def given(recipients: tuple[str, ...], holder: str = "ORP-NE", **kw: Any) -> Con
 
 def test_reseau_cii_v3_declares_its_consent_as_a_consent_field_and_v2_stays_valid() -> None:
     v3 = route("reseau-cii")
-    assert v3.version == 3 and v3.fields["consentement"].type.type == "consent"
+    assert v3.version >= 3 and v3.fields["consentement"].type.type == "consent"
     assert v3.consent_recipients(v3.fields["consentement"]) == ("AC", "AI", "SA", "CII")
     v2, problems = parse_route(V2)
     assert v2 is not None and not problems
@@ -248,8 +248,8 @@ def test_a_case_opened_on_v2_keeps_its_yes_no_consent(engine: Any, clock: Any) -
     case = s.open_case(route="reseau-cii", person=PERSON, actor=ORP,
                        fields={"age": 48, "consentement": True}).case.id
     from relais.wiring import publish_standard_routes
-    publish_standard_routes(s)  # v3 published while the case runs on v2
-    assert s.route("reseau-cii").version == 3
+    publish_standard_routes(s)  # v4 published while the case runs on v2
+    assert s.route("reseau-cii").version == 4
     assert s.fire(case, "transmettre", actor=ORP).case.state == "triage"
     assert s.fire(case, "retenir", actor=COORD).case.route_version == 2
 

@@ -104,3 +104,54 @@ def test_content_identity_ignores_comments_and_layout() -> None:
     a, _ = parse_route(SPEC_EXAMPLE.read_text())
     b, _ = parse_route("# a comment\n" + SPEC_EXAMPLE.read_text())
     assert a is not None and b is not None and a.digest == b.digest
+
+
+# -- titles for enum values (issue 13: words, not codes) -----------------------------------
+
+ENUM = """id: titres
+version: 1
+title: {fr: Titres, en: Titles}
+institutions: [AC]
+calendar: CH-NE
+initial: a
+outcomes:
+  fait: {fr: Fait, en: Done}
+fields:
+  statut:
+    type: enum
+    values: [permis_b, refugie]
+    titles:
+      refugie: {fr: Réfugié·e reconnu·e, en: Recognised refugee}
+      permis_b: Permis B
+states:
+  a: {title: {fr: A, en: A}, owner: lead, deadline: 5 working days}
+  b: {title: {fr: B, en: B}, final: true}
+transitions:
+  - event: finir
+    from: a
+    to: b
+    guard: statut == "refugie"
+"""
+
+
+def test_enum_values_may_carry_titles_and_files_without_them_stay_valid() -> None:
+    route, problems = parse_route(ENUM)
+    assert problems == [] and route is not None
+    spec = route.fields["statut"]
+    assert spec.value_titles == {"refugie": {"fr": "Réfugié·e reconnu·e",
+                                             "en": "Recognised refugee"},
+                                 "permis_b": {"fr": "Permis B"}}
+    untitled, problems = parse_route(ENUM.split("    titles:")[0] + "states:" +
+                                     ENUM.split("states:")[1])
+    assert problems == [] and untitled is not None
+    assert untitled.fields["statut"].value_titles == {}
+
+
+def test_titles_name_only_values_of_an_enum_field() -> None:
+    assert problems_of(ENUM.replace("      permis_b: Permis B", "      permis_c: Permis C")) \
+        == ["15 fields.statut.titles.permis_c enum_title_unknown"]
+    not_enum = ENUM.replace("type: enum\n    values: [permis_b, refugie]", "type: string")
+    assert "titles_not_enum" in {p.split()[2] for p in problems_of(not_enum)}
+    assert problems_of(ENUM.replace("      refugie: {fr: Réfugié·e reconnu·e, en: Recognised "
+                                    "refugee}", "      refugie: {en: Refugee}")) \
+        == ["14 fields.statut.titles.refugie fr_required"]

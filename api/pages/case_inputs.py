@@ -53,7 +53,7 @@ def field_input(spec: FieldSpec, lang: str, value: Any = None, *, prefix: str = 
         yes_no = [("oui", "Oui" if fr else "Yes"), ("non", "Non" if fr else "No")]
         return Input(name, label, "select", shown, required, [unset, *yes_no])
     if t == "enum":
-        options = [(v, v.replace("_", " ")) for v in spec.type.values]
+        options = [(v, spec.value_title(v, lang)) for v in spec.type.values]
         return Input(name, label, "select", shown, required, [unset, *options])
     if t in ("integer", "number"):
         return Input(name, label, "number", shown, required, step="1" if t == "integer" else "any",

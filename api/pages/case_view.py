@@ -27,11 +27,14 @@ from cases.domain.visibility import takes_part
 from cases.queries import CaseQueries
 from cases.sharing import Sharing
 from cases.store.uow import UnitOfWork
+from institutions.calendar import calendar
+from institutions.dates import swiss_date
 from institutions.registry import Role
 from workflows.engine import diagram
 from workflows.engine.model import Route
 
 from ..views import signoff_out
+from .action_words import action_said
 from .case_events import (
     KIND_TITLES,
     LEAD,
@@ -43,11 +46,14 @@ from .case_events import (
     state_title,
 )
 from .render import lang_of, page, title_in
+from .time_left import time_left
 
 CATEGORY_TITLES = {"identite": ("Identité", "Identity"),
                    "situation": ("Situation", "Situation"),
                    "medical": ("Données médicales", "Medical data"),
                    "aide_sociale": ("Aide sociale", "Social assistance")}
+DOCUMENT_KIND_TITLES = {"file": ("dossier", "file"), "letter": ("courrier", "letter"),
+                        "message": ("message", "message")}
 PERSON_LABELS = {"avs": ("Numéro AVS", "AVS number"), "official_name": ("Nom", "Name"),
                  "first_name": ("Prénom", "First name"),
                  "birth_date": ("Date de naissance", "Birth date"), "sex": ("Sexe", "Sex"),
@@ -62,6 +68,7 @@ class Deadline:
     label: str
     due_at: datetime
     passed: bool
+    left: str = ""  # the time left, in working days of the route's calendar
 
 
 def pick(lang: str, pair: tuple[str, str]) -> str:
@@ -93,6 +100,10 @@ def timeline(history: list[Event], route: Route, lang: str) -> list[Line]:
         if e.event:
             title = f"{title} : {event_title(route, e.event, lang)}" if lang == "fr" \
                 else f"{title}: {event_title(route, e.event, lang)}"
+        done = action_said(e.data.get("action"), e.data.get("summary"), lang) \
+            if e.kind == "action_done" else ""
+        if done:  # named with what it did, not « Action effectuée »
+            title = done
         moves = ""
         if e.from_state and e.to_state and e.from_state != e.to_state:
             moves = f"{state_title(route, e.from_state, lang)} → " \
@@ -153,7 +164,8 @@ def partner_rows(q: CaseQueries, members: list[Member], route: Route, lang: str
     return out
 
 
-def deadlines(case: CaseState, now: datetime, lang: str) -> list[Deadline]:
+def deadlines(case: CaseState, now: datetime, lang: str,
+              route: Route | None = None) -> list[Deadline]:
     out = []
     if case.is_open and case.deadline.due_at is not None:
         out.append(Deadline("Délai de l'étape" if lang == "fr" else "Step deadline",
@@ -161,6 +173,10 @@ def deadlines(case: CaseState, now: datetime, lang: str) -> list[Deadline]:
     if case.handoff is not None:
         out.append(Deadline("Réponse au transfert" if lang == "fr" else "Handoff answer",
                             case.handoff.due_at, case.handoff.due_at <= now))
+    if route is not None:
+        cal = calendar(route.calendar)
+        for d in out:
+            d.left = time_left(d.due_at, now, cal, lang)
     return out
 
 
@@ -188,7 +204,9 @@ def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseVi
             label = title_in(lang, spec.title) if spec.title else name
             value = shown_fields.get(name, consented.get(name))
             if spec.type.type == "enum" and isinstance(value, str):
-                value = value.replace("_", " ")
+                value = spec.value_title(value, lang)  # the route's title for it
+            if spec.type.type == "date" and isinstance(value, str):
+                value = swiss_date(date.fromisoformat(value))  # dd.mm.yyyy, as people read
             by_category.setdefault(spec.category, []).append((label, value))
     documents: list[Shown]
     documents, documents_withheld = CaseDocuments(q, sh).visible(actor, case, within)
@@ -218,6 +236,7 @@ def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseVi
         "shown": {k: say(lang, v) for k, v in view.shown.items()},
         "withheld": view.withheld, "basis_in": lambda basis: say(lang, basis),
         "category_titles": {k: pick(lang, v) for k, v in CATEGORY_TITLES.items()},
+        "kind_titles": {k: pick(lang, v) for k, v in DOCUMENT_KIND_TITLES.items()},
         "fields_by_category": by_category,
         "timeline": timeline(history := policy.history(view, within), route, lang),
         "partner_rows": partner_rows(q, roster(history, case), route, lang),
@@ -225,7 +244,7 @@ def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseVi
         "partner_choices": [("", pick(lang, ("— choisir —", "— choose —"))), *(
             (i.code, f"{i.code} — {title_in(lang, i.name)}") for i in q.s.registry
             if not takes_part(i.code, case, route, q.s.registry))],
-        "deadlines": deadlines(case, q.s.clock(), lang),
+        "deadlines": deadlines(case, q.s.clock(), lang, route),
         "documents": documents, "documents_withheld": documents_withheld,
         "forms": forms, "signoff": signoff,
         "handoff": case.handoff,

@@ -7,7 +7,7 @@ the access policy (``cases.access``) shows the identity, as in the API's ``case_
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Annotated
 
@@ -25,6 +25,7 @@ from .case_events import state_title
 from .case_view import NOTICES, pick
 from .people import CaseWorkerPerson
 from .render import lang_of, page, title_in
+from .time_left import time_left
 
 router = APIRouter(include_in_schema=False)
 WEEK = 5  # "due this week": within the next five working days of the route's canton
@@ -41,6 +42,7 @@ class Row:
     badges: list[tuple[str, str]] = field(default_factory=list)  # (css class, text)
     handoff_mine: bool = False
     to_sign: bool = False  # a proposal awaits this institution's signature, or its own answer
+    left: str = ""  # the time left, in working days of the route's calendar
 
 
 def week_end(route: Route, now: datetime) -> datetime:
@@ -61,7 +63,8 @@ def urgency(case: CaseState, route: Route, now: datetime) -> str:
     return "week" if due <= week_end(route, now) else "later"
 
 
-def _row(q: CaseQueries, view: CaseView, group: str, lang: str, within: UnitOfWork) -> Row:
+def _row(q: CaseQueries, view: CaseView, group: str, lang: str, within: UnitOfWork,
+         now: datetime) -> Row:
     actor, case, route = view.actor, view.case, view.route
     name = None
     if view.sees(IDENTITY):
@@ -90,7 +93,8 @@ def _row(q: CaseQueries, view: CaseView, group: str, lang: str, within: UnitOfWo
                case.handoff is not None and case.handoff.receiver == actor.institution,
                "approve" in to_sign or (case.signoff is not None
                                         and case.signoff.status == "refused"
-                                        and "propose" in to_sign))
+                                        and "propose" in to_sign),
+               time_left(case.deadline.due_at, now, calendar(route.calendar), lang))
 
 
 def _choices(q: CaseQueries, lang: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -121,10 +125,11 @@ def inbox(request: Request, person: CaseWorkerPerson, etat: Filter = "",
         listed = [(c, g) for c, g in listed if not retard or g == "late" or c.escalated]
         views = policy.views(person, [c for c, _ in listed], "inbox", uow)
         for view, (case, group) in zip(views, listed, strict=True):
-            row = _row(q, view, group, lang, uow)
+            row = _row(q, view, group, lang, uow, now)
             groups[group].append(row)
-            if row.handoff_mine:
-                handoffs.append(row)
+            if row.handoff_mine and case.handoff is not None:  # the answer's own deadline
+                handoffs.append(replace(row, due_at=case.handoff.due_at, left=time_left(
+                    case.handoff.due_at, now, calendar(view.route.calendar), lang)))
             if row.to_sign:
                 plans.append(row)
             if case.escalated:

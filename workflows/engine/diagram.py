@@ -36,9 +36,17 @@ def _label(route: Route, name: str, lang: str) -> str:
     return title.get(lang) or title["fr"]
 
 
-def _subtitle(route: Route, name: str) -> str:
+def _subtitle(route: Route, name: str, lang: str = "fr") -> str:
+    """The state's deadline in words, in ``lang`` (the state's code stays in ``data-state``)."""
     deadline = route.states[name].deadline
-    return f"{name} · {deadline}" if deadline else name
+    return deadline.said(lang) if deadline else ""
+
+
+def _move(route: Route, event: str, lang: str) -> str:
+    """A move's title in ``lang`` (its transitions' first title); a route that gives none
+    reads its event as words (``admettre_stage``: « Admettre stage »)."""
+    title = next((t.title for t in route.transitions if t.event == event and t.title), None)
+    return (title.get(lang) or title["fr"]) if title else event.replace("_", " ").capitalize()
 
 
 def layout(route: Route, lang: str = "fr") -> tuple[dict[str, tuple[float, float, float]], float,
@@ -49,7 +57,7 @@ def layout(route: Route, lang: str = "fr") -> tuple[dict[str, tuple[float, float
     for name in route.states:
         rows.setdefault(rank[name], []).append(name)
     widths = {n: max(110.0, len(_label(route, n, lang)) * CHAR_W + 28,
-                     len(_subtitle(route, n)) * 6.4 + 28) for n in route.states}
+                     len(_subtitle(route, n, lang)) * 6.4 + 28) for n in route.states}
     row_w = {r: sum(widths[n] for n in ns) + COL_GAP * (len(ns) - 1) for r, ns in rows.items()}
     canvas_w = max(row_w.values()) + 2 * PAD + 160  # room on the right for curved returns
     boxes: dict[str, tuple[float, float, float]] = {}
@@ -71,7 +79,7 @@ def svg(route: Route, current: str | None = None, lang: str = "fr") -> str:
     edges: dict[tuple[str, str], list[str]] = {}
     for t in route.transitions:
         for src in t.sources:
-            edges.setdefault((src, t.target), []).append(t.event)
+            edges.setdefault((src, t.target), []).append(_move(route, t.event, lang))
     # moves down by more than one row run in lanes on the left, not through the boxes between
     long = [e for e in edges if placed[e[1]][1] - placed[e[0]][1] > BOX_H + ROW_GAP]
     shift = LANE_GAP * (len(long) + 1) if long else 0
@@ -101,10 +109,14 @@ def svg(route: Route, current: str | None = None, lang: str = "fr") -> str:
         if spec.final:
             out.append(f'<rect x="{x + 4:.1f}" y="{y + 4:.1f}" width="{w - 8:.1f}" '
                        f'height="{BOX_H - 8}" rx="9" fill="none" stroke="{stroke}"/>')
-        out.append(f'<text x="{x + w / 2:.1f}" y="{y + 19:.1f}" text-anchor="middle" '
-                   f'font-weight="bold" fill="#111827">{escape(_label(route, name, lang))}</text>')
-        out.append(f'<text x="{x + w / 2:.1f}" y="{y + 35:.1f}" text-anchor="middle" '
-                   f'font-size="11" fill="#374151">{escape(_subtitle(route, name))}</text></g>')
+        sub = _subtitle(route, name, lang)
+        out.append(f'<text x="{x + w / 2:.1f}" y="{y + (19 if sub else 27):.1f}" '
+                   f'text-anchor="middle" font-weight="bold" fill="#111827">'
+                   f'{escape(_label(route, name, lang))}</text>')
+        if sub:
+            out.append(f'<text x="{x + w / 2:.1f}" y="{y + 35:.1f}" text-anchor="middle" '
+                       f'font-size="11" fill="#374151">{escape(sub)}</text>')
+        out.append("</g>")
     out.append("</svg>")
     return "\n".join(out)
 

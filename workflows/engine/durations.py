@@ -30,6 +30,15 @@ UNITS: dict[str, Unit] = {
 }
 
 
+# (singular, plural) in French, then in English
+WORDS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "working_days": (("jour ouvrable", "jours ouvrables"), ("working day", "working days")),
+    "days": (("jour", "jours"), ("day", "days")),
+    "weeks": (("semaine", "semaines"), ("week", "weeks")),
+    "months": (("mois", "mois"), ("month", "months")),
+}
+
+
 class Calendar(Protocol):
     @property
     def zone(self) -> tzinfo: ...
@@ -45,6 +54,11 @@ class Duration:
 
     def __str__(self) -> str:
         return f"{self.n} {self.unit.replace('_', ' ')}"
+
+    def said(self, lang: str) -> str:
+        """As people read it: « 5 jours ouvrables », « 6 mois »; English for ``en``."""
+        one, many = WORDS[self.unit][1 if lang == "en" else 0]
+        return f"{self.n} {one if self.n == 1 else many}"
 
     def last_day(self, start: date, cal: Calendar) -> date:
         if self.unit == "working_days":

@@ -27,6 +27,15 @@ class FieldSpec:
     # a ``consent`` field: whom the case's consent must name (kinds or codes); () = the
     # route's institutions and the coordination (see ``Route.consent_recipients``)
     recipients: tuple[str, ...] = ()
+    # an ``enum`` field's values as people read them (``titles:`` beside ``values:``);
+    # a value without a title is read as its name
+    value_titles: Mapping[str, Text] = field(default_factory=dict)
+
+    def value_title(self, value: str, lang: str) -> str:
+        title = self.value_titles.get(value)
+        if title:
+            return title.get(lang) or title["fr"]
+        return value.replace("_", " ")
 
     @property
     def computed(self) -> bool:

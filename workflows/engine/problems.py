@@ -88,6 +88,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "enum_values": ("un champ enum doit lister ses valeurs (values)", "an enum field must list its values"),
     "bounds": ("min et max ne valent que pour integer et number, avec min ≤ max",
                "min and max apply to integer and number only, with min ≤ max"),
+    "titles_not_enum": ("titles ne vaut que pour un champ de type enum",
+                        "titles applies to an enum field only"),
+    "enum_title_unknown": ("« {name} » n'est pas une valeur de ce champ ; valeurs : {known}",
+                           "'{name}' is not a value of this field; values: {known}"),
     "recipients_not_consent": ("recipients ne vaut que pour un champ de type consent",
                                "recipients applies to a consent field only"),
 }

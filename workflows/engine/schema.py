@@ -28,7 +28,7 @@ STATE_KEYS = {"title", "description", "owner", "deadline", "on_deadline", "actio
               "outcome"}
 TRANSITION_KEYS = {"event", "from", "to", "guard", "require", "signoff", "lead", "title"}
 TRANSITION_REQUIRED = ("event", "from", "to")
-FIELD_KEYS = {"type", "min", "max", "values", "title", "category", "recipients"}
+FIELD_KEYS = {"type", "min", "max", "values", "title", "category", "recipients", "titles"}
 FIELD_CATEGORIES = ("situation", "medical", "aide_sociale")
 FIELD_TYPES = ("integer", "number", "boolean", "string", "date", "enum", "consent")
 

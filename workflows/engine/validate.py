@@ -181,9 +181,22 @@ class _Parser:
                     if not self.registry.knows(who):
                         self.doc.problem((*path, "recipients", i), "unknown_institution",
                                          name=who, kinds=", ".join(Kind.__members__))
+            value_titles: dict[str, dict[str, str]] = {}
+            if "titles" in spec:
+                if kind != "enum":
+                    self.doc.problem((*path, "titles"), "titles_not_enum")
+                elif self.shape.mapping((*path, "titles"), spec["titles"]):
+                    for value, said in spec["titles"].items():
+                        at = (*path, "titles", value)
+                        if value not in values:
+                            self.doc.problem(at, "enum_title_unknown", name=str(value),
+                                             known=", ".join(values))
+                        elif (text := self.shape.lang_text(at, said)) is not None:
+                            value_titles[value] = text
             if kind:
                 out[name] = FieldSpec(name, FieldType(kind, values), spec.get("min"),
-                                      spec.get("max"), title, str(category), recipients)
+                                      spec.get("max"), title, str(category), recipients,
+                                      value_titles)
         return out
 
     # -- states --------------------------------------------------------------------------
