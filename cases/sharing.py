@@ -176,6 +176,19 @@ class Sharing:
                                       inform_person=informed_afterwards(basis))
         return Disclosure(shown, [c for c in CATEGORIES if c not in shown])
 
+    def may_know(self, actor: Actor, case: CaseState, category: str,
+                 within: UnitOfWork | None = None) -> bool:
+        """Whether ``actor`` has a basis to see ``category`` of ``case`` (as ``disclose``
+        decides), nothing recorded: a search asks it of the cases it would show."""
+        reg = self.s.registry
+        holder, recipient = reg.get(case.lead), reg.get(actor.institution)
+        if holder.code == recipient.code:
+            return True
+        with self.s.units(write=False, within=within) as uow:
+            consents = [c for c, _ in uow.consents.of_case(case.id)]
+        return legal_basis(recipient, holder, category, consents,
+                           self.s.clock().date()) is not None
+
     def for_letter(self, case: CaseState, recipient: str, categories: Collection[str],
                    within: UnitOfWork | None = None) -> Disclosure:
         """What a letter to institution ``recipient`` may carry of ``categories`` of

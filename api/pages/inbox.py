@@ -7,8 +7,9 @@ the access policy (``cases.access``) shows the identity, as in the API's ``case_
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -41,6 +42,7 @@ class Row:
     badges: list[tuple[str, str]] = field(default_factory=list)  # (css class, text)
     handoff_mine: bool = False
     to_sign: bool = False  # a proposal awaits this institution's signature, or its own answer
+    born: date | None = None  # rows of people with the same name told apart (identity shown)
 
 
 def week_end(route: Route, now: datetime) -> datetime:
@@ -63,10 +65,10 @@ def urgency(case: CaseState, route: Route, now: datetime) -> str:
 
 def _row(q: CaseQueries, view: CaseView, group: str, lang: str, within: UnitOfWork) -> Row:
     actor, case, route = view.actor, view.case, view.route
-    name = None
+    name, born = None, None
     if view.sees(IDENTITY):
         p = q.person(case, within)
-        name = f"{p.official_name} {p.first_name}"
+        name, born = f"{p.official_name} {p.first_name}", p.birth_date
     badges = []
     if group == "late":
         badges.append(("late", pick(lang, ("Délai dépassé", "Deadline passed"))))
@@ -90,7 +92,7 @@ def _row(q: CaseQueries, view: CaseView, group: str, lang: str, within: UnitOfWo
                case.handoff is not None and case.handoff.receiver == actor.institution,
                "approve" in to_sign or (case.signoff is not None
                                         and case.signoff.status == "refused"
-                                        and "propose" in to_sign))
+                                        and "propose" in to_sign), born)
 
 
 def _choices(q: CaseQueries, lang: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -104,9 +106,22 @@ def _choices(q: CaseQueries, lang: str) -> tuple[list[tuple[str, str]], list[tup
             sorted(states.items(), key=lambda kv: kv[1]))
 
 
+_AVS_TYPED = re.compile(r"^756[0-9.\s]{10,16}$")
+
+
+def _search(text: str) -> tuple[str | None, str | None]:
+    """The inbox's one search box: (q, avs): an AVS number in any written form, else names
+    or a case number."""
+    text = text.strip()
+    if not text:
+        return None, None
+    return (None, text) if _AVS_TYPED.match(text) else (text, None)
+
+
 @router.get("/dossiers")
 def inbox(request: Request, person: CaseWorkerPerson, etat: Filter = "",
-          route: Filter = "", retard: Filter = "") -> Response:
+          route: Filter = "", retard: Filter = "",
+          cherche: Annotated[str, Query(max_length=100)] = "") -> Response:
     q: CaseQueries = request.app.state.queries
     policy: AccessPolicy = request.app.state.policy
     lang, now = lang_of(request), q.s.clock()
@@ -115,11 +130,13 @@ def inbox(request: Request, person: CaseWorkerPerson, etat: Filter = "",
     plans: list[Row] = []  # proposals awaiting this institution's signature (or its answer)
     escalations: list[Row] = []
     with policy.unit() as uow:  # the list and its cases read through the policy, on record
-        listed = [(c, urgency(c, q.s.route_of(c, within=uow), now))
-                  for c in q.open_cases(person, route=route or None, state=etat or None,
-                                        within=uow)]
+        words, avs = _search(cherche)
+        found, searched = policy.open_found(person, q=words, avs=avs, route=route or None,
+                                            state=etat or None, within=uow)
+        listed = [(c, urgency(c, q.s.route_of(c, within=uow), now)) for c in found]
         listed = [(c, g) for c, g in listed if not retard or g == "late" or c.escalated]
-        views = policy.views(person, [c for c, _ in listed], "inbox", uow)
+        views = policy.views(person, [c for c, _ in listed], "search" if searched else "inbox",
+                             uow)
         for view, (case, group) in zip(views, listed, strict=True):
             row = _row(q, view, group, lang, uow)
             groups[group].append(row)
@@ -136,6 +153,7 @@ def inbox(request: Request, person: CaseWorkerPerson, etat: Filter = "",
     done = request.query_params.get("fait", "")
     return page(request, "inbox.html.j2", person, groups=groups, handoffs=handoffs, plans=plans,
                 escalations=escalations, total=total, routes=routes, states=states,
-                chosen={"etat": etat, "route": route, "retard": bool(retard)},
-                filtered=bool(etat or route or retard),
+                chosen={"etat": etat, "route": route, "retard": bool(retard),
+                        "cherche": cherche.strip()},
+                filtered=bool(etat or route or retard or cherche.strip()),
                 notice=pick(lang, NOTICES[done]) if done in NOTICES else "")
