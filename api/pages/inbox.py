@@ -17,6 +17,7 @@ from fastapi.responses import Response
 
 from cases.access import IDENTITY, AccessPolicy, CaseView
 from cases.domain.case import CaseState
+from cases.domain.errors import MissingInput
 from cases.queries import CaseQueries
 from cases.store.uow import UnitOfWork
 from institutions.calendar import calendar
@@ -126,13 +127,18 @@ def inbox(request: Request, person: CaseWorkerPerson, etat: Filter = "",
     policy: AccessPolicy = request.app.state.policy
     lang, now = lang_of(request), q.s.clock()
     groups: dict[str, list[Row]] = {"late": [], "week": [], "later": []}
+    wrong = ""  # why the search could not be made
     handoffs: list[Row] = []
     plans: list[Row] = []  # proposals awaiting this institution's signature (or its answer)
     escalations: list[Row] = []
     with policy.unit() as uow:  # the list and its cases read through the policy, on record
         words, avs = _search(cherche)
-        found, searched = policy.open_found(person, q=words, avs=avs, route=route or None,
-                                            state=etat or None, within=uow)
+        try:
+            found, searched = policy.open_found(person, q=words, avs=avs, route=route or None,
+                                                state=etat or None, within=uow)
+        except MissingInput as exc:  # an AVS number mistyped: said beside the box
+            fr, _, en = exc.message.partition(" / ")
+            found, searched, wrong = [], True, pick(lang, (fr, en or fr))
         listed = [(c, urgency(c, q.s.route_of(c, within=uow), now)) for c in found]
         listed = [(c, g) for c, g in listed if not retard or g == "late" or c.escalated]
         views = policy.views(person, [c for c, _ in listed], "search" if searched else "inbox",
@@ -154,6 +160,6 @@ def inbox(request: Request, person: CaseWorkerPerson, etat: Filter = "",
     return page(request, "inbox.html.j2", person, groups=groups, handoffs=handoffs, plans=plans,
                 escalations=escalations, total=total, routes=routes, states=states,
                 chosen={"etat": etat, "route": route, "retard": bool(retard),
-                        "cherche": cherche.strip()},
+                        "cherche": cherche.strip()}, search_error=wrong,
                 filtered=bool(etat or route or retard or cherche.strip()),
                 notice=pick(lang, NOTICES[done]) if done in NOTICES else "")
