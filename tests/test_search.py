@@ -127,3 +127,28 @@ def test_the_migration_writes_the_key_of_people_already_there(
     assert " djordjevic simic milica " in keys and None not in keys
     people, ids = world
     assert found(people, "ORP-NE", q="Djordjevic") == [ids["djordjevic"]]
+
+
+def test_a_reader_who_does_not_see_the_person_does_not_find_them_by_name(
+        services: CaseServices) -> None:
+    """The coordination lists a social service's case referred without consent, but not
+    the person's identity (no statute for SA data): a search by name or AVS number must not
+    tell it that this person is known; the case number still finds the case."""
+    hidden = {"avs": format_avs(avs(555)), "official_name": "Tesfaye", "first_name": "Abeba",
+              "birth_date": "1992-04-04"}
+    with running(services) as base:
+        people = People(services, base)
+        r = people["SSR-NE"].post("/api/cases", json={
+            "route": "reseau-cii", "person": hidden,
+            "fields": {"age": 30, "capacite_adaptee_pct": 80}})
+        assert r.status_code == 201, r.text
+        cid = r.json()["id"]
+        coord = "CII-NE:coordinator"
+        listed = people[coord].get("/api/cases").json()["items"]
+        assert [c["id"] for c in listed] == [cid]  # the coordination sees the case
+        assert "Tesfaye" not in str(listed)  # … not the person
+        assert found(people, coord, q="Tesfaye") == []
+        assert found(people, coord, avs=hidden["avs"]) == []
+        assert found(people, coord, q=cid[:8]) == [cid]
+        assert found(people, "SSR-NE", q="tesfaye") == [cid]
+        people.close()
