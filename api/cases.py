@@ -71,7 +71,7 @@ def open_case(body: CaseCreate, actor: CaseWorker, q: QueriesDep, p: PolicyDep,
     with p.unit() as uow:
         out = sh.refer(actor, route=body.route, person=body.person.model_dump(),
                        consent=_consent(body.consent), fields=body.fields, reason=body.reason,
-                       within=uow)
+                       confirm_duplicate=body.confirm_duplicate, within=uow)
         return _answer(response, case_out(q, p.seen(actor, out.case, "case", uow), uow), 201)
 
 
