@@ -160,21 +160,20 @@ class Sharing:
                 f"cette personne a déjà un dossier ouvert sur cette route (n° {c.id[:8]}, "
                 f"responsable {c.lead}) : plutôt qu'un second dossier, demandez au responsable "
                 f"de faire participer votre institution, ou proposez-lui un transfert ; pour "
-                f"l'ouvrir quand même, confirmez (confirm_duplicate) / this person already has "
+                f"l'ouvrir quand même, confirmez-le / this person already has "
                 f"an open case on this route (no. {c.id[:8]}, lead {c.lead}): rather than a "
                 f"second case, ask the lead to let your institution take part, or propose a "
-                f"handoff; to open it anyway, confirm (confirm_duplicate)",
+                f"handoff; to open it anyway, confirm it",
                 case=c.id, lead=c.lead)
         coordination = self.s.policy.coordination
         raise DuplicateCase(
             f"cette personne a déjà un dossier ouvert sur cette route, auquel votre institution "
             f"ne participe pas : plutôt qu'un second dossier, demandez à la coordination "
             f"({coordination}) de faire participer votre institution ou d'organiser un "
-            f"transfert ; pour l'ouvrir quand même, confirmez (confirm_duplicate) / this person "
+            f"transfert ; pour l'ouvrir quand même, confirmez-le / this person "
             f"already has an open case on this route, in which your institution does not take "
             f"part: rather than a second case, ask the coordination ({coordination}) to bring "
-            f"your institution in or to arrange a handoff; to open it anyway, confirm "
-            f"(confirm_duplicate)")
+            f"your institution in or to arrange a handoff; to open it anyway, confirm it")
 
     def revoke(self, actor: Actor, consent_id: str, within: UnitOfWork | None = None) -> None:
         """The person revokes through the institution that recorded the consent (a consent

@@ -4,9 +4,13 @@ referrer confirms (``"confirm_duplicate": true``)."""
 
 from __future__ import annotations
 
+import contextlib
+from html import unescape
+
 from cases.services import CaseServices
 from tests.api_server import People, running
-from tests.conftest import PERSON
+from tests.browser import Site, csrf_of, signed_in_client
+from tests.conftest import NETWORK_CONSENT, ORP, PERSON, refer
 
 BODY = {"route": "reseau-cii", "person": PERSON, "consent": {"grantor": "Jean Muster"},
         "fields": {"age": 40, "capacite_adaptee_pct": 80}}
@@ -46,3 +50,23 @@ def test_another_identity_is_a_mismatch_not_a_duplicate(services: CaseServices) 
             **BODY, "person": {**PERSON, "first_name": "Paul"}})
         assert wrong.json()["error"] == "identity_mismatch"  # no probing by AVS number
         people.close()
+
+
+def test_the_referral_page_warns_with_the_way_forward_then_opens_when_confirmed(
+        site: Site) -> None:
+    s = site.services
+    refer(s, route="reseau-cii", person=PERSON, actor=ORP, fields={"age": 48},
+          consent=NETWORK_CONSENT)
+    site.person("m.robert", "ORP-NE")
+    form_data = {"route": "reseau-cii", **PERSON, "champ.age": "48",
+                 "consentement_reseau": "oui", "motif": "dos"}
+    with contextlib.closing(signed_in_client(site.base, "m.robert")) as client:
+        answer = client.post("/dossiers/nouveau", data={
+            "csrf": csrf_of(client.get("/dossiers/nouveau").text), **form_data})
+        assert answer.status_code == 409
+        text = unescape(answer.text)
+        assert "déjà un dossier ouvert sur cette route" in text and "transfert" in text
+        assert "Ouvrir quand même un second dossier" in text
+        again = client.post("/dossiers/nouveau", data={
+            "csrf": csrf_of(answer.text), **form_data, "doublon_confirme": "oui"})
+        assert again.status_code == 303, again.text
