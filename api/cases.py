@@ -71,7 +71,7 @@ def open_case(body: CaseCreate, actor: CaseWorker, q: QueriesDep, p: PolicyDep,
     with p.unit() as uow:
         out = sh.refer(actor, route=body.route, person=body.person.model_dump(),
                        consent=_consent(body.consent), fields=body.fields, reason=body.reason,
-                       within=uow)
+                       confirm_duplicate=body.confirm_duplicate, within=uow)
         return _answer(response, case_out(q, p.seen(actor, out.case, "case", uow), uow), 201)
 
 
@@ -81,12 +81,14 @@ def list_cases(actor: CaseWorker, q: QueriesDep, p: PolicyDep,
                lead: Annotated[str | None, Query(max_length=32)] = None,
                overdue: bool = False,
                cursor: Annotated[str | None, Query(max_length=200)] = None,
-               limit: Annotated[int, Query(ge=1, le=200)] = 50) -> CaseList:
+               limit: Annotated[int, Query(ge=1, le=200)] = 50,
+               search: Annotated[str | None, Query(alias="q", max_length=100)] = None,
+               avs: Annotated[str | None, Query(max_length=40)] = None) -> CaseList:
     with p.unit() as uow:  # the page, the reads recorded, the disclosures, the people: one unit
-        found, nxt = q.list_cases(actor, state=state, lead=lead, overdue=overdue,
-                                  cursor=cursor, limit=limit, within=uow)
-        return CaseList(items=[case_out(q, v, uow) for v in p.views(actor, found, "list", uow)],
-                        next=nxt)
+        found, nxt, searched = p.search(actor, q=search, avs=avs, state=state, lead=lead,
+                                        overdue=overdue, cursor=cursor, limit=limit, within=uow)
+        views = p.views(actor, found, "search" if searched else "list", uow)
+        return CaseList(items=[case_out(q, v, uow) for v in views], next=nxt)
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)

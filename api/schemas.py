@@ -101,6 +101,7 @@ class CaseCreate(Strict):
     fields: Fields = Field(default_factory=dict)
     reason: Text | None = None
     consent: ReferralConsentIn | None = None  # an addition to the spec (docs/api.md)
+    confirm_duplicate: bool = False  # an addition: open a second case for the person anyway
 
 
 class EventIn(Strict):

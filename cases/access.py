@@ -16,7 +16,7 @@ consent) and filters what a case carries accordingly:
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import date
@@ -175,6 +175,35 @@ class AccessPolicy:
         with self.q.s.units(within=within) as uow:
             self.q.log_reads(actor, [c.id for c in cases], what, uow)
             return [self.view(actor, c, uow) for c in cases]
+
+    def search(self, actor: Actor, *, q: str | None, avs: str | None,
+               within: UnitOfWork | None = None, **listing: Any
+               ) -> tuple[list[CaseState], str | None, bool]:
+        """The cases ``actor`` may see, found by ``q`` (names, case number) and ``avs``; by
+        name or AVS number only where the reader sees the person's identity (a search must
+        not reveal a person it may not see). The page, its next cursor, and whether it was a
+        search (its results then recorded as ``search`` reads by ``views``)."""
+        with self.q.s.units(within=within) as uow:
+            match = self.q.match(q, avs, uow)
+            found, nxt = self.q.list_cases(actor, match=match, within=uow,
+                                           knows_person=self.knows_person(actor, uow),
+                                           **listing)
+        return found, nxt, match is not None
+
+    def open_found(self, actor: Actor, *, q: str | None, avs: str | None,
+                   within: UnitOfWork | None = None, **listing: Any
+                   ) -> tuple[list[CaseState], bool]:
+        """The open cases ``actor`` may see (an inbox), found as by ``search``."""
+        with self.q.s.units(within=within) as uow:
+            match = self.q.match(q, avs, uow)
+            return self.q.open_cases(actor, match=match, within=uow,
+                                     knows_person=self.knows_person(actor, uow),
+                                     **listing), match is not None
+
+    def knows_person(self, actor: Actor, within: UnitOfWork
+                     ) -> Callable[[CaseState], bool]:
+        """Whether ``actor`` sees the identity of a case's person (nothing recorded)."""
+        return lambda c: self.sharing.may_know(actor, c, IDENTITY, within)
 
     def letter(self, case: CaseState, route: Route, recipient: Actor,
                categories: Collection[str], within: UnitOfWork | None = None) -> CaseView:

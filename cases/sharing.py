@@ -27,9 +27,10 @@ from institutions.registry import Role
 from .domain.actors import Actor
 from .domain.case import CaseState
 from .domain.consent import network_recipients
-from .domain.errors import Conflict, MissingInput, NotAllowed, NotFound
+from .domain.errors import Conflict, DuplicateCase, MissingInput, NotAllowed, NotFound
 from .domain.person import NOT_A_NAME, is_a_name
-from .domain.visibility import takes_part
+from .domain.search import Match
+from .domain.visibility import may_see, takes_part
 from .services import CaseServices, Outcome
 from .store.uow import UnitOfWork
 
@@ -112,13 +113,18 @@ class Sharing:
     def refer(self, actor: Actor, *, route: str, person: dict[str, Any],
               consent: ReferralConsent | None, fields: dict[str, Any] | None = None,
               reason: str | None = None, version: int | None = None,
+              confirm_duplicate: bool = True,
               within: UnitOfWork | None = None) -> Outcome:
         """A referral: the case opened and, when the person signed the network's form, its
         consent recorded by the referring institution, in one unit (all or nothing). An
-        error about the consent names its field as ``consent.<field>``."""
+        error about the consent names its field as ``consent.<field>``. Unless
+        ``confirm_duplicate``, a person with an open case on the route already is refused
+        (``DuplicateCase``, nothing opened), once their identity matched."""
         with self.s.units(within=within) as uow:
             out = self.s.open_case(route=route, person=person, actor=actor, fields=fields,
                                    reason=reason, version=version, within=uow)
+            if not confirm_duplicate:
+                self._no_duplicate(actor, out.case, uow)
             if consent is None:
                 return out
             if not (0 < len(consent.grantor.strip()) <= 200 and is_a_name(consent.grantor)):
@@ -136,6 +142,38 @@ class Sharing:
                 raise type(exc)(exc.message, **{**exc.details, "field": f"consent.{field}"}) \
                     from None
         return out
+
+    def _no_duplicate(self, actor: Actor, case: CaseState, uow: UnitOfWork) -> None:
+        """DuplicateCase when ``case``'s person has another open case on its route: named
+        (number, lead) to a caller that takes part in it; to another, only that one exists
+        and who can bring its institution in (the coordination)."""
+        others = [c for c in uow.cases.page(None, 20, Match(people=(case.person,)),
+                                            closed_at=None, route_id=case.route_id)
+                  if c.id != case.id]
+        if not others:
+            return
+        known = [c for c in others
+                 if may_see(actor, c, self.s.route_of(c, uow), self.s.registry)]
+        if known:
+            c = known[0]
+            raise DuplicateCase(
+                f"cette personne a déjà un dossier ouvert sur cette route (n° {c.id[:8]}, "
+                f"responsable {c.lead}) : plutôt qu'un second dossier, demandez au responsable "
+                f"de faire participer votre institution, ou proposez-lui un transfert ; pour "
+                f"l'ouvrir quand même, confirmez-le / this person already has "
+                f"an open case on this route (no. {c.id[:8]}, lead {c.lead}): rather than a "
+                f"second case, ask the lead to let your institution take part, or propose a "
+                f"handoff; to open it anyway, confirm it",
+                case=c.id, lead=c.lead)
+        coordination = self.s.policy.coordination
+        raise DuplicateCase(
+            f"cette personne a déjà un dossier ouvert sur cette route, auquel votre institution "
+            f"ne participe pas : plutôt qu'un second dossier, demandez à la coordination "
+            f"({coordination}) de faire participer votre institution ou d'organiser un "
+            f"transfert ; pour l'ouvrir quand même, confirmez-le / this person "
+            f"already has an open case on this route, in which your institution does not take "
+            f"part: rather than a second case, ask the coordination ({coordination}) to bring "
+            f"your institution in or to arrange a handoff; to open it anyway, confirm it")
 
     def revoke(self, actor: Actor, consent_id: str, within: UnitOfWork | None = None) -> None:
         """The person revokes through the institution that recorded the consent (a consent
@@ -175,6 +213,19 @@ class Sharing:
                                       category=category, basis=basis, at=self.s.clock(),
                                       inform_person=informed_afterwards(basis))
         return Disclosure(shown, [c for c in CATEGORIES if c not in shown])
+
+    def may_know(self, actor: Actor, case: CaseState, category: str,
+                 within: UnitOfWork | None = None) -> bool:
+        """Whether ``actor`` has a basis to see ``category`` of ``case`` (as ``disclose``
+        decides), nothing recorded: a search asks it of the cases it would show."""
+        reg = self.s.registry
+        holder, recipient = reg.get(case.lead), reg.get(actor.institution)
+        if holder.code == recipient.code:
+            return True
+        with self.s.units(write=False, within=within) as uow:
+            consents = [c for c, _ in uow.consents.of_case(case.id)]
+        return legal_basis(recipient, holder, category, consents,
+                           self.s.clock().date()) is not None
 
     def for_letter(self, case: CaseState, recipient: str, categories: Collection[str],
                    within: UnitOfWork | None = None) -> Disclosure:

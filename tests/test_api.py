@@ -24,6 +24,7 @@ def api(services: CaseServices) -> Iterator[tuple[str, People]]:
 
 def open_case(people: People, **fields: object) -> dict:  # type: ignore[type-arg]
     r = people["ORP-NE"].post("/api/cases", json={
+        "confirm_duplicate": True,  # the same person again, on purpose
         "route": "reseau-cii", "person": PERSON,
         "consent": {"grantor": "Jean Muster"}, "fields": {"age": 48, **fields}, "reason": "Dos"})
     assert r.status_code == 201, r.text

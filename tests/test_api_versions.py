@@ -36,6 +36,7 @@ def api(services: CaseServices) -> Iterator[tuple[CaseServices, People]]:
 
 def opened(people: People) -> dict:  # type: ignore[type-arg]
     r = people["ORP-NE"].post("/api/cases", json={
+        "confirm_duplicate": True,  # the same person again, on purpose
         "route": "reseau-cii", "person": PERSON, "fields": {"age": 48},
         "consent": {"grantor": "Jean Muster"}})
     assert r.status_code == 201, r.text

@@ -159,6 +159,7 @@ def _drive_api(d: Driver, case_id: str, handoffs: list[str]) -> None:
     d.call(orp, "GET", "/favicon.ico")
     d.call(orp, "GET", "/metrics")  # and the scrape's
     opened = d.call(orp, "POST", "/api/cases", json={
+        "confirm_duplicate": True,  # the same person again, on purpose
         "route": "reseau-cii", "person": PERSON, "fields": FIELDS, "reason": "dos",
         "consent": {"grantor": "Jean Muster"}}).json()
     d.call(orp, "GET", "/api/cases")

@@ -312,6 +312,7 @@ class Burst:
                 n += 1  # by e-mail or by SMS; taken on (files, round table) or not (a word)
                 person = {**PERSON, **EMAIL} if (i + n) % 2 else BY_SMS
                 case_id = self._ack(orp.post("/api/cases", json={
+                    "confirm_duplicate": True,  # the same person again, on purpose
                     "route": "reseau-cii", "person": person,
                     "consent": {"grantor": "Jean Muster"}, "fields": {"age": 48}}), "open")
                 if case_id is None or self._ack(orp.post(

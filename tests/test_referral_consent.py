@@ -159,6 +159,7 @@ def test_an_automatic_event_at_a_deadline_reads_the_consent_too(
 
 def refer(people: People, **extra: Any) -> dict[str, Any]:
     r = people["ORP-NE"].post("/api/cases", json={
+        "confirm_duplicate": True,  # the same person again, on purpose
         "route": "reseau-cii", "person": PERSON, "fields": {"age": 48}, **extra})
     assert r.status_code == 201, r.text
     return dict(r.json())
@@ -233,7 +234,8 @@ def test_a_wrong_consent_or_contact_opens_nothing_and_names_its_field(people: Pe
                                               "town": "Neuchâtel"}}}, "person.address.postcode"),
            ({"person": {**PERSON, "phone": "0791"}}, "person.phone")]
     for body, field in bad:
-        r = orp.post("/api/cases", json={"route": "reseau-cii", "person": PERSON,
+        r = orp.post("/api/cases", json={"confirm_duplicate": True,  # PERSON again
+                                         "route": "reseau-cii", "person": PERSON,
                                          "fields": {"age": 48}, "consent": CONSENT, **body})
         assert r.status_code == 422 and r.json()["field"] == field, (field, r.text)
     nameless = orp.post("/api/cases", json={"route": "reseau-cii", "person": PERSON,

@@ -43,6 +43,7 @@ def scene(services: CaseServices) -> Iterator[Scene]:
         people = People(services, base)
         ssr = people["SSR-NE"]
         made = ssr.post("/api/cases", json={
+            "confirm_duplicate": True,  # the same person again, on purpose
             "route": "reseau-cii", "person": ANA, "reason": DIAGNOSIS,
             "consent": {"grantor": "Jean Muster"},
             "fields": {"age": 43, "signal": "certificats_medicaux"}})
@@ -76,6 +77,7 @@ def scene(services: CaseServices) -> Iterator[Scene]:
 def own_case_of_ana(people: People, who: str = "ORP-LCF") -> str:
     """The attacker opens a case of its own for the same person (the same identity)."""
     made = people[who].post("/api/cases", json={
+        "confirm_duplicate": True,  # the same person again, on purpose
         "route": "reseau-cii", "person": {**ANA, "email": "attacker@example.org",
                                           "phone": "+41790000000",
                                           "address": {"street": "Rue Fausse 1",
@@ -266,6 +268,7 @@ def test_a_refusing_receiver_reads_nothing_of_the_case_in_the_answer(
     with running(services) as base:
         people = People(services, base)
         made = people["ORP-NE"].post("/api/cases", json={
+            "confirm_duplicate": True,  # the same person again, on purpose
             "route": "reseau-cii", "person": ANA, "consent": {"grantor": "Jean Muster"},
                                                   "fields": {"age": 43}})
         cid = made.json()["id"]

@@ -7,8 +7,9 @@ the access policy (``cases.access``) shows the identity, as in the API's ``case_
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -16,6 +17,7 @@ from fastapi.responses import Response
 
 from cases.access import IDENTITY, AccessPolicy, CaseView
 from cases.domain.case import CaseState
+from cases.domain.errors import MissingInput
 from cases.queries import CaseQueries
 from cases.store.uow import UnitOfWork
 from institutions.calendar import calendar
@@ -43,6 +45,7 @@ class Row:
     handoff_mine: bool = False
     to_sign: bool = False  # a proposal awaits this institution's signature, or its own answer
     left: str = ""  # the time left, in working days of the route's calendar
+    born: date | None = None  # rows of people with the same name told apart (identity shown)
 
 
 def week_end(route: Route, now: datetime) -> datetime:
@@ -66,10 +69,10 @@ def urgency(case: CaseState, route: Route, now: datetime) -> str:
 def _row(q: CaseQueries, view: CaseView, group: str, lang: str, within: UnitOfWork,
          now: datetime) -> Row:
     actor, case, route = view.actor, view.case, view.route
-    name = None
+    name, born = None, None
     if view.sees(IDENTITY):
         p = q.person(case, within)
-        name = f"{p.official_name} {p.first_name}"
+        name, born = f"{p.official_name} {p.first_name}", p.birth_date
     badges = []
     if group == "late":
         badges.append(("late", pick(lang, ("Délai dépassé", "Deadline passed"))))
@@ -94,7 +97,7 @@ def _row(q: CaseQueries, view: CaseView, group: str, lang: str, within: UnitOfWo
                "approve" in to_sign or (case.signoff is not None
                                         and case.signoff.status == "refused"
                                         and "propose" in to_sign),
-               time_left(case.deadline.due_at, now, calendar(route.calendar), lang))
+               time_left(case.deadline.due_at, now, calendar(route.calendar), lang), born)
 
 
 def _choices(q: CaseQueries, lang: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
@@ -108,22 +111,42 @@ def _choices(q: CaseQueries, lang: str) -> tuple[list[tuple[str, str]], list[tup
             sorted(states.items(), key=lambda kv: kv[1]))
 
 
+_AVS_TYPED = re.compile(r"^756[0-9.\s]{10,16}$")
+
+
+def _search(text: str) -> tuple[str | None, str | None]:
+    """The inbox's one search box: (q, avs): an AVS number in any written form, else names
+    or a case number."""
+    text = text.strip()
+    if not text:
+        return None, None
+    return (None, text) if _AVS_TYPED.match(text) else (text, None)
+
+
 @router.get("/dossiers")
 def inbox(request: Request, person: CaseWorkerPerson, etat: Filter = "",
-          route: Filter = "", retard: Filter = "") -> Response:
+          route: Filter = "", retard: Filter = "",
+          cherche: Annotated[str, Query(max_length=100)] = "") -> Response:
     q: CaseQueries = request.app.state.queries
     policy: AccessPolicy = request.app.state.policy
     lang, now = lang_of(request), q.s.clock()
     groups: dict[str, list[Row]] = {"late": [], "week": [], "later": []}
+    wrong = ""  # why the search could not be made
     handoffs: list[Row] = []
     plans: list[Row] = []  # proposals awaiting this institution's signature (or its answer)
     escalations: list[Row] = []
     with policy.unit() as uow:  # the list and its cases read through the policy, on record
-        listed = [(c, urgency(c, q.s.route_of(c, within=uow), now))
-                  for c in q.open_cases(person, route=route or None, state=etat or None,
-                                        within=uow)]
+        words, avs = _search(cherche)
+        try:
+            found, searched = policy.open_found(person, q=words, avs=avs, route=route or None,
+                                                state=etat or None, within=uow)
+        except MissingInput as exc:  # an AVS number mistyped: said beside the box
+            fr, _, en = exc.message.partition(" / ")
+            found, searched, wrong = [], True, pick(lang, (fr, en or fr))
+        listed = [(c, urgency(c, q.s.route_of(c, within=uow), now)) for c in found]
         listed = [(c, g) for c, g in listed if not retard or g == "late" or c.escalated]
-        views = policy.views(person, [c for c, _ in listed], "inbox", uow)
+        views = policy.views(person, [c for c, _ in listed], "search" if searched else "inbox",
+                             uow)
         for view, (case, group) in zip(views, listed, strict=True):
             row = _row(q, view, group, lang, uow, now)
             groups[group].append(row)
@@ -141,6 +164,7 @@ def inbox(request: Request, person: CaseWorkerPerson, etat: Filter = "",
     done = request.query_params.get("fait", "")
     return page(request, "inbox.html.j2", person, groups=groups, handoffs=handoffs, plans=plans,
                 escalations=escalations, total=total, routes=routes, states=states,
-                chosen={"etat": etat, "route": route, "retard": bool(retard)},
-                filtered=bool(etat or route or retard),
+                chosen={"etat": etat, "route": route, "retard": bool(retard),
+                        "cherche": cherche.strip()}, search_error=wrong,
+                filtered=bool(etat or route or retard or cherche.strip()),
                 notice=pick(lang, NOTICES[done]) if done in NOTICES else "")

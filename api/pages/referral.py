@@ -12,7 +12,13 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from cases.domain.actors import Actor
-from cases.domain.errors import IdentityMismatch, MissingInput, NotAllowed, NotFound
+from cases.domain.errors import (
+    DuplicateCase,
+    IdentityMismatch,
+    MissingInput,
+    NotAllowed,
+    NotFound,
+)
 from cases.domain.fields import checked_fields
 from cases.domain.person import InvalidPerson, person_problems
 from cases.queries import CaseQueries
@@ -127,7 +133,7 @@ def _consent(form: FormData, person: dict[str, Any]) -> ReferralConsent | None:
 
 def _form_page(request: Request, person: Actor, routes: list[Route], chosen: Route | None,
                posted: FormData | None = None, errors: dict[str, str] | None = None,
-               status: int = 200, general: str = "") -> Response:
+               status: int = 200, general: str = "", duplicate: bool = False) -> Response:
     lang = lang_of(request)
     values = {k: str(v) for k, v in (posted or {}).items() if isinstance(v, str)}
     errors = errors or {}
@@ -145,7 +151,7 @@ def _form_page(request: Request, person: Actor, routes: list[Route], chosen: Rou
                 consent_error=errors.get("consentement_reseau", ""),
                 categories=list((posted or FormData()).getlist("categories")),
                 categories_error=errors.get("categories", ""),
-                reason_error=errors.get(REASON, ""), general=general)
+                reason_error=errors.get(REASON, ""), general=general, duplicate=duplicate)
 
 
 def everything_wrong(route: Route, form: FormData, data: dict[str, Any],
@@ -204,7 +210,8 @@ def open_case(request: Request, person: CaseWorkerPerson, form: Form) -> Respons
         fields = read_fields(chosen, form, chosen.fields)
         out = sh.refer(person, route=chosen.id, person=data, consent=_consent(form, data),
                        fields=fields, reason=text_of(form, REASON) or None,
-                       version=chosen.version)
+                       version=chosen.version,
+                       confirm_duplicate=text_of(form, "doublon_confirme", 8) == "oui")
     except InvalidPerson as exc:
         return _form_page(request, person, routes, chosen, form, {
             CONTACT_KEYS.get(exc.field, exc.field): say(lang, exc.message)}, 422)
@@ -217,6 +224,9 @@ def open_case(request: Request, person: CaseWorkerPerson, form: Form) -> Respons
         return _form_page(request, person, routes, chosen, form, {key: say(lang, exc.message)},
                           422, general="" if name in chosen.fields or name == "reason"
                           else say(lang, exc.message))
+    except DuplicateCase as exc:  # the person has an open case on the route: the way forward
+        return _form_page(request, person, routes, chosen, form, status=409,
+                          general=say(lang, exc.message), duplicate=True)
     except IdentityMismatch as exc:  # a known AVS number with another identity: said there
         return _form_page(request, person, routes, chosen, form, {"avs": say(
             lang, exc.message)}, 409)

@@ -49,6 +49,12 @@ class Conflict(CaseError):
     code = "conflict"
 
 
+class DuplicateCase(Conflict):
+    """The person has an open case on the route already: the referrer confirms, or asks to
+    take part in it (or for a handoff) instead."""
+    code = "duplicate_case"
+
+
 class IdentityMismatch(Conflict):
     """A known AVS number given with another identity; the answer says nothing stored."""
     code = "identity_mismatch"

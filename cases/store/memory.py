@@ -26,6 +26,7 @@ from cases.domain.errors import Conflict, NotFound, StaleVersion
 from cases.domain.events import Event
 from cases.domain.person import Person
 from cases.domain.results import Document, Task
+from cases.domain.search import Match, name_key
 from cases.domain.throttle import NO_WAIT, Tally, charge, clear_at, refund
 from conventions.data_sharing import Consent
 from institutions.registry import Registry, default_registry
@@ -114,10 +115,12 @@ class MemoryCases:
     def _ordered(self) -> list[CaseState]:
         return sorted(self.m.cases.values(), key=lambda c: (c.opened_at, c.id))
 
-    def page(self, after: tuple[datetime, str] | None, limit: int, **equal: Any
-             ) -> list[CaseState]:
+    def page(self, after: tuple[datetime, str] | None, limit: int,
+             match: Match | None = None, **equal: Any) -> list[CaseState]:
         return [c for c in self._ordered()
                 if (after is None or (c.opened_at, c.id) > after)
+                and (match is None or c.person in match.people
+                     or bool(match.case_prefix and c.id.startswith(match.case_prefix)))
                 and all(case_values(c)[k] == v for k, v in equal.items())][:limit]
 
     def escalated(self, limit: int) -> list[CaseState]:
@@ -227,6 +230,15 @@ class MemoryPeople:
     def hold_contact(self, case_id: str, contact: dict[str, Any], *, at: datetime,
                      by: str) -> None:
         self.m.contacts[case_id] = {k: contact.get(k) for k in CONTACT}
+
+    def matching(self, words: list[str]) -> list[int]:
+        if not words:
+            return []
+        return [pid for pid, p in self.m.people.items()
+                if all(f" {w}" in name_key(p.official_name, p.first_name) for w in words)]
+
+    def by_avs(self, avs: str) -> list[int]:
+        return [pid for pid, p in self.m.people.items() if p.avs == avs]
 
     def of_case(self, person_id: int, case_id: str) -> Person:
         p = self.m.people[person_id]

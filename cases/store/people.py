@@ -15,6 +15,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from cases.domain.errors import IdentityMismatch
 from cases.domain.person import Person
+from cases.domain.search import name_key
 
 from . import ledger
 from .tables import contact_t, person_t
@@ -44,7 +45,8 @@ def person_id(conn: Connection, p: Person) -> int:
     values: dict[str, Any] = {
         "avs": p.avs, "official_name": p.official_name, "first_name": p.first_name,
         "birth_date": p.birth_date, "sex": p.sex, "nationality": p.nationality}
-    result = conn.execute(insert(person_t).values(values))
+    result = conn.execute(insert(person_t).values(
+        {**values, "search_key": name_key(p.official_name, p.first_name)}))
     made = int(result.inserted_primary_key[0])  # type: ignore[index]
     # the contact columns stay empty: a case holds its own (migration 0011c)
     ledger.append(conn, "person", {**values, "email": None, "phone": None, "address": None,
@@ -80,6 +82,20 @@ class PeopleStore:
                      by: str) -> None:
         """The case's contact for its person, written or replaced (``hold_contact``)."""
         hold_contact(self.conn, case_id, contact, at=at, by=by)
+
+    def matching(self, words: list[str]) -> list[int]:
+        """The people whose names have a word beginning with each of ``words`` (folded,
+        ``cases.domain.search``: plain ASCII letters and digits, nothing LIKE reads)."""
+        if not words:
+            return []
+        query = select(person_t.c.id).where(
+            *(person_t.c.search_key.like(f"% {w}%") for w in words))
+        return [int(r.id) for r in self.conn.execute(query)]
+
+    def by_avs(self, avs: str) -> list[int]:
+        """The person with this AVS number (13 digits), if known."""
+        return [int(r.id) for r in self.conn.execute(
+            select(person_t.c.id).where(person_t.c.avs == avs))]
 
     def of_case(self, person_id: int, case_id: str) -> Person:
         """The person of a case: the shared identity, and the contact this case holds."""

@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, select, tuple_
+from sqlalchemy import ColumnElement, Connection, Table, false, or_, select, tuple_
 
 from cases.correlation import current_request
 from cases.domain.case import CaseState
 from cases.domain.errors import StaleVersion
 from cases.domain.events import Event
+from cases.domain.search import Match
 
 from . import fastsql, ledger
 from .codec import aware, case_from, case_values, event_from, event_values
@@ -110,11 +111,16 @@ class CaseRepository:
         last = (rows[-1].deadline_due_at, rows[-1].id) if len(rows) == limit else None
         return list(cases.values()), last
 
-    def page(self, after: tuple[datetime, str] | None, limit: int, **equal: Any
-             ) -> list[CaseState]:
+    def page(self, after: tuple[datetime, str] | None, limit: int,
+             match: Match | None = None, **equal: Any) -> list[CaseState]:
         """Up to ``limit`` cases in (opened_at, id) order after ``after``, each column named
-        in ``equal`` equal to its value (None: IS NULL)."""
+        in ``equal`` equal to its value (None: IS NULL), and those ``match`` finds."""
         query = select(case_t).order_by(case_t.c.opened_at, case_t.c.id).limit(limit)
+        if match is not None:
+            found = [case_t.c.person_id.in_(match.people)] if match.people else []
+            if match.case_prefix:  # folded: hex digits and dashes, nothing LIKE reads
+                found.append(case_t.c.id.like(f"{match.case_prefix}%"))
+            query = query.where(or_(*found) if found else false())
         for column, value in equal.items():
             query = query.where(case_t.c[column] == value)
         if after is not None:

@@ -44,6 +44,9 @@ class PersonRow(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=20)
     address: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # both names folded to plain ASCII words (cases.domain.search.name_key): the search
+    search_key: str | None = Field(default=None, sa_column=Column(String(210), index=True,
+                                                                  nullable=True))
 
 
 class CaseContactRow(SQLModel, table=True):
