@@ -52,7 +52,7 @@ def test_the_page_lists_the_reads_in_words_and_swiss_dates(site: Site) -> None:
                     fields={"age": 48}).case.id
     site.person("orp", "ORP-NE")
     with closing(signed_in_client(site.base, "orp")) as c:
-        c.get(f"/dossiers/{case_id}")
+        assert f'href="/dossiers/{case_id}/consultations"' in c.get(f"/dossiers/{case_id}").text
         answer = c.get(f"/dossiers/{case_id}/consultations")
     assert answer.status_code == 200
     assert "Qui a consulté ce dossier" in answer.text and "le dossier" in answer.text

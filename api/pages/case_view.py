@@ -23,7 +23,7 @@ from cases.domain.errors import NotAllowed
 from cases.domain.events import Event
 from cases.domain.membership import Member, roster
 from cases.domain.person import SEX
-from cases.domain.visibility import takes_part
+from cases.domain.visibility import may_see_reads, takes_part
 from cases.queries import CaseQueries
 from cases.sharing import Sharing
 from cases.store.uow import UnitOfWork
@@ -380,5 +380,7 @@ def show(request: Request, actor: Actor, case_id: str, *, status: int = 200,
     extra.setdefault("consent_posted", {})
     extra.setdefault("partner_error", "")
     extra.setdefault("partner_posted", {})
+    extra.setdefault("reads_link", may_see_reads(actor, context["case"])
+                     if "case" in context else False)
     return page(request, "case_page.html.j2", actor, status=status, notice=notice,
                 **context, **extra)
