@@ -198,10 +198,10 @@ def test_triage_decisions_by_state_name_are_those_found_through_each_case(world:
         by_name = uow.steering.decisions(Scope(MARCH, APRIL), checks, by_route=False)
     owner = {"triage": "reseau-cii", "examen_entree": "cmfp"}
     assert by_case == {(owner[a], v, a, b): n for (_, v, a, b), n in by_name.items()}
-    assert by_case == {("reseau-cii", 3, "triage", "assessment"): 6,
-                       ("reseau-cii", 3, "triage", "non_retenu"): 1,
-                       ("reseau-cii", 3, "triage", "oriente"): 1,
-                       ("cmfp", 1, "examen_entree", "non_retenu"): 1}
+    assert by_case == {("reseau-cii", 4, "triage", "assessment"): 6,
+                       ("reseau-cii", 4, "triage", "non_retenu"): 1,
+                       ("reseau-cii", 4, "triage", "oriente"): 1,
+                       ("cmfp", 2, "examen_entree", "non_retenu"): 1}
 
 
 def test_two_answers_do_not_give_a_small_route_back_by_subtraction(world: World) -> None:
