@@ -70,30 +70,29 @@ def _report(done: list[int], asked: list[int], verb: str) -> None:
         raise typer.Exit(1)
 
 
+def _operate(verb: str, ids: list[int] | None, every_failed: bool, reason: str,
+             by: str | None, said: str) -> None:
+    """Retry or cancel the chosen rows in one transaction, on record with who and why."""
+    if not reason.strip():
+        typer.echo("--reason est requis / --reason is required", err=True)
+        raise typer.Exit(2)
+    with _rows().operator() as rows:
+        asked = _chosen(ids, every_failed, "failed", rows)
+        done = getattr(rows, verb)(asked, by=by or getpass.getuser(), reason=reason,
+                                   now=datetime.now(UTC))
+    _report(done, asked, said)
+
+
 @outbox_app.command("retry")
 def outbox_retry(ids: Ids = None, reason: Reason = "", by: By = None,
                  all_failed: Annotated[bool, typer.Option(
                      "--all-failed", help="every failed row")] = False) -> None:
     """Run failed (or cancelled) actions again, from their first attempt; the effects ledger
     keeps what they already did from being done twice."""
-    if not reason.strip():
-        typer.echo("--reason est requis / --reason is required", err=True)
-        raise typer.Exit(2)
-    with _rows().operator() as rows:
-        asked = _chosen(ids, all_failed, "failed", rows)
-        done = rows.retry(asked, by=by or getpass.getuser(), reason=reason,
-                          now=datetime.now(UTC))
-    _report(done, asked, "relancée(s) / retried")
+    _operate("retry", ids, all_failed, reason, by, "relancée(s) / retried")
 
 
 @outbox_app.command("cancel")
 def outbox_cancel(ids: Ids = None, reason: Reason = "", by: By = None) -> None:
     """Cancel waiting or failed actions (not one a worker is running)."""
-    if not reason.strip():
-        typer.echo("--reason est requis / --reason is required", err=True)
-        raise typer.Exit(2)
-    with _rows().operator() as rows:
-        asked = _chosen(ids, False, "", rows)
-        done = rows.cancel(asked, by=by or getpass.getuser(), reason=reason,
-                           now=datetime.now(UTC))
-    _report(done, asked, "annulée(s) / cancelled")
+    _operate("cancel", ids, False, reason, by, "annulée(s) / cancelled")
