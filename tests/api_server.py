@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -71,3 +75,39 @@ class People:
     def close(self) -> None:
         for c in self.clients.values():
             c.close()
+
+
+@contextmanager
+def relais_served(folder: Path, env: dict[str, str], *options: str,
+                  log: Path | None = None) -> Iterator[str]:
+    """``relais serve`` (the README's main command) as a real process in ``folder``, its
+    output to ``log``; its address once ``/healthz`` answers; stopped as Ctrl-C stops it."""
+    port = free_port()
+    out = log.open("w") if log is not None else subprocess.DEVNULL
+    server = subprocess.Popen([sys.executable, "-m", "relais.cli", "serve", "--port",
+                               str(port), *options], env=env, cwd=folder, stdout=out,
+                              stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("relais serve did not answer")
+        yield base
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+        if log is not None:
+            out.close()  # type: ignore[union-attr]
+
+
+def relais_user(folder: Path, env: dict[str, str], name: str = "m.robert",
+                institution: str = "ORP-NE", role: str = "case_manager") -> str:
+    """A user added by ``relais users add``, as an operator does; its API token."""
+    return subprocess.run([sys.executable, "-m", "relais.cli", "users", "add", name,
+                           "--institution", institution, "--role", role], env=env, cwd=folder,
+                          capture_output=True, text=True, check=True).stdout.strip()

@@ -8,9 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +17,7 @@ import httpx
 import pytest
 
 from cases.services import CaseServices
-from tests.api_server import People, free_port, running
+from tests.api_server import People, relais_served, relais_user, running
 from tests.conftest import PERSON
 
 DOCS = Path(__file__).parents[1] / "docs" / "api.md"
@@ -116,24 +113,8 @@ def test_the_walk_of_the_api_docs_runs_against_relais_serve(tmp_path: Path) -> N
     (opening, event), if_matches = walk_of_the_docs()
     assert if_matches == ['"1"']
     env = {**os.environ, "RELAIS_DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}"}
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "relais.cli", "serve", "--port",
-                               str(port)], env=env, cwd=tmp_path, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("relais serve did not answer")
-        token = subprocess.run(
-            [sys.executable, "-m", "relais.cli", "users", "add", "m.robert", "--institution",
-             "ORP-NE", "--role", "case_manager"], env=env, cwd=tmp_path, capture_output=True,
-            text=True, check=True).stdout.strip()
+    with relais_served(tmp_path, env) as base:
+        token = relais_user(tmp_path, env)
         h = {"Authorization": f"Bearer {token}"}
         r = httpx.post(f"{base}/api/cases", headers=h, json=opening)
         assert r.status_code == 201 and r.headers["ETag"] == if_matches[0], r.text
@@ -148,6 +129,3 @@ def test_the_walk_of_the_api_docs_runs_against_relais_serve(tmp_path: Path) -> N
                            headers={**h, "If-Match": if_matches[0]})
         assert moved.status_code == 200, moved.text
         assert moved.json()["state"] == "triage"
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)

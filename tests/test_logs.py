@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
-from tests.api_server import free_port
+from tests.api_server import relais_served, relais_user
 from tests.conftest import PERSON
 
 
@@ -33,18 +30,9 @@ def _wait(check: object, what: str, timeout: float = 120) -> None:
 def test_json_lines_carry_the_request_id_into_the_action(tmp_path: Path) -> None:
     env = {**os.environ, "RELAIS_DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite3'}",
            "RELAIS_LOG_FORMAT": "json", "PREFECT_HOME": str(tmp_path / "prefect")}
-    port, log = free_port(), tmp_path / "serve.log"
-    with log.open("w") as out:
-        server = subprocess.Popen([sys.executable, "-m", "relais.cli", "serve", "--port",
-                                   str(port)], env=env, cwd=tmp_path, stdout=out, stderr=out)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait(lambda: httpx.get(f"{base}/healthz", timeout=1).status_code == 200,
-              "relais serve did not answer")
-        token = subprocess.run(
-            [sys.executable, "-m", "relais.cli", "users", "add", "m.robert", "--institution",
-             "ORP-NE", "--role", "case_manager"], env=env, cwd=tmp_path, capture_output=True,
-            text=True, check=True).stdout.strip()
+    log = tmp_path / "serve.log"
+    with relais_served(tmp_path, env, log=log) as base:
+        token = relais_user(tmp_path, env)
         h = {"Authorization": f"Bearer {token}"}
         r = httpx.post(f"{base}/api/cases", headers={**h, "X-Request-ID": "essai-42"}, json={
             "route": "reseau-cii", "person": PERSON, "fields": {"age": 48},
@@ -54,9 +42,6 @@ def test_json_lines_carry_the_request_id_into_the_action(tmp_path: Path) -> None
         assert len(forged.headers["X-Request-ID"]) == 32  # not a sane token: a new id
         _wait(lambda: "notify_institutions done" in log.read_text("utf-8"),
               f"the referral's action never ran:\n{log.read_text('utf-8')[-3000:]}")
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
     lines = [json.loads(line) for line in log.read_text("utf-8").splitlines()
              if line.startswith("{")]
     others = [line for line in log.read_text("utf-8").splitlines()
