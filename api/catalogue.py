@@ -168,7 +168,7 @@ def occupancy(_: Steering, m: MeasuresDep, start: From = None,
     """Places per programme and period, by type and cost per payer: counts under 5 shown
     as "<5", free places hidden where they would reveal such a count."""
     a, b = _window(start, end)
-    b = b or m.s.clock().date()
+    b = b or m.s.today()
     a = a or b - timedelta(days=365)
     _window(a, b)
     return steering_occupancy(m.s, start=a, end=b)

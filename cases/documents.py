@@ -36,7 +36,7 @@ class CaseDocuments:
         if actor.institution == holder:
             return OWN
         return legal_basis(reg.get(actor.institution), reg.get(holder), d.category,
-                           consents, self.q.s.clock().date())  # type: ignore[arg-type]
+                           consents, self.q.s.today())  # type: ignore[arg-type]
 
     def visible(self, actor: Actor, case: CaseState, within: UnitOfWork | None = None
                 ) -> tuple[list[Shown], int]:

@@ -11,11 +11,12 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from conventions.data_sharing import Consent
 from conventions.policy import DEFAULT_POLICY, Policy
+from institutions.dates import local_day
 from institutions.registry import Registry, default_registry
 from workflows.engine.compile import machine_for
 from workflows.engine.model import Route
@@ -90,6 +91,10 @@ class CaseServices:
         self.routes = RouteBook(self.registry)
         self.units = units_for(store, self.routes)
         self.system = system_actor(policy.coordination)
+
+    def today(self) -> date:
+        """The day it is in Neuchâtel (consents' and birth dates' "today"), not in UTC."""
+        return local_day(self.clock())
 
     @property
     def engine(self) -> DatabaseEngine:
@@ -262,7 +267,7 @@ class CaseServices:
                   fields: dict[str, Any] | None = None, reason: str | None = None,
                   version: int | None = None, within: UnitOfWork | None = None) -> Outcome:
         now = self.clock()
-        p = person_from(person, today=now.date())
+        p = person_from(person, today=local_day(now))
         with self.units(within=within) as uow:
             r = uow.routes.get(route, version)
             case_id = str(uuid.uuid4())

@@ -96,7 +96,7 @@ class Sharing:
             raise NotAllowed("un consentement ne s'enregistre pas en faveur de sa propre "
                              "institution / a consent is never recorded in favour of the "
                              "recording institution", field="recipients")
-        today = self.s.clock().date()
+        today = self.s.today()
         if valid_until is not None and valid_until < today:
             raise MissingInput("la validité se termine dans le passé / validity ends in the "
                                "past", field="valid_until")
@@ -185,7 +185,7 @@ class Sharing:
                 raise NotFound("consentement introuvable / consent not found")
             if found[1] is not None:
                 raise Conflict("consentement déjà révoqué / consent already revoked")
-            uow.consents.revoke(consent_id, self.s.clock().date())
+            uow.consents.revoke(consent_id, self.s.today())
 
     def disclose(self, actor: Actor, case: CaseState, within: UnitOfWork | None = None
                  ) -> Disclosure:
@@ -195,7 +195,7 @@ class Sharing:
         holder, recipient = reg.get(case.lead), reg.get(actor.institution)
         if holder.code == recipient.code:  # the lead reads its own file: nothing to check
             return Disclosure(dict.fromkeys(CATEGORIES, OWN), [])
-        today = self.s.clock().date()
+        today = self.s.today()
         with self.s.units(write=False, within=within) as uow:
             consents = [c for c, _ in uow.consents.of_case(case.id)]
             shown: dict[str, str] = {}
@@ -225,7 +225,7 @@ class Sharing:
         with self.s.units(write=False, within=within) as uow:
             consents = [c for c, _ in uow.consents.of_case(case.id)]
         return legal_basis(recipient, holder, category, consents,
-                           self.s.clock().date()) is not None
+                           self.s.today()) is not None
 
     def for_letter(self, case: CaseState, recipient: str, categories: Collection[str],
                    within: UnitOfWork | None = None) -> Disclosure:
@@ -239,7 +239,7 @@ class Sharing:
         asked = [c for c in CATEGORIES if c in categories]
         if holder.code == to.code:
             return Disclosure(dict.fromkeys(asked, OWN), [])
-        today = self.s.clock().date()
+        today = self.s.today()
         shown: dict[str, str] = {}
         consents: list[Consent] | None = None
         for category in asked:

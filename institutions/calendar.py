@@ -6,7 +6,7 @@ Backed by the ``holidays`` library, so any country or subdivision it knows can b
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo
@@ -73,6 +73,11 @@ class WorkingCalendar:
     def holiday_name(self, day: date) -> str | None:
         name = self._holidays.get(day) or self._extra(day.year).get(day)
         return str(name) if name else None
+
+    def today(self, now: datetime) -> date:
+        """The calendar day ``now`` falls on where the calendar counts, not in UTC: from
+        midnight to one in the morning in Neuchâtel, UTC still says yesterday."""
+        return now.astimezone(self.zone).date()
 
     def is_working_day(self, day: date) -> bool:
         if day.weekday() >= 5:

@@ -90,3 +90,11 @@ def test_a_working_day_deadline_ends_after_exactly_n_working_days(start: datetim
     assert sum(NE.is_working_day(d) for d in days) == n
     assert NE.is_working_day(days[-1])
     assert due.astimezone(NE.zone).time().hour == 0
+
+
+def test_today_is_neuchatels_day_not_utcs() -> None:
+    """From midnight to one in the morning (two in summer) in Neuchâtel, UTC still says
+    yesterday: a consent valid until yesterday has ended, a birth date of today is not future."""
+    assert NE.today(datetime(2026, 12, 6, 23, 30, tzinfo=UTC)) == date(2026, 12, 7)
+    assert NE.today(datetime(2026, 6, 30, 22, 30, tzinfo=UTC)) == date(2026, 7, 1)
+    assert NE.today(datetime(2026, 12, 6, 22, 59, tzinfo=UTC)) == date(2026, 12, 6)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import html
 from contextlib import closing
-from datetime import date
+from datetime import UTC, datetime
 
+from institutions.dates import swiss_date
 from tests.browser import Site, shoot, signed_in_client
 
 
@@ -38,7 +39,7 @@ def test_a_day_without_places_says_so_and_a_bad_date_is_shown_next_to_its_field(
         assert bad.status_code == 422
         assert 'aria-describedby="au-error"' in bad.text and 'id="au-error"' in bad.text
         today = client.get("/mesures").text
-        assert date.today().strftime("%d.%m.%Y") in today
+        assert swiss_date(datetime.now(UTC)) in today  # Neuchâtel's day, not the machine's
 
 
 def test_the_steering_group_does_not_get_the_exact_catalogue(site: Site) -> None:

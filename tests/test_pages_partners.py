@@ -11,6 +11,7 @@ from playwright.sync_api import Page
 from cases.domain.actors import Actor
 from cases.domain.decide import EventInput
 from cases.services import CaseServices
+from institutions.dates import swiss_date
 from institutions.registry import Kind, Role
 from tests.browser import Site, csrf_of, shoot, signed_in_client
 from tests.conftest import PERSON, refer
@@ -55,7 +56,7 @@ def test_the_partner_institutions_on_the_case_page(site: Site) -> None:
     assert [r[0].split(" — ")[0] for r in seen] == ["OAI-NE", "SSR-NE", "ORP-NE"]
     assert seen[0][2] == "Responsable" and seen[2][2] == "Ancienne responsable"
     assert seen[1][1] == "Action sociale" and seen[1][2] == "Partenaire"
-    assert seen[1][3] == s.get(case_id).opened_at.strftime("%d.%m.%Y")
+    assert seen[1][3] == swiss_date(s.get(case_id).opened_at)  # Neuchâtel's day
     assert "Retenir le cas" in ssr.locator("#partenaire-SSR-NE").inner_text()
     # a case manager reads who takes part, the coordination alone changes it
     assert ssr.locator("#partenaires form").count() == 0

@@ -98,6 +98,18 @@ def test_the_guard_reads_the_consent_record_and_nobody_writes_it() -> None:
         desk.fire("retenir", COORD)  # revoked: the coordination cannot take it on
 
 
+def test_a_consent_ends_at_midnight_in_neuchatel_not_in_utc() -> None:
+    """Valid until the 2nd: at 00:30 on the 3rd in Neuchâtel (23:30 UTC on the 2nd) it has
+    ended, though UTC's date still says the 2nd."""
+    desk = Desk(route("reseau-cii"))
+    desk.open(ORP, age=48)
+    desk.consent(ORP)
+    desk.consents[0] = given(desk.consents[0].recipients, valid_until=desk.now.date())
+    desk.now = desk.now.replace(hour=23, minute=30)  # 09:00 UTC + 14:30
+    with pytest.raises(EventRefused):
+        desk.fire("transmettre", ORP)
+
+
 def test_the_workshop_simulates_a_consent_field_as_a_yes_no() -> None:
     r = route("reseau-cii")
     walk = simulate(r, "transmettre\nretenir", "consentement: true\nage: 48")

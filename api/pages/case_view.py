@@ -197,7 +197,7 @@ def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseVi
     shown_fields = view.fields
     # a consent field is read from the case's consent records: shown as its guards read it
     consented = consent_values(route, [c for c, _ in sh.consents(case, within)],
-                               q.s.registry, q.s.clock().date()) if route.consent_fields else {}
+                               q.s.registry, q.s.today()) if route.consent_fields else {}
     by_category: dict[str, list[tuple[str, Any]]] = {}
     for name, spec in route.fields.items():
         if spec.category in view.shown and (name in shown_fields or name in consented):

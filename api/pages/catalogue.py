@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from cases.catalogue_queries import occupancy_of
 from cases.services import CaseServices
 from conventions.catalogue import Occupancy, Programme, ProgrammeType
+from institutions.dates import local_day
 
 from .people import CaseWorkerPerson
 from .render import page
@@ -41,7 +42,7 @@ def _day(text: str | None, today: date) -> tuple[date, str | None]:
 @router.get("/mesures")
 def catalogue(request: Request, person: CaseWorkerPerson) -> Response:
     s: CaseServices = request.app.state.services
-    day, problem = _day(request.query_params.get("au"), s.clock().date())
+    day, problem = _day(request.query_params.get("au"), local_day(s.clock()))  # Neuchâtel's day
     at_day: dict[str, Occupancy] = {p.code: o for p, o in
                                     occupancy_of(s, start=day, end=day)}
     programmes: list[Programme] = request.app.state.measures.programmes()

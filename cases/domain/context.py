@@ -41,7 +41,7 @@ class Context:
         if not names:
             return viewed
         return GuardValues(viewed, names, lambda: consent_values(
-            self.route, self.consents(), self.registry, self.now.date()))
+            self.route, self.consents(), self.registry, self.calendar.today(self.now)))
 
     @property
     def calendar(self) -> WorkingCalendar:
