@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx
 
 from bench.transitions import setup
-from cases.store.users import add_user
+from relais.cases.store.users import add_user
 from relais.db import make_engine
 
 

@@ -43,7 +43,7 @@ from sqlalchemy import Engine, event, text
 
 from bench.api import free_port
 from bench.transitions import setup
-from cases.store.users import add_user
+from relais.cases.store.users import add_user
 from relais.db import make_engine
 
 SERVER_CORE, LOAD_CORE = 0, 1

@@ -22,15 +22,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table
 
-from api.views import case_out
-from cases.domain.actors import Actor
-from cases.domain.results import Document
-from cases.queries import CaseQueries
-from cases.services import CaseServices
-from cases.sharing import Sharing
-from cases.store import fastsql, ledger
-from institutions.registry import Kind, Role
+from relais.api.views import case_out
+from relais.cases.domain.actors import Actor
+from relais.cases.domain.results import Document
+from relais.cases.queries import CaseQueries
+from relais.cases.services import CaseServices
+from relais.cases.sharing import Sharing
+from relais.cases.store import fastsql, ledger
 from relais.demo import avs
+from relais.institutions.registry import Kind, Role
 from relais.migrate import upgrade
 from relais.wiring import publish_standard_routes
 

@@ -35,16 +35,16 @@ from prefect.settings import (
 )
 from sqlalchemy import text
 
-from cases.services import CaseServices
-from cases.store.ops import percentile, timer_lags
-from cases.store.outbox import Outbox
-from orchestration import actions
-from orchestration.channels import FolderMailer, FolderSms
-from orchestration.dispatch import parameters
-from orchestration.orchestrator import Orchestrator
-from orchestration.runtime import Runtime, install
-from orchestration.sources import Sources
+from relais.cases.services import CaseServices
+from relais.cases.store.ops import percentile, timer_lags
+from relais.cases.store.outbox import Outbox
 from relais.demo import COORD, ORP, avs
+from relais.orchestration import actions
+from relais.orchestration.channels import FolderMailer, FolderSms
+from relais.orchestration.dispatch import parameters
+from relais.orchestration.orchestrator import Orchestrator
+from relais.orchestration.runtime import Runtime, install
+from relais.orchestration.sources import Sources
 from relais.wiring import build_services
 
 

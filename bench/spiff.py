@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import spiff_peer as peer
-from cases.domain.decide import EventInput
-from cases.services import CaseServices
+from relais.cases.domain.decide import EventInput
+from relais.cases.services import CaseServices
 from relais.demo import OAI, ORP, avs
 from relais.wiring import build_services
 

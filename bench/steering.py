@@ -32,8 +32,8 @@ from typing import Any
 from sqlalchemy import Engine, event, text
 
 from bench.steering_history import fill
-from cases import steering
-from cases.services import CaseServices
+from relais.cases import steering
+from relais.cases.services import CaseServices
 from relais.db import make_engine
 from relais.migrate import upgrade
 

@@ -21,12 +21,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from cases.services import CaseServices
-from cases.store.derived import StayClock
-from institutions.registry import Registry, default_registry
+from relais.cases.services import CaseServices
+from relais.cases.store.derived import StayClock
+from relais.institutions.registry import Registry, default_registry
 from relais.wiring import publish_standard_routes, standard_route_texts
-from workflows.engine.model import Route
-from workflows.engine.validate import parse_route
+from relais.workflows.engine.model import Route
+from relais.workflows.engine.validate import parse_route
 
 START = datetime(2020, 1, 1, tzinfo=UTC)
 NOW = datetime(2026, 1, 1, tzinfo=UTC)  # the history ends here; later cases stay open

@@ -39,18 +39,18 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, event, func, select
 from sqlalchemy.engine import make_url
 
-from cases.domain.case import CaseState
-from cases.domain.context import DEADLINE_PASSED
-from cases.domain.events import Event, evolve
-from cases.services import CaseServices
-from cases.store import WRITE, fastsql
-from cases.store.audit import _check  # verify() walks every case: the same checks, a sample
-from cases.store.codec import case_values, event_from, event_values
-from cases.store.repository import CaseRepository
-from cases.store.tables import case_t, deadline_t, event_t, handoff_t, outbox_t, person_t
-from institutions.calendar import calendar
+from relais.cases.domain.case import CaseState
+from relais.cases.domain.context import DEADLINE_PASSED
+from relais.cases.domain.events import Event, evolve
+from relais.cases.services import CaseServices
+from relais.cases.store import WRITE, fastsql
+from relais.cases.store.audit import _check  # verify() walks every case: the same checks, a sample
+from relais.cases.store.codec import case_values, event_from, event_values
+from relais.cases.store.repository import CaseRepository
+from relais.cases.store.tables import case_t, deadline_t, event_t, handoff_t, outbox_t, person_t
 from relais.db import make_engine
 from relais.demo import ORP, avs
+from relais.institutions.calendar import calendar
 from relais.migrate import upgrade
 from relais.wiring import publish_standard_routes
 

@@ -20,11 +20,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from cases.domain.actors import Actor
-from cases.domain.decide import EventInput
-from cases.services import CaseServices
-from institutions.registry import Kind, Role
+from relais.cases.domain.actors import Actor
+from relais.cases.domain.decide import EventInput
+from relais.cases.services import CaseServices
 from relais.demo import avs
+from relais.institutions.registry import Kind, Role
 from relais.migrate import upgrade
 
 from .databases import arguments, on_each

@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 
-from workflows.engine import diagram
-from workflows.engine.model import Route
-from workflows.engine.validate import parse_route
+from relais.workflows.engine import diagram
+from relais.workflows.engine.model import Route
+from relais.workflows.engine.validate import parse_route
 
 from .cli_catalogue import programmes_app
 from .cli_ops import audit_app, cases_app, db_app, operations, users_app
@@ -122,8 +122,8 @@ def routes_diagram(file: Path,
 @routes_app.command("publish")
 def routes_publish(files: Files, by: str = "coordination") -> None:
     """Validate and publish route files into the database."""
-    from cases.domain.errors import Conflict
-    from cases.store.route_book import InvalidRoute
+    from relais.cases.domain.errors import Conflict
+    from relais.cases.store.route_book import InvalidRoute
 
     from .wiring import build_services
     services = build_services()
@@ -158,8 +158,8 @@ def routes_migrate(route_id: str,
                    by: str = "coordination",
                    reason: str = "migration de route / route migration") -> None:
     """Move the open cases of a route version onto a newer one (dry run first)."""
-    from cases.domain.actors import Actor
-    from institutions.registry import Kind, Role
+    from relais.cases.domain.actors import Actor
+    from relais.institutions.registry import Kind, Role
 
     from .wiring import build_services
     mapping = {}
@@ -170,7 +170,7 @@ def routes_migrate(route_id: str,
                        err=True)
             raise typer.Exit(2)
         mapping[old] = new
-    from cases.domain.errors import CaseError
+    from relais.cases.domain.errors import CaseError
     services = build_services()
     actor = Actor(by, services.policy.coordination, Kind.CII, Role.coordinator)
     try:

@@ -36,9 +36,9 @@ def _say(key: str, **values: object) -> str:
 def programmes_load(file: Path) -> None:
     """Validate a catalogue file against the published routes and load it: new programmes
     and periods are added, changed ones updated; free places go to who waits."""
-    from cases.catalogue_services import MeasureServices
-    from cases.domain.errors import Conflict
-    from conventions.catalogue_file import parse_catalogue
+    from relais.cases.catalogue_services import MeasureServices
+    from relais.cases.domain.errors import Conflict
+    from relais.conventions.catalogue_file import parse_catalogue
 
     from .wiring import build_services
     try:
@@ -68,7 +68,7 @@ def programmes_list(at: Annotated[str | None, typer.Option(
         help="only the period covering this day (YYYY-MM-DD), with totals by type")] = None,
                     ) -> None:
     """Programmes, and for each period its places: capacity, held, free, waiting."""
-    from cases.catalogue_queries import occupancy_of
+    from relais.cases.catalogue_queries import occupancy_of
 
     from .wiring import build_services
     day = None

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from workflows.engine import diagram
+from relais.workflows.engine import diagram
 
 db_app = typer.Typer(help="Base de données / database", no_args_is_help=True)
 audit_app = typer.Typer(help="Historique inviolable / tamper-evident history",
@@ -30,7 +30,7 @@ def db_upgrade() -> None:
 def audit_verify() -> None:
     """Check every case's hash chain and replay, the ledger of people, documents, consents,
     exchanges and reads, and the signed checkpoints; one line a problem, exit 1 if any."""
-    from cases.store.audit import verify
+    from relais.cases.store.audit import verify
 
     from .settings import settings
     from .wiring import build_services
@@ -50,7 +50,7 @@ def audit_verify() -> None:
 def audit_checkpoint() -> None:
     """Sign every chain head with the audit key (RELAIS_AUDIT_KEY or var/audit_key, made
     once); refused, exit 1, when what the last checkpoint signed no longer holds."""
-    from cases.store.checkpoints import take
+    from relais.cases.store.checkpoints import take
 
     from .settings import settings
     from .wiring import build_services
@@ -82,8 +82,8 @@ def cases_show(case_id: str,
                                                         "the case's state highlighted")] = None
                ) -> None:
     """Print a case: state, lead, deadline, pending handoff, and its history."""
-    from cases.domain.errors import NotFound
-    from institutions.dates import deadline_end, swiss_date
+    from relais.cases.domain.errors import NotFound
+    from relais.institutions.dates import deadline_end, swiss_date
 
     from .wiring import build_services
     services = build_services()
@@ -113,8 +113,8 @@ def users_add(name: str,
               role: Annotated[str, typer.Option(help="case_manager | coordinator | steering | "
                                                      "admin")]) -> None:
     """Create a user and print its token, once: it is stored hashed."""
-    from cases.domain.errors import CaseError
-    from cases.store.users import add_user
+    from relais.cases.domain.errors import CaseError
+    from relais.cases.store.users import add_user
 
     from .wiring import build_services
     s = build_services()
@@ -130,8 +130,8 @@ def users_add(name: str,
 @users_app.command("password")
 def users_password(name: str) -> None:
     """Set a user's password for the pages (asked twice, never shown; argon2id hash)."""
-    from cases.domain.errors import CaseError
-    from cases.store.users import set_password
+    from relais.cases.domain.errors import CaseError
+    from relais.cases.store.users import set_password
 
     from .wiring import build_services
     password = typer.prompt("Mot de passe / password", hide_input=True,
@@ -147,8 +147,8 @@ def users_password(name: str) -> None:
 @users_app.command("revoke")
 def users_revoke(name: str) -> None:
     """Revoke a user's token at once."""
-    from cases.domain.errors import CaseError
-    from cases.store.users import revoke_user
+    from relais.cases.domain.errors import CaseError
+    from relais.cases.store.users import revoke_user
 
     from .wiring import build_services
     try:
@@ -162,7 +162,7 @@ def users_revoke(name: str) -> None:
 @users_app.command("list")
 def users_list() -> None:
     """The users, their institution and role (never their token)."""
-    from cases.store.users import list_users
+    from relais.cases.store.users import list_users
 
     from .wiring import build_services
     for u in list_users(build_services().engine):
@@ -183,10 +183,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000,
     """Run the HTTP API (migrating the database first) and, embedded, the orchestration."""
     import uvicorn
 
-    from cases.store.users import list_users
+    from relais.cases.store.users import list_users
 
     from .cli_work import release_dead_local_workers, worker_name
-    from .orchestration import build_orchestrator, show_logs
+    from .orchestrator_wiring import build_orchestrator, show_logs
     from .settings import settings
     from .wiring import build_app, build_services, proxy_options
     services = build_services()  # migrates once, here, before any worker starts

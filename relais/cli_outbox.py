@@ -20,7 +20,7 @@ By = Annotated[str | None, typer.Option(help="who (default: the system user)")]
 
 
 def _rows() -> Any:
-    from cases.store.outbox import Outbox
+    from relais.cases.store.outbox import Outbox
 
     from .wiring import build_services
     return Outbox(build_services().engine)
@@ -37,7 +37,7 @@ def outbox_list(status: Annotated[str | None, typer.Option(
                 as_json: Annotated[bool, typer.Option("--json", help="one JSON array")] = False
                 ) -> None:
     """The most recent rows, newest first."""
-    from cases.store.outbox import LISTED
+    from relais.cases.store.outbox import LISTED
     if status is not None and status not in LISTED:
         typer.echo(f"statut inconnu « {status} » ; possibles : {', '.join(LISTED)} / unknown "
                    f"status", err=True)

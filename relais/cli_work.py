@@ -30,7 +30,7 @@ def worker(sweep: Annotated[bool, typer.Option(
 
     Scaled set-up: as many of these as needed, on as many machines, against PostgreSQL and
     a Prefect server (PREFECT_API_URL); see docs/scaled.md."""
-    from .orchestration import build_orchestrator, show_logs
+    from .orchestrator_wiring import build_orchestrator, show_logs
     from .wiring import build_services
     show_logs()
     services = build_services()
@@ -58,7 +58,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="one JSON object
     """The outbox (waiting, running, failed) and the timer lag of the last 24 hours."""
     import json
 
-    from cases.store.ops import ops_status
+    from relais.cases.store.ops import ops_status
 
     from .wiring import build_services
     report = ops_status(build_services().engine)
@@ -73,7 +73,7 @@ def release_dead_local_workers(engine: Engine) -> int:
     """Rows held by a process of this machine that no longer exists (killed, crashed) go
     back to the outbox at once instead of after their lease: a restarted ``relais serve``
     then resumes its interrupted actions straight away."""
-    from cases.store.outbox import Outbox
+    from relais.cases.store.outbox import Outbox
     outbox, released = Outbox(engine), 0
     for holder in outbox.holders(f"{socket.gethostname()}:"):
         pid = holder.split(":", 1)[1].split("#", 1)[0]

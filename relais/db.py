@@ -9,7 +9,7 @@ from typing import Any, Literal
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from cases.store import SINGLE, WRITE
+from relais.cases.store import SINGLE, WRITE
 
 Synchronous = Literal["normal", "full"]
 

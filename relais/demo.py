@@ -13,14 +13,14 @@ from typing import Any
 
 import typer
 
-from cases.domain.actors import Actor
-from cases.domain.avs import ean13_check_digit, format_avs
-from cases.domain.decide import EventInput
-from cases.services import CaseServices, Outcome
-from cases.sharing import ReferralConsent, Sharing
-from cases.store.audit import verify
-from institutions.dates import deadline_end, swiss_date
-from institutions.registry import Kind, Role
+from relais.cases.domain.actors import Actor
+from relais.cases.domain.avs import ean13_check_digit, format_avs
+from relais.cases.domain.decide import EventInput
+from relais.cases.services import CaseServices, Outcome
+from relais.cases.sharing import ReferralConsent, Sharing
+from relais.cases.store.audit import verify
+from relais.institutions.dates import deadline_end, swiss_date
+from relais.institutions.registry import Kind, Role
 
 from .wiring import build_services
 

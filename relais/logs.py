@@ -10,7 +10,7 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
-from cases.correlation import current_request
+from relais.cases.correlation import current_request
 
 TEXT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 

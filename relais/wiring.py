@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
-from cases.catalogue_services import MeasureServices
-from cases.services import CaseServices
-from conventions.catalogue_file import parse_catalogue
-from conventions.policy import Policy
+from relais.cases.catalogue_services import MeasureServices
+from relais.cases.services import CaseServices
+from relais.conventions.catalogue_file import parse_catalogue
+from relais.conventions.policy import Policy
 
 from .db import make_engine
 from .keys import secret_key
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 def standard_route_texts() -> dict[str, str]:
-    folder = resources.files("workflows").joinpath("routes")
+    folder = resources.files("relais.workflows").joinpath("routes")
     return {f.name: f.read_text("utf-8") for f in sorted(folder.iterdir(), key=lambda f: f.name)
             if f.name.endswith(".yaml")}
 
@@ -40,7 +40,8 @@ def publish_standard_routes(services: CaseServices) -> list[str]:
 
 
 def standard_programmes_text() -> str:
-    return resources.files("conventions").joinpath("data/programmes-ne.yaml").read_text("utf-8")
+    data = resources.files("relais.conventions").joinpath("data/programmes-ne.yaml")
+    return data.read_text("utf-8")
 
 
 def load_standard_programmes(services: CaseServices) -> list[str]:
@@ -82,7 +83,7 @@ def build_app(services: CaseServices,
     """The application with the pages' session key of the settings (every process alike);
     ``orchestration_alive``: where this process runs the orchestration, whether it still
     does (``/readyz``)."""
-    from api.app import create_app  # the command line's other commands need no web stack
+    from relais.api.app import create_app  # the command line's other commands need no web stack
     s = settings()
     return create_app(services, session_key=secret_key(s.secret_key, Path("var")),
                       https_only=s.secure_cookies, orchestration_alive=orchestration_alive)

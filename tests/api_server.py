@@ -16,9 +16,9 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from api.app import create_app
-from cases.services import CaseServices
-from cases.store.users import add_user
+from relais.api.app import create_app
+from relais.cases.services import CaseServices
+from relais.cases.store.users import add_user
 from relais.wiring import proxy_options
 
 

@@ -24,9 +24,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cases.domain.errors import Conflict
-from cases.services import CaseServices
-from cases.store.users import add_user, set_password
+from relais.cases.domain.errors import Conflict
+from relais.cases.services import CaseServices
+from relais.cases.store.users import add_user, set_password
 from relais.db import make_engine
 from relais.wiring import load_standard_programmes, publish_standard_routes
 from tests.api_server import free_port, running

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cases.catalogue_services import MeasureServices
-from cases.services import CaseServices
-from conventions.catalogue_file import parse_catalogue
+from relais.cases.catalogue_services import MeasureServices
+from relais.cases.services import CaseServices
+from relais.conventions.catalogue_file import parse_catalogue
 from relais.demo import avs
 from tests.conftest import ORP
 

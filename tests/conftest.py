@@ -24,11 +24,11 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # flow runs are in Pr
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from cases.services import CaseServices, Outcome
-from cases.sharing import ReferralConsent, Sharing
-from institutions.registry import Kind, Role
+from relais.cases.services import CaseServices, Outcome
+from relais.cases.sharing import ReferralConsent, Sharing
 from relais.db import make_engine
 from relais.demo import Clock, actor
+from relais.institutions.registry import Kind, Role
 from relais.migrate import upgrade
 from relais.wiring import publish_standard_routes
 

@@ -5,19 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cases.domain import decide
-from cases.domain.actors import Actor
-from cases.domain.case import CaseState
-from cases.domain.consent import network_recipients
-from cases.domain.events import Event
-from cases.domain.history import append
-from conventions.data_sharing import Consent
-from conventions.policy import DEFAULT_POLICY, Policy
-from institutions.registry import default_registry
+from relais.cases.domain import decide
+from relais.cases.domain.actors import Actor
+from relais.cases.domain.case import CaseState
+from relais.cases.domain.consent import network_recipients
+from relais.cases.domain.events import Event
+from relais.cases.domain.history import append
+from relais.conventions.data_sharing import Consent
+from relais.conventions.policy import DEFAULT_POLICY, Policy
+from relais.institutions.registry import default_registry
 from relais.wiring import standard_route_texts
-from workflows.engine.compile import machine_for
-from workflows.engine.model import Route
-from workflows.engine.validate import parse_route
+from relais.workflows.engine.compile import machine_for
+from relais.workflows.engine.model import Route
+from relais.workflows.engine.validate import parse_route
 
 
 def route(name: str) -> Route:

@@ -25,10 +25,10 @@ from typing import Any
 import httpx
 from aiosmtpd.controller import Controller
 
-from cases.services import CaseServices
-from orchestration.channels import FolderSms, SmtpMailer
-from orchestration.runtime import Runtime
-from orchestration.sources import Sources
+from relais.cases.services import CaseServices
+from relais.orchestration.channels import FolderSms, SmtpMailer
+from relais.orchestration.runtime import Runtime
+from relais.orchestration.sources import Sources
 from tests.api_server import free_port
 
 

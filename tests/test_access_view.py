@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cases.access import CaseView
-from cases.domain.case import CaseState
-from cases.domain.events import Event
-from institutions.registry import default_registry
+from relais.cases.access import CaseView
+from relais.cases.domain.case import CaseState
+from relais.cases.domain.events import Event
+from relais.institutions.registry import default_registry
+from relais.workflows.engine.validate import parse_route
 from tests.conftest import SSR
-from workflows.engine.validate import parse_route
 
 ROUTE = parse_route((Path(__file__).parents[1] / "workflows" / "routes" / "reseau-cii.yaml")
                     .read_text("utf-8"))[0]

@@ -14,13 +14,13 @@ import pytest
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from sqlalchemy import Engine
 
-from cases.services import CaseServices
-from cases.store.outbox import Outbox
-from orchestration.actions import ACTIONS
-from orchestration.channels import FolderMailer, FolderSms
-from orchestration.dispatch import parameters
-from orchestration.runtime import Runtime, install
-from orchestration.sources import Sources
+from relais.cases.services import CaseServices
+from relais.cases.store.outbox import Outbox
+from relais.orchestration.actions import ACTIONS
+from relais.orchestration.channels import FolderMailer, FolderSms
+from relais.orchestration.dispatch import parameters
+from relais.orchestration.runtime import Runtime, install
+from relais.orchestration.sources import Sources
 from tests.conftest import ORP, PERSON, Clock, refer
 from tests.test_write_path import traced
 

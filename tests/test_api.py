@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from cases.services import CaseServices
+from relais.cases.services import CaseServices
 from tests.api_server import People, running
 from tests.conftest import PERSON, SPEC_EXAMPLE
 
@@ -232,7 +232,7 @@ def test_every_read_of_a_case_file_is_logged(api: tuple[str, People],
                                              services: CaseServices) -> None:
     from sqlalchemy import select
 
-    from cases.store.tables import read_t
+    from relais.cases.store.tables import read_t
     _, people = api
     case = open_case(people)
     people["ORP-NE"].get(f"/api/cases/{case['id']}")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from cases.services import CaseServices
+from relais.cases.services import CaseServices
 from tests.api_server import People, running
 from tests.catalogue_helpers import catalogue
 from tests.conftest import PERSON, SPEC_EXAMPLE, Clock

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import base64
 
-from cases.domain.results import TASK_PROVIDE_FILE, Document, Task
-from cases.services import CaseServices
+from relais.cases.domain.results import TASK_PROVIDE_FILE, Document, Task
+from relais.cases.services import CaseServices
 from tests.api_server import People, running
 from tests.conftest import PERSON
 

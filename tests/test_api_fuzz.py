@@ -19,8 +19,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from cases.services import CaseServices
-from cases.store.users import add_user
+from relais.cases.services import CaseServices
+from relais.cases.store.users import add_user
 from relais.db import make_engine
 from relais.wiring import publish_standard_routes
 from tests.api_server import running

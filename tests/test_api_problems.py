@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from cases.services import CaseServices
+from relais.cases.services import CaseServices
 from tests.api_server import People, running
 from tests.conftest import PERSON
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from cases.services import CaseServices
+from relais.cases.services import CaseServices
 from tests.api_server import People, running
 from tests.conftest import PERSON
 

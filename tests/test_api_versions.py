@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cases.services import CaseServices
+from relais.cases.services import CaseServices
 from tests.api_server import People, relais_served, relais_user, running
 from tests.conftest import PERSON
 

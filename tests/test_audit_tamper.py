@@ -22,14 +22,14 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
 
-from cases.domain.results import Document
-from cases.queries import CaseQueries
-from cases.services import CaseServices
-from cases.sharing import Sharing
-from cases.store.audit import verify
-from cases.store.checkpoints import heads_digest, sign, take
-from cases.store.ledger import COVERED, backfill, record, record_hash
-from cases.store.tables import (
+from relais.cases.domain.results import Document
+from relais.cases.queries import CaseQueries
+from relais.cases.services import CaseServices
+from relais.cases.sharing import Sharing
+from relais.cases.store.audit import verify
+from relais.cases.store.checkpoints import heads_digest, sign, take
+from relais.cases.store.ledger import COVERED, backfill, record, record_hash
+from relais.cases.store.tables import (
     case_t,
     checkpoint_t,
     consent_t,
@@ -356,7 +356,7 @@ def test_the_checkpoint_command_signs_and_refuses_to_vouch_for_a_tampered_databa
 def test_the_orchestration_makes_the_key_once_and_logs_a_refusal(
         services: CaseServices, engine: Engine, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    from relais.orchestration import build_orchestrator, take_checkpoint
+    from relais.orchestrator_wiring import build_orchestrator, take_checkpoint
     from relais.settings import settings
     f = fill(services, engine, tmp_path)
     monkeypatch.chdir(tmp_path)

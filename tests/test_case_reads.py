@@ -6,7 +6,7 @@ from __future__ import annotations
 from contextlib import closing
 from typing import Any
 
-from cases.services import CaseServices
+from relais.cases.services import CaseServices
 from tests.api_server import People
 from tests.browser import Site, shoot, signed_in_client
 from tests.conftest import ORP, PERSON, refer

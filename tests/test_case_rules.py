@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from cases.domain import escalations, handoff_rules
-from cases.domain.actors import system_actor
-from cases.domain.errors import (
+from relais.cases.domain import escalations, handoff_rules
+from relais.cases.domain.actors import system_actor
+from relais.cases.domain.errors import (
     Conflict,
     EventRefused,
     HandoffPending,
@@ -15,10 +15,10 @@ from cases.domain.errors import (
     NotAllowed,
     NotFound,
 )
-from cases.domain.events import replay
-from cases.domain.handoffs import HandoffLifecycle
-from cases.domain.history import chain_breaks
-from conventions.policy import Policy
+from relais.cases.domain.events import replay
+from relais.cases.domain.handoffs import HandoffLifecycle
+from relais.cases.domain.history import chain_breaks
+from relais.conventions.policy import Policy
 from tests.conftest import COORD, OAI, OFIJ, ORP, ORP_LCF, SMIG, SSR, SSR_LCF, STEERING
 from tests.domain_helpers import Desk, route
 

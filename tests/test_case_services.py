@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, func, select, text, update
 
-from cases.domain.decide import EventInput
-from cases.domain.errors import Conflict, EventRefused, NotFound, StaleVersion
-from cases.domain.person import InvalidPerson
-from cases.services import CaseServices
-from cases.store.audit import verify
-from cases.store.route_book import InvalidRoute
-from cases.store.tables import case_t, deadline_t, event_t, handoff_t, outbox_t, person_t
+from relais.cases.domain.decide import EventInput
+from relais.cases.domain.errors import Conflict, EventRefused, NotFound, StaleVersion
+from relais.cases.domain.person import InvalidPerson
+from relais.cases.services import CaseServices
+from relais.cases.store.audit import verify
+from relais.cases.store.route_book import InvalidRoute
+from relais.cases.store.tables import case_t, deadline_t, event_t, handoff_t, outbox_t, person_t
 from tests.conftest import COORD, OAI, ORP, PERSON, SPEC_EXAMPLE, SSR, Clock, refer
 
 
@@ -160,8 +160,8 @@ def test_the_audit_catches_a_case_row_changed_behind_the_engine(services: CaseSe
 
 def test_the_audit_catches_a_document_changed_after_it_was_recorded(
         services: CaseServices, engine: Engine) -> None:
-    from cases.domain.results import Document
-    from cases.store.tables import document_t
+    from relais.cases.domain.results import Document
+    from relais.cases.store.tables import document_t
     case_id = open_referred(services)
     services.record_action(case_id, key=f"{case_id}:2:gather_files", action="gather_files",
                            summary={}, documents=[Document(
@@ -184,8 +184,8 @@ def test_a_deleted_event_breaks_the_chain(services: CaseServices, engine: Engine
 
 def test_running_cases_move_to_a_new_route_version_only_when_migrated(
         services: CaseServices, engine: Engine) -> None:
-    from cases.domain.actors import Actor
-    from institutions.registry import Kind, Role
+    from relais.cases.domain.actors import Actor
+    from relais.institutions.registry import Kind, Role
     coordination = Actor("coord", "CII-NE", Kind.CII, Role.coordinator)
     referred = open_referred(services)  # in assessment
     fresh = refer(services, route="reseau-cii", person=PERSON, actor=ORP,

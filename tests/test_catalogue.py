@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from cases.catalogue_queries import occupancy_of
-from cases.catalogue_services import MeasureServices
-from cases.services import CaseServices
-from conventions.catalogue import (
+from relais.cases.catalogue_queries import occupancy_of
+from relais.cases.catalogue_services import MeasureServices
+from relais.cases.services import CaseServices
+from relais.conventions.catalogue import (
     Assignment,
     Period,
     Places,
@@ -28,11 +28,11 @@ from conventions.catalogue import (
     place_free,
     planned_end,
 )
-from conventions.catalogue_file import parse_catalogue
+from relais.conventions.catalogue_file import parse_catalogue
 from relais.wiring import load_standard_programmes, standard_programmes_text
+from relais.workflows.engine.guards import FieldType
+from relais.workflows.engine.validate import parse_route
 from tests.catalogue_helpers import CATALOGUE
-from workflows.engine.guards import FieldType
-from workflows.engine.validate import parse_route
 
 ROUTES = Path(__file__).resolve().parent.parent / "workflows" / "routes"
 YEAR = Period(date(2026, 1, 1), date(2026, 12, 31))

@@ -10,13 +10,13 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine
 
-from cases.catalogue_queries import occupancy_of
-from cases.catalogue_services import MeasureServices
-from cases.domain.errors import Conflict, MissingInput, NotAllowed, NotFound
-from cases.domain.measures import NotEligible
-from cases.services import CaseServices
-from cases.store.audit import verify
-from conventions.catalogue import Status
+from relais.cases.catalogue_queries import occupancy_of
+from relais.cases.catalogue_services import MeasureServices
+from relais.cases.domain.errors import Conflict, MissingInput, NotAllowed, NotFound
+from relais.cases.domain.measures import NotEligible
+from relais.cases.services import CaseServices
+from relais.cases.store.audit import verify
+from relais.conventions.catalogue import Status
 from relais.demo import avs
 from relais.wiring import publish_standard_routes
 from tests.catalogue_helpers import catalogue, open_case
@@ -240,7 +240,7 @@ def _with_capacity(n: int) -> str:
 
 
 def _reason(text: str) -> object:
-    from cases.domain.decide import EventInput
+    from relais.cases.domain.decide import EventInput
     return EventInput(reason=text)
 
 

@@ -8,10 +8,10 @@ from collections import Counter
 import pytest
 from sqlalchemy import Engine
 
-from cases.domain.decide import EventInput
-from cases.domain.errors import StaleVersion
-from cases.services import CaseServices
-from cases.store.audit import verify
+from relais.cases.domain.decide import EventInput
+from relais.cases.domain.errors import StaleVersion
+from relais.cases.services import CaseServices
+from relais.cases.store.audit import verify
 from relais.wiring import publish_standard_routes
 from tests.conftest import (
     COORD,

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from institutions.calendar import UnknownCalendar, calendar, is_known
-from workflows.engine.durations import Duration, add_months, parse_duration
+from relais.institutions.calendar import UnknownCalendar, calendar, is_known
+from relais.workflows.engine.durations import Duration, add_months, parse_duration
 
 NE = calendar("CH-NE")
 

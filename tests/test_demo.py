@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from cases.store.tables import case_t, consent_t, event_t
+from relais.cases.store.tables import case_t, consent_t, event_t
 from relais.db import make_engine
 
 

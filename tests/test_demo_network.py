@@ -23,18 +23,17 @@ from hypothesis.strategies import dates, integers
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from cases import steering
-from cases.catalogue_queries import occupancy_of, steering_occupancy
-from cases.catalogue_services import MeasureServices
-from cases.services import CaseServices
-from cases.store.audit import verify
-from cases.store.outbox import Outbox
-from cases.store.steering import Scope
-from cases.store.tables import case_t, consent_t, deadline_t, event_t, outbox_t
-from cases.store.uow import unit_of_work
-from cases.store.users import actor_for_password, list_users
-from conventions.catalogue import Period, Places
-from institutions.calendar import calendar
+from relais.cases import steering
+from relais.cases.catalogue_queries import occupancy_of, steering_occupancy
+from relais.cases.catalogue_services import MeasureServices
+from relais.cases.services import CaseServices
+from relais.cases.store.audit import verify
+from relais.cases.store.outbox import Outbox
+from relais.cases.store.steering import Scope
+from relais.cases.store.tables import case_t, consent_t, deadline_t, event_t, outbox_t
+from relais.cases.store.uow import unit_of_work
+from relais.cases.store.users import actor_for_password, list_users
+from relais.conventions.catalogue import Period, Places
 from relais.db import make_engine
 from relais.demo import Clock, avs
 from relais.demo_network import NotEmpty, Options, load
@@ -42,12 +41,13 @@ from relais.demo_network.loader import PAST, WAITING_DAYS
 from relais.demo_network.people import DEMO_PASSWORD, STAFF
 from relais.demo_network.places import demo_programmes
 from relais.demo_network.scheduler import Sim
+from relais.institutions.calendar import calendar
 from relais.migrate import upgrade
 from relais.wiring import publish_standard_routes
+from relais.workflows.engine.durations import Duration
 from tests.api_server import running
 from tests.browser import signed_in_client
 from tests.conftest import ORP, PERSON
-from workflows.engine.durations import Duration
 
 UNTIL = date(2026, 3, 2)  # the history ends on Monday 2 March 2026, 00:00 UTC
 END = datetime(2026, 3, 2, tzinfo=UTC)

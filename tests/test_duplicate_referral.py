@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 from html import unescape
 
-from cases.services import CaseServices
+from relais.cases.services import CaseServices
 from tests.api_server import People, running
 from tests.browser import Site, csrf_of, signed_in_client
 from tests.conftest import NETWORK_CONSENT, ORP, PERSON, refer

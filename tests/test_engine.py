@@ -7,11 +7,11 @@ import xml.etree.ElementTree as ET
 import pytest
 from statemachine import StateMachine
 
+from relais.workflows.engine import diagram
+from relais.workflows.engine.compile import RouteMachine, machine_for
+from relais.workflows.engine.validate import parse_route
 from tests.conftest import SPEC_EXAMPLE
 from tests.domain_helpers import route
-from workflows.engine import diagram
-from workflows.engine.compile import RouteMachine, machine_for
-from workflows.engine.validate import parse_route
 
 
 def spec_route():  # type: ignore[no-untyped-def]

@@ -25,12 +25,12 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
-from api.app import create_app
-from cases.domain.actors import Actor
-from cases.domain.decide import EventInput
-from cases.services import CaseServices
-from cases.store.users import add_user, set_password
-from institutions.registry import Kind, Role
+from relais.api.app import create_app
+from relais.cases.domain.actors import Actor
+from relais.cases.domain.decide import EventInput
+from relais.cases.services import CaseServices
+from relais.cases.store.users import add_user, set_password
+from relais.institutions.registry import Kind, Role
 from tests.browser import PASSWORD, csrf_of
 from tests.catalogue_helpers import catalogue
 from tests.conftest import PERSON, SPEC_EXAMPLE, refer

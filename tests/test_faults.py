@@ -26,12 +26,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, select
 
-from cases.domain.decide import EventInput
-from cases.services import CaseServices
-from cases.store.audit import verify
-from cases.store.tables import document_t, effect_t, outbox_t
-from cases.store.users import add_user
-from orchestration.channels import message_id
+from relais.cases.domain.decide import EventInput
+from relais.cases.services import CaseServices
+from relais.cases.store.audit import verify
+from relais.cases.store.tables import document_t, effect_t, outbox_t
+from relais.cases.store.users import add_user
+from relais.orchestration.channels import message_id
 from relais.wiring import build_services, publish_standard_routes
 from tests.api_server import free_port
 from tests.conftest import (

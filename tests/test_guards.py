@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workflows.engine.guards import FieldType, GuardError, compile_guard
+from relais.workflows.engine.guards import FieldType, GuardError, compile_guard
 
 FIELDS = {
     "age": FieldType("integer"), "taux": FieldType("number"), "consentement": FieldType("boolean"),

@@ -10,11 +10,11 @@ import httpx
 import pytest
 import uvicorn
 
-from api.app import create_app
-from cases.services import CaseServices
-from orchestration.orchestrator import Orchestrator
+from relais.api.app import create_app
+from relais.cases.services import CaseServices
 from relais.db import make_engine
-from relais.orchestration import build_runtime
+from relais.orchestration.orchestrator import Orchestrator
+from relais.orchestrator_wiring import build_runtime
 from tests.api_server import free_port, running
 
 

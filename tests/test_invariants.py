@@ -27,13 +27,13 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from cases.domain.decide import EventInput
-from cases.domain.errors import CaseError
-from cases.services import CaseServices
-from cases.store.audit import verify
-from institutions.registry import default_registry
+from relais.cases.domain.decide import EventInput
+from relais.cases.domain.errors import CaseError
+from relais.cases.services import CaseServices
+from relais.cases.store.audit import verify
 from relais.db import make_engine
 from relais.demo import avs
+from relais.institutions.registry import default_registry
 from tests.conftest import COORD, OAI, OFIJ, ORP, ORP_LCF, SSR, SSR_LCF, Clock
 from tests.random_routes import route_texts
 
@@ -148,7 +148,7 @@ class Network(RuleBasedStateMachine):
     def _new_cases(self) -> list[str]:
         from sqlalchemy import select
 
-        from cases.store.tables import case_t
+        from relais.cases.store.tables import case_t
         with self.engine.connect() as conn:
             return [r[0] for r in conn.execute(select(case_t.c.id))
                     if r[0] not in self.leads]
@@ -168,7 +168,7 @@ def test_no_one_is_bounced_on_any_valid_route(sqlite_template: Path) -> None:
 def test_random_routes_are_valid(sqlite_template: Path) -> None:
     from hypothesis import given
 
-    from workflows.engine.validate import parse_route
+    from relais.workflows.engine.validate import parse_route
 
     @settings(max_examples=60, deadline=None)
     @given(route_texts())

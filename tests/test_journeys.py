@@ -13,13 +13,13 @@ import pytest
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from sqlalchemy import select
 
-from cases.domain.context import DEADLINE_PASSED
-from cases.services import CaseServices, Outcome
-from cases.store.audit import verify
-from cases.store.documents import Documents
-from cases.store.tables import outbox_t
-from orchestration.orchestrator import Orchestrator
 from relais import demo
+from relais.cases.domain.context import DEADLINE_PASSED
+from relais.cases.services import CaseServices, Outcome
+from relais.cases.store.audit import verify
+from relais.cases.store.documents import Documents
+from relais.cases.store.tables import outbox_t
+from relais.orchestration.orchestrator import Orchestrator
 from tests.conftest import Clock
 from tests.orchestration_helpers import MailInbox, runtime, smtp_server
 
@@ -112,7 +112,7 @@ def test_journeys_a_b_c_with_the_actions_doing_real_work(
 
 
 def _cases(services: CaseServices) -> list[str]:
-    from cases.store.tables import case_t
+    from relais.cases.store.tables import case_t
     with services.engine.connect() as conn:
         return [r[0] for r in conn.execute(select(case_t.c.id))]
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from jinja2 import UndefinedError
 
-from cases.letters import (
+from relais.cases.letters import (
     LEGAL,
     deadline_end,
     legal_to_institution,
@@ -19,8 +19,8 @@ from cases.letters import (
     salutation,
     swiss_date,
 )
-from conventions.data_sharing import CONSENT
-from institutions.registry import default_registry
+from relais.conventions.data_sharing import CONSENT
+from relais.institutions.registry import default_registry
 from tests.domain_helpers import route
 from tests.pdf_text import pdf_lines
 

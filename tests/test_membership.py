@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from cases.domain import handoff_rules, membership
-from cases.domain.errors import Conflict, MissingInput, NotAllowed
-from cases.domain.events import replay
-from cases.domain.visibility import takes_part
+from relais.cases.domain import handoff_rules, membership
+from relais.cases.domain.errors import Conflict, MissingInput, NotAllowed
+from relais.cases.domain.events import replay
+from relais.cases.domain.visibility import takes_part
 from tests.conftest import COORD, OAI, ORP, SSR
 from tests.domain_helpers import Desk, route
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from cases.services import CaseServices
-from orchestration.orchestrator import Orchestrator
+from relais.cases.services import CaseServices
+from relais.orchestration.orchestrator import Orchestrator
 from tests.api_server import People, running
 from tests.conftest import ORP, PERSON, refer
 from tests.test_orchestration import (  # noqa: F401 - the orchestration's real peers

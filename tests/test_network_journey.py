@@ -14,7 +14,7 @@ import re
 import time
 from typing import Any
 
-from cases.domain.avs import ean13_check_digit, format_avs
+from relais.cases.domain.avs import ean13_check_digit, format_avs
 from tests.browser import demo_page, shoot
 from tests.pdf_text import pdf_lines, pdf_text
 

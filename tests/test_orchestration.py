@@ -19,15 +19,15 @@ from prefect.settings import (
 )
 from sqlalchemy import Engine, select
 
-from cases.domain.results import Document
-from cases.services import CaseServices
-from cases.sharing import Sharing
-from cases.store.audit import verify
-from cases.store.documents import Documents
-from cases.store.tables import outbox_t
-from institutions.calendar import calendar
-from institutions.dates import local_day
-from orchestration.orchestrator import Orchestrator
+from relais.cases.domain.results import Document
+from relais.cases.services import CaseServices
+from relais.cases.sharing import Sharing
+from relais.cases.store.audit import verify
+from relais.cases.store.documents import Documents
+from relais.cases.store.tables import outbox_t
+from relais.institutions.calendar import calendar
+from relais.institutions.dates import local_day
+from relais.orchestration.orchestrator import Orchestrator
 from tests.conftest import COORD, OAI, ORP, PERSON, SSR, Clock, refer
 from tests.orchestration_helpers import FileService, MailInbox, runtime, smtp_server
 from tests.pdf_text import pdf_lines, pdf_text
@@ -261,7 +261,7 @@ def test_prefect_shows_every_action_run(services: CaseServices,
 
 
 def _reason(text: str, outcome: str | None = None) -> Any:
-    from cases.domain.decide import EventInput
+    from relais.cases.domain.decide import EventInput
     return EventInput(reason=text, outcome=outcome)
 
 
@@ -311,7 +311,7 @@ def test_the_round_table_convenes_the_person_and_writes_to_each_institution_as_o
     assert attached.get_content() == oai
     # what the letter disclosed is on record, as a read's disclosure is
     with services.engine.connect() as conn:
-        from cases.store.consents import ExchangeStore
+        from relais.cases.store.consents import ExchangeStore
         known = ExchangeStore(conn).known(case_id, "OAI-NE")
     assert ("identite", "LACI art. 85f") in known
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from cases.services import CaseServices
-from cases.store.outbox import Effects, Outbox
+from relais.cases.services import CaseServices
+from relais.cases.store.outbox import Effects, Outbox
 from tests.conftest import ORP, PERSON, Clock, emptied_postgres, require_postgres
 
 
@@ -105,10 +105,10 @@ def test_a_slow_action_keeps_its_row_while_its_worker_lives(
     """An action longer than the lease is not taken over: its worker renews the lease."""
     from datetime import UTC, datetime
 
-    from orchestration import dispatch
-    from orchestration.channels import FolderMailer, FolderSms
-    from orchestration.runtime import Runtime, install
-    from orchestration.sources import Sources
+    from relais.orchestration import dispatch
+    from relais.orchestration.channels import FolderMailer, FolderSms
+    from relais.orchestration.runtime import Runtime, install
+    from relais.orchestration.sources import Sources
 
     queue_work(services, 1)
     live = CaseServices(engine, clock=lambda: datetime.now(UTC))  # real time, real leases

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from cases.services import CaseServices
-from cases.store.outbox import Outbox
-from cases.store.tables import outbox_t
+from relais.cases.services import CaseServices
+from relais.cases.store.outbox import Outbox
+from relais.cases.store.tables import outbox_t
 from tests.conftest import ORP, PERSON, refer
 from tests.test_cli import relais
 

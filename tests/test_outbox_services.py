@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from cases.domain.events import KEEPS_CASE, keeps_case, replay
-from cases.domain.results import Document
-from cases.outbox_services import OutboxServices
-from cases.services import CaseServices
+from relais.cases.domain.events import KEEPS_CASE, keeps_case, replay
+from relais.cases.domain.results import Document
+from relais.cases.outbox_services import OutboxServices
+from relais.cases.services import CaseServices
 from tests.conftest import COORD, ORP, PERSON, refer
 from tests.test_write_path import traced
 

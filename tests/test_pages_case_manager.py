@@ -17,16 +17,16 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from api.pages.inbox import urgency, week_end
-from cases.domain.actors import Actor
-from cases.domain.case import Deadline
-from cases.domain.decide import EventInput
-from cases.domain.results import Document
-from cases.queries import CaseQueries
-from cases.services import CaseServices
-from cases.sharing import Sharing
-from cases.store.tables import read_t
-from institutions.registry import Kind, Role
+from relais.api.pages.inbox import urgency, week_end
+from relais.cases.domain.actors import Actor
+from relais.cases.domain.case import Deadline
+from relais.cases.domain.decide import EventInput
+from relais.cases.domain.results import Document
+from relais.cases.queries import CaseQueries
+from relais.cases.services import CaseServices
+from relais.cases.sharing import Sharing
+from relais.cases.store.tables import read_t
+from relais.institutions.registry import Kind, Role
 from tests.browser import PHONE, Site, csrf_of, shoot, signed_in_client
 from tests.conftest import COORD, NETWORK_CONSENT, OAI, ORP, PERSON, SSR, refer
 

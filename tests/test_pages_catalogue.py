@@ -6,7 +6,7 @@ import html
 from contextlib import closing
 from datetime import UTC, datetime
 
-from institutions.dates import swiss_date
+from relais.institutions.dates import swiss_date
 from tests.browser import Site, shoot, signed_in_client
 
 

@@ -18,13 +18,13 @@ import pytest
 from playwright.sync_api import Page
 from sqlalchemy import func, select
 
-from cases.domain.decide import EventInput
-from cases.services import CaseServices
-from cases.store.tables import event_t
+from relais.cases.domain.decide import EventInput
+from relais.cases.services import CaseServices
+from relais.cases.store.tables import event_t
 from relais.wiring import standard_route_texts
+from relais.workflows.engine.located_yaml import MAX_BYTES
 from tests.browser import PHONE, Site, csrf_of, shoot, signed_in_client
 from tests.conftest import COORD, OAI, ORP, PERSON, SSR, refer
-from workflows.engine.located_yaml import MAX_BYTES
 
 NE_ESO = standard_route_texts()["ne-eso.yaml"]
 # ne-eso v3: a longer application deadline and an interview before the placement

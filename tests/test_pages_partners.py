@@ -8,11 +8,11 @@ from contextlib import closing
 
 from playwright.sync_api import Page
 
-from cases.domain.actors import Actor
-from cases.domain.decide import EventInput
-from cases.services import CaseServices
-from institutions.dates import swiss_date
-from institutions.registry import Kind, Role
+from relais.cases.domain.actors import Actor
+from relais.cases.domain.decide import EventInput
+from relais.cases.services import CaseServices
+from relais.institutions.dates import swiss_date
+from relais.institutions.registry import Kind, Role
 from tests.browser import Site, csrf_of, shoot, signed_in_client
 from tests.conftest import PERSON, refer
 

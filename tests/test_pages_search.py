@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cases.domain.actors import Actor
-from cases.domain.avs import ean13_check_digit, format_avs
-from institutions.registry import Kind, Role
+from relais.cases.domain.actors import Actor
+from relais.cases.domain.avs import ean13_check_digit, format_avs
+from relais.institutions.registry import Kind, Role
 from tests.browser import Site, shoot
 from tests.conftest import NETWORK_CONSENT, refer
 

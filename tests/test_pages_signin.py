@@ -86,7 +86,7 @@ def test_sign_in_never_sends_a_person_to_another_site(site: Site) -> None:
 def test_a_revoked_user_is_signed_out_at_their_next_page(site: Site) -> None:
     from datetime import UTC, datetime
 
-    from cases.store.users import revoke_user
+    from relais.cases.store.users import revoke_user
     site.person("p.girard", "OAI-NE")
     with httpx.Client(base_url=site.base) as client:
         token = csrf_of(client.get("/connexion").text)
@@ -106,7 +106,7 @@ def test_people_get_errors_as_pages_and_programs_as_json(site: Site) -> None:
 def test_wrong_passwords_slow_down_the_browser_that_types_them(site: Site) -> None:
     """No lock-out of the person (tests/test_security_signin.py): the sixth wrong password
     in a row from one browser's address has to wait, and the page says for how long."""
-    from cases.domain.throttle import PAIR
+    from relais.cases.domain.throttle import PAIR
     site.person("l.favre", "SSR-LCF")
     context = site.browser.new_context(base_url=site.base)  # type: ignore[attr-defined]
     page = context.new_page()

@@ -10,10 +10,10 @@ from typing import Any
 
 import httpx
 
-from cases.domain.actors import Actor
-from cases.domain.decide import EventInput
-from cases.services import CaseServices
-from institutions.registry import Kind, Role
+from relais.cases.domain.actors import Actor
+from relais.cases.domain.decide import EventInput
+from relais.cases.services import CaseServices
+from relais.institutions.registry import Kind, Role
 from tests.browser import PHONE, Site, csrf_of, shoot, signed_in_client
 from tests.conftest import PERSON, refer
 

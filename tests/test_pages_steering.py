@@ -41,13 +41,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from api import reporting
-from api.pages import steering_form
-from api.reporting.report import display
-from cases import steering
-from cases.domain.actors import Actor
-from cases.domain.decide import EventInput
-from cases.store.users import add_user
+from relais.api import reporting
+from relais.api.pages import steering_form
+from relais.api.reporting.report import display
+from relais.cases import steering
+from relais.cases.domain.actors import Actor
+from relais.cases.domain.decide import EventInput
+from relais.cases.store.users import add_user
 from relais.demo import Clock, avs
 from tests.browser import PHONE, Site, shoot, signed_in_client
 from tests.catalogue_helpers import catalogue

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from api.pages.time_left import time_left
-from cases.domain.results import Document
-from institutions.calendar import calendar
+from relais.api.pages.time_left import time_left
+from relais.cases.domain.results import Document
+from relais.institutions.calendar import calendar
 from tests.browser import Site, shoot, signed_in_client
 from tests.test_pages_case_manager import (
     FIELDS,

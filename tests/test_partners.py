@@ -66,7 +66,7 @@ def read_by(people: People, cid: str, institution: str) -> list[str]:
     """What the read record holds of ``institution``'s reads of case ``cid``."""
     from sqlalchemy import select
 
-    from cases.store.tables import read_t
+    from relais.cases.store.tables import read_t
     with people.services.engine.connect() as conn:
         return list(conn.execute(select(read_t.c.what).where(
             read_t.c.case_id == cid, read_t.c.institution == institution).order_by(
@@ -124,7 +124,7 @@ def test_the_coordination_records_that_a_partner_leaves(people: People) -> None:
 
 
 def test_an_institution_whose_file_is_awaited_stays_until_it_gives_it(people: People) -> None:
-    from cases.domain.results import TASK_PROVIDE_FILE, Task
+    from relais.cases.domain.results import TASK_PROVIDE_FILE, Task
     cid = planned(people)
     people.services.record_action(cid, key=f"{cid}:gather", action="gather_files",
                                   summary={}, tasks=[Task("SSR-NE", TASK_PROVIDE_FILE,
@@ -146,8 +146,8 @@ def test_an_institution_whose_file_is_awaited_stays_until_it_gives_it(people: Pe
 def test_an_institution_that_left_is_no_longer_asked_nor_told(people: People) -> None:
     """The flows' partners (files asked, convocations, notices) are the members: one that
     left is not among them, even where the network's convention would pick it by kind."""
-    from orchestration.facts import partners_of
-    from orchestration.runtime import Runtime
+    from relais.orchestration.facts import partners_of
+    from relais.orchestration.runtime import Runtime
     cid = planned(people)
     s = people.services
     rt = Runtime(s, None, None, None)  # type: ignore[arg-type]

@@ -16,22 +16,22 @@ import pytest
 from playwright.sync_api import Page
 from sqlalchemy import func, select
 
-from api.pages.workshop_simulate import simulate
-from cases.access import AccessPolicy
-from cases.domain.consent import consent_values, network_recipients
-from cases.domain.errors import EventRefused, MissingInput
-from cases.domain.person import InvalidPerson, person_from
-from cases.queries import CaseQueries
-from cases.services import CaseServices
-from cases.sharing import ReferralConsent, Sharing
-from cases.store.tables import case_t
-from conventions.data_sharing import Consent
-from institutions.registry import default_registry
+from relais.api.pages.workshop_simulate import simulate
+from relais.cases.access import AccessPolicy
+from relais.cases.domain.consent import consent_values, network_recipients
+from relais.cases.domain.errors import EventRefused, MissingInput
+from relais.cases.domain.person import InvalidPerson, person_from
+from relais.cases.queries import CaseQueries
+from relais.cases.services import CaseServices
+from relais.cases.sharing import ReferralConsent, Sharing
+from relais.cases.store.tables import case_t
+from relais.conventions.data_sharing import Consent
+from relais.institutions.registry import default_registry
+from relais.workflows.engine.validate import parse_route
 from tests.api_server import People
 from tests.browser import Site, shoot
 from tests.conftest import COORD, ORP, PERSON, SSR
 from tests.domain_helpers import Desk, route
-from workflows.engine.validate import parse_route
 
 V2 = (Path(__file__).parent / "routes" / "reseau-cii-v2.yaml").read_text("utf-8")
 CONSENT = {"grantor": "Jean Muster"}

@@ -7,9 +7,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from relais.wiring import standard_route_texts
-from workflows.engine.compare import Change, compare
-from workflows.engine.model import Route
-from workflows.engine.validate import parse_route
+from relais.workflows.engine.compare import Change, compare
+from relais.workflows.engine.model import Route
+from relais.workflows.engine.validate import parse_route
 
 NE_ESO = standard_route_texts()["ne-eso.yaml"]
 

@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 from relais.wiring import standard_route_texts
+from relais.workflows.engine.problems import MESSAGES
+from relais.workflows.engine.validate import parse_route
 from tests.conftest import SPEC_EXAMPLE
-from workflows.engine.problems import MESSAGES
-from workflows.engine.validate import parse_route
 
 BAD = Path(__file__).parent / "routes" / "bad"
 EXPECTED: dict[str, list[str]] = yaml.safe_load((BAD / "expected.yaml").read_text())

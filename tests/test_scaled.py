@@ -26,7 +26,7 @@ import httpx
 import pytest
 from sqlalchemy import URL, create_engine, make_url, select, text
 
-from cases.store.tables import outbox_t
+from relais.cases.store.tables import outbox_t
 from tests.api_server import free_port
 from tests.conftest import PG_ADMIN_URL, require_postgres
 from tests.orchestration_helpers import FileService, smtp_server

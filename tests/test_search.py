@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from cases.domain.avs import ean13_check_digit, format_avs
-from cases.domain.search import fold
-from cases.services import CaseServices
-from cases.store.tables import person_t, read_t
+from relais.cases.domain.avs import ean13_check_digit, format_avs
+from relais.cases.domain.search import fold
+from relais.cases.services import CaseServices
+from relais.cases.store.tables import person_t, read_t
 from tests.api_server import People, running
 from tests.conftest import PERSON
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from cases.domain.results import Document
-from cases.services import CaseServices
-from cases.store.tables import contact_t, read_t
+from relais.cases.domain.results import Document
+from relais.cases.services import CaseServices
+from relais.cases.store.tables import contact_t, read_t
 from tests.api_server import People, running
 from tests.browser import signed_in_client
 
@@ -213,7 +213,7 @@ def test_with_every_category_withheld_a_partner_reads_no_reason_grantor_purpose_
 
 
 def test_the_case_page_shows_a_partner_no_withheld_text(scene: Scene) -> None:
-    from cases.store.users import add_user, set_password
+    from relais.cases.store.users import add_user, set_password
     from tests.browser import PASSWORD
     s = scene.services
     add_user(s.engine, s.registry, name="orp.page", institution="ORP-NE",
@@ -247,8 +247,8 @@ def test_every_read_path_lands_on_the_read_record(scene: Scene, path: str, what:
 
 
 def test_tasks_and_the_inbox_page_are_on_the_read_record(scene: Scene) -> None:
-    from cases.domain.results import TASK_PROVIDE_FILE, Task
-    from cases.store.users import add_user, set_password
+    from relais.cases.domain.results import TASK_PROVIDE_FILE, Task
+    from relais.cases.store.users import add_user, set_password
     from tests.browser import PASSWORD
     s = scene.services
     s.record_action(scene.case, key=f"{scene.case}:task", action="gather_files", summary={},
@@ -304,8 +304,8 @@ def test_an_upgraded_database_records_the_partners_of_joint_steps_already_entere
 
     from sqlalchemy import update
 
-    from cases.store.codec import case_values
-    from cases.store.tables import case_t, event_t
+    from relais.cases.store.codec import case_values
+    from relais.cases.store.tables import case_t, event_t
     from tests.conftest import COORD, ORP, refer
     cid = refer(services, route="reseau-cii", person=ANA, actor=ORP,
                              fields={"age": 43}).case.id
@@ -329,7 +329,7 @@ def test_an_upgraded_database_records_the_partners_of_joint_steps_already_entere
 
 def test_the_referral_page_says_a_mismatched_identity_under_the_avs_number(
         scene: Scene) -> None:
-    from cases.store.users import add_user, set_password
+    from relais.cases.store.users import add_user, set_password
     from tests.browser import PASSWORD, csrf_of
     s = scene.services
     add_user(s.engine, s.registry, name="lcf.page", institution="ORP-LCF",
@@ -352,7 +352,7 @@ def test_in_chromium_a_partner_reads_the_case_without_its_withheld_text_even_at_
     """As a case manager would, in the browser: ORP-NE, a partner of SSR-NE's assessment,
     sees the case, its partners and the consent's existence, no name, reason or purpose;
     OAI-NE, the consent's recipient, sees Ana Čović and the purpose. Screenshots of both."""
-    from cases.domain.decide import EventInput
+    from relais.cases.domain.decide import EventInput
     from tests.browser import Site, shoot
     from tests.conftest import COORD, SSR, refer
     assert isinstance(site, Site)
@@ -361,7 +361,7 @@ def test_in_chromium_a_partner_reads_the_case_without_its_withheld_text_even_at_
                       fields={"age": 43}).case.id
     s.fire(cid, "transmettre", actor=SSR, data=EventInput(reason=DIAGNOSIS))
     s.fire(cid, "retenir", actor=COORD)
-    from cases.sharing import Sharing
+    from relais.cases.sharing import Sharing
     [(network, _)] = Sharing(s).consents(s.get(cid))
     Sharing(s).revoke(SSR, network.id)  # taken on, the person withdraws the network's consent
     Sharing(s).record(SSR, s.get(cid), grantor="Ana Čović", recipients=["OAI-NE"],
@@ -392,13 +392,13 @@ def test_a_reader_without_the_situation_gets_only_the_course_of_the_case_from_ev
     actions' summaries and contacts are dropped; who leads and who takes part stay."""
     from datetime import UTC, datetime
 
-    from cases.access import CaseView
-    from cases.domain.case import CaseState
-    from cases.domain.events import Event
-    from institutions.registry import Kind
+    from relais.cases.access import CaseView
+    from relais.cases.domain.case import CaseState
+    from relais.cases.domain.events import Event
     from relais.demo import actor
+    from relais.institutions.registry import Kind
     from relais.wiring import standard_route_texts
-    from workflows.engine.validate import parse_route
+    from relais.workflows.engine.validate import parse_route
     route, _ = parse_route(standard_route_texts()["reseau-cii.yaml"])
     assert route is not None
     now = datetime(2026, 3, 2, tzinfo=UTC)

@@ -22,11 +22,11 @@ from typing import Any
 import httpx
 import pytest
 
-from api.headers import CSP
-from cases.domain.decide import EventInput
-from cases.domain.results import Document
-from cases.services import CaseServices
-from cases.store.users import add_user, set_password
+from relais.api.headers import CSP
+from relais.cases.domain.decide import EventInput
+from relais.cases.domain.results import Document
+from relais.cases.services import CaseServices
+from relais.cases.store.users import add_user, set_password
 from tests.api_server import People, running
 from tests.browser import PASSWORD, Site, signed_in_client
 from tests.conftest import COORD, OAI, ORP, PERSON, SSR, refer

@@ -17,14 +17,14 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from cases.services import CaseServices
-from cases.store.tables import route_t
-from conventions.catalogue_file import parse_catalogue
+from relais.cases.services import CaseServices
+from relais.cases.store.tables import route_t
+from relais.conventions.catalogue_file import parse_catalogue
+from relais.workflows.engine.validate import parse_route
 from tests.api_server import People
 from tests.browser import csrf_of, signed_in_client
 from tests.conftest import PERSON, SPEC_EXAMPLE
 from tests.test_cli import relais
-from workflows.engine.validate import parse_route
 
 ROUTE = SPEC_EXAMPLE.read_text("utf-8")
 # ~30,000 levels crashed the process; 60,000 is the 120 KB body
@@ -83,7 +83,7 @@ def test_a_billion_laughs_is_refused_at_once(people: People) -> None:
 
 def test_the_workshop_page_refuses_a_deeply_nested_route_as_a_page(
         people: People, services: CaseServices) -> None:
-    from cases.store.users import set_password
+    from relais.cases.store.users import set_password
     people["CII-NE:coordinator"]
     set_password(services.engine, "cii-ne-coordinator", "mot-de-passe-de-test")
     with closing(signed_in_client(people.base, "cii-ne-coordinator")) as browser:
@@ -226,7 +226,7 @@ def test_a_name_of_invisible_or_control_characters_is_refused(
     assert answer.status_code == 422, answer.text
     assert answer.json()["field"] == f"person.{key}"
     with services.engine.connect() as conn:
-        from cases.store.tables import case_t
+        from relais.cases.store.tables import case_t
         assert conn.execute(select(func.count()).select_from(case_t)).scalar() == 0
 
 
@@ -244,7 +244,7 @@ def test_real_names_are_still_welcome(people: People, name: str) -> None:
 
 def test_a_version_written_in_superscript_digits_is_refused_not_a_500(
         people: People, services: CaseServices) -> None:
-    from cases.store.users import set_password
+    from relais.cases.store.users import set_password
     orp = people["ORP-NE"]
     cid = orp.post("/api/cases", json={"route": "reseau-cii", "person": PERSON,
                                        "fields": {"age": 48}}).json()["id"]

@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy import select
 
-from cases.services import CaseServices
-from cases.store.sessions import IDLE, LIFETIME
-from cases.store.tables import session_t
-from cases.store.users import add_user, revoke_user, set_password
+from relais.cases.services import CaseServices
+from relais.cases.store.sessions import IDLE, LIFETIME
+from relais.cases.store.tables import session_t
+from relais.cases.store.users import add_user, revoke_user, set_password
 from relais.demo import Clock
 from tests.api_server import running
 from tests.browser import PASSWORD, csrf_of, signed_in_client

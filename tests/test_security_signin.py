@@ -24,7 +24,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, func, select
 
-from cases.domain.throttle import (
+from relais.cases.domain.throttle import (
     ADDRESS,
     PAIR,
     Budget,
@@ -34,10 +34,10 @@ from cases.domain.throttle import (
     clear_at,
     refund,
 )
-from cases.services import CaseServices
-from cases.store import sign_in_tally
-from cases.store.tables import tally_t
-from cases.store.users import add_user, set_password
+from relais.cases.services import CaseServices
+from relais.cases.store import sign_in_tally
+from relais.cases.store.tables import tally_t
+from relais.cases.store.users import add_user, set_password
 from relais.demo import Clock
 from tests.api_server import running
 from tests.browser import PASSWORD, csrf_of

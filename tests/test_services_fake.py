@@ -9,17 +9,17 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cases.access import AccessPolicy
-from cases.domain.decide import EventInput
-from cases.domain.errors import EventRefused, NotFound, StaleVersion
-from cases.domain.results import Document
-from cases.queries import CaseQueries
-from cases.services import CaseServices
-from cases.sharing import Sharing
-from cases.sign_in import sign_in
-from cases.store.memory import FakeUnits
-from cases.store.users import StoredUser, _hasher
-from institutions.registry import Role, default_registry
+from relais.cases.access import AccessPolicy
+from relais.cases.domain.decide import EventInput
+from relais.cases.domain.errors import EventRefused, NotFound, StaleVersion
+from relais.cases.domain.results import Document
+from relais.cases.queries import CaseQueries
+from relais.cases.services import CaseServices
+from relais.cases.sharing import Sharing
+from relais.cases.sign_in import sign_in
+from relais.cases.store.memory import FakeUnits
+from relais.cases.store.users import StoredUser, _hasher
+from relais.institutions.registry import Role, default_registry
 from relais.wiring import publish_standard_routes
 from tests.conftest import COORD, OAI, ORP, PERSON, SSR, Clock, refer
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cases.domain import escalations, handoff_rules, signoffs
-from cases.domain.errors import Conflict, MissingInput, NotAllowed
-from cases.domain.events import replay
+from relais.cases.domain import escalations, handoff_rules, signoffs
+from relais.cases.domain.errors import Conflict, MissingInput, NotAllowed
+from relais.cases.domain.events import replay
 from tests.conftest import COORD, OAI, ORP, SSR, STEERING
 from tests.domain_helpers import Desk, route
 
@@ -221,7 +221,7 @@ def test_settling_into_a_signed_step_needs_the_signatures() -> None:
 
 
 def desk_system():  # type: ignore[no-untyped-def]
-    from cases.domain.actors import system_actor
+    from relais.cases.domain.actors import system_actor
     return system_actor("CII-NE")
 
 

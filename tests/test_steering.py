@@ -26,13 +26,13 @@ from typing import Any
 
 import pytest
 
-from cases import steering
-from cases.domain.actors import Actor
-from cases.domain.decide import EventInput
-from cases.domain.errors import NotFound
-from cases.services import CaseServices
-from cases.store.steering import Scope
-from cases.store.uow import unit_of_work
+from relais.cases import steering
+from relais.cases.domain.actors import Actor
+from relais.cases.domain.decide import EventInput
+from relais.cases.domain.errors import NotFound
+from relais.cases.services import CaseServices
+from relais.cases.store.steering import Scope
+from relais.cases.store.uow import unit_of_work
 from relais.demo import avs
 from tests.api_server import People, running
 from tests.conftest import COORD, NETWORK_CONSENT, OAI, OFIJ, ORP, SMIG, SSR, Clock, refer

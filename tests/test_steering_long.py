@@ -7,8 +7,8 @@ from __future__ import annotations
 import csv
 import io
 
-from cases.steering.long import FIELDS, rows
-from cases.steering.protect import SMALL
+from relais.cases.steering.long import FIELDS, rows
+from relais.cases.steering.protect import SMALL
 from tests.api_server import People, running
 from tests.test_steering import World, figures, world  # noqa: F401 - the March world
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cases.steering import BASE, SMALL, shown
+from relais.cases.steering import BASE, SMALL, shown
 
 LIMIT = 2_000
 

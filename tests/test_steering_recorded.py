@@ -14,12 +14,12 @@ from alembic import command
 from sqlalchemy import Engine, inspect, select, text
 
 from bench.steering_history import NULL, Case
-from cases.domain.events import Event
-from cases.services import CaseServices
-from cases.store.audit import verify
-from cases.store.codec import aware
-from cases.store.derived import COLUMNS
-from cases.store.tables import event_t
+from relais.cases.domain.events import Event
+from relais.cases.services import CaseServices
+from relais.cases.store.audit import verify
+from relais.cases.store.codec import aware
+from relais.cases.store.derived import COLUMNS
+from relais.cases.store.tables import event_t
 from relais.migrate import alembic_config
 from tests.conftest import Clock
 from tests.test_steering import MARCH, World, build, figures

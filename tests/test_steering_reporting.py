@@ -24,13 +24,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from api import reporting
-from api.reporting import sankey
-from api.reporting.labels import Titles
-from cases import steering
-from cases.domain.actors import Actor
-from cases.domain.decide import EventInput
-from cases.services import CaseServices
+from relais.api import reporting
+from relais.api.reporting import sankey
+from relais.api.reporting.labels import Titles
+from relais.cases import steering
+from relais.cases.domain.actors import Actor
+from relais.cases.domain.decide import EventInput
+from relais.cases.services import CaseServices
 from relais.demo import Clock, avs
 from tests.api_server import People, running
 from tests.catalogue_helpers import catalogue
@@ -451,9 +451,9 @@ def test_no_header_of_the_report_pdf_breaks_inside_a_word() -> None:
     of the demonstration printed "Plac|es", "Occ|upé|es", "En attent|e"."""
     from fpdf import FPDF
 
-    from api.reporting.model import Column, Row, Table
-    from api.reporting.pdf import HEAD_PADDING_MM, WIDTH_MM, column_widths
-    from cases.printing import FAMILY, with_fonts
+    from relais.api.reporting.model import Column, Row, Table
+    from relais.api.reporting.pdf import HEAD_PADDING_MM, WIDTH_MM, column_widths
+    from relais.cases.printing import FAMILY, with_fonts
     table = Table("occupancy", "Occupation des places", (
         Column("code", "Code"), Column("programme", "Programme"), Column("type", "Type"),
         Column("period", "Période"), Column("places", "Places", "count"),

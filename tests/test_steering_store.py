@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import event, select
 
-from api import reporting
-from cases.services import CaseServices
-from cases.steering import BREACHES
-from cases.store.steering import Scope, Stays
-from cases.store.tables import case_t
-from cases.store.uow import unit_of_work
+from relais.api import reporting
+from relais.cases.services import CaseServices
+from relais.cases.steering import BREACHES
+from relais.cases.store.steering import Scope, Stays
+from relais.cases.store.tables import case_t
+from relais.cases.store.uow import unit_of_work
 from tests.conftest import ORP, Clock
 from tests.test_steering import APRIL, MARCH, World, build, person
 

@@ -11,10 +11,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from cases.domain.case import CaseState
-from cases.domain.errors import NotAllowed
-from cases.domain.events import Event
-from cases.services import CaseServices
+from relais.cases.domain.case import CaseState
+from relais.cases.domain.errors import NotAllowed
+from relais.cases.domain.events import Event
+from relais.cases.services import CaseServices
 from relais.demo import Clock, avs
 from relais.wiring import publish_standard_routes
 from tests.conftest import ORP, PERSON

@@ -17,8 +17,8 @@ from typing import Any
 import psycopg
 from sqlalchemy import Engine, event
 
-from cases.domain.decide import EventInput
-from cases.services import CaseServices
+from relais.cases.domain.decide import EventInput
+from relais.cases.services import CaseServices
 from tests.conftest import COORD, OAI, ORP, PERSON, SSR, refer
 
 

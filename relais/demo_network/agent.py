@@ -8,11 +8,11 @@ from collections.abc import Callable, Generator
 from datetime import datetime, timedelta
 from typing import Any
 
-from cases.domain.actors import Actor
-from cases.domain.case import CaseState
-from cases.domain.decide import EventInput
-from cases.services import Outcome
-from cases.sharing import ReferralConsent, Sharing
+from relais.cases.domain.actors import Actor
+from relais.cases.domain.case import CaseState
+from relais.cases.domain.decide import EventInput
+from relais.cases.services import Outcome
+from relais.cases.sharing import ReferralConsent, Sharing
 
 from .people import STAFF
 from .scheduler import Sim

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cases.domain.actors import Actor
-from cases.services import Outcome
-from cases.sharing import ReferralConsent
-from institutions.registry import Kind
+from relais.cases.domain.actors import Actor
+from relais.cases.services import Outcome
+from relais.cases.sharing import ReferralConsent
+from relais.institutions.registry import Kind
 
 from .agent import CaseFlow
 from .cohort_cmfp import MONTH

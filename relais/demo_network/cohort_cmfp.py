@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from cases.domain.actors import Actor
-from workflows.engine.durations import add_months
+from relais.cases.domain.actors import Actor
+from relais.workflows.engine.durations import add_months
 
 from .agent import CaseFlow
 from .measures import CMFP_TYPES, Placements

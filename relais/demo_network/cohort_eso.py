@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cases.domain.actors import Actor
+from relais.cases.domain.actors import Actor
 
 from .agent import CaseFlow
 from .cohort_cmfp import MONTH

@@ -11,13 +11,13 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
-from cases.catalogue_queries import occupancy_of
-from cases.services import CaseServices
-from cases.steering import BREACHES
-from cases.store.ops import ops_status
-from cases.store.steering import Scope
-from cases.store.uow import unit_of_work
-from institutions.dates import swiss_date
+from relais.cases.catalogue_queries import occupancy_of
+from relais.cases.services import CaseServices
+from relais.cases.steering import BREACHES
+from relais.cases.store.ops import ops_status
+from relais.cases.store.steering import Scope
+from relais.cases.store.uow import unit_of_work
+from relais.institutions.dates import swiss_date
 
 from ..demo import Clock
 from ..wiring import build_services

@@ -10,11 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from cases.domain.errors import CaseError
-from cases.services import CaseServices
-from cases.store.outbox import Outbox
-from cases.store.uow import unit_of_work
-from cases.store.users import add_user, set_password
+from relais.cases.domain.errors import CaseError
+from relais.cases.services import CaseServices
+from relais.cases.store.outbox import Outbox
+from relais.cases.store.uow import unit_of_work
+from relais.cases.store.users import add_user, set_password
 
 from ..demo import Clock
 from . import cohort_cii, cohort_cmfp, cohort_eso

@@ -14,12 +14,12 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from cases.catalogue_services import MeasureOutcome, MeasureServices
-from cases.domain.actors import Actor
-from cases.domain.errors import CaseError
-from cases.store.catalogue import LoadReport, Measure
-from conventions.catalogue import Programme, ProgrammeType, Status, add_months
-from institutions.registry import Kind
+from relais.cases.catalogue_services import MeasureOutcome, MeasureServices
+from relais.cases.domain.actors import Actor
+from relais.cases.domain.errors import CaseError
+from relais.cases.store.catalogue import LoadReport, Measure
+from relais.conventions.catalogue import Programme, ProgrammeType, Status, add_months
+from relais.institutions.registry import Kind
 
 from .agent import CaseFlow
 from .people import STAFF

@@ -7,8 +7,8 @@ import random
 from datetime import date, timedelta
 from typing import Any
 
-from cases.domain.actors import Actor
-from institutions.registry import Kind, Role
+from relais.cases.domain.actors import Actor
+from relais.institutions.registry import Kind, Role
 
 from ..demo import avs
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from cases.catalogue_services import MeasureServices
-from cases.store.catalogue import LoadReport
-from conventions.catalogue import Period, Places, Programme
-from conventions.catalogue_file import parse_catalogue
+from relais.cases.catalogue_services import MeasureServices
+from relais.cases.store.catalogue import LoadReport
+from relais.conventions.catalogue import Period, Places, Programme
+from relais.conventions.catalogue_file import parse_catalogue
 
 from ..wiring import standard_programmes_text
 

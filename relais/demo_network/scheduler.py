@@ -13,10 +13,10 @@ from collections import Counter
 from collections.abc import Callable, Generator
 from datetime import UTC, date, datetime, time, timedelta
 
-from cases.domain.case import CaseState
-from cases.services import CaseServices
-from cases.store.uow import unit_of_work
-from institutions.calendar import calendar
+from relais.cases.domain.case import CaseState
+from relais.cases.services import CaseServices
+from relais.cases.store.uow import unit_of_work
+from relais.institutions.calendar import calendar
 
 from ..demo import Clock
 
