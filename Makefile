@@ -16,7 +16,7 @@ STAMP  := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: run demo test test-fast lint bench clean
+.PHONY: run demo test test-fast lint bench clean i18n
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,19 @@ FAST_TESTS := $(addprefix tests/test_,case_rules engine guards route_validation 
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not postgres and not browser and not server and not slow" \
 	  $(addsuffix .py,$(FAST_TESTS))
+
+# The catalogues: extract the messages (msgids are the English) into relais/locale/relais.pot,
+# merge them into the four relais.po (new ones empty, to translate), then check that none is
+# missing. The .po are compiled in memory at first use (relais/i18n.py): no .mo to go stale.
+LOCALE := relais/locale
+i18n: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k tr:2 -k said:3 -k ntr:2,3 -k N_ --no-location --sort-output \
+	  --width 100 --project Relais --copyright-holder "Relais contributors" \
+	  -o $(LOCALE)/relais.pot .
+	$(BIN)/pybabel -q update -D relais -i $(LOCALE)/relais.pot -d $(LOCALE) \
+	  --no-fuzzy-matching --width 100 --ignore-obsolete
+	$(BIN)/python tools/i18n_codemod.py --fill
+	$(BIN)/pytest -q tests/test_i18n_catalogues.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.transitions

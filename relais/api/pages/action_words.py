@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from relais.api.reporting.labels import pick, words
+from relais.i18n import tr
 from relais.institutions.dates import swiss_date
 from relais.workflows.engine.actions import known_actions
 
@@ -32,13 +34,11 @@ def action_said(action: str | None, summary: Mapping[str, Any] | None, lang: str
     """What the action did, in ``lang``; empty when the reader is not told which action."""
     if not action:
         return ""
-    en = lang == "en"
     if action in DONE:
-        said = DONE[action][1 if en else 0]
+        said = words(lang, *DONE[action])
     else:  # an action a plug-in registered: its own title
         title = known_actions().get(action, {})
-        said = (title.get(lang) or title.get("fr") or action) + (" : fait" if not en
-                                                                 else ": done")
+        said = tr(lang, "%(action)s: done") % {"action": pick(title, lang, action)}
     summary = summary or {}
     if action == "gather_files" and "gathered" in summary:
         asked = set(summary.get("asked") or []) | set(summary.get("missing") or {})
@@ -47,5 +47,5 @@ def action_said(action: str | None, summary: Mapping[str, Any] | None, lang: str
     if action == "convene_assessment" and isinstance(meeting, dict) and meeting.get("day"):
         day = swiss_date(date.fromisoformat(str(meeting["day"])))
         at = f"{day} {meeting.get('time', '')}".strip()
-        said += f" (round table on {at})" if en else f" (table ronde le {at})"
+        said += tr(lang, " (round table on %(day)s)") % {"day": at}
     return said

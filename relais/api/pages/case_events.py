@@ -17,6 +17,7 @@ from relais.cases.domain.access import may_act
 from relais.cases.domain.actors import Actor
 from relais.cases.domain.case import CaseState
 from relais.cases.services import CaseServices
+from relais.i18n import said
 from relais.workflows.engine.model import CHOOSE, Route
 
 from .case_inputs import Input, field_input
@@ -74,25 +75,24 @@ def state_title(route: Route, state: str | None, lang: str) -> str:
 
 
 def _choose(lang: str) -> tuple[str, str]:
-    return ("", "— choisir —" if lang == "fr" else "— choose —")
+    return ("", said(lang, "— choisir —", "— choose —"))
 
 
 def _one_form(s: CaseServices, case: CaseState, route: Route, event: str, lang: str,
               visible_fields: Mapping[str, Any], possible: bool) -> EventForm:
-    fr = lang == "fr"
     ts = [t for t in route.transitions_from(case.state) if t.event == event]
     require = {item for t in ts for item in t.require}
     targets = [route.states[t.target] for t in ts]
-    inputs = [Input(REASON, "Motif" if fr else "Reason", "textarea",
+    inputs = [Input(REASON, said(lang, "Motif", "Reason"), "textarea",
                     required="reason" in require)]
     if "outcome" in require or any(x.final and x.needs_outcome for x in targets):
         outcomes = [(k, title_in(lang, v)) for k, v in route.outcomes.items()]
-        inputs.append(Input(OUTCOME, "Issue" if fr else "Outcome", "select", required=True,
+        inputs.append(Input(OUTCOME, said(lang, "Issue", "Outcome"), "select", required=True,
                             options=[_choose(lang), *outcomes]))
     if any(t.lead == CHOOSE for t in ts):
         codes = [i.code for name in route.institutions for i in s.registry.covered_by(name)]
         names = [(c, f"{c} — {title_in(lang, s.registry.get(c).name)}") for c in codes]
-        inputs.append(Input(LEAD, "Institution responsable" if fr else "Lead institution",
+        inputs.append(Input(LEAD, said(lang, "Institution responsable", "Lead institution"),
                             "select", required=True, options=[_choose(lang), *names]))
     wanted = [r for r in sorted(require) if r in route.fields]
     for t in ts:
@@ -104,14 +104,15 @@ def _one_form(s: CaseServices, case: CaseState, route: Route, event: str, lang: 
                                       required=name in require))
     condition = "" if possible else " ; ".join(t.guard.text for t in ts if t.guard)
     signoff = sorted({n for t in ts for n in t.signoff})
-    hint = (("Signature requise de : " if fr else "Signed by: ") + ", ".join(signoff)
+    hint = (said(lang, "Signature requise de : ", "Signed by: ") + ", ".join(signoff)
             if signoff else "")
     if not possible and any(route.fields[n].computed for n in wanted):
         hint = " ".join(filter(None, [hint, (
-            "Le consentement de la personne au réseau doit être enregistré au dossier "
-            "(Consentements), en faveur des institutions de la route et de la coordination."
-            if fr else "The person's consent to the network must be recorded on the case "
-            "(Consents), in favour of the route's institutions and the coordination.")]))
+            said(lang, "Le consentement de la personne au réseau doit être enregistré au dossier "
+                       "(Consentements), en faveur des institutions de la route et de la "
+                       "coordination.",
+                 "The person's consent to the network must be recorded on the case "
+                 "(Consents), in favour of the route's institutions and the coordination."))]))
     return EventForm(event, event_title(route, event, lang), inputs, possible, condition, hint)
 
 

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from relais.cases.domain.errors import MissingInput
+from relais.i18n import said
 from relais.workflows.engine.model import FieldSpec, Route
 
 from .render import title_in
@@ -45,12 +46,11 @@ def field_input(spec: FieldSpec, lang: str, value: Any = None, *, prefix: str = 
     t = spec.type.type
     label = title_in(lang, spec.title) if spec.title else spec.name
     shown = "" if value is None else str(value)
-    unset = ("", "— non renseigné —" if lang == "fr" else "— not given —")
+    unset = ("", said(lang, "— non renseigné —", "— not given —"))
     name = prefix + spec.name
     if t == "boolean":
         shown = {"True": "oui", "False": "non"}.get(shown, shown)
-        fr = lang == "fr"
-        yes_no = [("oui", "Oui" if fr else "Yes"), ("non", "Non" if fr else "No")]
+        yes_no = [("oui", said(lang, "Oui", "Yes")), ("non", said(lang, "Non", "No"))]
         return Input(name, label, "select", shown, required, [unset, *yes_no])
     if t == "enum":
         options = [(v, spec.value_title(v, lang)) for v in spec.type.values]

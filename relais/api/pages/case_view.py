@@ -27,6 +27,7 @@ from relais.cases.domain.visibility import may_see_reads, takes_part
 from relais.cases.queries import CaseQueries
 from relais.cases.sharing import Sharing
 from relais.cases.store.uow import UnitOfWork
+from relais.i18n import said
 from relais.institutions.calendar import calendar
 from relais.institutions.dates import swiss_date
 from relais.institutions.registry import Role
@@ -113,7 +114,7 @@ def timeline(history: list[Event], route: Route, lang: str) -> list[Line]:
         details = []
         handoff = e.data.get("handoff")
         if isinstance(handoff, dict) and handoff.get("receiver"):
-            details.append(("vers " if lang == "fr" else "to ") + str(handoff["receiver"]))
+            details.append((said(lang, "vers ", "to ")) + str(handoff["receiver"]))
         sig = e.data.get("signoff") if e.kind == "signed" else None
         if isinstance(sig, dict):  # who proposed which lead, as the signatories read it
             proposal = dict(sig.get("proposal") or [])
@@ -121,18 +122,18 @@ def timeline(history: list[Event], route: Route, lang: str) -> list[Line]:
                 title = title.replace(pick(lang, KIND_TITLES["signed"]),
                                       pick(lang, ("Proposition signée", "Proposal signed")), 1)
             if proposal.get("lead"):
-                details.append(("responsable proposé : " if lang == "fr" else "proposed lead: ")
+                details.append((said(lang, "responsable proposé : ", "proposed lead: "))
                                + str(proposal["lead"]))
         if e.kind == "handoff_accepted" and e.data.get("lead"):
-            details.append(("responsable : " if lang == "fr" else "lead: ") + str(e.data["lead"]))
+            details.append((said(lang, "responsable : ", "lead: ")) + str(e.data["lead"]))
         if e.data.get("partners"):
-            details.append(("partenaires : " if lang == "fr" else "partners: ")
+            details.append((said(lang, "partenaires : ", "partners: "))
                            + ", ".join(map(str, e.data["partners"])))
         if e.kind == "partners_left" and e.data.get("left"):
-            details.append(("ne prend plus part : " if lang == "fr" else "no longer takes "
-                            "part: ") + ", ".join(map(str, e.data["left"])))
+            details.append((said(lang, "ne prend plus part : ", "no longer takes "
+                            "part: ")) + ", ".join(map(str, e.data["left"])))
         if e.data.get("outcome"):
-            details.append(("issue : " if lang == "fr" else "outcome: ")
+            details.append((said(lang, "issue : ", "outcome: "))
                            + title_in(lang, route.outcomes.get(e.data["outcome"],
                                                                e.data["outcome"])))
         out.append(Line(e.at, e.actor, e.institution, title, moves, e.reason or "", details))
@@ -168,10 +169,10 @@ def deadlines(case: CaseState, now: datetime, lang: str,
               route: Route | None = None) -> list[Deadline]:
     out = []
     if case.is_open and case.deadline.due_at is not None:
-        out.append(Deadline("Délai de l'étape" if lang == "fr" else "Step deadline",
+        out.append(Deadline(said(lang, "Délai de l'étape", "Step deadline"),
                             case.deadline.due_at, case.deadline.due_at <= now))
     if case.handoff is not None:
-        out.append(Deadline("Réponse au transfert" if lang == "fr" else "Handoff answer",
+        out.append(Deadline(said(lang, "Réponse au transfert", "Handoff answer"),
                             case.handoff.due_at, case.handoff.due_at <= now))
     if route is not None:
         cal = calendar(route.calendar)
@@ -310,15 +311,15 @@ def notice_for(done: str, case: CaseState, route: Route, actor: Actor, lang: str
         signed = (("Toutes les signatures sont données. ", "Every signature is given. ")
                   if s is not None and s.status == "complete" else ("", ""))
         if h.receiver == me:
-            said = (f"Le transfert est proposé à votre institution : l'accepter ou le refuser "
+            told = (f"Le transfert est proposé à votre institution : l'accepter ou le refuser "
                     f"ci-dessous ; {h.sender} reste responsable d'ici là.",
                     f"The handoff to your institution is proposed: accept or refuse it "
                     f"below; {h.sender} stays lead until then.")
         else:
-            said = (f"Le transfert est proposé à {h.receiver} : {h.receiver} doit l'accepter ;"
+            told = (f"Le transfert est proposé à {h.receiver} : {h.receiver} doit l'accepter ;"
                     f" {stays[0]} d'ici là.", f"The handoff to {h.receiver} is proposed: "
                     f"{h.receiver} must accept it; {stays[1]} until then.")
-        return pick(lang, (signed[0] + said[0], signed[1] + said[1]))
+        return pick(lang, (signed[0] + told[0], signed[1] + told[1]))
     if done == "signe" and s is not None and s.status == "open":
         awaited = ", ".join(n for n in s.names if n not in {m for m, _ in s.signed})
         mine = s.author_institution == me and all(c == me for _, c in s.signed)

@@ -14,6 +14,7 @@ from starlette.datastructures import FormData
 
 from relais.cases.accounts import Accounts
 from relais.cases.domain.actors import Actor
+from relais.i18n import N_
 from relais.institutions.registry import Role
 
 from .session import SID, csrf_valid
@@ -36,19 +37,19 @@ class PageRefused(Exception):
 HOME = {Role.case_manager: "/dossiers", Role.coordinator: "/coordination",
         Role.steering: "/pilotage", Role.admin: "/pilotage"}
 
-# what each role finds in the navigation: (path, French, English)
+# what each role finds in the navigation: (path, label; the English msgid of the catalogues)
 NAVIGATION = {
-    Role.case_manager: [("/dossiers", "Boîte de réception", "Inbox"),
-                        ("/dossiers/nouveau", "Nouveau signalement", "New referral"),
-                        ("/mesures", "Mesures", "Measures")],
-    Role.coordinator: [("/coordination", "Coordination", "Coordination"),
-                       ("/dossiers", "Dossiers", "Cases"),
-                       ("/dossiers/nouveau", "Nouveau signalement", "New referral"),
-                       ("/routes", "Routes", "Routes"),
-                       ("/mesures", "Mesures", "Measures"),
-                       ("/pilotage", "Pilotage", "Steering")],
-    Role.steering: [("/pilotage", "Tableau de bord", "Dashboard")],
-    Role.admin: [("/pilotage", "Pilotage", "Steering")],
+    Role.case_manager: [("/dossiers", N_("Inbox")),
+                        ("/dossiers/nouveau", N_("New referral")),
+                        ("/mesures", N_("Measures"))],
+    Role.coordinator: [("/coordination", N_("Coordination")),
+                       ("/dossiers", N_("Cases")),
+                       ("/dossiers/nouveau", N_("New referral")),
+                       ("/routes", N_("Routes")),
+                       ("/mesures", N_("Measures")),
+                       ("/pilotage", N_("Steering"))],
+    Role.steering: [("/pilotage", N_("Dashboard"))],
+    Role.admin: [("/pilotage", N_("Steering"))],
 }
 
 

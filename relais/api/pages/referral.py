@@ -24,6 +24,7 @@ from relais.cases.domain.person import InvalidPerson, person_problems
 from relais.cases.queries import CaseQueries
 from relais.cases.sharing import NETWORK_CATEGORIES, ReferralConsent, Sharing
 from relais.conventions.data_sharing import SENSITIVE
+from relais.i18n import said
 from relais.workflows.engine.model import Route
 
 from .case_events import REASON
@@ -44,53 +45,50 @@ def routes_for(q: CaseQueries, actor: Actor) -> list[Route]:
 
 
 def person_inputs(lang: str, values: dict[str, str]) -> list[Input]:
-    fr = lang == "fr"
-    sexes = [("", "— non renseigné —" if fr else "— not given —"),
-             ("1", "homme" if fr else "male"), ("2", "femme" if fr else "female"),
-             ("3", "inconnu" if fr else "unknown")]
+    sexes = [("", said(lang, "— non renseigné —", "— not given —")),
+             ("1", said(lang, "homme", "male")), ("2", said(lang, "femme", "female")),
+             ("3", said(lang, "inconnu", "unknown"))]
     return [
-        Input("avs", "Numéro AVS" if fr else "AVS number", "text", values.get("avs", ""), True,
+        Input("avs", said(lang, "Numéro AVS", "AVS number"), "text", values.get("avs", ""), True,
               hint="756.XXXX.XXXX.XX"),
-        Input("official_name", "Nom officiel" if fr else "Official name", "text",
+        Input("official_name", said(lang, "Nom officiel", "Official name"), "text",
               values.get("official_name", ""), True),
-        Input("first_name", "Prénom" if fr else "First name", "text",
+        Input("first_name", said(lang, "Prénom", "First name"), "text",
               values.get("first_name", ""), True),
-        Input("birth_date", "Date de naissance" if fr else "Birth date", "date",
+        Input("birth_date", said(lang, "Date de naissance", "Birth date"), "date",
               values.get("birth_date", ""), True),
-        Input("sex", "Sexe (facultatif)" if fr else "Sex (optional)", "select",
+        Input("sex", said(lang, "Sexe (facultatif)", "Sex (optional)"), "select",
               values.get("sex", ""), options=sexes),
-        Input("nationality", "Nationalité (facultatif)" if fr else "Nationality (optional)",
+        Input("nationality", said(lang, "Nationalité (facultatif)", "Nationality (optional)"),
               "text", values.get("nationality", ""),
-              hint="Code pays à deux lettres, p. ex. CH" if fr else "Two-letter country code, "
-                   "e.g. CH"),
+              hint=said(lang, "Code pays à deux lettres, p. ex. CH", "Two-letter country code, "
+                   "e.g. CH")),
     ]
 
 
 def contact_inputs(lang: str, values: dict[str, str]) -> list[Input]:
     """How the person is reached: their letter's address, e-mail, mobile (all optional)."""
-    fr = lang == "fr"
     return [
-        Input("street", "Rue et numéro" if fr else "Street and number", "text",
+        Input("street", said(lang, "Rue et numéro", "Street and number"), "text",
               values.get("street", "")),
-        Input("postcode", "NPA" if fr else "Postcode", "text", values.get("postcode", ""),
-              hint="4 chiffres, p. ex. 2000" if fr else "4 digits, e.g. 2000"),
-        Input("town", "Localité" if fr else "Town", "text", values.get("town", "")),
+        Input("postcode", said(lang, "NPA", "Postcode"), "text", values.get("postcode", ""),
+              hint=said(lang, "4 chiffres, p. ex. 2000", "4 digits, e.g. 2000")),
+        Input("town", said(lang, "Localité", "Town"), "text", values.get("town", "")),
         Input("email", "E-mail", "email", values.get("email", "")),
-        Input("phone", "Téléphone mobile" if fr else "Mobile phone", "tel",
+        Input("phone", said(lang, "Téléphone mobile", "Mobile phone"), "tel",
               values.get("phone", ""), hint="+41 79 123 45 67"),
     ]
 
 
 def consent_inputs(lang: str, values: dict[str, str]) -> list[Input]:
-    fr = lang == "fr"
     return [
-        Input("concedant", "Signé par" if fr else "Signed by", "text",
+        Input("concedant", said(lang, "Signé par", "Signed by"), "text",
               values.get("concedant", ""),
-              hint="Laisser vide si la personne signe elle-même ; sinon le nom de sa "
-                   "représentante ou de son représentant légal." if fr else "Leave empty "
-                   "when the person signs; otherwise the name of their legal representative."),
-        Input("valable_jusqu", "Valable jusqu'au (facultatif)" if fr else "Valid until "
-              "(optional)", "date", values.get("valable_jusqu", "")),
+              hint=said(lang, "Laisser vide si la personne signe elle-même ; sinon le nom de sa "
+                   "représentante ou de son représentant légal.", "Leave empty "
+                   "when the person signs; otherwise the name of their legal representative.")),
+        Input("valable_jusqu", said(lang, "Valable jusqu'au (facultatif)", "Valid until "
+              "(optional)"), "date", values.get("valable_jusqu", "")),
     ]
 
 

@@ -7,14 +7,10 @@ workshop and its comparison.
 
 from __future__ import annotations
 
+from relais.i18n import ntr, said, tr
 from relais.workflows.engine.compare import Change
 from relais.workflows.engine.durations import Duration
 from relais.workflows.engine.model import CHOOSE, COORDINATION, ESCALATE, LEAD
-
-UNITS = {"working_days": ("jour ouvrable", "jours ouvrables", "working day", "working days"),
-         "days": ("jour", "jours", "day", "days"), "weeks": ("semaine", "semaines", "week",
-                                                             "weeks"),
-         "months": ("mois", "mois", "month", "months")}
 
 ASPECTS = {"owner": ("responsable", "owner"), "deadline": ("délai", "deadline"),
            "on_deadline": ("à l'échéance", "when the deadline passes"),
@@ -36,14 +32,26 @@ HOW = {"added": ("ajouté", "added"), "removed": ("supprimé", "removed"),
        "changed": ("modifié", "changed")}
 
 
+def duration_words(n: int, unit: str, lang: str) -> str:
+    """« 10 jours ouvrables », "1 working day": the number with its unit, as the language
+    counts (a plural for each of the catalogue's forms)."""
+    if unit == "working_days":
+        return ntr(lang, "%(n)d working day", "%(n)d working days", n)
+    if unit == "days":
+        return ntr(lang, "%(n)d day", "%(n)d days", n)
+    if unit == "weeks":
+        return ntr(lang, "%(n)d week", "%(n)d weeks", n)
+    return ntr(lang, "%(n)d month", "%(n)d months", n)
+
+
 class Words:
     """Bound to a page's language; handed to templates as ``words``."""
 
     def __init__(self, lang: str) -> None:
-        self.en = lang == "en"
+        self.lang = lang
 
     def _t(self, fr: str, en: str) -> str:
-        return en if self.en else fr
+        return said(self.lang, fr, en)
 
     def duration(self, d: Duration | str | None) -> str:
         if d is None or d == "":
@@ -51,8 +59,7 @@ class Words:
         if isinstance(d, str):  # as the comparison carries it: "10 working days"
             n, _, unit = d.partition(" ")
             d = Duration(int(n), unit.replace(" ", "_"))  # type: ignore[arg-type]
-        one_fr, many_fr, one_en, many_en = UNITS[d.unit]
-        return f"{d.n} {self._t(one_fr, one_en) if d.n == 1 else self._t(many_fr, many_en)}"
+        return duration_words(d.n, d.unit, self.lang)
 
     def owner(self, names: tuple[str, ...] | str) -> str:
         items = names.split(", ") if isinstance(names, str) else list(names)
@@ -65,7 +72,7 @@ class Words:
     def on_deadline(self, value: str) -> str:
         if value == ESCALATE:
             return self._t("escalade à la coordination", "escalate to the coordination")
-        return self._t(f"déclenche « {value} »", f"fires '{value}'") if value else "—"
+        return tr(self.lang, "fires '%(event)s'") % {"event": value} if value else "—"
 
     def lead(self, value: str | None) -> str:
         if not value:

@@ -67,7 +67,7 @@ def sign_out(request: Request, _: Form) -> Response:
 
 
 @router.get("/langue/{lang}")
-async def switch_language(request: Request, lang: Literal["fr", "en"],
+async def switch_language(request: Request, lang: Literal["fr", "de", "it", "en"],
                           then: Then = None) -> Response:
     request.session["lang"] = lang
     return _see(local_path(then) or "/")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from relais.i18n import ntr, said, tr
 from relais.institutions.calendar import WorkingCalendar
 
 
@@ -22,9 +23,7 @@ def _working_days(cal: WorkingCalendar, after: date, upto: date) -> int:
 
 
 def _days(n: int, lang: str) -> str:
-    if lang == "en":
-        return f"{n} working day" + ("s" if n != 1 else "")
-    return f"{n} jour ouvrable" if n == 1 else f"{n} jours ouvrables"
+    return ntr(lang, "%(n)d working day", "%(n)d working days", n)
 
 
 def time_left(due_at: datetime | None, now: datetime, cal: WorkingCalendar, lang: str) -> str:
@@ -32,17 +31,16 @@ def time_left(due_at: datetime | None, now: datetime, cal: WorkingCalendar, lang
         return ""
     last = (due_at - timedelta(microseconds=1)).astimezone(cal.zone).date()
     today = now.astimezone(cal.zone).date()
-    en = lang == "en"
     if due_at <= now:
         late = _working_days(cal, last, today)
         if late == 0:
-            return "overdue" if en else "échu"
-        return f"overdue by {_days(late, lang)}" if en else f"échu depuis {_days(late, lang)}"
+            return said(lang, "échu", "overdue")
+        return tr(lang, "overdue by %(days)s") % {"days": _days(late, lang)}
     if last == today:
-        return "last day" if en else "dernier jour"
+        return said(lang, "dernier jour", "last day")
     left = _working_days(cal, today - timedelta(days=1), last)
     if left == 0:
-        return "no working day left" if en else "aucun jour ouvrable restant"
+        return said(lang, "aucun jour ouvrable restant", "no working day left")
     if left == 1:
-        return "1 working day left" if en else "1 jour ouvrable restant"
-    return f"{_days(left, lang)} left" if en else f"{_days(left, lang)} restants"
+        return said(lang, "1 jour ouvrable restant", "1 working day left")
+    return tr(lang, "%(days)s left") % {"days": _days(left, lang)}

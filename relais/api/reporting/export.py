@@ -18,6 +18,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
+from relais.i18n import said
+
 from .labels import small_rule
 from .model import Cell, Table
 from .period import Period
@@ -58,7 +60,7 @@ def table_csv(table: Table, period: Period, route_title: str, lang: str) -> byte
 
 def header_lines(period: Period, route_title: str, lang: str) -> list[str]:
     """What every sheet says above its table: the period, the route, the small-count rule."""
-    period_word = "Période" if lang == "fr" else "Period"
+    period_word = said(lang, "Période", "Period")
     return [f"{period_word} : {period.label(lang)} · Route : {route_title}",
             small_rule(lang)]
 

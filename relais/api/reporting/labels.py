@@ -11,11 +11,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from relais.i18n import LANGS, has, said, tr
 from relais.institutions.registry import Registry
 from relais.workflows.engine.model import Route
 
-Lang = str  # "fr" or "en"
-LANGS = ("fr", "en")
+Lang = str  # "fr", "de", "it" or "en"
 Text = Mapping[str, str]
 
 KINDS: dict[str, Text] = {
@@ -50,20 +50,27 @@ def small_rule(lang: str) -> str:
 
 
 def words(lang: Lang, fr: str, en: str) -> str:
-    """A label written here in both languages, in ``lang``."""
-    return fr if lang == "fr" else en
+    """A label written in French and English where it is defined, in ``lang`` (German and
+    Italian from the catalogues, whose msgid is the English)."""
+    return said(lang, fr, en)
 
 
 def pick(text: Text | None, lang: Lang, fallback: str = "") -> str:
-    """The text in ``lang``, else in French, else the fallback (a key)."""
+    """The text in ``lang``; else the catalogue's translation of its English; else French;
+    else the fallback (a key). A route's own ``de``/``it`` title wins over the catalogue."""
     if not text:
         return fallback
-    return text.get(lang) or text.get("fr") or fallback
+    if text.get(lang):
+        return text[lang]
+    en = text.get("en")
+    if en and has(lang, en):
+        return tr(lang, en)
+    return text.get("fr") or fallback
 
 
 def check_lang(lang: str) -> Lang:
     if lang not in LANGS:
-        raise ValueError(f"langue inconnue « {lang} » / unknown language (fr, en)")
+        raise ValueError("langue inconnue « " + lang + " » / unknown language (fr, de, it, en)")
     return lang
 
 
@@ -86,7 +93,7 @@ class Titles:
 
     def route(self, key: str | None, lang: Lang) -> str:
         if key is None:
-            return {"fr": "Toutes les routes", "en": "All routes"}[lang]
+            return pick({"fr": "Toutes les routes", "en": "All routes"}, lang)
         return pick(self.routes.get(key), lang, key)
 
     def institution(self, code: str, lang: Lang) -> str:

@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from .labels import PROGRAMME_TYPES, Lang, check_lang, pick, swiss, words
+from relais.i18n import tr
+
+from .labels import PROGRAMME_TYPES, Lang, check_lang, pick, swiss
 from .model import Column, Row, Table
 
 
@@ -16,9 +18,9 @@ def _type(key: str, lang: Lang) -> str:
 
 
 def _columns(lang: Lang) -> tuple[Column, ...]:
-    return (Column("capacity", words(lang, "Places", "Places"), "count"),
-            Column("occupied", words(lang, "Occupées", "Occupied"), "count"),
-            Column("waiting", words(lang, "En attente", "Waiting"), "count"))
+    return (Column("capacity", tr(lang, "Places"), "count"),
+            Column("occupied", tr(lang, "Occupied"), "count"),
+            Column("waiting", tr(lang, "Waiting"), "count"))
 
 
 def by_programme(o: dict[str, Any], lang: Lang) -> Table:
@@ -26,15 +28,11 @@ def by_programme(o: dict[str, Any], lang: Lang) -> Table:
                       f"{swiss(date.fromisoformat(p['period']['from']))} – "
                       f"{swiss(date.fromisoformat(p['period']['to']))}",
                       p["capacity"], p["occupied"], p["waiting"])) for p in o["programmes"])
-    return Table("occupancy", words(lang, "Places par programme et période",
-                                 "Places by programme and period"),
+    return Table("occupancy", tr(lang, "Places by programme and period"),
                  (Column("code", "Code"), Column("programme", "Programme"),
-                  Column("type", words(lang, "Type", "Type")),
-                  Column("period", words(lang, "Période", "Period")), *_columns(lang)),
-                 rows, lang, words(lang, "Programmes de tout le réseau, quelle que soit la "
-                                "route. Les places libres ne sont pas publiées (elles "
-                                "donneraient le nombre exact de personnes placées).",
-                                "Programmes of the whole network, whatever the route. Free "
+                  Column("type", tr(lang, "Type")),
+                  Column("period", tr(lang, "Period")), *_columns(lang)),
+                 rows, lang, tr(lang, "Programmes of the whole network, whatever the route. Free "
                                 "places are not published (they would give the exact count "
                                 "of people placed)."))
 
@@ -42,22 +40,19 @@ def by_programme(o: dict[str, Any], lang: Lang) -> Table:
 def by_type(o: dict[str, Any], lang: Lang) -> Table:
     rows = tuple(Row((_type(k, lang), v["capacity"], v["occupied"], v["waiting"]))
                  for k, v in o["by_type"].items())
-    return Table("occupancy_by_type", words(lang, "Places par type de programme",
-                                         "Places by type of programme"),
-                 (Column("type", words(lang, "Type", "Type")), *_columns(lang)), rows, lang)
+    return Table("occupancy_by_type", tr(lang, "Places by type of programme"),
+                 (Column("type", tr(lang, "Type")), *_columns(lang)), rows, lang)
 
 
 def by_payer(o: dict[str, Any], lang: Lang) -> Table:
     rows = tuple(Row((payer, v["assignments"], "" if v["cost_chf"] is None else v["cost_chf"]))
                  for payer, v in o["by_payer"].items())
-    return Table("occupancy_by_payer", words(lang, "Mesures et coûts par payeur",
-                                          "Measures and costs by payer"),
-                 (Column("payer", words(lang, "Payeur", "Payer")),
-                  Column("assignments", words(lang, "Mesures", "Measures"), "count"),
-                  Column("cost_chf", words(lang, "Coût engagé (CHF)", "Cost committed (CHF)"),
+    return Table("occupancy_by_payer", tr(lang, "Measures and costs by payer"),
+                 (Column("payer", tr(lang, "Payer")),
+                  Column("assignments", tr(lang, "Measures"), "count"),
+                  Column("cost_chf", tr(lang, "Cost committed (CHF)"),
                          "chf")), rows, lang,
-                 words(lang, "Coûts arrondis au millier de francs, publiés dès 5 mesures.",
-                    "Costs rounded to the thousand francs, shown from 5 measures on."))
+                 tr(lang, "Costs rounded to the thousand francs, shown from 5 measures on."))
 
 
 def occupancy_tables(occupancy: dict[str, Any], lang: Lang = "fr") -> list[Table]:
