@@ -37,10 +37,13 @@ def catalogue_path(lang: str) -> Path:
     return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-@lru_cache(maxsize=len(LANGS))
 def translations(lang: str) -> gettext.NullTranslations:
     """The language's compiled catalogue (an unknown language gets French's)."""
-    lang = lang if lang in LANGS else DEFAULT
+    return _compiled(lang if lang in LANGS else DEFAULT)
+
+
+@lru_cache(maxsize=len(LANGS))
+def _compiled(lang: str) -> gettext.NullTranslations:
     with catalogue_path(lang).open("rb") as f:
         catalogue = read_po(f, locale=LOCALES[lang], domain=DOMAIN)
     compiled = BytesIO()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Collection, Iterator, Mapping
+from io import BytesIO
 from typing import IO, Any
 
 from babel.messages.extract import extract_python
@@ -32,7 +33,7 @@ NOT_PAIRS = frozenset({
 _CODE = re.compile(r"^[a-z0-9_.:\-]*$")
 _NUMBER = re.compile(r"^[0-9.]+$")
 
-Found = tuple[int, str | None, str, list[str]]
+Found = tuple[int, Any, Any, Any]  # (line, keyword, message(s), comments), as Babel has it
 
 
 def bilingual_halves(text: str) -> tuple[str, str] | None:
@@ -57,8 +58,14 @@ def _strings(nodes: list[ast.expr]) -> list[str] | None:
 
 
 def pairs(tree: ast.AST) -> Iterator[tuple[int, str, str]]:
-    """(line, French, English) of every two-language text written in this module."""
+    """(line, French, English) of every two-language text written in this module (not its
+    docstrings, which speak of them, nor f-strings, which have no fixed text)."""
+    docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
+    docstrings |= {id(part) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr)
+                   for part in n.values}  # the pieces of an f-string are no message
     for node in ast.walk(tree):
+        if id(node) in docstrings:
+            continue
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             halves = bilingual_halves(node.value)
             if halves:
@@ -79,8 +86,7 @@ def pairs(tree: ast.AST) -> Iterator[tuple[int, str, str]]:
 def extract(fileobj: IO[bytes], keywords: Mapping[str, Any], comment_tags: Collection[str],
             options: dict[str, Any]) -> Iterator[Found]:
     source = fileobj.read()
-    from io import BytesIO
-    yield from extract_python(BytesIO(source), keywords, comment_tags, options)
+    yield from extract_python(BytesIO(source), keywords, comment_tags, options)  # type: ignore[arg-type]
     try:
         tree = ast.parse(source)
     except SyntaxError:  # extract_python has said what it could

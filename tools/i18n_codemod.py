@@ -137,9 +137,15 @@ def _french_noted() -> dict[str, str]:
         template = read_po(f)
     found: dict[str, str] = {}
     for m in template:
-        for comment in m.auto_comments:
-            if m.id and comment.startswith("fr: "):
-                _keep(found, str(m.id), comment[4:])
+        said: list[list[str]] = []
+        for comment in m.auto_comments:  # a long comment comes back as several lines
+            if comment.startswith("fr: "):
+                said.append([comment[4:]])
+            elif said:
+                said[-1].append(comment)
+        for lines in said:
+            if m.id:
+                _keep(found, str(m.id), " ".join(lines))
     return found
 
 
@@ -161,8 +167,9 @@ def translate(by_lang: dict[str, dict[str, str | list[str]]]) -> None:
             write_po(f, catalogue, width=100)
 
 
-def remember(pairs: dict[str, str]) -> None:
-    """French as the translation of each English msgid, English as itself (kept if set)."""
+def remember(pairs: dict[str, str], overwrite: bool = False) -> None:
+    """French as the translation of each English msgid, English as itself (kept if set,
+    unless ``overwrite``: the French written in the code is the truth)."""
     for lang, pick in (("fr", lambda en, fr: fr), ("en", lambda en, fr: en)):
         path = LOCALE / lang / "LC_MESSAGES" / "relais.po"
         with path.open("rb") as f:
@@ -171,7 +178,7 @@ def remember(pairs: dict[str, str]) -> None:
             known = catalogue.get(en)
             if known is None:
                 catalogue.add(en, pick(en, fr))
-            elif not known.string:
+            elif not known.string or overwrite:
                 known.string = pick(en, fr)
         with path.open("wb") as f:
             write_po(f, catalogue, width=100)
@@ -184,7 +191,7 @@ def main(files: list[str]) -> int:
             translate(json.loads(Path(name).read_text("utf-8")))
         return 0
     if files[:1] == ["--fill"]:  # after pybabel update: the French the extractor noted
-        remember(_french_noted())
+        remember(_french_noted(), overwrite=True)
         return 0
     if files[:1] == ["--pairs"]:  # converted by hand: --pairs English Français [...]
         pairs.update(zip(files[1::2], files[2::2], strict=True))

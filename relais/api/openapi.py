@@ -22,7 +22,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "title": {"type": "string"}, "status": {"type": "integer"},
         "detail": {"type": "string"}, "instance": {"type": "string"},
         "error": {"type": "string", "description": "machine-readable code"},
-        "message": {"type": "string", "description": "a sentence (fr / en)"},
+        "message": {"type": "string", "description": "a sentence in the language of "
+                    "Accept-Language (fr, de, it, en; French by default)"},
         "problems": {"type": "array", "items": {"type": "object"}},
         "allowed_events": {"type": "array", "items": {"type": "string"}},
         "field": {"type": "string"},

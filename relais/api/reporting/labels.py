@@ -70,7 +70,7 @@ def pick(text: Text | None, lang: Lang, fallback: str = "") -> str:
 
 def check_lang(lang: str) -> Lang:
     if lang not in LANGS:
-        raise ValueError("langue inconnue « " + lang + " » / unknown language (fr, de, it, en)")
+        raise ValueError(f"langue inconnue « {lang} » / unknown language (fr, de, it, en)")
     return lang
 
 
