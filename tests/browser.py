@@ -173,7 +173,7 @@ def fresh_relais(tmp_path_factory: pytest.TempPathFactory,
 def demo_page(browser: object, base: str, name: str,
               viewport: dict[str, int] | None = None) -> object:
     """A new browser context with a demonstration user signed in, on their home page."""
-    context = browser.new_context(base_url=base,  # type: ignore[attr-defined]
+    context = browser.new_context(base_url=base, locale="fr-CH",  # type: ignore[attr-defined]
                                   viewport=viewport or {"width": 1280, "height": 900})
     page = context.new_page()
     page.goto("/")

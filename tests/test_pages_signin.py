@@ -10,7 +10,8 @@ from tests.browser import PASSWORD, Site, csrf_of, shoot
 
 def test_a_page_asked_for_without_a_session_leads_to_sign_in_and_back(site: Site) -> None:
     site.person("m.robert", "ORP-NE")
-    context = site.browser.new_context(base_url=site.base)  # type: ignore[attr-defined]
+    context = site.browser.new_context(  # type: ignore[attr-defined]
+        base_url=site.base, locale="fr-CH")  # a browser in Neuchâtel: French pages
     page = context.new_page()
     page.goto("/?vue=semaine")
     assert page.url.endswith("/connexion?suite=/%3Fvue%3Dsemaine")
@@ -43,7 +44,8 @@ def test_signing_out_ends_the_session(site: Site) -> None:
 
 
 def test_the_language_switch_keeps_the_page_and_the_choice(site: Site) -> None:
-    context = site.browser.new_context(base_url=site.base)  # type: ignore[attr-defined]
+    context = site.browser.new_context(  # type: ignore[attr-defined]
+        base_url=site.base, locale="fr-CH")  # a browser in Neuchâtel: French pages
     page = context.new_page()
     page.goto("/connexion")
     assert page.locator("html").get_attribute("lang") == "fr"
@@ -108,7 +110,8 @@ def test_wrong_passwords_slow_down_the_browser_that_types_them(site: Site) -> No
     in a row from one browser's address has to wait, and the page says for how long."""
     from relais.cases.domain.throttle import PAIR
     site.person("l.favre", "SSR-LCF")
-    context = site.browser.new_context(base_url=site.base)  # type: ignore[attr-defined]
+    context = site.browser.new_context(  # type: ignore[attr-defined]
+        base_url=site.base, locale="fr-CH")  # a browser in Neuchâtel: French pages
     page = context.new_page()
     page.goto("/connexion")
     for _ in range(PAIR.free + 1):
