@@ -62,6 +62,18 @@ def ntr(lang: str, singular: str, plural: str, n: int) -> str:
     return translations(lang).ngettext(singular, plural, n) % {"n": n}
 
 
+def duration_words(n: int, unit: str, lang: str) -> str:
+    """« 10 jours ouvrables », "1 working day": the number with its unit, as the language
+    counts (a plural for each of the catalogue's forms)."""
+    if unit == "working_days":
+        return ntr(lang, "%(n)d working day", "%(n)d working days", n)
+    if unit == "days":
+        return ntr(lang, "%(n)d day", "%(n)d days", n)
+    if unit == "weeks":
+        return ntr(lang, "%(n)d week", "%(n)d weeks", n)
+    return ntr(lang, "%(n)d month", "%(n)d months", n)
+
+
 def has(lang: str, msgid: str) -> bool:
     """Whether the language's catalogue translates ``msgid``."""
     return msgid in getattr(translations(lang), "_catalog", {})

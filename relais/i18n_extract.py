@@ -30,6 +30,11 @@ NOT_PAIRS = frozenset({
     ("sex", "nationality"), ("lead", "step"), ("handoff_refused", "handoff_expired"),
     ("deadline", "handoff_deadline"), ("boolean", "consent"), ("%Y-%m-%d", "%d.%m.%Y"),
 })
+# words of the code (states of a row, operators, types) that pair with one another
+CODE_WORDS = frozenset({"!=", "==", "cancelled", "failed", "dispatched", "pending",
+                        "escalated", "open", "false", "true", "max", "min", "situation",
+                        "identite", "text", "boolean"})
+_PLACEHOLDERS = re.compile(r"\{[^{}]*\}|%\(\w+\)[sd]|%[sd]")
 _CODE = re.compile(r"^[a-z0-9_.:\-]*$")
 _NUMBER = re.compile(r"^[0-9.]+$")
 
@@ -41,12 +46,16 @@ def bilingual_halves(text: str) -> tuple[str, str] | None:
     fr, sep, en = text.partition(" / ")
     if not sep or not fr.strip() or not en.strip() or fr == en:
         return None
+    if fr.count("(") != fr.count(")"):  # "(aucun / none)": a slash inside one phrase
+        return None
     return fr, en
 
 
 def _is_pair(fr: str, en: str) -> bool:
-    if not fr.strip() or not en.strip() or (fr, en) in NOT_PAIRS:
+    if not fr.strip() or not en.strip() or (fr, en) in NOT_PAIRS or fr in CODE_WORDS:
         return False
+    if sorted(_PLACEHOLDERS.findall(fr)) != sorted(_PLACEHOLDERS.findall(en)):
+        return False  # not one text in two languages (each names its own part)
     if _NUMBER.match(fr) or _NUMBER.match(en):
         return False
     return not (_CODE.match(fr) and _CODE.match(en) and "_" in fr + en)

@@ -10,7 +10,7 @@ import pytest
 
 from relais.cases.services import CaseServices
 from tests.api_server import People, running
-from tests.conftest import PERSON
+from tests.conftest import PERSON, SPEC_EXAMPLE
 
 PROBLEM = "application/problem+json"
 
@@ -67,3 +67,40 @@ def test_the_openapi_document_says_what_the_api_answers(api: tuple[str, People])
     assert "security" not in ops[("/healthz", "get")]
     assert len({op["operationId"] for op in ops.values()}) == len(ops)  # unique
     assert all("__" not in op["operationId"] for op in ops.values())  # no FastAPI defaults
+
+
+@pytest.mark.parametrize(("lang", "title", "said", "route_said"), [
+    ("de-CH,de;q=0.9", "Nicht verarbeitbarer Inhalt", "ungültiger Wert: body.route",
+     "1 Problem(e) in der Routendatei"),
+    ("it-CH", "Contenuto non elaborabile", "valore non valido: body.route",
+     "1 problema/i nel file di percorso"),
+    ("fr-CH", "Contenu non traitable", "valeur invalide : body.route",
+     "1 problème(s) dans le fichier de route"),
+    (None, "Contenu non traitable", "valeur invalide : body.route",
+     "1 problème(s) dans le fichier de route"),
+])
+def test_a_422_speaks_the_language_asked_with_the_same_code(
+        api: tuple[str, People], lang: str | None, title: str, said: str,
+        route_said: str) -> None:
+    """``Accept-Language`` picks the words (one language a string, ``Content-Language``
+    names it); the ``error`` code and ``type`` stay as clients know them."""
+    _, people = api
+    asked = {"accept-language": lang} if lang else {}
+    invalid = people["ORP-NE"].post("/api/cases", json={"route": 3}, headers=asked)
+    body = problem(invalid, 422, "invalid_input")
+    assert (body["title"], body["message"]) == (title, said)
+    assert invalid.headers["content-language"] == (lang or "fr")[:2]
+    bad = SPEC_EXAMPLE.read_text().replace("to: plan\n", "to: plann\n", 1)
+    route = people["ORP-NE"].post("/api/routes/validate", content=bad, headers={
+        **asked, "Content-Type": "application/yaml"})
+    body = problem(route, 422, "invalid_route")
+    assert body["message"] == route_said and " / " not in body["errors"][0]["message"]
+    assert "plann" in body["errors"][0]["message"]
+
+
+def test_a_domain_refusal_is_in_one_language(api: tuple[str, People]) -> None:
+    _, people = api
+    said = {lang: people["ORP-NE"].get("/api/cases/nope", headers={
+        "accept-language": lang}).json()["message"] for lang in ("fr", "de", "it", "en")}
+    assert said == {"fr": "cas introuvable", "de": "Fall nicht gefunden",
+                    "it": "caso non trovato", "en": "case not found"}

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from relais.cases.domain.actors import Actor
 
-from .errors import ApiError, _answer, error
+from .errors import ApiError, _answer, error, lang_of
 
 NUL_REFUSED = "caractère NUL refusé / NUL character refused"
 _NUL_MARKS = (b"\x00", b"\\u0000")
@@ -68,7 +68,7 @@ class BodyGuard:
                 actor = await anyio.to_thread.run_sync(self.authenticate, request)
             except ApiError as exc:
                 refused = error(exc.status, exc.code, exc.message, instance=scope["path"],
-                                **exc.details)
+                                lang=lang_of(request), **exc.details)
                 if exc.status == 401:
                     refused.headers["WWW-Authenticate"] = "Bearer"
                 await refused(scope, receive, send)

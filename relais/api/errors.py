@@ -5,6 +5,10 @@ contract's ``{"error", "message"}`` and each error's details as extension member
 Domain errors map to 4xx; malformed requests to 422; unknown paths to 404. An unexpected
 exception is logged and answered 500 in the same shape: the test suite (schemathesis)
 makes sure no input reaches it.
+
+``title``, ``detail`` and ``message`` are in the language ``Accept-Language`` asks for (fr,
+de, it, en; French by default), one language a string (``Content-Language`` says which);
+the ``error`` codes and ``type`` never change with it.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from relais.cases.domain.errors import (
 )
 from relais.cases.domain.person import InvalidPerson
 from relais.cases.store.route_book import InvalidRoute
+from relais.i18n import N_, localize, negotiate, tr
 
 log = logging.getLogger("relais.api")
 
@@ -45,6 +50,19 @@ _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "
 
 
 PROBLEM = "application/problem+json"
+# each status's title (HTTP's reason phrase, as Python 3.11 words it), for the catalogues
+TITLES = {400: N_("Bad Request"), 401: N_("Unauthorized"), 403: N_("Forbidden"),
+          404: N_("Not Found"), 405: N_("Method Not Allowed"), 406: N_("Not Acceptable"),
+          409: N_("Conflict"), 412: N_("Precondition Failed"),
+          413: N_("Request Entity Too Large"), 415: N_("Unsupported Media Type"),
+          422: N_("Unprocessable Entity"), 428: N_("Precondition Required"),
+          429: N_("Too Many Requests"), 500: N_("Internal Server Error"),
+          503: N_("Service Unavailable")}
+
+
+def lang_of(request: Request) -> str:
+    """The language the client asks for (``Accept-Language``), French when none of the four."""
+    return negotiate(request.headers.get("accept-language"))
 
 
 def problem_type(code: str) -> str:
@@ -53,13 +71,17 @@ def problem_type(code: str) -> str:
 
 
 def error(status: int, code: str, message: str, *, instance: str | None = None,
-          **details: Any) -> JSONResponse:
-    body: dict[str, Any] = {"type": problem_type(code), "title": HTTPStatus(status).phrase,
-                            "status": status, "detail": message, "error": code,
-                            "message": message}
+          lang: str = "fr", **details: Any) -> JSONResponse:
+    """The problem document, its words in ``lang`` (``message``: a msgid, or a text still
+    written « français / English »)."""
+    said = localize(message, lang)
+    title = tr(lang, TITLES[status]) if status in TITLES else HTTPStatus(status).phrase
+    body: dict[str, Any] = {"type": problem_type(code), "title": title, "status": status,
+                            "detail": said, "error": code, "message": said}
     if instance is not None:
         body["instance"] = instance
-    return JSONResponse({**body, **details}, status_code=status, media_type=PROBLEM)
+    return JSONResponse({**body, **details}, status_code=status, media_type=PROBLEM,
+                        headers={"Content-Language": lang})
 
 
 def _for_a_person(request: Request) -> bool:
@@ -81,7 +103,8 @@ async def _answer(request: Request, status: int, code: str, message: str,
     if _for_a_person(request):  # the page finds who is signed in: a database read, off the loop
         return await run_in_threadpool(
             request.app.state.html_error, request, status, *bilingual(message))
-    return error(status, code, message, instance=request.url.path, **details)
+    return error(status, code, message, instance=request.url.path, lang=lang_of(request),
+                 **details)
 
 
 class ApiError(Exception):
@@ -97,7 +120,7 @@ def install(app: FastAPI) -> None:
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         response = error(exc.status, exc.code, exc.message, instance=request.url.path,
-                         **exc.details)
+                         lang=lang_of(request), **exc.details)
         if headers:
             response.headers.update(headers)
         return response
@@ -110,13 +133,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(InvalidPerson)
     async def invalid_person(request: Request, exc: InvalidPerson) -> JSONResponse:
         return error(422, "invalid_person", exc.message, instance=request.url.path,
-                     field=f"person.{exc.field}")
+                     lang=lang_of(request), field=f"person.{exc.field}")
 
     @app.exception_handler(InvalidRoute)
     async def invalid_route(request: Request, exc: InvalidRoute) -> JSONResponse:
-        lang = request.headers.get("accept-language", "fr")[:2]
+        lang = lang_of(request)
         return error(422, "invalid_route", "le fichier de route n'est pas valide / the route "
-                     "file is not valid", instance=request.url.path, valid=False,
+                     "file is not valid", instance=request.url.path, lang=lang, valid=False,
                      errors=[{"line": p.line, "path": p.path, "message": p.message(lang)}
                              for p in exc.problems])
 
@@ -125,8 +148,12 @@ def install(app: FastAPI) -> None:
         problems = [{"loc": [str(x) for x in e.get("loc", ())], "message": str(e.get("msg"))}
                     for e in exc.errors()[:20]]
         first = problems[0] if problems else {"loc": [], "message": "?"}
-        return error(422, "invalid_input", f"{'.'.join(first['loc'])}: {first['message']}",
-                     instance=request.url.path, problems=problems)
+        lang = lang_of(request)
+        # pydantic words its reasons in English: they stay, as data, in ``problems``
+        said = tr(lang, "invalid value: %(field)s") % {"field": ".".join(first["loc"])}
+        return error(422, "invalid_input", said if lang != "en" else
+                     f"{'.'.join(first['loc'])}: {first['message']}",
+                     instance=request.url.path, lang=lang, problems=problems)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

@@ -8,13 +8,14 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import JSONResponse
 
 from relais.cases.domain.errors import NotFound
+from relais.i18n import tr
 from relais.workflows.engine import diagram
 from relais.workflows.engine.located_yaml import MAX_BYTES
 from relais.workflows.engine.schema import MAX_VERSION
 from relais.workflows.engine.validate import parse_route
 
 from .deps import CallerDep, Coordinator, ServicesDep
-from .errors import ApiError, error
+from .errors import ApiError, error, lang_of
 from .schemas import ProblemOut, RouteVersions, Validation
 
 router = APIRouter(prefix="/api/routes", tags=["routes"])
@@ -52,12 +53,11 @@ def list_routes(_: CallerDep, s: ServicesDep) -> list[RouteVersions]:
 def validate(request: Request, _: CallerDep, text: Yaml) -> Validation | JSONResponse:
     """200 ``{"valid": true}``, or 422: a problem document with ``valid: false`` and
     ``errors`` (each with its line, path and message)."""
-    lang = request.headers.get("accept-language", "fr")[:2]
+    lang = lang_of(request)
     problems = parse_route(text)[1]
     if problems:
-        return error(422, "invalid_route", (
-            f"{len(problems)} problème(s) dans le fichier de route / problem(s) in the route "
-            f"file"), instance=request.url.path, valid=False,
+        return error(422, "invalid_route", tr(lang, "%(n)d problem(s) in the route file")
+                     % {"n": len(problems)}, instance=request.url.path, lang=lang, valid=False,
             errors=[ProblemOut(line=p.line, path=p.path, message=p.message(lang)).model_dump()
                     for p in problems])
     return Validation(valid=True)

@@ -26,6 +26,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
+from relais.i18n import said
 from relais.workflows.engine.guards import FieldType, Guard, GuardError, compile_guard
 from relais.workflows.engine.problems import MESSAGES as GUARD_MESSAGES
 
@@ -145,7 +146,7 @@ def guard_for(text: str, types: FieldTypes) -> Guard | GuardError:
 
 def guard_problem(exc: GuardError, lang: str) -> str:
     fr, en = GUARD_MESSAGES[exc.code]
-    return (en if lang == "en" else fr).format(**exc.params)
+    return said(lang, fr, en).format(**exc.params)
 
 
 def eligibility(programme: Programme, route_id: str, types: FieldTypes,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from relais.i18n import said
 from relais.institutions.registry import Kind, Registry, default_registry
 from relais.workflows.engine import located_yaml
 from relais.workflows.engine.located_yaml import Located, Path
@@ -63,7 +64,7 @@ YEARS = (1900, 2200)
 class CatalogueProblem(Problem):
     def message(self, lang: str = "fr") -> str:
         fr, en = MESSAGES.get(self.code) or ENGINE_MESSAGES[self.code]
-        return (en if lang == "en" else fr).format(**self.params)
+        return said(lang, fr, en).format(**self.params)
 
 
 def parse_catalogue(text: str | bytes, routes: dict[str, FieldTypes],

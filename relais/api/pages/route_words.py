@@ -7,7 +7,7 @@ workshop and its comparison.
 
 from __future__ import annotations
 
-from relais.i18n import ntr, said, tr
+from relais.i18n import duration_words, said, tr
 from relais.workflows.engine.compare import Change
 from relais.workflows.engine.durations import Duration
 from relais.workflows.engine.model import CHOOSE, COORDINATION, ESCALATE, LEAD
@@ -30,18 +30,6 @@ SECTIONS = {"route": ("Route", "Route"), "state": ("État", "State"),
 
 HOW = {"added": ("ajouté", "added"), "removed": ("supprimé", "removed"),
        "changed": ("modifié", "changed")}
-
-
-def duration_words(n: int, unit: str, lang: str) -> str:
-    """« 10 jours ouvrables », "1 working day": the number with its unit, as the language
-    counts (a plural for each of the catalogue's forms)."""
-    if unit == "working_days":
-        return ntr(lang, "%(n)d working day", "%(n)d working days", n)
-    if unit == "days":
-        return ntr(lang, "%(n)d day", "%(n)d days", n)
-    if unit == "weeks":
-        return ntr(lang, "%(n)d week", "%(n)d weeks", n)
-    return ntr(lang, "%(n)d month", "%(n)d months", n)
 
 
 class Words:

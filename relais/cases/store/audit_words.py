@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from relais.i18n import said
+
 ZURICH = ZoneInfo("Europe/Zurich")
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -111,7 +113,7 @@ class Finding:
         fr, en = MESSAGES[self.code]
         values = {k: v.message(lang) if isinstance(v, Finding) else v
                   for k, v in self.params.items()}
-        return (en if lang == "en" else fr).format(**values)
+        return said(lang, fr, en).format(**values)
 
     def __str__(self) -> str:
         return self.message("en")

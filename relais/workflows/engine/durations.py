@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal, Protocol
 
+from relais.i18n import duration_words
+
 Unit = Literal["working_days", "days", "weeks", "months"]
 
 _PATTERN = re.compile(r"^\s*(?P<n>[1-9][0-9]{0,3})\s+(?P<unit>\S.*?)\s*$")
@@ -31,12 +33,6 @@ UNITS: dict[str, Unit] = {
 
 
 # (singular, plural) in French, then in English
-WORDS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
-    "working_days": (("jour ouvrable", "jours ouvrables"), ("working day", "working days")),
-    "days": (("jour", "jours"), ("day", "days")),
-    "weeks": (("semaine", "semaines"), ("week", "weeks")),
-    "months": (("mois", "mois"), ("month", "months")),
-}
 
 
 class Calendar(Protocol):
@@ -56,9 +52,8 @@ class Duration:
         return f"{self.n} {self.unit.replace('_', ' ')}"
 
     def said(self, lang: str) -> str:
-        """As people read it: « 5 jours ouvrables », « 6 mois »; English for ``en``."""
-        one, many = WORDS[self.unit][1 if lang == "en" else 0]
-        return f"{self.n} {one if self.n == 1 else many}"
+        """As people read it, in ``lang``: « 5 jours ouvrables », "6 Monate"."""
+        return duration_words(self.n, self.unit, lang)
 
     def last_day(self, start: date, cal: Calendar) -> date:
         if self.unit == "working_days":

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from relais.i18n import said
+
 MESSAGES: dict[str, tuple[str, str]] = {
     # code: (français, English)
     "yaml_syntax": ("YAML invalide : {detail}", "invalid YAML: {detail}"),
@@ -106,7 +108,7 @@ class Problem:
 
     def message(self, lang: str = "fr") -> str:
         fr, en = MESSAGES[self.code]
-        return (en if lang == "en" else fr).format(**self.params)
+        return said(lang, fr, en).format(**self.params)
 
     def render(self, filename: str, lang: str = "fr") -> str:
         """``FILE:LINE: KEY.PATH: message``, the spec's command-line format."""
