@@ -10,6 +10,7 @@ clone or the wheel has everything it needs. ``make i18n`` extracts and updates t
 from __future__ import annotations
 
 import gettext
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -85,6 +86,20 @@ def said(lang: str, fr: str, en: str) -> str:
     return fr if lang == "fr" else tr(lang, en)
 
 
+def text_in(text: Mapping[str, str] | None, lang: str, fallback: str = "") -> str:
+    """A ``{"fr": …, "en": …}`` text (a route's title, a registry name) in ``lang``: its own
+    ``de``/``it`` when written, else the catalogue's translation of its English, else its
+    French, else the fallback (a key)."""
+    if not text:
+        return fallback
+    if text.get(lang):
+        return text[lang]
+    en = text.get("en")
+    if en and has(lang, en):
+        return tr(lang, en)
+    return text.get("fr") or fallback
+
+
 def localize(message: str, lang: str) -> str:
     """A message in one language: ``"français / English"`` (an error written in both, see
     relais.i18n_extract) gives its French or the English's translation; any other message
@@ -142,6 +157,11 @@ def day(d: date | datetime | None, lang: str = DEFAULT) -> str:
 def long_day(d: date | datetime, lang: str = DEFAULT) -> str:
     """A day with its weekday and month in words: « lundi 7 décembre 2026 »."""
     return format_date(local_day(d), "EEEE d MMMM y", locale=LOCALES.get(lang, "fr_CH"))
+
+
+def weekday_day(d: date | datetime, lang: str = DEFAULT) -> str:
+    """A day with its weekday, the date in Swiss digits: « jeudi 12.02.2026 »."""
+    return format_date(local_day(d), "EEEE dd.MM.yyyy", locale=LOCALES.get(lang, "fr_CH"))
 
 
 def number(n: int | float | Decimal, lang: str = DEFAULT) -> str:

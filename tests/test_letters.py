@@ -46,12 +46,29 @@ def convocation(**overrides: Any) -> dict[str, Any]:
     return {**context, **overrides}
 
 
-def test_the_convocation_is_french_first_with_swiss_dates_and_the_legal_line() -> None:
+def test_the_convocation_is_in_french_by_default_with_swiss_dates_and_the_legal_line() -> None:
     html = unescape(render("letters/convocation.html", convocation()))
-    assert html.index("Monsieur,") < html.index("Dear Sir,")
+    assert "Monsieur," in html and "Dear Sir" not in html  # one language a letter
     assert "jeudi 12.02.2026 à 14:00" in html and "le 02.02.2026" in html
     assert "Office de l'assurance-invalidité du canton de Neuchâtel" in html
     assert "art. 85f LACI" in html and "Dossier 2026-0042" in html
+
+
+@pytest.mark.parametrize(("lang", "said"), [
+    ("de", ["Sehr geehrter Herr,", "Donnerstag 12.02.2026 um 14:00 Uhr",
+            "Einladung zu einem Rundtischgespräch", "Art. 85f AVIG", "Fall 2026-0042",
+            "vor dem 09.02.2026 an"]),
+    ("it", ["Egregio Signore,", "giovedì 12.02.2026 alle 14:00",
+            "Convocazione a una tavola rotonda", "art. 85f LADI", "Caso 2026-0042",
+            "prima del 09.02.2026"]),
+    ("en", ["Dear Sir,", "Thursday 12.02.2026 at 14:00", "Invitation to a round table",
+            "art. 85f LACI", "Case 2026-0042"]),
+])
+def test_the_convocation_is_written_in_the_recipients_language(lang: str,
+                                                              said: list[str]) -> None:
+    html = unescape(render("letters/convocation.html", convocation(lang=lang)))
+    assert all(s in html for s in said), [s for s in said if s not in html]
+    assert "Monsieur" not in html and f'<html lang="{lang}">' in html
 
 
 def test_what_people_typed_is_escaped_in_html() -> None:

@@ -1,5 +1,8 @@
-"""Letters and messages from the Jinja2 templates in ``templates/``: French first, then
-English; Swiss dates; the legal line on data exchange. HTML for screens, PDF for print.
+"""Letters and messages from the Jinja2 templates in ``templates/``: a letter in its
+recipient's language (``lang`` in its context: the institution's from the registry, French
+for a person), through the gettext catalogues; Swiss dates; the legal line on data
+exchange. HTML for screens, PDF for print. (The e-mail messages are still written French
+then English.)
 
 PDF uses fpdf2's built-in fonts, which cover Latin-1: the few French characters outside it
 (œ, typographic quotes and dashes) are written with their nearest Latin-1 equivalent.
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import html as markup
 import re
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +20,8 @@ from fpdf import FPDF
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from relais.conventions.data_sharing import CONSENT, OWN
-from relais.institutions.dates import deadline_end, local_day, swiss_date
+from relais.i18n import LANGS, day, text_in, translations, weekday_day
+from relais.institutions.dates import deadline_end, swiss_date
 
 from .printing import FAMILY, with_fonts
 
@@ -24,7 +29,6 @@ __all__ = ["FILES_TO_BRING", "LEGAL", "LEGAL_TO_INSTITUTION", "address_lines", "
            "environment", "legal_to_institution", "pdf", "render", "salutation", "swiss_date"]
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
-WEEKDAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
 LEGAL = {
     "LACI art. 85f": {"fr": "Échange de données entre partenaires CII selon l'art. 85f LACI ; "
@@ -97,7 +101,7 @@ def legal_to_institution(shown: dict[str, str], asked: bool) -> dict[str, str]:
         return NO_BASIS if asked else REFERENCE_ONLY
     bases = [LEGAL_TO_INSTITUTION[b] for b in dict.fromkeys(shown.values())
              if b in LEGAL_TO_INSTITUTION]
-    return {lang: " ".join(b[lang] for b in bases) for lang in ("fr", "en")}
+    return {lang: " ".join(text_in(b, lang) for b in bases) for lang in LANGS}
 
 
 def address_lines(address: str) -> list[str]:
@@ -113,19 +117,27 @@ def salutation(sex: str | None) -> dict[str, str]:
         sex or "", {"fr": "Madame, Monsieur", "en": "Dear Madam or Sir"})
 
 
-def environment(folder: Path = TEMPLATES) -> Environment:
+@lru_cache(maxsize=16)
+def environment(folder: Path = TEMPLATES, lang: str = "fr") -> Environment:
+    """The templates with ``_()`` in ``lang`` and its filters (``in_lang`` for a
+    ``{"fr", "en", …}`` text, ``weekday_day``: « jeudi 12.02.2026 »)."""
     env = Environment(loader=FileSystemLoader(folder), undefined=StrictUndefined,
                       autoescape=select_autoescape(["html", "html.j2"]),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters["swiss_date"] = swiss_date
+                      trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.i18n"])
+    env.install_gettext_translations(translations(lang), newstyle=False)  # type: ignore[attr-defined]
+    env.filters["swiss_date"] = partial(day, lang=lang)
     env.filters["deadline_end"] = deadline_end
-    env.filters["swiss_weekday_fr"] = lambda d: WEEKDAYS_FR[local_day(d).weekday()]
+    env.filters["weekday_day"] = partial(weekday_day, lang=lang)
+    env.filters["in_lang"] = partial(text_in, lang=lang)
     return env
 
 
 def render(name: str, context: dict[str, Any], env: Environment | None = None) -> str:
-    """``letters/convocation.html`` or ``messages/remind_owner.txt`` (``.j2`` implied)."""
-    return (env or environment()).get_template(f"{name}.j2").render(**context)
+    """``letters/convocation.html`` or ``messages/remind_owner.txt`` (``.j2`` implied), in
+    the context's ``lang`` (French when it has none)."""
+    lang = str(context.get("lang") or "fr")
+    return (env or environment(lang=lang)).get_template(f"{name}.j2").render(
+        **{**context, "lang": lang})
 
 
 # A Swiss envelope with its window on the right (C5/6, C5): the recipient's block starts

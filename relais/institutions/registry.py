@@ -39,6 +39,7 @@ class Institution:
     city: str = ""
     email: str = ""  # the institution's CII address: invitations, handoffs, reminders
     address: str = ""  # postal address, on letters
+    lang: str = "fr"  # the language its letters are written in (fr, de, it, en)
 
 
 class UnknownInstitution(LookupError):
@@ -92,6 +93,7 @@ def default_registry() -> Registry:
     text = resources.files("relais.institutions").joinpath("data/neuchatel.yaml").read_text("utf-8")
     return Registry(
         Institution(code=d["code"], kind=Kind(d["kind"]), name=d["name"], city=d.get("city", ""),
-                    email=d.get("email", ""), address=d.get("address", ""))
+                    email=d.get("email", ""), address=d.get("address", ""),
+                    lang=d.get("lang", "fr"))
         for d in yaml.safe_load(text)["institutions"]
     )

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from relais.i18n import LANGS, has, said, tr
+from relais.i18n import LANGS, said, text_in
 from relais.institutions.registry import Registry
 from relais.workflows.engine.model import Route
 
@@ -56,16 +56,8 @@ def words(lang: Lang, fr: str, en: str) -> str:
 
 
 def pick(text: Text | None, lang: Lang, fallback: str = "") -> str:
-    """The text in ``lang``; else the catalogue's translation of its English; else French;
-    else the fallback (a key). A route's own ``de``/``it`` title wins over the catalogue."""
-    if not text:
-        return fallback
-    if text.get(lang):
-        return text[lang]
-    en = text.get("en")
-    if en and has(lang, en):
-        return tr(lang, en)
-    return text.get("fr") or fallback
+    """The text in ``lang`` (``relais.i18n.text_in``: its own, the catalogue's, French)."""
+    return text_in(text, lang, fallback)
 
 
 def check_lang(lang: str) -> Lang:
