@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from relais.i18n import tr
 from relais.workflows.engine import diagram
 
 db_app = typer.Typer(help="Base de données / database", no_args_is_help=True)
@@ -34,15 +35,14 @@ def audit_verify() -> None:
 
     from .settings import settings
     from .wiring import build_services
-    lang = "en" if settings().lang == "en" else "fr"
+    lang = settings().lang
     report = verify(build_services().engine, key=_key(make=False))
     for line in [f.message(lang) for f in report.findings + report.notes]:
         typer.echo(line)
     n = len(report.findings) + bool(report.unchecked)  # checkpoints unchecked: a problem here
-    typer.echo({"fr": f"{report.cases} cas, {report.events} événements : "
-                      f"{f'{n} problème(s)' if n else 'intègres'}",
-                "en": f"{report.cases} cases, {report.events} events: "
-                      f"{f'{n} problem(s)' if n else 'intact'}"}[lang])
+    state = (tr(lang, "%(n)d problem(s)") % {"n": n}) if n else tr(lang, "intact")
+    typer.echo(tr(lang, "%(cases)d cases, %(events)d events: %(state)s")
+               % {"cases": report.cases, "events": report.events, "state": state})
     raise typer.Exit(1 if n else 0)
 
 
@@ -54,17 +54,17 @@ def audit_checkpoint() -> None:
 
     from .settings import settings
     from .wiring import build_services
-    lang = "en" if settings().lang == "en" else "fr"
+    lang = settings().lang
     key = _key(make=True)
     assert key is not None, "made when absent"
     made, problems = take(build_services().engine, key, datetime.now(UTC))
     for p in problems:
         typer.echo(p.message(lang))
     if made is None:
-        typer.echo({"fr": "point de contrôle refusé", "en": "checkpoint refused"}[lang])
+        typer.echo(tr(lang, "checkpoint refused"))
         raise typer.Exit(1)
-    typer.echo({"fr": f"point de contrôle {made.id} du {made.at} : {made.body['cases']} cas",
-                "en": f"checkpoint {made.id} of {made.at}: {made.body['cases']} cases"}[lang])
+    typer.echo(tr(lang, "checkpoint %(id)s of %(at)s: %(cases)s cases")
+               % {"id": made.id, "at": made.at, "cases": made.body["cases"]})
 
 
 def _key(*, make: bool) -> bytes | None:

@@ -48,6 +48,8 @@ def bilingual_halves(text: str) -> tuple[str, str] | None:
         return None
     if fr.count("(") != fr.count(")"):  # "(aucun / none)": a slash inside one phrase
         return None
+    if sorted(_PLACEHOLDERS.findall(fr)) != sorted(_PLACEHOLDERS.findall(en)):
+        return None  # "point de contrôle refusé / checkpoint refused: %s": a log line
     return fr, en
 
 

@@ -66,7 +66,7 @@ def take_checkpoint(engine: Engine) -> None:
     key = audit_key(make=True)
     assert key is not None, "made when absent"
     made, problems = take(engine, key, datetime.now(UTC))
-    lang = "en" if settings().lang == "en" else "fr"
+    lang = settings().lang
     if made is None:
         log.error("point de contrôle refusé / checkpoint refused: %s",
                   "; ".join(p.message(lang) for p in problems))

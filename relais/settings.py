@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from relais.i18n import from_environment
 
 
 class Settings(BaseSettings):
@@ -18,7 +22,10 @@ class Settings(BaseSettings):
     # SQLite (WAL): "normal" keeps every commit through a crash of the process, "full" also
     # through a power cut or a crash of the system, at a slower commit (relais/db.py)
     sqlite_synchronous: Literal["normal", "full"] = "normal"
-    lang: str = "fr"
+    # the command line's and the server's messages: RELAIS_LANG, else the locale of the
+    # environment (LC_ALL, LC_MESSAGES, LANG: de_CH.UTF-8 is German), else French
+    lang: str = Field(default_factory=lambda: from_environment(
+        os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG")))
     log_format: Literal["text", "json"] = "text"  # json: one object per line, for a collector
     revolving_door_transfers: int = 3
 

@@ -42,6 +42,20 @@ def test_validate_speaks_french_by_default() -> None:
     assert "« suit » ne désigne aucun état" in done.stdout
 
 
+def test_validate_speaks_the_language_of_the_environment() -> None:
+    """The locale (LC_ALL, LC_MESSAGES, LANG) picks the catalogue; RELAIS_LANG wins over it;
+    a locale that is none of the four (C.UTF-8) leaves French."""
+    bad = str(BAD / "to_unknown_state.yaml")
+    said = {lang: relais("routes", "validate", bad, env={"LANG": lang, "LC_ALL": "",
+                                                         "LC_MESSAGES": ""}).stdout
+            for lang in ("de_CH.UTF-8", "it_CH.UTF-8", "C.UTF-8")}
+    assert "„suit“ bezeichnet keinen Zustand" in said["de_CH.UTF-8"]
+    assert "«suit» non designa alcuno stato" in said["it_CH.UTF-8"]
+    assert "« suit » ne désigne aucun état" in said["C.UTF-8"]
+    chosen = relais("routes", "validate", bad, env={"LANG": "de_CH.UTF-8", "RELAIS_LANG": "it"})
+    assert "«suit» non designa alcuno stato" in chosen.stdout
+
+
 def test_validate_handles_a_missing_file_like_a_bad_one(tmp_path: Path) -> None:
     done = relais("routes", "validate", str(tmp_path / "absent.yaml"))
     assert done.returncode == 1 and done.stdout.startswith(f"{tmp_path / 'absent.yaml'}:1: ")

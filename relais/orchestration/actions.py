@@ -202,7 +202,8 @@ def _convocation_to(rt: Runtime, at: CaseAt, i: Institution, partners: list[Inst
                for k in at.case.fields)}
     view = told(rt, at, i, asked)
     return _letter(f"convocation-{i.code}", i.code, "letters/convocation_institution.html", {
-        **common, "lang": i.lang, "salutation": salutation(None), "recipient": recipient_block(at, i),
+        **common, "lang": i.lang, "salutation": salutation(None),
+        "recipient": recipient_block(at, i),
         "attention": at.case.manager if i.code == at.case.lead else None,
         "convened": [named(rt, o.code) for o in partners if o.code != i.code],
         "person": person_told(at, view), "situation": situation_told(at, view, reason),
