@@ -307,6 +307,19 @@ def test_the_report_pdf_carries_the_period_the_tables_and_the_diagram(people: Pe
     assert "MIG" in text and "FP" in text  # the diagram's labels
 
 
+def test_the_report_is_printed_in_german_and_italian_too(people: People) -> None:
+    steering_group = people["CII-NE:steering"]
+    for lang, said in (("de", ["Bericht an die IIZ-Steuerungsgruppe", "Legislaturbericht",
+                               "Regel der kleinen Zahlen"]),
+                       ("it", ["Rapporto al gruppo di pilotaggio CII", "Regola dei piccoli",
+                               "bilancio di legislatura"])):
+        answer = steering_group.get("/api/steering/report.pdf", params={**MARCH, "lang": lang})
+        assert answer.status_code == 200, answer.text
+        text = " ".join(pdf_text(answer.content).split())
+        assert all(s in text for s in said), (lang, [s for s in said if s not in text])
+        assert "01.03.2026 – 31.03.2026" in text
+
+
 def test_the_flows_svg_over_http_is_the_diagram_of_the_flows(people: People,
                                                              history: History) -> None:
     answer = people["CII-NE:steering"].get("/api/steering/flows.svg", params=MARCH)
@@ -362,7 +375,7 @@ def test_unknown_tables_and_routes_are_404_and_bad_parameters_422(people: People
     assert error(steering_group.get("/api/steering/tables/nope.xlsx")) == (404, "not_found")
     assert error(steering_group.get("/api/steering/report.pdf",
                                     params={"route": "nope"})) == (404, "not_found")
-    for params in ({"lang": "de"}, {"from": "2026-04-01", "to": "2026-03-01"},
+    for params in ({"lang": "es"}, {"from": "2026-04-01", "to": "2026-03-01"},
                    {"from": "mars"}, {"to": "0001-01-01"}):
         for path in ("tables", "tables/review.csv", "tables.xlsx", "flows.svg",
                      "report.html", "report.pdf"):

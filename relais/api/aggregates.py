@@ -104,7 +104,7 @@ def figures_csv(_: Steering, s: ServicesDep, route: RouteId = None, start: From 
 
 # Tables, exports and the report (api/reporting, docs/reporting.md): the figures, and the
 # files built from them, in a worker thread like the figures above.
-Lang = Annotated[Literal["fr", "en"], Query()]
+Lang = Annotated[Literal["fr", "de", "it", "en"], Query()]
 TableKey = Annotated[str, Path(pattern=r"^[a-z_]{1,40}$")]
 T = TypeVar("T")
 

@@ -12,6 +12,7 @@ from typing import Any
 from markupsafe import Markup
 
 from relais.cases.letters import environment
+from relais.i18n import said
 from relais.institutions.dates import ZURICH
 
 from .labels import SMALL_RULE, Lang, Titles, check_lang, pick
@@ -34,7 +35,7 @@ class Report:
     lang: Lang = "fr"
 
     def words(self) -> dict[str, str]:
-        return WORDS[self.lang]
+        return {key: said(self.lang, fr, en) for key, (fr, en) in WORDS.items()}
 
     @property
     def generated(self) -> str:
@@ -46,18 +47,18 @@ class Report:
         return f"{self.words()['title']} · {self.period.label(self.lang)}"
 
 
+# the report's own words, French and English as written (German and Italian: the catalogues)
 WORDS = {
-    "fr": {"title": "Rapport au groupe de pilotage CII", "period": "Période",
-           "route": "Route", "generated": "Généré le", "flows": "Flux entre institutions",
-           "flows_note": "Largeur des bandes proportionnelle au nombre de changements de "
-                         "responsable ; une bande fine de largeur fixe signifie « <5 ».",
-           "contents": "Contenu", "rule": "Règle des petits nombres", "empty": "Aucune donnée"
-                                                                            " dans la période."},
-    "en": {"title": "Report to the CII steering group", "period": "Period", "route": "Route",
-           "generated": "Generated on", "flows": "Flows between institutions",
-           "flows_note": "Band widths are proportional to the changes of lead; a thin band of "
-                         "fixed width means \"<5\".",
-           "contents": "Contents", "rule": "Small-count rule", "empty": "No data in the period."},
+    "title": ("Rapport au groupe de pilotage CII", "Report to the CII steering group"),
+    "period": ("Période", "Period"), "route": ("Route", "Route"),
+    "generated": ("Généré le", "Generated on"),
+    "flows": ("Flux entre institutions", "Flows between institutions"),
+    "flows_note": ("Largeur des bandes proportionnelle au nombre de changements de "
+                   "responsable ; une bande fine de largeur fixe signifie « <5 ».",
+                   "Band widths are proportional to the changes of lead; a thin band of "
+                   "fixed width means \"<5\"."),
+    "contents": ("Contenu", "Contents"), "rule": ("Règle des petits nombres", "Small-count rule"),
+    "empty": ("Aucune donnée dans la période.", "No data in the period."),
 }
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from relais.i18n import said
+
 from .labels import KINDS, Lang, check_lang, pick
 from .model import Cell, published_sum
 
@@ -100,13 +102,16 @@ def _band_path(b: Band) -> str:
             f"{_n(mid)} {_n(b.y0 + b.width)} {_n(x0)} {_n(b.y0 + b.width)} Z")
 
 
+WORDS = {"title": ("Changements de responsable entre genres d'institution",
+                   "Changes of lead between kinds of institution"),
+         "from": ("Transmet le cas", "Hands the case on"),
+         "to": ("Devient responsable", "Becomes the lead"), "to_word": ("vers", "to"),
+         "none": ("Aucun changement de responsable dans la période.",
+                  "No change of lead in the period.")}
+
+
 def _words(lang: Lang) -> dict[str, str]:
-    if lang == "fr":
-        return {"title": "Changements de responsable entre genres d'institution",
-                "from": "Transmet le cas", "to": "Devient responsable", "to_word": "vers",
-                "none": "Aucun changement de responsable dans la période."}
-    return {"title": "Changes of lead between kinds of institution", "from": "Hands the case on",
-            "to": "Becomes the lead", "to_word": "to", "none": "No change of lead in the period."}
+    return {key: said(lang, fr, en) for key, (fr, en) in WORDS.items()}
 
 
 def _text(x: float, y: float, body: str, anchor: str = "start", bold: bool = False) -> str:
