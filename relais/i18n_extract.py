@@ -10,8 +10,9 @@ text; their English is a msgid (the French goes to the translators as a comment,
 - a pair ``("français", "English")``: shown through ``words(lang, fr, en)``;
 - a text ``{"fr": "…", "en": "…"}``: shown through ``pick(text, lang)``.
 
-An f-string has no fixed English and is not extracted: it shows its English half in German
-and Italian until it is written with ``tr``.
+An f-string ``f"… {x} … / English"`` whose English carries no value gives that English as
+a msgid too; one whose English carries values has no fixed English and is not extracted:
+it shows its English half in German and Italian until it is written with ``tr``.
 """
 
 from __future__ import annotations
@@ -53,6 +54,30 @@ def bilingual_halves(text: str) -> tuple[str, str] | None:
     return fr, en
 
 
+def fstring_halves(node: ast.JoinedStr) -> tuple[str, str] | None:
+    """An f-string ``f"… {x} … / English"`` whose English has no value written into it: its
+    English is a msgid (its French, values shown as …, goes to the translators)."""
+    fr_parts: list[str] = []
+    for i, part in enumerate(node.values):
+        if not isinstance(part, ast.Constant):
+            fr_parts.append("…")
+            continue
+        text = str(part.value)
+        if " / " not in text:
+            fr_parts.append(text)
+            continue
+        before, _, after = text.partition(" / ")
+        rest = node.values[i + 1:]
+        if not all(isinstance(r, ast.Constant) for r in rest):
+            return None
+        en = after + "".join(str(r.value) for r in rest if isinstance(r, ast.Constant))
+        fr = "".join(fr_parts) + before
+        if not fr.strip() or not en.strip() or _PLACEHOLDERS.search(en):
+            return None
+        return fr, en
+    return None
+
+
 def _is_pair(fr: str, en: str) -> bool:
     if not fr.strip() or not en.strip() or (fr, en) in NOT_PAIRS or fr in CODE_WORDS:
         return False
@@ -77,7 +102,11 @@ def pairs(tree: ast.AST) -> Iterator[tuple[int, str, str]]:
     for node in ast.walk(tree):
         if id(node) in docstrings:
             continue
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        if isinstance(node, ast.JoinedStr):
+            halves = fstring_halves(node)
+            if halves:
+                yield node.lineno, *halves
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             halves = bilingual_halves(node.value)
             if halves:
                 yield node.lineno, *halves

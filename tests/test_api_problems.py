@@ -104,3 +104,13 @@ def test_a_domain_refusal_is_in_one_language(api: tuple[str, People]) -> None:
         "accept-language": lang}).json()["message"] for lang in ("fr", "de", "it", "en")}
     assert said == {"fr": "cas introuvable", "de": "Fall nicht gefunden",
                     "it": "caso non trovato", "en": "case not found"}
+    case = people["ORP-NE"].post("/api/cases", json={
+        "route": "reseau-cii", "person": PERSON, "fields": {"age": 48},
+        "consent": {"grantor": "Jean Muster"}}).json()
+    refused = {lang: people["ORP-NE"].post(f"/api/cases/{case['id']}/events", json={
+        "event": "retenir"}, headers={"accept-language": lang}).json()
+        for lang in ("fr", "de", "it", "en")}
+    assert {lang: r["message"] for lang, r in refused.items()} == {
+        "fr": "« retenir » n'est pas possible à l'étape « Signalement »",
+        "de": "jetzt nicht möglich", "it": "non possibile ora", "en": "not allowed now"}
+    assert {r["error"] for r in refused.values()} == {"event_not_allowed"}
