@@ -85,6 +85,8 @@ def _is_pair(fr: str, en: str) -> bool:
         return False  # not one text in two languages (each names its own part)
     if _NUMBER.match(fr) or _NUMBER.match(en):
         return False
+    if not any(c.isalpha() for c in fr + en):  # (",", ":"): JSON's separators, not words
+        return False
     return not (_CODE.match(fr) and _CODE.match(en) and "_" in fr + en)
 
 

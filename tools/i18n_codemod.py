@@ -191,7 +191,7 @@ def main(files: list[str]) -> int:
             translate(json.loads(Path(name).read_text("utf-8")))
         return 0
     if files[:1] == ["--fill"]:  # after pybabel update: the French the extractor noted
-        remember(_french_noted(), overwrite=True)
+        remember(_french_noted())  # the French a template gave (its own msgid) is kept
         return 0
     if files[:1] == ["--pairs"]:  # converted by hand: --pairs English Français [...]
         pairs.update(zip(files[1::2], files[2::2], strict=True))
