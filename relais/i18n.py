@@ -100,10 +100,34 @@ def text_in(text: Mapping[str, str] | None, lang: str, fallback: str = "") -> st
     return text.get("fr") or fallback
 
 
+class Said(str):
+    """A message written in French and English with values (``bi``): as a string it is
+    « français / English », as before; ``localize`` gives one language, translated."""
+
+    fr: str
+    en: str
+    params: Mapping[str, object]
+
+
+def bi(fr: str, en: str, **params: object) -> Said:
+    """An error's message with values, ``%(name)s`` in both texts: the English is the msgid,
+    the values are written in once the language is known (``localize``; a value that is
+    itself a ``Said`` is given in the same language)."""
+    said = Said(f"{fr % _in(params, 'fr')} / {en % _in(params, 'en')}")
+    said.fr, said.en, said.params = fr, en, params
+    return said
+
+
+def _in(params: Mapping[str, object], lang: str) -> dict[str, object]:
+    return {k: localize(v, lang) if isinstance(v, Said) else v for k, v in params.items()}
+
+
 def localize(message: str, lang: str) -> str:
-    """A message in one language: ``"français / English"`` (an error written in both, see
-    relais.i18n_extract) gives its French or the English's translation; any other message
-    is a msgid."""
+    """A message in one language: a ``Said`` in ``lang``; ``"français / English"`` (an error
+    written in both, see relais.i18n_extract) gives its French or the English's translation;
+    any other message is a msgid."""
+    if isinstance(message, Said):
+        return (message.fr if lang == "fr" else tr(lang, message.en)) % _in(message.params, lang)
     fr, sep, en = message.partition(" / ")
     if sep and fr and en:
         return said(lang, fr, en)

@@ -8,7 +8,8 @@ text; their English is a msgid (the French goes to the translators as a comment,
 - a bilingual literal ``"français / English"`` (an error message): shown split, one
   language per string (``relais.i18n.localize``);
 - a pair ``("français", "English")``: shown through ``words(lang, fr, en)``;
-- a text ``{"fr": "…", "en": "…"}``: shown through ``pick(text, lang)``.
+- a text ``{"fr": "…", "en": "…"}``: shown through ``pick(text, lang)``;
+- a message with values ``bi("français %(x)s", "English %(x)s", x=…)``: ``localize``.
 
 An f-string ``f"… {x} … / English"`` whose English carries no value gives that English as
 a msgid too; one whose English carries values has no fixed English and is not extracted:
@@ -112,6 +113,11 @@ def pairs(tree: ast.AST) -> Iterator[tuple[int, str, str]]:
             halves = bilingual_halves(node.value)
             if halves:
                 yield node.lineno, *halves
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+              and node.func.id == "bi" and len(node.args) >= 2):
+            both = _strings(node.args[:2])
+            if both:
+                yield node.lineno, both[0], both[1]
         elif isinstance(node, ast.Tuple) and len(node.elts) == 2:
             both = _strings(node.elts)
             if both and _is_pair(both[0], both[1]):

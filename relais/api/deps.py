@@ -13,6 +13,7 @@ from relais.cases.domain.actors import Actor
 from relais.cases.queries import CaseQueries
 from relais.cases.services import CaseServices
 from relais.cases.sharing import Sharing
+from relais.i18n import bi
 from relais.institutions.registry import Role
 
 from .errors import ApiError
@@ -64,8 +65,9 @@ async def caller(request: Request) -> Actor:
 def _role(*roles: Role):  # type: ignore[no-untyped-def]
     async def check(actor: Annotated[Actor, Depends(caller)]) -> Actor:
         if actor.role not in roles:
-            raise ApiError(403, "forbidden", f"réservé aux rôles {', '.join(roles)} / "
-                           f"for roles {', '.join(roles)} only")
+            raise ApiError(403, "forbidden", bi("réservé aux rôles %(roles)s",
+                                                "for roles %(roles)s only",
+                                                roles=", ".join(roles)))
         return actor
     return check
 

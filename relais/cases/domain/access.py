@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from relais.i18n import bi
 from relais.institutions.registry import Registry, Role
 from relais.workflows.engine.model import COORDINATION, LEAD, StateSpec
 
@@ -32,6 +33,8 @@ def check_may_act(actor: Actor, case: CaseState, state: StateSpec, registry: Reg
     if not may_act(actor, case, state, registry):
         owner = ", ".join(state.owner) or "-"
         raise NotAllowed(
-            f"{actor.institution} ({actor.role}) ne peut pas agir sur ce cas à l'étape "
-            f"« {state.title['fr']} » (responsable : {owner}) / may not act on this case at "
-            f"this step (owner: {owner})", owner=list(state.owner))
+            bi("%(institution)s (%(role)s) ne peut pas agir sur ce cas à l'étape « %(state)s » "
+               "(responsable : %(owner)s)",
+               "%(institution)s (%(role)s) may not act on this case at the step '%(state)s' "
+               "(owner: %(owner)s)", institution=actor.institution, role=actor.role,
+               state=state.title["fr"], owner=owner), owner=list(state.owner))

@@ -11,6 +11,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
+from relais.i18n import bi
 from relais.workflows.engine.compile import Step
 from relais.workflows.engine.model import CHOOSE, StateSpec, TransitionSpec
 
@@ -201,11 +202,12 @@ def _sign(ctx: Context, case: CaseState, actor: Actor, step: Step, inp: EventInp
         proposal, signed = dict(current.proposal), dict(current.signed)
         if inp.lead and inp.lead != proposal.get("lead"):
             raise Conflict(
-                f"la proposition de {current.author_institution} nomme "
-                f"{proposal.get('lead')} ; l'approuver telle quelle (sans nommer de "
-                f"responsable) ou la refuser avec un motif / the proposal names "
-                f"{proposal.get('lead')}: approve it as it stands (naming no lead) or refuse "
-                f"it with a reason", proposal=proposal)
+                bi("la proposition de %(author)s nomme %(lead)s ; l'approuver telle quelle "
+                   "(sans nommer de responsable) ou la refuser avec un motif",
+                   "the proposal of %(author)s names %(lead)s: approve it as it stands "
+                   "(naming no lead) or refuse it with a reason",
+                   author=current.author_institution, lead=proposal.get("lead")),
+                proposal=proposal)
     added = [n for n in mine if n not in signed]
     if not added:
         raise Conflict("déjà signé par votre institution / already signed by your institution")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from relais.i18n import bi
 from relais.workflows.engine.model import ESCALATE
 
 from .access import ACTING_ROLES
@@ -119,11 +120,13 @@ def _resumed(ctx: Context, case: CaseState, step: str, lead: str) -> Settled:
                            f"this step needs every signature, and no proposal has them all")
         signed_lead = s.get("lead") or s.author_institution
         if signed_lead != lead:
-            raise Conflict(f"les signatures portent sur une proposition qui nomme {signed_lead}"
-                           f" responsable : un règlement avec {lead} ne peut pas s'en prévaloir"
-                           f" ; nommer {signed_lead} ou faire signer une nouvelle proposition "
-                           f"/ the signatures are for {signed_lead} as lead: a settlement with "
-                           f"{lead} cannot claim them", signed_lead=signed_lead)
+            raise Conflict(bi("les signatures portent sur une proposition qui nomme "
+                              "%(signed)s responsable : un règlement avec %(lead)s ne peut pas "
+                              "s'en prévaloir ; nommer %(signed)s ou faire signer une nouvelle "
+                              "proposition", "the signatures are for %(signed)s as lead: a "
+                              "settlement with %(lead)s cannot claim them; name %(signed)s or "
+                              "have a new proposal signed", signed=signed_lead, lead=lead),
+                           signed_lead=signed_lead)
         fields = dict(s.get("fields") or {})
     else:
         merged = guard_view(route, case.fields)

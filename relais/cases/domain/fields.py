@@ -7,6 +7,7 @@ import unicodedata
 from datetime import date
 from typing import Any
 
+from relais.i18n import Said, bi
 from relais.workflows.engine.model import Route
 
 from .errors import MissingInput
@@ -42,35 +43,39 @@ def checked_fields(route: Route, values: Any) -> dict[str, Any]:
 
 def _one(name: str, kind: str, values: tuple[str, ...], lo: float | None, hi: float | None,
          value: Any) -> Any:
-    def bad(expected: str) -> MissingInput:
-        return MissingInput(f"« {name} » : {expected} attendu / {expected} expected", field=name)
+    def bad(expected: Said) -> MissingInput:
+        return MissingInput(bi("« %(name)s » : %(expected)s attendu",
+                               "'%(name)s': %(expected)s expected", name=name,
+                               expected=expected), field=name)
 
     if value is None:
         return None
     if kind == "boolean":
         if not isinstance(value, bool):
-            raise bad("true/false")
+            raise bad(bi("true/false", "true/false"))
     elif kind in ("integer", "number"):
         ok = isinstance(value, int) if kind == "integer" else isinstance(value, int | float)
         if isinstance(value, bool) or not ok:
-            raise bad("entier / integer" if kind == "integer" else "nombre / number")
+            raise bad(bi("entier", "integer") if kind == "integer" else bi("nombre", "number"))
         if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
             raise MissingInput(f"« {name} » : nombre hors limites / number out of range",
                                field=name)
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise MissingInput(f"« {name} » doit être entre {lo} et {hi} / must be between "
-                               f"{lo} and {hi}", field=name)
+            raise MissingInput(bi("« %(name)s » doit être entre %(lo)s et %(hi)s",
+                                  "'%(name)s' must be between %(lo)s and %(hi)s", name=name,
+                                  lo=lo, hi=hi), field=name)
     elif kind == "date":
         try:
             day = date.fromisoformat(value)
         except (TypeError, ValueError):
-            raise bad("date AAAA-MM-JJ / YYYY-MM-DD") from None
+            raise bad(bi("date AAAA-MM-JJ", "date YYYY-MM-DD")) from None
         if not YEARS[0] <= day.year <= YEARS[1]:
-            raise MissingInput(f"« {name} » : date entre {YEARS[0]} et {YEARS[1]} / date "
-                               f"between {YEARS[0]} and {YEARS[1]}", field=name)
+            raise MissingInput(bi("« %(name)s » : date entre %(first)s et %(last)s",
+                                  "'%(name)s': a date between %(first)s and %(last)s",
+                                  name=name, first=YEARS[0], last=YEARS[1]), field=name)
     else:
         if not isinstance(value, str) or len(value) > MAX_TEXT or not _storable(value):
-            raise bad(f"texte ≤ {MAX_TEXT} caractères / text")
+            raise bad(bi("texte ≤ %(n)s caractères", "text ≤ %(n)s characters", n=MAX_TEXT))
         if kind == "enum" and value not in values:
             raise MissingInput(f"« {name} » : une de {', '.join(values)} / one of", field=name)
     return value

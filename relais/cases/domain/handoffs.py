@@ -13,6 +13,8 @@ from datetime import datetime
 
 from statemachine import State, StateMachine
 
+from relais.i18n import bi
+
 from .case import CaseState, Handoff
 from .errors import Conflict, NotFound
 
@@ -57,6 +59,6 @@ class HandoffMachine:
         """The handoff after ``event``; Conflict when the lifecycle does not allow it."""
         target = _MOVES.get((h.status, event))
         if target is None:
-            raise Conflict(f"ce transfert est déjà {h.status} / this handoff is already "
-                           f"{h.status}")
+            raise Conflict(bi("ce transfert est déjà %(status)s",
+                              "this handoff is already %(status)s", status=h.status))
         return replace(h, status=target)

@@ -26,6 +26,7 @@ from relais.conventions.catalogue import (
     offer_start,
     planned_end,
 )
+from relais.i18n import bi
 
 from .access import ACTING_ROLES
 from .actors import Actor
@@ -126,8 +127,8 @@ def start_measure(ctx: Context, case: CaseState, actor: Actor, a: Assignment,
                        f"{a.status} / only a planned measure can start",
                        measure_status=str(a.status))
     if a.start > today(ctx):
-        raise Conflict(f"cette mesure commence le {a.start} / this measure starts on "
-                       f"{a.start}", measure_status=str(a.status))
+        raise Conflict(bi("cette mesure commence le %(day)s", "this measure starts on %(day)s",
+                          day=a.start), measure_status=str(a.status))
     return [draft(ctx, case.id, "measure_started", actor, reason=reason, data=Started(
         measure=a.id, programme=a.programme, on=today(ctx).isoformat()))]
 

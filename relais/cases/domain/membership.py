@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from relais.conventions.partners import partners
+from relais.i18n import bi
 
 from .access import ACTING_ROLES
 from .actors import Actor
@@ -110,21 +111,24 @@ def leave(ctx: Context, case: CaseState, actor: Actor, code: str, reason: str | 
                        "transfert / the lead institution does not leave the case: hand it on "
                        "first", institution=code)
     if not takes_part_now(code, case):
-        raise Conflict(f"{code} ne participe pas au cas / {code} does not take part in the "
-                       f"case", institution=code)
+        raise Conflict(bi("%(code)s ne participe pas au cas",
+                          "%(code)s does not take part in the case", code=code),
+                       institution=code)
     if case.handoff is not None and case.handoff.receiver == code:
-        raise Conflict(f"{code} doit d'abord répondre au transfert en attente / {code} must "
-                       f"answer the pending handoff first", institution=code)
+        raise Conflict(bi("%(code)s doit d'abord répondre au transfert en attente",
+                          "%(code)s must answer the pending handoff first", code=code),
+                       institution=code)
     if case.signoff is not None and case.signoff.status == "open" \
             and any(who == code for _, who in case.signoff.signed):
-        raise Conflict(f"{code} a signé la proposition en cours : elle doit d'abord aboutir "
-                       f"ou être retirée / {code} signed the pending proposal: it must first "
-                       f"take effect or be withdrawn", institution=code)
-    if tasked:
-        raise Conflict(f"le dossier de {code} est encore attendu (tâche ouverte) : {code} "
-                       f"participe jusqu'à ce qu'il soit déposé / the case still awaits the "
-                       f"file of {code} (open task): it takes part until it is provided",
+        raise Conflict(bi("%(code)s a signé la proposition en cours : elle doit d'abord "
+                          "aboutir ou être retirée", "%(code)s signed the pending proposal: it "
+                          "must first take effect or be withdrawn", code=code),
                        institution=code)
+    if tasked:
+        raise Conflict(bi("le dossier de %(code)s est encore attendu (tâche ouverte) : "
+                          "%(code)s participe jusqu'à ce qu'il soit déposé",
+                          "the case still awaits the file of %(code)s (open task): it takes "
+                          "part until it is provided", code=code), institution=code)
     return [draft(ctx, case.id, "partners_left", actor, from_state=case.state,
                   to_state=case.state, reason=reason, data=PartnersLeft(left=[code]))]
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, TypeAlias
 from sqlalchemy import Connection, insert, select
 
 from relais.cases.domain.errors import Conflict, NotFound
+from relais.i18n import bi
 from relais.institutions.registry import Registry
 from relais.workflows.engine.model import Route
 from relais.workflows.engine.problems import Problem
@@ -47,9 +48,10 @@ class RouteBook:
             route_t.c.route_id == route.id, route_t.c.version == route.version)).scalar()
         if existing is not None:
             if existing != route.digest:
-                raise Conflict(f"la version {route.version} de « {route.id} » est déjà publiée "
-                               f"avec un autre contenu / version {route.version} of "
-                               f"'{route.id}' is already published with other content",
+                raise Conflict(bi("la version %(version)s de « %(route)s » est déjà publiée "
+                                  "avec un autre contenu", "version %(version)s of '%(route)s' "
+                                  "is already published with other content",
+                                  version=route.version, route=route.id),
                                route=route.id, version=route.version)
             return route, False
         conn.execute(insert(route_t).values(route_id=route.id, version=route.version,
