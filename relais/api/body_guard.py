@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from relais.cases.domain.actors import Actor
+from relais.i18n import bi
 
 from .errors import ApiError, _answer, error, lang_of
 
@@ -33,8 +34,8 @@ _TAIL = len(b"\\u0000") - 1  # what a mark split across two chunks can leave in 
 
 
 def too_large(limit: int) -> str:
-    return (f"corps de requête trop grand (maximum {limit // 1024} Ko) / request body too "
-            f"large (at most {limit // 1024} KB)")
+    return bi("corps de requête trop grand (maximum %(kb)s Ko)",
+              "request body too large (at most %(kb)s KB)", kb=limit // 1024)
 
 
 class BodyRefused(HTTPException):

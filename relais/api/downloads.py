@@ -16,6 +16,7 @@ from urllib.parse import quote
 from fastapi import Response
 
 from relais.cases.store.documents import DocumentInfo
+from relais.i18n import bi
 
 OPAQUE = "application/octet-stream"
 # what a case file may be, and the extension its download gets
@@ -46,8 +47,8 @@ def accepted(media_type: str) -> bool:
 def refusal() -> str:
     """The sentence of a 415: what may be uploaded instead."""
     listed = ", ".join(ALLOWED)
-    return (f"type de fichier refusé ; acceptés : {listed} / file type refused; accepted: "
-            f"{listed}")
+    return bi("type de fichier refusé ; acceptés : %(listed)s",
+              "file type refused; accepted: %(listed)s", listed=listed)
 
 
 def served_type(media_type: str) -> str:

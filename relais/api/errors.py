@@ -158,7 +158,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         code = _HTTP_CODES.get(exc.status_code, "error")
-        message = str(exc.detail)
+        message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)  # a Said stays
         if exc.status_code == 404:
             message = "page introuvable / page not found"
         return await _answer(request, exc.status_code, code, message)

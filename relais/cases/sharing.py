@@ -21,6 +21,7 @@ from relais.conventions.data_sharing import (
     informed_afterwards,
     legal_basis,
 )
+from relais.i18n import bi
 from relais.institutions.calendar import calendar
 from relais.institutions.registry import Role
 
@@ -157,23 +158,25 @@ class Sharing:
         if known:
             c = known[0]
             raise DuplicateCase(
-                f"cette personne a déjà un dossier ouvert sur cette route (n° {c.id[:8]}, "
-                f"responsable {c.lead}) : plutôt qu'un second dossier, demandez au responsable "
-                f"de faire participer votre institution, ou proposez-lui un transfert ; pour "
-                f"l'ouvrir quand même, confirmez-le / this person already has "
-                f"an open case on this route (no. {c.id[:8]}, lead {c.lead}): rather than a "
-                f"second case, ask the lead to let your institution take part, or propose a "
-                f"handoff; to open it anyway, confirm it",
+                bi("cette personne a déjà un dossier ouvert sur cette route (n° %(no)s, "
+                   "responsable %(lead)s) : plutôt qu'un second dossier, demandez au "
+                   "responsable de faire participer votre institution, ou proposez-lui un "
+                   "transfert ; pour l'ouvrir quand même, confirmez-le",
+                   "this person already has an open case on this route (no. %(no)s, lead "
+                   "%(lead)s): rather than a second case, ask the lead to let your institution "
+                   "take part, or propose a handoff; to open it anyway, confirm it",
+                   no=c.id[:8], lead=c.lead),
                 case=c.id, lead=c.lead)
         coordination = self.s.policy.coordination
         raise DuplicateCase(
-            f"cette personne a déjà un dossier ouvert sur cette route, auquel votre institution "
-            f"ne participe pas : plutôt qu'un second dossier, demandez à la coordination "
-            f"({coordination}) de faire participer votre institution ou d'organiser un "
-            f"transfert ; pour l'ouvrir quand même, confirmez-le / this person "
-            f"already has an open case on this route, in which your institution does not take "
-            f"part: rather than a second case, ask the coordination ({coordination}) to bring "
-            f"your institution in or to arrange a handoff; to open it anyway, confirm it")
+            bi("cette personne a déjà un dossier ouvert sur cette route, auquel votre "
+               "institution ne participe pas : plutôt qu'un second dossier, demandez à la "
+               "coordination (%(coordination)s) de faire participer votre institution ou "
+               "d'organiser un transfert ; pour l'ouvrir quand même, confirmez-le",
+               "this person already has an open case on this route, in which your "
+               "institution does not take part: rather than a second case, ask the "
+               "coordination (%(coordination)s) to bring your institution in or to arrange a "
+               "handoff; to open it anyway, confirm it", coordination=coordination))
 
     def revoke(self, actor: Actor, consent_id: str, within: UnitOfWork | None = None) -> None:
         """The person revokes through the institution that recorded the consent (a consent
@@ -275,8 +278,9 @@ class Sharing:
                 raise NotFound("échange introuvable / exchange not found")
             first, last = at.astimezone(zone).date(), self.s.clock().astimezone(zone).date()
             if not first <= on <= last:
-                raise MissingInput(f"date d'information hors de la période possible ({first} – "
-                                   f"{last}) / informed on a day outside {first} – {last}",
-                                   field="on")
+                raise MissingInput(bi("date d'information hors de la période possible "
+                                      "(%(first)s – %(last)s)",
+                                      "informed on a day outside %(first)s – %(last)s",
+                                      first=first, last=last), field="on")
             uow.exchanges.informed(case.id, exchange_id, on)
 
