@@ -11,23 +11,30 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 
 # Prefect stays offline: no telemetry, nothing leaves loopback.
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: run demo test test-fast lint bench clean
+.PHONY: run demo test test-fast lint bench wheel clean
 
-$(STAMP): pyproject.toml constraints.txt
+# running needs the runtime dependencies only; the checks add the dev extras (pytest, mypy,
+# Playwright…) to the same environment
+$(RUN_STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e .
+	touch $@
+
+$(STAMP): $(RUN_STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/relais serve $(if $(filter 1 yes true,$(DEMO)),--demo)
 
-demo: $(STAMP)
+demo: $(RUN_STAMP)
 	$(BIN)/relais demo
 
 lint: $(STAMP)
@@ -51,6 +58,10 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.transitions
+
+# the distribution a canton installs (pip install dist/relais_cii-*.whl): runtime only
+wheel: $(RUN_STAMP)
+	$(BIN)/pip wheel --quiet --disable-pip-version-check --no-deps -w dist .
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
