@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from relais.api.errors import bilingual
 from relais.api.reporting.labels import words
 from relais.cases.documents import Shown
 from relais.cases.domain.events import Event
@@ -54,7 +55,7 @@ def document_page(registry: Registry, shown: Shown, content: bytes,
     if body is None:
         return None
     source = registry.get(d.institution) if d.institution in registry else None
-    return {"document": d, "basis": shown.basis, "body": body,
+    return {"document": d, "basis": words(lang, *bilingual(shown.basis)), "body": body,
             "source": f"{d.institution} — {title_in(lang, source.name)}" if source
             else d.institution,
             "category_said": words(lang, *CATEGORY_WORDS.get(d.category,

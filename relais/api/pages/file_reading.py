@@ -22,7 +22,9 @@ _WORDS = {"orp": "ORP", "ai": "AI", "ac": "AC", "avs": "AVS", "mmt": "MMT", "cii
           "medical": "médical", "economique": "économique", "unite": "unité",
           "dettes": "dettes", "annoncees": "annoncées", "scolarite": "scolarité",
           "achevee": "achevée", "indemnites": "indemnités", "gain": "gain",
-          "assure": "assuré", "pct": "%", "chf": "CHF", "jours": "jours"}
+          "assure": "assuré", "pct": "%", "chf": "CHF", "jours": "jours",
+          "telephone": "téléphone", "prenom": "prénom", "numero": "numéro",
+          "reponse": "réponse", "date": "date", "debut": "début", "periode": "période"}
 # units written after the words, in brackets: gain_assure_chf -> Gain assuré (CHF)
 _UNITS = {"chf": "CHF", "pct": "%", "jours": "jours"}
 # whole keys whose words are better said otherwise
