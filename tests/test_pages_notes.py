@@ -178,3 +178,27 @@ def test_a_gathered_file_is_read_through_the_policy_and_its_json_stays(site: Sit
     with s.units(write=False) as uow:
         _, rows = uow.reads.of_case(case_id, 50)
     assert sum(1 for r in rows if r["what"] == "document") == 2
+
+
+def test_only_the_upload_route_takes_a_large_binary_body(site: Site) -> None:
+    """The body guard's exception is that one route's: elsewhere a multipart body is still
+    held to the 1 MB limit and refused with a NUL byte."""
+    s = site.services
+    case_id, _ = _case_with_gathered_file(s)
+    with closing(_client(site, M_ROBERT)) as c:
+        csrf = csrf_of(c.get(f"/dossiers/{case_id}").text)
+        files = {"fichier": ("a.pdf", PDF + b"\x00", "application/pdf")}
+        nul = c.post(f"/dossiers/{case_id}/notes", data={"csrf": csrf, "note": "x",
+                                                          "categorie": "situation"},
+                     files=files)
+        assert nul.status_code == 422
+        big = c.post(f"/dossiers/{case_id}/notes", data={"csrf": csrf, "note": "x",
+                                                          "categorie": "situation"},
+                     files={"fichier": ("a.pdf", PDF + b"0" * 2 * 1024 * 1024,
+                                        "application/pdf")})
+        assert big.status_code == 413
+        two_mb = _upload(c, case_id, "rapport.pdf", PDF + b"\x00" * 2 * 1024 * 1024,
+                         "application/pdf", title="Rapport")
+        assert two_mb.status_code == 303
+    assert _documents(s, case_id)[-1] == ("Rapport", "application/pdf",
+                                          len(PDF) + 2 * 1024 * 1024)
