@@ -153,6 +153,10 @@ def test_a_refused_upload_says_why_beside_the_field_and_keeps_nothing(site: Site
         assert _upload(c, case_id, "scan.pdf", png, "application/pdf",
                        title="Scan").status_code == 303
         assert _documents(s, case_id)[-1] == ("Scan", "image/png", len(png))
+        # without a title: the file's name
+        assert _upload(c, case_id, "Attestation employeur.pdf", PDF, "application/pdf"
+                       ).status_code == 303
+        assert _documents(s, case_id)[-1][0] == "Attestation employeur.pdf"
         # a note without text: the reason under the field, what was typed kept
         csrf = csrf_of(c.get(f"/dossiers/{case_id}").text)
         empty = c.post(f"/dossiers/{case_id}/notes", data={"csrf": csrf, "note": "  ",

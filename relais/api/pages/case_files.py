@@ -88,7 +88,8 @@ def upload(request: Request, case_id: CaseId, person: CaseWorkerPerson,
     if "\x00" in title:
         return refused(UPLOAD_TITLE, "Caractère refusé dans le titre.",
                        "A character of the title is refused.")
-    title = title or (file.filename or "")[:300]
+    # no title: the file's name, without control characters (PostgreSQL text holds no NUL)
+    title = title or "".join(ch for ch in file.filename if ch >= " ")[:300] or "document"
 
     def work(uow: UnitOfWork) -> None:
         case = q.case_for(person, case_id, uow)
