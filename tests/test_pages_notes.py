@@ -109,6 +109,13 @@ def test_a_case_manager_adds_a_note_uploads_a_pdf_and_reads_a_gathered_file(
     page.context.close()
 
     # another ORP's case manager: not taking part, nothing of it, as if it did not exist
+    theirs: Any = site.signed_in(site.person("l.jacot", "ORP-LCF"))
+    for path in (f"/dossiers/{case_id}", f"/dossiers/{case_id}/documents/{gathered}"):
+        answer = theirs.goto(path)
+        assert answer.status == 404, path
+        assert "Entretien du jour" not in theirs.content()
+        assert "Inscription ORP" not in theirs.content()
+    theirs.context.close()
     with closing(_client(site, L_JACOT)) as other:
         for path in (f"/dossiers/{case_id}", f"/dossiers/{case_id}/documents/{gathered}",
                      f"/dossiers/{case_id}/documents/{gathered}/fichier"):
@@ -206,3 +213,21 @@ def test_only_the_upload_route_takes_a_large_binary_body(site: Site) -> None:
         assert two_mb.status_code == 303
     assert _documents(s, case_id)[-1] == ("Rapport", "application/pdf",
                                           len(PDF) + 2 * 1024 * 1024)
+
+
+def test_a_partner_reads_a_note_of_its_category_and_only_that_another_exists(
+        site: Site) -> None:
+    s = site.services
+    case_id, _ = _case_with_gathered_file(s)
+    s.add_note(case_id, "Cherche un stage en logistique", "situation", actor=M_ROBERT)
+    s.add_note(case_id, "Suivi psychiatrique annoncé", "medical", actor=M_ROBERT)
+    s.fire(case_id, "transmettre", actor=M_ROBERT)
+    s.fire(case_id, "retenir", actor=Actor("c.perrin", "CII-NE", Kind.CII, Role.coordinator))
+    with closing(_client(site, Actor("p.girard", "OAI-NE", Kind.AI, Role.case_manager))) as c:
+        page = c.get(f"/dossiers/{case_id}")
+    assert page.status_code == 200
+    timeline = unescape(page.text).split('id="historique"', 1)[1].split("</section>", 1)[0]
+    assert "Cherche un stage en logistique" in timeline
+    assert "Suivi psychiatrique" not in unescape(page.text)
+    assert "Note · Santé (données médicales)" in timeline
+    assert timeline.count("Texte non communiqué") == 1
