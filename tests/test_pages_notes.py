@@ -18,7 +18,7 @@ from relais.cases.domain.actors import Actor
 from relais.cases.domain.results import Document
 from relais.cases.services import CaseServices
 from relais.institutions.registry import Kind, Role
-from tests.browser import Site, csrf_of, shoot, signed_in_client
+from tests.browser import PHONE, Site, csrf_of, shoot, signed_in_client
 from tests.conftest import PERSON, refer
 
 M_ROBERT = Actor("m.robert", "ORP-NE", Kind.AC, Role.case_manager)
@@ -106,6 +106,9 @@ def test_a_case_manager_adds_a_note_uploads_a_pdf_and_reads_a_gathered_file(
         assert said in text, said
     assert "inscription_orp" not in text and "true" not in text and "{" not in text
     shoot(page, "notes-gathered-file")
+    page.set_viewport_size(PHONE)  # a phone: the record's labels go above their values
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shoot(page, "notes-gathered-file-phone")
     page.context.close()
 
     # another ORP's case manager: not taking part, nothing of it, as if it did not exist
