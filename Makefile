@@ -51,7 +51,7 @@ test: lint
 FAST_TESTS := $(addprefix tests/test_,case_rules engine guards route_validation \
                 route_compare invariants deadlines letters steering_protection \
                 pages_contrast pages_session_key catalogue write_path services_fake \
-                outbox_services membership)
+                outbox_services membership file_reading)
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not postgres and not browser and not server and not slow" \
 	  $(addsuffix .py,$(FAST_TESTS))

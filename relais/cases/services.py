@@ -21,7 +21,7 @@ from relais.institutions.registry import Registry, default_registry
 from relais.workflows.engine.compile import machine_for
 from relais.workflows.engine.model import Route
 
-from .domain import decide, escalations, handoff_rules, membership, results, signoffs
+from .domain import decide, escalations, handoff_rules, membership, notes, results, signoffs
 from .domain.actors import Actor, system_actor
 from .domain.case import CaseState
 from .domain.decide import EventInput
@@ -461,6 +461,15 @@ class CaseServices:
                                       events[0].seq, events[0].at)
 
         return self._act(case_id, None, rule, beside=beside, within=within, loaded=loaded)
+
+    def add_note(self, case_id: str, text: str, category: str, *, actor: Actor,
+                 within: UnitOfWork | None = None, loaded: CaseState | None = None
+                 ) -> Outcome:
+        """A note on the case (``domain.notes``): no version to name, it decides nothing."""
+        return self._act(case_id, None, lambda ctx, c: notes.note_added(
+            ctx, c, actor, text, category, takes_part(actor.institution, c, ctx.route,
+                                                      ctx.registry)),
+                         within=within, loaded=loaded)
 
     def migrate_cases(self, route_id: str, from_version: int, to_version: int, *,
                       mapping: dict[str, str], actor: Actor, reason: str | None = None,
