@@ -101,7 +101,6 @@ def test_a_case_manager_refers_works_and_hands_on_a_case_and_the_receiver_accept
     orp.get_by_label("Nom officiel").fill("Muster")
     orp.get_by_label("Prénom").fill("Jean")
     orp.get_by_label("Date de naissance").fill("1978-05-01")
-    orp.get_by_label("Âge").fill("48")
     orp.get_by_label("La personne a signé le formulaire de consentement du réseau CII").check()
     orp.get_by_role("button", name="Ouvrir le dossier").click()
     orp.wait_for_load_state()
