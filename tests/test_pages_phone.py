@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from relais.cases.domain.decide import EventInput
 from relais.cases.services import CaseServices
+from relais.demo import SMIG
 from tests.browser import PHONE, Site, shoot
 from tests.conftest import OAI, ORP, PERSON, SSR, refer
 
@@ -101,3 +103,24 @@ def test_the_coordinations_pages_hold_at_phone_width(site: Site) -> None:
     _holds(page, "the coordination's escalations")
     shoot(page, "phone-coordination")
     page.context.close()
+
+
+def test_a_handoff_to_accept_holds_at_phone_width(site: Site) -> None:
+    """The receiver's inbox: the handoff's card with its answer deadline and its buttons."""
+    s = site.services
+    out = s.open_case(route="cmfp", actor=SMIG, fields={"statut_sejour": "refugie"},
+                      person={**PERSON, "official_name": "Tesfaye"})
+    s.fire(out.case.id, "transmettre", actor=SMIG, data=EventInput())
+    assert s.get(out.case.id).handoff is not None
+    site.person("s.jacot", "OFIJ-NE")
+    page: Any = site.signed_in("s.jacot", viewport=PHONE)
+    page.goto("/dossiers")
+    _holds(page, "the receiver's inbox")
+    section = "section[aria-labelledby=h-transferts] table.inbox"
+    _deadlines_in_view(page, f"{section} td.deadline", "the handoff")
+    answers = page.locator(f"{section} td.actions .button, {section} td.actions button")
+    assert answers.count() == 2  # accept, refuse
+    for i in range(2):
+        box = answers.nth(i).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+    shoot(page, "phone-inbox-handoff")
