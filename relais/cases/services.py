@@ -23,6 +23,7 @@ from relais.workflows.engine.model import Route
 
 from .domain import decide, escalations, handoff_rules, membership, notes, results, signoffs
 from .domain.actors import Actor, system_actor
+from .domain.age import with_age
 from .domain.case import CaseState
 from .domain.decide import EventInput
 from .domain.errors import CaseError, NotFound, StaleVersion
@@ -271,6 +272,7 @@ class CaseServices:
         with self.units(within=within) as uow:
             r = uow.routes.get(route, version)
             case_id = str(uuid.uuid4())
+            fields = with_age(r, fields, p.birth_date, local_day(now))  # not asked: computed
             drafts = decide.open_case(self._context(r, now), case_id=case_id,
                                       person=uow.people.identify(p), actor=actor,
                                       fields=fields, reason=reason)
