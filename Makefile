@@ -11,23 +11,30 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 
 # Prefect stays offline: no telemetry, nothing leaves loopback.
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: run demo test test-fast lint bench clean i18n
+.PHONY: run demo test test-fast lint bench wheel clean i18n
 
-$(STAMP): pyproject.toml constraints.txt
+# running needs the runtime dependencies only; the checks add the dev extras (pytest, mypy,
+# Playwright…) to the same environment
+$(RUN_STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e .
+	touch $@
+
+$(STAMP): $(RUN_STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/relais serve $(if $(filter 1 yes true,$(DEMO)),--demo)
 
-demo: $(STAMP)
+demo: $(RUN_STAMP)
 	$(BIN)/relais demo
 
 lint: $(STAMP)
@@ -44,7 +51,7 @@ test: lint
 FAST_TESTS := $(addprefix tests/test_,case_rules engine guards route_validation \
                 route_compare invariants deadlines letters steering_protection \
                 pages_contrast pages_session_key catalogue write_path services_fake \
-                outbox_services membership i18n_catalogues)
+                outbox_services membership file_reading i18n_catalogues)
 test-fast: $(STAMP)
 	$(BIN)/pytest -q -m "not postgres and not browser and not server and not slow" \
 	  $(addsuffix .py,$(FAST_TESTS))
@@ -64,6 +71,10 @@ i18n: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.transitions
+
+# the distribution a canton installs (pip install dist/relais_cii-*.whl): runtime only
+wheel: $(RUN_STAMP)
+	$(BIN)/pip wheel --quiet --disable-pip-version-check --no-deps -w dist .
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

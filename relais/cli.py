@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,21 @@ app = typer.Typer(help="Relais — collaboration interinstitutionnelle (CII) / C
                   no_args_is_help=True, add_completion=False)
 routes_app = typer.Typer(help="Routes : valider, afficher, dessiner, publier / routes",
                          no_args_is_help=True)
+
+
+def _version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"relais-cii {version('relais-cii')}")
+        raise typer.Exit
+
+
+@app.callback()
+def _options(show_version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="la version installée / the installed version")] = False) -> None:
+    """Relais — collaboration interinstitutionnelle (CII) / CII workflow engine"""
+
+
 app.add_typer(routes_app, name="routes")
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")

@@ -31,6 +31,7 @@ NOT_PAIRS = frozenset({
     ("fr", "en"), ("integer", "number"), ("oui", "non"), ("email", "phone"),
     ("sex", "nationality"), ("lead", "step"), ("handoff_refused", "handoff_expired"),
     ("deadline", "handoff_deadline"), ("boolean", "consent"), ("%Y-%m-%d", "%d.%m.%Y"),
+    ("note", "categorie"), ("fichier", "titre"),  # form fields' names
 })
 # words of the code (states of a row, operators, types) that pair with one another
 CODE_WORDS = frozenset({"!=", "==", "cancelled", "failed", "dispatched", "pending",
@@ -87,6 +88,8 @@ def _is_pair(fr: str, en: str) -> bool:
     if _NUMBER.match(fr) or _NUMBER.match(en):
         return False
     if not any(c.isalpha() for c in fr + en):  # (",", ":"): JSON's separators, not words
+        return False
+    if "/" in en and " " not in en:  # media types
         return False
     return not (_CODE.match(fr) and _CODE.match(en) and "_" in fr + en)
 

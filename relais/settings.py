@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     # once in var/audit_key), taken this often by the orchestration's sweeping process
     audit_key: str = ""
     checkpoint_every_s: float = 3600.0  # 0: never (then `relais audit checkpoint` from cron)
+    # the largest file a case manager may upload from the case page
+    upload_max_mb: int = 10
 
 
 @cache

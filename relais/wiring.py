@@ -86,4 +86,5 @@ def build_app(services: CaseServices,
     from relais.api.app import create_app  # the command line's other commands need no web stack
     s = settings()
     return create_app(services, session_key=secret_key(s.secret_key, Path("var")),
-                      https_only=s.secure_cookies, orchestration_alive=orchestration_alive)
+                      https_only=s.secure_cookies, orchestration_alive=orchestration_alive,
+                      upload_limit=s.upload_max_mb * 1024 * 1024)

@@ -79,12 +79,13 @@ class People:
 
 @contextmanager
 def relais_served(folder: Path, env: dict[str, str], *options: str,
-                  log: Path | None = None) -> Iterator[str]:
+                  log: Path | None = None, python: str = sys.executable) -> Iterator[str]:
     """``relais serve`` (the README's main command) as a real process in ``folder``, its
-    output to ``log``; its address once ``/healthz`` answers; stopped as Ctrl-C stops it."""
+    output to ``log``; its address once ``/healthz`` answers; stopped as Ctrl-C stops it.
+    ``python``: another environment's interpreter (the installed wheel's)."""
     port = free_port()
     out = log.open("w") if log is not None else subprocess.DEVNULL
-    server = subprocess.Popen([sys.executable, "-m", "relais.cli", "serve", "--port",
+    server = subprocess.Popen([python, "-m", "relais.cli", "serve", "--port",
                                str(port), *options], env=env, cwd=folder, stdout=out,
                               stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -106,8 +107,9 @@ def relais_served(folder: Path, env: dict[str, str], *options: str,
 
 
 def relais_user(folder: Path, env: dict[str, str], name: str = "m.robert",
-                institution: str = "ORP-NE", role: str = "case_manager") -> str:
+                institution: str = "ORP-NE", role: str = "case_manager",
+                python: str = sys.executable) -> str:
     """A user added by ``relais users add``, as an operator does; its API token."""
-    return subprocess.run([sys.executable, "-m", "relais.cli", "users", "add", name,
+    return subprocess.run([python, "-m", "relais.cli", "users", "add", name,
                            "--institution", institution, "--role", role], env=env, cwd=folder,
                           capture_output=True, text=True, check=True).stdout.strip()

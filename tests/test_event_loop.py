@@ -205,6 +205,8 @@ def _drive_api(d: Driver, case_id: str, handoffs: list[str]) -> None:
         "title": "Attestation", "category": "situation", "media_type": "application/pdf",
         "content_base64": base64.b64encode(b"%PDF-1.4 test").decode()}).json()
     d.call(orp, "GET", "/api/cases/{case_id}/documents", f"{c}/documents")
+    d.call(orp, "POST", "/api/cases/{case_id}/notes", f"{c}/notes",
+           json={"text": "entretien", "category": "situation"})
     d.call(orp, "GET", "/api/cases/{case_id}/documents/{document_id}",
            f"{c}/documents/{added.get('id', 1)}")
     d.call(orp, "GET", "/api/tasks")
@@ -251,6 +253,14 @@ def _drive_pages(d: Driver, case_id: str, handoffs: list[str]) -> None:
            f"/dossiers/{handoffs[3].split(':')[0]}/transfert/refuser",
            {"transfert": handoffs[3].split(":")[1], "motif": "pas de capacité"})
     d.call(orp, "GET", "/dossiers/{case_id}/documents/{document_id}", f"{c}/documents/1")
+    d.call(orp, "GET", "/dossiers/{case_id}/documents/{document_id}/fichier",
+           f"{c}/documents/1/fichier")
+    d.form(ORP, "/dossiers/{case_id}/notes", f"{c}/notes",
+           {"note": "entretien", "categorie": "situation"})
+    page = d.page(ORP)
+    d.call(page, "POST", "/dossiers/{case_id}/documents/depot", f"{c}/documents/depot",
+           data={"csrf": d.csrf(page), "titre": "CV", "categorie": "situation"},
+           files={"fichier": ("cv.pdf", b"%PDF-1.4 cv", "application/pdf")})
     d.call(orp, "GET", "/dossiers/{case_id}/consultations", f"{c}/consultations")
     d.form(ORP, "/dossiers/{case_id}/consentements", f"{c}/consentements", {
         "concedant": "Jean Muster", "destinataires": "OAI-NE", "categories": "medical",

@@ -66,7 +66,6 @@ def test_a_case_crosses_the_network_and_nobody_is_bounced(
     orp.get_by_label("Localité").fill("Neuchâtel")
     orp.get_by_label("E-mail").fill("milica.dj@example.ch")
     orp.get_by_label("Téléphone mobile").fill("079 555 01 02")
-    orp.get_by_label("Âge").fill("47")
     orp.get_by_label(re.compile("La personne a signé le formulaire de consentement")).check()
     shoot(orp, "network-1-referral")
     orp.get_by_role("button", name="Ouvrir le dossier").click()

@@ -33,6 +33,7 @@ def test_the_kinds_that_keep_the_case_move_only_its_version_and_hash(
     services.add_document(case_id, Document("f", "file", "ORP-NE", "situation", "t",
                                             "text/plain", b"y"), actor=ORP)
     services.change_contact(case_id, {"email": "autre@m.ch"}, actor=ORP, reason="adresse")
+    services.add_note(case_id, "entretien", "situation", actor=ORP)
     history = services.history(case_id)
     assert {e.kind for e in history[1:]} == KEEPS_CASE
     for n, e in enumerate(history[1:], start=1):

@@ -22,7 +22,8 @@ def test_every_error_of_the_referral_is_shown_at_once_in_words(site: Site) -> No
         answer = c.post("/dossiers/nouveau", data={
             "csrf": csrf_of(form), "route": "reseau-cii", "avs": "756.1234.5678.90",
             "official_name": "", "first_name": "Daniel", "birth_date": "",
-            "email": "pas-une-adresse", "phone": "12", "champ.age": "130"})
+            "email": "pas-une-adresse", "phone": "12",
+            "champ.incapacite_travail_pct": "130"})
     assert answer.status_code == 422
     html = answer.text
     assert "chiffre de contrôle" in _error(html, "p-avs").lower()
@@ -30,8 +31,8 @@ def test_every_error_of_the_referral_is_shown_at_once_in_words(site: Site) -> No
     assert _error(html, "p-birth_date").startswith("obligatoire")  # not "date ISO attendue"
     assert _error(html, "p-email").startswith("adresse e-mail invalide")
     assert _error(html, "p-phone").startswith("numéro de téléphone invalide")
-    age = _error(html, "f-age")
-    assert "Âge" in age and "« age »" not in age  # the field's label, not its code
+    pct = _error(html, "f-incapacite_travail_pct")
+    assert "Incapacité de travail" in pct and "incapacite_travail_pct" not in pct  # its label
     assert 'value="Daniel"' in html  # what was typed is kept
 
 
@@ -49,7 +50,7 @@ def test_the_route_is_chosen_first_and_its_fields_come_without_a_reload(site: Si
     page.evaluate("window.__same_document = true")
     page.get_by_label("Route").select_option("reseau-cii")
     page.locator("form.referral").wait_for()
-    assert page.get_by_label("Âge").is_visible()
+    assert page.get_by_label("Incapacité de travail (%)").is_visible()
     page.get_by_label("Nom officiel").fill("Nguyễn")
     page.get_by_label("Route").select_option("cmfp")
     page.locator("form.referral input[name=route][value=cmfp]").wait_for(state="attached")

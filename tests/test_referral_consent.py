@@ -303,7 +303,6 @@ def test_the_referral_form_records_consent_and_contact_and_the_coordinator_sees_
     page.get_by_label("Localité").fill("Neuchâtel")
     page.get_by_label("E-mail").fill("daniel.rochat@example.ch")
     page.get_by_label("Téléphone mobile").fill("079 555 12 34")
-    page.get_by_label("Âge").fill("48")
     consent = page.get_by_label(re.compile("La personne a signé le formulaire de consentement"))
     assert not consent.is_checked()
     consent.check()

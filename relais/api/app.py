@@ -24,6 +24,7 @@ from . import (
     errors,
     health,
     metrics,
+    notes,
     openapi,
     pages,
     reads,
@@ -32,13 +33,15 @@ from . import (
 from .body_guard import BodyGuard
 from .headers import SecurityHeaders
 from .request_ids import RequestIds
+from .upload_checks import DEFAULT_UPLOAD_LIMIT
 
 MAX_BODY = 1024 * 1024
 
 
 def create_app(services: CaseServices, *, session_key: str | None = None,
                https_only: bool = False,
-               orchestration_alive: Callable[[], bool] | None = None) -> FastAPI:
+               orchestration_alive: Callable[[], bool] | None = None,
+               upload_limit: int = DEFAULT_UPLOAD_LIMIT) -> FastAPI:
     # Endpoints that touch the database are plain `def`: FastAPI runs them in its worker
     # threads, each request in one unit of work (api/unit.py), so that a statement waiting
     # on SQLite's write lock or on the network never holds the event loop, and every other
@@ -57,6 +60,7 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
     app.state.policy = AccessPolicy(app.state.queries, app.state.sharing)
     app.state.accounts = Accounts(services)
     app.state.orchestration_alive = orchestration_alive  # None: runs elsewhere
+    app.state.upload_limit = upload_limit  # a file posted from the case page
     errors.install(app)
     app.include_router(health.router)
     app.include_router(metrics.router)
@@ -67,10 +71,12 @@ def create_app(services: CaseServices, *, session_key: str | None = None,
     app.include_router(reads.router)
     app.include_router(aggregates.router)
     app.include_router(documents.router)
+    app.include_router(notes.router)
     app.include_router(catalogue.router)
     # inside the session's middleware (an error page speaks the session's language), outside
     # everything that reads a body
-    app.add_middleware(BodyGuard, limit=MAX_BODY, authenticate=deps.authenticate)
+    app.add_middleware(BodyGuard, limit=MAX_BODY, authenticate=deps.authenticate,
+                       upload_limit=upload_limit, is_upload=pages.is_upload)
     pages.install(app, session_key=session_key, https_only=https_only)
     app.add_middleware(SecurityHeaders)  # added last: the outermost, so every answer has them
     app.add_middleware(metrics.RequestMetrics, figures=app.state.figures)  # and timed

@@ -31,6 +31,7 @@ NUL_REFUSED = "caractère NUL refusé / NUL character refused"
 _NUL_MARKS = (b"\x00", b"\\u0000")
 _FORM_NUL = b"%00"
 _TAIL = len(b"\\u0000") - 1  # what a mark split across two chunks can leave in the first
+UPLOAD_FORM_FIELDS = 64 * 1024  # an upload's title, kind, CSRF token and multipart framing
 
 
 def too_large(limit: int) -> str:
@@ -46,17 +47,26 @@ class BodyRefused(HTTPException):
 
 class BodyGuard:
     def __init__(self, app: ASGIApp, *, limit: int,
-                 authenticate: Callable[[Request], Actor]) -> None:
+                 authenticate: Callable[[Request], Actor],
+                 upload_limit: int = 0, is_upload: Callable[[str], bool] = lambda _: False
+                 ) -> None:
         self.app, self.limit, self.authenticate = app, limit, authenticate
+        # a file posted from a page (``is_upload``: its path, multipart only): up to
+        # ``upload_limit`` and its form's fields, and binary (a PDF holds NUL bytes; it is
+        # kept as bytes, its text fields checked by the page)
+        self.upload_limit, self.is_upload = upload_limit, is_upload
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request = Request(scope)
+        upload = self.upload_limit > 0 and self.is_upload(scope["path"]) and \
+            request.headers.get("content-type", "").startswith("multipart/form-data")
+        limit = self.upload_limit + UPLOAD_FORM_FIELDS if upload else self.limit
         length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.limit):
-            refused = await _answer(request, 413, "too_large", too_large(self.limit))
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            refused = await _answer(request, 413, "too_large", too_large(limit))
             await refused(scope, receive, send)
             return
         target = scope.get("raw_path", b"") + b"?" + scope.get("query_string", b"")
@@ -77,7 +87,7 @@ class BodyGuard:
             scope.setdefault("state", {})["actor"] = actor
         form = request.headers.get("content-type", "").startswith(
             "application/x-www-form-urlencoded")
-        await self._guarded(scope, _Counted(receive, self.limit, form), send)
+        await self._guarded(scope, _Counted(receive, limit, form, binary=upload), send)
 
     async def _guarded(self, scope: Scope, receive: _Counted, send: Send) -> None:
         started = False
@@ -106,9 +116,11 @@ def _has_body(request: Request) -> bool:
 class _Counted:
     """``receive``, counting the body's bytes and looking for NUL in them as they come."""
 
-    def __init__(self, receive: Receive, limit: int, form: bool) -> None:
+    def __init__(self, receive: Receive, limit: int, form: bool, binary: bool = False
+                 ) -> None:
         self.receive, self.limit = receive, limit
-        self.marks = (*_NUL_MARKS, _FORM_NUL) if form else _NUL_MARKS
+        self.marks: tuple[bytes, ...] = () if binary else (
+            (*_NUL_MARKS, _FORM_NUL) if form else _NUL_MARKS)
         self.seen = 0
         self.tail = b""
 
@@ -121,7 +133,7 @@ class _Counted:
         if self.seen > self.limit:
             raise BodyRefused(413, too_large(self.limit))
         window = self.tail + chunk
-        if any(mark in window for mark in self.marks):
+        if self.marks and any(mark in window for mark in self.marks):
             raise BodyRefused(422, NUL_REFUSED)
         self.tail = window[-_TAIL:]
         return message

@@ -14,6 +14,7 @@ from relais.cases.store.uow import UnitOfWork
 
 from .deps import CaseWorker, Coordinator, PolicyDep, QueriesDep, SharingDep
 from .errors import ApiError
+from .notes import history_item
 from .schemas import (
     CaseCreate,
     CaseList,
@@ -103,9 +104,7 @@ def get_case(case_id: CaseId, actor: CaseWorker, q: QueriesDep, p: PolicyDep,
 def history(case_id: CaseId, actor: CaseWorker, p: PolicyDep) -> list[HistoryItem]:
     with p.unit() as uow:
         events = p.history(p.open(actor, case_id, "history", uow), uow)
-    return [HistoryItem(seq=e.seq, at=e.at, actor=e.actor, institution=e.institution,
-                        kind=e.kind, event=e.event, from_=e.from_state, to=e.to_state,
-                        reason=e.reason) for e in events]
+    return [history_item(e) for e in events]
 
 
 @router.post("/cases/{case_id}/events", response_model=CaseOut,

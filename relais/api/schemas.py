@@ -203,6 +203,12 @@ class CaseList(BaseModel):
     next: str | None
 
 
+class NoteShown(BaseModel):
+    """A note's category, and its text when the reader may read it (else null)."""
+    category: str
+    text: str | None
+
+
 class HistoryItem(BaseModel):
     seq: int
     at: datetime
@@ -213,6 +219,7 @@ class HistoryItem(BaseModel):
     from_: str | None = Field(serialization_alias="from")
     to: str | None
     reason: str | None
+    note: NoteShown | None = None  # a note_added event's
 
 
 class RouteVersions(BaseModel):

@@ -89,6 +89,8 @@ class CaseView:
         other data of the person only as far as their categories are shown. A reason is
         also shown to the institution that wrote it and, for a handoff, to its two parties
         and the coordination that settles disputes between them."""
+        if e.kind == "note_added":
+            return self._note(e)
         told = self.actor.institution == e.institution or self.actor.institution in parties \
             or (bool(parties) and self.actor.is_coordination)
         data = dict(e.data)
@@ -104,6 +106,14 @@ class CaseView:
         if isinstance(data.get("signoff"), dict):
             data["signoff"] = self._signoff(data["signoff"], told)
         return replace(e, reason=e.reason if told else self.text(e.reason), data=data)
+
+    def _note(self, e: Event) -> Event:
+        """A note: that it exists, who wrote it and its category for every reader; its text
+        for the institution that wrote it and for readers who see its category."""
+        category = str(e.data.get("category", SITUATION))
+        shown = self.actor.institution == e.institution or self.sees(category)
+        return replace(e, data={"category": category,
+                                "text": e.data.get("text") if shown else None})
 
     def _signoff(self, s: dict[str, Any], told: bool) -> dict[str, Any]:
         """A sign-off as this reader may read it: who signed and the lead proposed are the

@@ -55,14 +55,22 @@ class CaseDocuments:
                 within: UnitOfWork | None = None) -> tuple[DocumentInfo, bytes] | None:
         """The document's bytes if ``actor`` may see it (a read, logged in the same unit);
         None otherwise."""
+        found = self.shown_content(actor, case, document_id, within)
+        return (found[0].document, found[1]) if found is not None else None
+
+    def shown_content(self, actor: Actor, case: CaseState, document_id: int,
+                      within: UnitOfWork | None = None) -> tuple[Shown, bytes] | None:
+        """As ``content``, with the legal basis it is shown on (a file's reading page)."""
         with self.q.s.units(within=within) as uow:
-            if not any(s.document.id == document_id
-                       for s in self.visible(actor, case, uow)[0]):
+            shown = next((s for s in self.visible(actor, case, uow)[0]
+                          if s.document.id == document_id), None)
+            if shown is None:
                 return None
             found = uow.documents.content(case.id, document_id)
-            if found is not None:
-                self.q.log_read(actor, case.id, "document", uow)
-        return found
+            if found is None:
+                return None
+            self.q.log_read(actor, case.id, "document", uow)
+        return shown, found[1]
 
     def tasks(self, actor: Actor, *, status: str | None = "open",
               within: UnitOfWork | None = None) -> list[TaskInfo]:

@@ -21,8 +21,9 @@ from relais.institutions.registry import Registry, default_registry
 from relais.workflows.engine.compile import machine_for
 from relais.workflows.engine.model import Route
 
-from .domain import decide, escalations, handoff_rules, membership, results, signoffs
+from .domain import decide, escalations, handoff_rules, membership, notes, results, signoffs
 from .domain.actors import Actor, system_actor
+from .domain.age import with_age
 from .domain.case import CaseState
 from .domain.decide import EventInput
 from .domain.errors import CaseError, NotFound, StaleVersion
@@ -271,6 +272,7 @@ class CaseServices:
         with self.units(within=within) as uow:
             r = uow.routes.get(route, version)
             case_id = str(uuid.uuid4())
+            fields = with_age(r, fields, p.birth_date, local_day(now))  # not asked: computed
             drafts = decide.open_case(self._context(r, now), case_id=case_id,
                                       person=uow.people.identify(p), actor=actor,
                                       fields=fields, reason=reason)
@@ -461,6 +463,15 @@ class CaseServices:
                                       events[0].seq, events[0].at)
 
         return self._act(case_id, None, rule, beside=beside, within=within, loaded=loaded)
+
+    def add_note(self, case_id: str, text: str, category: str, *, actor: Actor,
+                 within: UnitOfWork | None = None, loaded: CaseState | None = None
+                 ) -> Outcome:
+        """A note on the case (``domain.notes``): no version to name, it decides nothing."""
+        return self._act(case_id, None, lambda ctx, c: notes.note_added(
+            ctx, c, actor, text, category, takes_part(actor.institution, c, ctx.route,
+                                                      ctx.registry)),
+                         within=within, loaded=loaded)
 
     def migrate_cases(self, route_id: str, from_version: int, to_version: int, *,
                       mapping: dict[str, str], actor: Actor, reason: str | None = None,

@@ -28,10 +28,10 @@ from relais.institutions.registry import Role
 from .domain.actors import Actor
 from .domain.case import CaseState
 from .domain.consent import network_recipients
-from .domain.errors import Conflict, DuplicateCase, MissingInput, NotAllowed, NotFound
+from .domain.errors import Conflict, MissingInput, NotAllowed, NotFound
 from .domain.person import NOT_A_NAME, is_a_name
-from .domain.search import Match
-from .domain.visibility import may_see, takes_part
+from .domain.visibility import takes_part
+from .duplicates import no_duplicate
 from .services import CaseServices, Outcome
 from .store.uow import UnitOfWork
 
@@ -119,13 +119,15 @@ class Sharing:
         """A referral: the case opened and, when the person signed the network's form, its
         consent recorded by the referring institution, in one unit (all or nothing). An
         error about the consent names its field as ``consent.<field>``. Unless
-        ``confirm_duplicate``, a person with an open case on the route already is refused
-        (``DuplicateCase``, nothing opened), once their identity matched."""
+        ``confirm_duplicate``, a person with an open case on the route, or elsewhere in the
+        network, is refused (``DuplicateCase``, nothing opened; ``duplicates``), once their
+        identity matched."""
         with self.s.units(within=within) as uow:
             out = self.s.open_case(route=route, person=person, actor=actor, fields=fields,
                                    reason=reason, version=version, within=uow)
             if not confirm_duplicate:
-                self._no_duplicate(actor, out.case, uow)
+                no_duplicate(self.s, actor, out.case, uow,
+                             lambda a, c, u: self.may_know(a, c, "identite", u))
             if consent is None:
                 return out
             if not (0 < len(consent.grantor.strip()) <= 200 and is_a_name(consent.grantor)):
@@ -143,40 +145,6 @@ class Sharing:
                 raise type(exc)(exc.message, **{**exc.details, "field": f"consent.{field}"}) \
                     from None
         return out
-
-    def _no_duplicate(self, actor: Actor, case: CaseState, uow: UnitOfWork) -> None:
-        """DuplicateCase when ``case``'s person has another open case on its route: named
-        (number, lead) to a caller that takes part in it; to another, only that one exists
-        and who can bring its institution in (the coordination)."""
-        others = [c for c in uow.cases.page(None, 20, Match(people=(case.person,)),
-                                            closed_at=None, route_id=case.route_id)
-                  if c.id != case.id]
-        if not others:
-            return
-        known = [c for c in others
-                 if may_see(actor, c, self.s.route_of(c, uow), self.s.registry)]
-        if known:
-            c = known[0]
-            raise DuplicateCase(
-                bi("cette personne a déjà un dossier ouvert sur cette route (n° %(no)s, "
-                   "responsable %(lead)s) : plutôt qu'un second dossier, demandez au "
-                   "responsable de faire participer votre institution, ou proposez-lui un "
-                   "transfert ; pour l'ouvrir quand même, confirmez-le",
-                   "this person already has an open case on this route (no. %(no)s, lead "
-                   "%(lead)s): rather than a second case, ask the lead to let your institution "
-                   "take part, or propose a handoff; to open it anyway, confirm it",
-                   no=c.id[:8], lead=c.lead),
-                case=c.id, lead=c.lead)
-        coordination = self.s.policy.coordination
-        raise DuplicateCase(
-            bi("cette personne a déjà un dossier ouvert sur cette route, auquel votre "
-               "institution ne participe pas : plutôt qu'un second dossier, demandez à la "
-               "coordination (%(coordination)s) de faire participer votre institution ou "
-               "d'organiser un transfert ; pour l'ouvrir quand même, confirmez-le",
-               "this person already has an open case on this route, in which your "
-               "institution does not take part: rather than a second case, ask the "
-               "coordination (%(coordination)s) to bring your institution in or to arrange a "
-               "handoff; to open it anyway, confirm it", coordination=coordination))
 
     def revoke(self, actor: Actor, consent_id: str, within: UnitOfWork | None = None) -> None:
         """The person revokes through the institution that recorded the consent (a consent

@@ -21,10 +21,12 @@ from starlette.concurrency import run_in_threadpool
 from relais.cases.accounts import Accounts
 
 from . import case_manager, catalogue, coordinator, session, signin, steering
+from .case_files import is_upload
 from .people import PageRefused, SignInRequired
 from .render import page
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
+__all__ = ["install", "is_upload"]
 ROUTERS = [signin.router, steering.router, case_manager.router, coordinator.router,
            catalogue.router]
 

@@ -50,6 +50,7 @@ KIND_TITLES = {
     "measure_waitlisted": ("Liste d'attente", "Waiting list"),
     "measure_started": ("Mesure commencée", "Measure started"),
     "measure_ended": ("Mesure terminée", "Measure ended"),
+    "note_added": ("Note", "Note"),
 }
 
 
@@ -160,3 +161,5 @@ class Line:
     moves: str = ""
     reason: str = ""
     details: list[str] = field(default_factory=list)
+    note: str = ""  # a note's text
+    note_withheld: bool = False  # a note whose category this reader does not see

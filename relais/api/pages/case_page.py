@@ -1,4 +1,5 @@
-"""The case page: read the case, fire an event, answer a handoff, fetch a document.
+"""The case page: read the case, fire an event, answer a handoff (its notes and documents:
+``case_files``).
 
 Every change goes through the case services with the same calls as ``api/cases.py``; an
 error a person can fix re-renders the page with the message under the field at fault
@@ -13,7 +14,6 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from relais.cases.access import AccessPolicy
-from relais.cases.documents import CaseDocuments
 from relais.cases.domain.decide import EventInput
 from relais.cases.domain.errors import (
     Conflict,
@@ -25,10 +25,8 @@ from relais.cases.domain.errors import (
     StaleVersion,
 )
 from relais.cases.queries import CaseQueries
-from relais.cases.sharing import Sharing
 from relais.cases.store.uow import UnitOfWork
 
-from ..downloads import document_answer
 from ..unit import in_one_unit
 from .case_events import LEAD, OUTCOME, REASON
 from .case_inputs import read_fields, text_of
@@ -170,19 +168,3 @@ def refuse(request: Request, case_id: CaseId, person: CaseWorkerPerson,
         q.case_for(person, case_id)
         return show(request, person, case_id, status=409, handoff_error=say(lang, exc.message))
     return _done(case_id, "refuse", text_of(form, "retour", 10))
-
-
-@router.get("/dossiers/{case_id}/documents/{document_id}")
-def document(request: Request, case_id: CaseId,
-             document_id: Annotated[int, Path(ge=1, le=2**62)],
-             person: CaseWorkerPerson) -> Response:
-    q: CaseQueries = request.app.state.queries
-    sh: Sharing = request.app.state.sharing
-    policy: AccessPolicy = request.app.state.policy
-    with policy.unit() as uow:  # the visibility check, the bytes and the read record
-        case = q.case_for(person, case_id, uow)
-        found = CaseDocuments(q, sh).content(person, case, document_id, uow)
-    if found is None:
-        raise PageRefused(404, "Ce document n'existe pas ou ne vous est pas communiqué.",
-                          "This document does not exist or is not disclosed to you.")
-    return document_answer(*found)

@@ -12,7 +12,6 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from relais.api.errors import bilingual
 from relais.api.reporting.labels import KINDS, words
 from relais.cases.access import AccessPolicy, CaseView
 from relais.cases.documents import CaseDocuments, Shown
@@ -27,7 +26,7 @@ from relais.cases.domain.visibility import may_see_reads, takes_part
 from relais.cases.queries import CaseQueries
 from relais.cases.sharing import Sharing
 from relais.cases.store.uow import UnitOfWork
-from relais.i18n import said
+from relais.i18n import localize, said
 from relais.institutions.calendar import calendar
 from relais.institutions.dates import swiss_date
 from relais.institutions.registry import Role
@@ -46,6 +45,7 @@ from .case_events import (
     keep_posted,
     state_title,
 )
+from .case_files_words import FORM_DEFAULTS, form_context, note_line
 from .render import lang_of, page, title_in
 from .time_left import time_left
 
@@ -97,6 +97,9 @@ def timeline(history: list[Event], route: Route, lang: str) -> list[Line]:
     """The history as its reader may read it (``AccessPolicy.history``), newest first."""
     out = []
     for e in history:
+        if e.kind == "note_added":
+            out.append(note_line(e, lang))
+            continue
         title = pick(lang, KIND_TITLES.get(e.kind, (e.kind, e.kind)))
         if e.event:
             title = f"{title} : {event_title(route, e.event, lang)}" if lang == "fr" \
@@ -258,6 +261,7 @@ def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseVi
         "institutions": sorted(i.code for i in q.s.registry),
         "outcome_title": title_in(lang, route.outcomes.get(view.outcome, view.outcome))
         if view.outcome else "",
+        **form_context(lang),
     }
 
 
@@ -279,6 +283,8 @@ NOTICES = {
     "retire": ("L'institution ne prend plus part au dossier.", "The institution no longer "
                "takes part in the case."),
     "revoque": ("Le consentement est révoqué.", "The consent is revoked."),
+    "note": ("La note est ajoutée à l'historique.", "The note is added to the timeline."),
+    "document": ("Le document est déposé au dossier.", "The document is added to the case."),
 }
 
 
@@ -350,7 +356,7 @@ def notice_for(done: str, case: CaseState, route: Route, actor: Actor, lang: str
 
 def say(lang: str, message: str) -> str:
     """A domain message ("français / English") in the page's language."""
-    return words(lang, *bilingual(message))
+    return localize(message, lang)
 
 
 def show(request: Request, actor: Actor, case_id: str, *, status: int = 200,
@@ -381,6 +387,9 @@ def show(request: Request, actor: Actor, case_id: str, *, status: int = 200,
     extra.setdefault("consent_posted", {})
     extra.setdefault("partner_error", "")
     extra.setdefault("partner_posted", {})
+    for key, value in FORM_DEFAULTS.items():  # the notes' and uploads' forms
+        extra.setdefault(key, value)
+    extra.setdefault("upload_limit_mb", request.app.state.upload_limit // (1024 * 1024))
     extra.setdefault("reads_link", may_see_reads(actor, context["case"])
                      if "case" in context else False)
     return page(request, "case_page.html.j2", actor, status=status, notice=notice,

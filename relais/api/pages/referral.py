@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from relais.cases.domain.actors import Actor
+from relais.cases.domain.age import AGE, asks_age
 from relais.cases.domain.errors import (
     DuplicateCase,
     IdentityMismatch,
@@ -138,7 +139,8 @@ def _form_page(request: Request, person: Actor, routes: list[Route], chosen: Rou
     people = person_inputs(lang, values)
     contact, consent = contact_inputs(lang, values), consent_inputs(lang, values)
     fields = [field_input(spec, lang, values.get(f"champ.{spec.name}"))
-              for spec in (chosen.fields.values() if chosen else []) if not spec.computed]
+              for spec in (chosen.fields.values() if chosen else []) if not spec.computed
+              and not (spec.name == AGE and chosen and asks_age(chosen))]  # from the birth date
     for i in [*people, *contact, *consent, *fields]:
         i.error = errors.get(i.name, "")
     return page(request, "referral.html.j2", person, status=status, routes=routes,

@@ -48,6 +48,8 @@ EventKind = Literal[
     "signoff_refused", "signoff_withdrawn",
     # an institution stops taking part in the case (domain.membership.leave)
     "partners_left",
+    # a note written on the case (domain.notes): recorded, the state and lead stay
+    "note_added",
 ]
 KINDS: tuple[EventKind, ...] = get_args(EventKind)
 MEASURE_KINDS: tuple[EventKind, ...] = ("measure_assigned", "measure_waitlisted",
@@ -191,7 +193,7 @@ _APPLY: dict[EventKind, Callable[[CaseState, Event], CaseState]] = {
 }
 _RECORDED: frozenset[EventKind] = frozenset((
     "fields_updated", "action_done", "document_added", "partners_joined", "contact_changed",
-    *MEASURE_KINDS))
+    "note_added", *MEASURE_KINDS))
 # the kinds whose ``fields`` are the case's new field values
 _FIELDS: frozenset[EventKind] = frozenset(("transitioned", "fields_updated", "handoff_proposed",
                                            "escalation_settled"))
@@ -238,13 +240,14 @@ def _escalate(case: CaseState, d: Refused) -> CaseState:
 
 # what evolve records without changing the case beyond its version and last hash (unless
 # the event brings partners): an action's result, a document, a new contact
-KEEPS_CASE = frozenset({"action_done", "document_added", "contact_changed"})
+KEEPS_CASE = frozenset({"action_done", "document_added", "contact_changed", "note_added"})
 
 
 # background work, and what it brings: recorded on the case without anyone deciding on it.
 # The version moves on, but an ``If-Match`` read before them still names the case as the
 # person decided on it (``still_as_decided``); any other kind is a decision and overtakes it
-BACKGROUND: frozenset[str] = frozenset({"action_done", "document_added", "deadline_reminded"})
+BACKGROUND: frozenset[str] = frozenset({"action_done", "document_added", "deadline_reminded",
+                                        "note_added"})  # a note decides nothing
 
 
 def still_as_decided(kinds_since: Iterable[str]) -> bool:

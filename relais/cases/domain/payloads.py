@@ -153,6 +153,11 @@ class DocumentAdded(Common):
     document: dict[str, Any]
 
 
+class NoteAdded(Common):
+    text: str
+    category: str  # conventions.data_sharing.CATEGORIES: who may read the text
+
+
 class PartnersJoined(Common):
     pass
 
