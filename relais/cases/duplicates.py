@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from relais.i18n import bi
+
 from .domain.actors import Actor
 from .domain.case import CaseState
 from .domain.errors import DuplicateCase
@@ -24,6 +26,7 @@ from .services import CaseServices
 from .store.uow import UnitOfWork
 
 CONFIRM = ("pour l'ouvrir quand même, confirmez-le", "to open it anyway, confirm it")
+_CONFIRM = bi(*CONFIRM)
 KnowsIdentity = Callable[[Actor, CaseState, UnitOfWork], bool]
 
 
@@ -56,32 +59,34 @@ def no_duplicate(s: CaseServices, actor: Actor, case: CaseState, uow: UnitOfWork
         c = known[0]
         title = s.route_of(c, uow).title
         fr, en = _title(title, "fr"), _title(title, "en")
-        raise DuplicateCase(
-            f"cette personne a déjà un dossier ouvert dans le réseau, sur la route « {fr} » "
-            f"(n° {c.id[:8]}, responsable {c.lead}) : plutôt qu'un second dossier, demandez "
-            f"au responsable de faire participer votre institution, ou proposez-lui un "
-            f"transfert ; {CONFIRM[0]} / this person already has an open case in the network, "
-            f"on the route “{en}” (no. {c.id[:8]}, lead {c.lead}): rather than a second case, "
-            f"ask the lead to let your institution take part, or propose a handoff; "
-            f"{CONFIRM[1]}", case=c.id, lead=c.lead, route=c.route_id)
+        raise DuplicateCase(bi(
+            "cette personne a déjà un dossier ouvert dans le réseau, sur la route « %(route)s » "
+            "(n° %(no)s, responsable %(lead)s) : plutôt qu'un second dossier, demandez au "
+            "responsable de faire participer votre institution, ou proposez-lui un transfert ; "
+            "%(confirm)s", "this person already has an open case in the network, on the "
+            "route “%(route)s” (no. %(no)s, lead %(lead)s): rather than a second case, ask the "
+            "lead to let your institution take part, or propose a handoff; %(confirm)s",
+            route=bi(fr.replace("%", "%%"), en.replace("%", "%%")), no=c.id[:8], lead=c.lead,
+            confirm=_CONFIRM), case=c.id, lead=c.lead, route=c.route_id)
     told = [c for c in others if knows_identity(actor, c, uow)]
     if told:
         lead = told[0].lead
-        raise DuplicateCase(
-            f"cette personne a déjà un dossier ouvert dans le réseau, dont {lead} est "
-            f"responsable : plutôt qu'un second dossier, demandez à {lead} de faire participer "
-            f"votre institution, ou à la coordination ({coordination}) d'organiser un "
-            f"transfert ; {CONFIRM[0]} / this person already has an open case in the network, "
-            f"led by {lead}: rather than a second case, ask {lead} to let your institution "
-            f"take part, or the coordination ({coordination}) to arrange a handoff; "
-            f"{CONFIRM[1]}", lead=lead)
-    raise DuplicateCase(
-        f"cette personne a déjà un dossier ouvert dans le réseau, auquel votre institution ne "
-        f"participe pas : plutôt qu'un second dossier, demandez à la coordination "
-        f"({coordination}) de faire participer votre institution ou d'organiser un transfert ; "
-        f"{CONFIRM[0]} / this person already has an open case in the network, in which your "
-        f"institution does not take part: rather than a second case, ask the coordination "
-        f"({coordination}) to bring your institution in or to arrange a handoff; {CONFIRM[1]}")
+        raise DuplicateCase(bi(
+            "cette personne a déjà un dossier ouvert dans le réseau, dont %(lead)s est "
+            "responsable : plutôt qu'un second dossier, demandez à %(lead)s de faire participer "
+            "votre institution, ou à la coordination (%(coordination)s) d'organiser un "
+            "transfert ; %(confirm)s", "this person already has an open case in the network, "
+            "led by %(lead)s: rather than a second case, ask %(lead)s to let your institution "
+            "take part, or the coordination (%(coordination)s) to arrange a handoff; "
+            "%(confirm)s", lead=lead, coordination=coordination, confirm=_CONFIRM), lead=lead)
+    raise DuplicateCase(bi(
+        "cette personne a déjà un dossier ouvert dans le réseau, auquel votre institution ne "
+        "participe pas : plutôt qu'un second dossier, demandez à la coordination "
+        "(%(coordination)s) de faire participer votre institution ou d'organiser un "
+        "transfert ; %(confirm)s", "this person already has an open case in the network, in "
+        "which your institution does not take part: rather than a second case, ask the "
+        "coordination (%(coordination)s) to bring your institution in or to arrange a "
+        "handoff; %(confirm)s", coordination=coordination, confirm=_CONFIRM))
 
 
 def _same_route(s: CaseServices, actor: Actor, same: list[CaseState], uow: UnitOfWork) -> None:
@@ -90,20 +95,20 @@ def _same_route(s: CaseServices, actor: Actor, same: list[CaseState], uow: UnitO
     known = [c for c in same if may_see(actor, c, s.route_of(c, uow), s.registry)]
     if known:
         c = known[0]
-        raise DuplicateCase(
-            f"cette personne a déjà un dossier ouvert sur cette route (n° {c.id[:8]}, "
-            f"responsable {c.lead}) : plutôt qu'un second dossier, demandez au responsable "
-            f"de faire participer votre institution, ou proposez-lui un transfert ; "
-            f"{CONFIRM[0]} / this person already has an open case on this route (no. "
-            f"{c.id[:8]}, lead {c.lead}): rather than a second case, ask the lead to let your "
-            f"institution take part, or propose a handoff; {CONFIRM[1]}",
+        raise DuplicateCase(bi(
+            "cette personne a déjà un dossier ouvert sur cette route (n° %(no)s, responsable "
+            "%(lead)s) : plutôt qu'un second dossier, demandez au responsable de faire "
+            "participer votre institution, ou proposez-lui un transfert ; %(confirm)s",
+            "this person already has an open case on this route (no. %(no)s, lead %(lead)s): "
+            "rather than a second case, ask the lead to let your institution take part, or "
+            "propose a handoff; %(confirm)s", no=c.id[:8], lead=c.lead, confirm=_CONFIRM),
             case=c.id, lead=c.lead)
     coordination = s.policy.coordination
-    raise DuplicateCase(
-        f"cette personne a déjà un dossier ouvert sur cette route, auquel votre institution "
-        f"ne participe pas : plutôt qu'un second dossier, demandez à la coordination "
-        f"({coordination}) de faire participer votre institution ou d'organiser un "
-        f"transfert ; {CONFIRM[0]} / this person already has an open case on this route, in "
-        f"which your institution does not take part: rather than a second case, ask the "
-        f"coordination ({coordination}) to bring your institution in or to arrange a "
-        f"handoff; {CONFIRM[1]}")
+    raise DuplicateCase(bi(
+        "cette personne a déjà un dossier ouvert sur cette route, auquel votre institution "
+        "ne participe pas : plutôt qu'un second dossier, demandez à la coordination "
+        "(%(coordination)s) de faire participer votre institution ou d'organiser un "
+        "transfert ; %(confirm)s", "this person already has an open case on this route, in "
+        "which your institution does not take part: rather than a second case, ask the "
+        "coordination (%(coordination)s) to bring your institution in or to arrange a "
+        "handoff; %(confirm)s", coordination=coordination, confirm=_CONFIRM))
