@@ -109,3 +109,17 @@ def test_a_guard_says_which_of_its_conditions_failed_and_with_what() -> None:
         "consentement (consentement : —)",
         "(incapacite_travail_pct < 100 or age > 60) (incapacite_travail_pct : 100, age : 30)"]
     assert g.failed({"consentement": True, "age": 30, "incapacite_travail_pct": 10}) == []
+
+
+def test_a_guard_error_is_said_in_the_language_asked() -> None:
+    """The detail of a guard's error is one language too: a route written in Lugano reads
+    its mistakes in Italian."""
+    from relais.conventions.catalogue import guard_problem
+    with pytest.raises(GuardError) as exc:
+        compile_guard("age", FIELDS)
+    said = {lang: guard_problem(exc.value, lang) for lang in ("fr", "de", "it", "en")}
+    assert said["de"].startswith("Bedingung mit falschen Typen: das Ergebnis ist")
+    assert said["it"].startswith("condizione con tipi errati: il risultato è")
+    assert said["fr"].startswith("condition mal typée : le résultat est")
+    assert said["en"].startswith("guard has wrong types: the result is")
+    assert not any(" / " in s for s in said.values())

@@ -29,6 +29,7 @@ from typing import Any
 from relais.i18n import said
 from relais.workflows.engine.guards import FieldType, Guard, GuardError, compile_guard
 from relais.workflows.engine.problems import MESSAGES as GUARD_MESSAGES
+from relais.workflows.engine.problems import said_params
 
 Text = Mapping[str, str]  # by language; "fr" always present
 
@@ -146,7 +147,7 @@ def guard_for(text: str, types: FieldTypes) -> Guard | GuardError:
 
 def guard_problem(exc: GuardError, lang: str) -> str:
     fr, en = GUARD_MESSAGES[exc.code]
-    return said(lang, fr, en).format(**exc.params)
+    return said(lang, fr, en).format(**said_params(exc.params, lang))
 
 
 def eligibility(programme: Programme, route_id: str, types: FieldTypes,

@@ -18,6 +18,8 @@ from typing import Any
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
+from relais.i18n import Said, bi
+
 MAX_LENGTH = 1000
 MAX_PARENS = 32
 
@@ -128,16 +130,17 @@ def compile_guard(text: str, fields: Mapping[str, FieldType]) -> Guard:
     checker = _Checker(fields)
     kind = checker.type_of(tree)
     if kind != "boolean":
-        raise GuardError("guard_type", detail=f"le résultat est {kind}, pas un booléen "
-                                              f"/ the result is {kind}, not a boolean")
+        raise GuardError("guard_type", detail=bi("le résultat est %(kind)s, pas un booléen",
+                                                 "the result is %(kind)s, not a boolean",
+                                                 kind=kind))
     return Guard(text, frozenset(checker.used), _build(tree, fields), tree, dict(fields))
 
 
-def _near(text: str, column: int) -> str:
+def _near(text: str, column: int) -> str | Said:
     snippet = text[max(column - 1, 0):][:20]
     if not snippet:
         return "fin inattendue / unexpected end"
-    return f"près de « {snippet} » / near '{snippet}'"
+    return bi("près de « %(snippet)s »", "near '%(snippet)s'", snippet=snippet)
 
 
 class _Checker:
@@ -176,8 +179,9 @@ class _Checker:
     def _expect(self, node: Tree[Token] | Token, wanted: str, where: str) -> None:
         got = self.type_of(node)
         if got != wanted:
-            raise GuardError("guard_type", detail=f"« {where} » attend un booléen, trouvé {got} "
-                                                  f"/ '{where}' needs a boolean, found {got}")
+            raise GuardError("guard_type", detail=bi(
+                "« %(where)s » attend un booléen, trouvé %(got)s",
+                "'%(where)s' needs a boolean, found %(got)s", where=where, got=got))
 
     def _compare(self, left: Tree[Token] | Token, op: str, right: Tree[Token] | Token) -> None:
         lt, rt = self.type_of(left), self.type_of(right)
@@ -189,8 +193,9 @@ class _Checker:
         if lt != rt:
             raise GuardError("guard_type", detail=f"{lt} {op} {rt}")
         if lt in ("boolean", "text") and op not in ("==", "!="):
-            raise GuardError("guard_type", detail=f"« {op} » ne compare pas des {lt} "
-                                                  f"/ '{op}' cannot order {lt} values")
+            raise GuardError("guard_type", detail=bi("« %(op)s » ne compare pas des %(type)s",
+                                                     "'%(op)s' cannot order %(type)s values",
+                                                     op=op, type=lt))
         for one, other in ((left, right), (right, left)):
             self._check_enum(one, other)
 
@@ -218,8 +223,9 @@ def _date_literal(node: Tree[Token] | Token) -> date:
     try:
         return date.fromisoformat(_string(node))
     except ValueError:
-        raise GuardError("guard_type", detail=f"date illisible / unreadable date {_string(node)!r}"
-                         ) from None
+        raise GuardError("guard_type", detail=bi("date illisible %(date)s",
+                                                 "unreadable date %(date)s",
+                                                 date=repr(_string(node)))) from None
 
 
 def _build(node: Tree[Token] | Token, fields: Mapping[str, FieldType]) -> Evaluator:

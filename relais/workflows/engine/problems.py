@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from relais.i18n import said
+from relais.i18n import Said, localize, said
 
 MESSAGES: dict[str, tuple[str, str]] = {
     # code: (français, English)
@@ -99,6 +99,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+def said_params(params: dict[str, Any], lang: str) -> dict[str, Any]:
+    """The values a message writes in, those written in both languages (a ``Said``, a guard's
+    ``detail``) in ``lang``."""
+    return {k: localize(v, lang) if isinstance(v, Said) or (k == "detail" and isinstance(v, str))
+            else v for k, v in params.items()}
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     line: int
@@ -108,7 +115,7 @@ class Problem:
 
     def message(self, lang: str = "fr") -> str:
         fr, en = MESSAGES[self.code]
-        return said(lang, fr, en).format(**self.params)
+        return said(lang, fr, en).format(**said_params(self.params, lang))
 
     def render(self, filename: str, lang: str = "fr") -> str:
         """``FILE:LINE: KEY.PATH: message``, the spec's command-line format."""
