@@ -9,6 +9,7 @@ it says.
 from __future__ import annotations
 
 from relais.conventions.data_sharing import CATEGORIES
+from relais.i18n import bi
 
 from .actors import Actor
 from .case import CaseState
@@ -30,8 +31,9 @@ def checked_note(text: str, category: str) -> str:
     if not trimmed:
         raise MissingInput("la note est vide / the note is empty", field="text")
     if len(trimmed) > NOTE_MAX_CHARS:
-        raise MissingInput(f"la note dépasse {NOTE_MAX_CHARS} caractères / the note is longer "
-                           f"than {NOTE_MAX_CHARS} characters", field="text")
+        raise MissingInput(bi("la note dépasse %(n)s caractères",
+                              "the note is longer than %(n)s characters", n=NOTE_MAX_CHARS),
+                           field="text")
     return trimmed
 
 
