@@ -25,6 +25,7 @@ from relais.cases.letters import (
     salutation,
 )
 from relais.cases.outbox_services import CaseAt
+from relais.i18n import tr
 from relais.institutions.calendar import calendar
 from relais.institutions.dates import local_day, swiss_date
 from relais.institutions.registry import Institution
@@ -203,6 +204,7 @@ def _convocation_to(rt: Runtime, at: CaseAt, i: Institution, partners: list[Inst
     view = told(rt, at, i, asked)
     return _letter(f"convocation-{i.code}", i.code, "letters/convocation_institution.html", {
         **common, "lang": i.lang, "salutation": salutation(None),
+        "title": tr(i.lang, "Invitation — %(ref)s") % {"ref": at.ref},
         "recipient": recipient_block(at, i),
         "attention": at.case.manager if i.code == at.case.lead else None,
         "convened": [named(rt, o.code) for o in partners if o.code != i.code],
