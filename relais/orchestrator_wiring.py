@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from relais.cases.services import CaseServices
 from relais.cases.store.checkpoints import take
+from relais.orchestration import limits
 from relais.orchestration.channels import FolderMailer, FolderSms, Mailer, SmtpMailer
 from relais.orchestration.orchestrator import Orchestrator
 from relais.orchestration.runtime import Runtime
@@ -42,8 +43,14 @@ def build_runtime(services: CaseServices) -> Runtime:
     return Runtime(services, mailer, FolderSms(s.sms_folder), Sources(s.file_sources))
 
 
+def batch_size() -> int:
+    """Rows one flow run takes (``RELAIS_DISPATCH_BATCH``, 20): Prefect's per-run cost is
+    shared by them; read here, beside the Prefect-only settings, not in ``settings``."""
+    return max(1, int(os.environ.get("RELAIS_DISPATCH_BATCH") or 20))
+
+
 def build_orchestrator(services: CaseServices, *, worker: str, sweep: bool = True,
-                       batch: int = 20) -> Orchestrator:
+                       batch: int | None = None) -> Orchestrator:
     s = settings()
     if not os.environ.get("PREFECT_API_URL"):
         prefect_child.install()  # its ephemeral server must not outlive this process
@@ -55,9 +62,11 @@ def build_orchestrator(services: CaseServices, *, worker: str, sweep: bool = Tru
         if sweep and s.checkpoint_every_s > 0 else None
     return Orchestrator(build_runtime(services), worker=worker, poll_s=s.poll_s,
                         sweep_every_s=s.sweep_every_s if sweep else None,
-                        lease=timedelta(seconds=s.lease_s), batch=batch,
+                        lease=timedelta(seconds=s.lease_s), batch=batch or batch_size(),
                         threads=s.dispatch_threads, checkpoint=checkpoint,
-                        checkpoint_every_s=s.checkpoint_every_s)
+                        checkpoint_every_s=s.checkpoint_every_s,
+                        concurrency_limits=limits.parse(
+                            os.environ.get("RELAIS_CONCURRENCY_LIMITS")))
 
 
 def take_checkpoint(engine: Engine) -> None:

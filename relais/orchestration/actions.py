@@ -1,5 +1,6 @@
-"""The actions a route starts, as Prefect flows: one flow run per outbox row, named after
-the action and the case, so that Prefect's UI shows every action run.
+"""The actions a route starts. Each runs as a task run of its batch's flow run
+(``batch.run_actions``: the function of the flow below), or as a flow run of its own
+(``per_row``), named after the action and the case, so that Prefect's UI shows every action.
 
 Every action works from the event that queued it (``facts.case_at``), does its visible
 effects once each (``Runtime.once``: mails, SMS, each on record as soon as it is done), and
@@ -44,6 +45,7 @@ from .facts import (
     todo,
     told,
 )
+from .limits import tagged
 from .runtime import Runtime, current
 from .sources import InstitutionFile
 
@@ -58,7 +60,7 @@ PERSON = "personne"  # a document's addressee when it is the person, not an inst
 
 # no Prefect timeout: in a worker thread it cannot interrupt a blocking call; each source
 # bounds its own calls (HttpSource: 15 s)
-@task(retries=2, retry_delay_seconds=[1, 5], cache_policy=NO_CACHE)
+@task(retries=2, retry_delay_seconds=[1, 5], cache_policy=NO_CACHE, persist_result=False)
 def fetch_file(code: str, avs: str) -> list[InstitutionFile]:
     rt = current()
     source = rt.sources.for_institution(code)
@@ -66,7 +68,8 @@ def fetch_file(code: str, avs: str) -> list[InstitutionFile]:
 
 
 # a send task runs only for an effect not on record when the action started (``_deliver``)
-@task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
+# tagged with the external system each reaches where a limit is set (``limits.tagged``)
+@task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE, persist_result=False)
 def send_mail(mail: Mail, case_id: str, action: str) -> dict[str, Any]:
     rt = current()
     return rt.once(mail.key, action=action, case_id=case_id, done={},
@@ -74,7 +77,7 @@ def send_mail(mail: Mail, case_id: str, action: str) -> dict[str, Any]:
                                 "message_id": rt.mailer.send(mail)})
 
 
-@task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
+@task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE, persist_result=False)
 def send_sms(sms: Sms, case_id: str, action: str) -> dict[str, Any]:
     rt = current()
     return rt.once(sms.key, action=action, case_id=case_id, done={},
@@ -101,9 +104,9 @@ def _deliver(started: Started, message: Mail | Sms) -> None:
         return
     work = started.work
     if isinstance(message, Mail):
-        send_mail(message, work["case_id"], work["action"])
+        tagged(send_mail, "smtp")(message, work["case_id"], work["action"])
     else:
-        send_sms(message, work["case_id"], work["action"])
+        tagged(send_sms, "sms")(message, work["case_id"], work["action"])
 
 
 # -- gather_files ------------------------------------------------------------------------
@@ -126,7 +129,8 @@ def gather_files(work: dict[str, Any]) -> dict[str, Any]:
         else:
             missing[i.code] = ("ni base légale ni consentement pour nommer la personne / no "
                                "basis to name the person")
-    futures = {i.code: fetch_file.submit(i.code, at.person.avs) for i in asked}
+    futures = {i.code: tagged(fetch_file, f"source:{i.code}").submit(i.code, at.person.avs)
+               for i in asked}
     documents: list[Document] = []
     tasks: list[Task] = []
     for code, future in futures.items():
