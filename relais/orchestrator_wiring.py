@@ -49,9 +49,11 @@ def batch_size() -> int:
     return max(1, int(os.environ.get("RELAIS_DISPATCH_BATCH") or 20))
 
 
+# RELAIS_DISPATCH_PER_ROW=true: the former way, a flow run per row (bench.throughput_scaled)
 def build_orchestrator(services: CaseServices, *, worker: str, sweep: bool = True,
                        batch: int | None = None) -> Orchestrator:
     s = settings()
+    per_row = os.environ.get("RELAIS_DISPATCH_PER_ROW") == "true"
     if not os.environ.get("PREFECT_API_URL"):
         prefect_child.install()  # its ephemeral server must not outlive this process
         log.info("Prefect en mode éphémère (PREFECT_API_URL absent) : ses exécutions ne sont "
@@ -60,11 +62,13 @@ def build_orchestrator(services: CaseServices, *, worker: str, sweep: bool = Tru
     # the process that sweeps also signs the audit's checkpoints
     checkpoint = partial(take_checkpoint, services.engine) \
         if sweep and s.checkpoint_every_s > 0 else None
+    rows = 1 if per_row else batch or batch_size()
     return Orchestrator(build_runtime(services), worker=worker, poll_s=s.poll_s,
                         sweep_every_s=s.sweep_every_s if sweep else None,
-                        lease=timedelta(seconds=s.lease_s), batch=batch or batch_size(),
+                        lease=timedelta(seconds=s.lease_s), batch=rows,
                         threads=s.dispatch_threads, checkpoint=checkpoint,
                         checkpoint_every_s=s.checkpoint_every_s,
+                        per_row=per_row,
                         concurrency_limits=limits.parse(
                             os.environ.get("RELAIS_CONCURRENCY_LIMITS")))
 
