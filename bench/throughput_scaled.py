@@ -5,7 +5,8 @@ per claimed batch, side by side.
 Real actions: ``notify_institutions`` to three partners (mail to ``.eml`` files). For each
 mode, ``--actions`` rows are queued while no worker runs, then two workers start and drain
 them; the rate is read from the rows' own ``done_at`` (first to last), so that the workers'
-start-up (imports, Prefect's client) is not counted.
+start-up (imports, Prefect's client) is not counted. CPU per action, from /proc, over the
+same span: the Prefect server's and the workers'.
 
     python -m bench.throughput_scaled [--actions 200] [--batch 20]
 
@@ -20,6 +21,7 @@ import os
 import signal
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,28 @@ from bench.throughput import queue
 from relais.wiring import build_services
 from tests.api_server import free_port
 from tests.test_scaled import BIN, Processes, clean_env, scratch_database, wait_until_answers
+
+
+def cpu_seconds(root: int) -> float:
+    """CPU time (user + system) of process ``root`` and its live descendants, from /proc."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        times[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tree, total = {root}, 0.0
+    changed = True
+    while changed:
+        grown = {p for p, parent in parents.items() if parent in tree} | tree
+        changed, tree = grown != tree, grown
+    for pid in tree:
+        total += times.get(pid, 0.0)
+    return total
 
 
 def rate(url: str, since: int) -> dict[str, Any]:
@@ -57,17 +81,22 @@ def last_id(url: str) -> int:
     return int(value or 0)
 
 
-def drain(url: str, since: int, count: int, timeout: float) -> None:
+def drain(url: str, since: int, count: int, timeout: float,
+          first_done: Callable[[], None]) -> None:
+    """Wait until ``count`` rows after ``since`` are done; ``first_done`` when one is."""
     engine = create_engine(url)
-    deadline = time.monotonic() + timeout
+    deadline, started = time.monotonic() + timeout, False
     try:
         while time.monotonic() < deadline:
             with engine.connect() as conn:
                 done = conn.execute(text("SELECT count(*) FROM outbox WHERE id > :s AND "
-                                         "status = 'done'"), {"s": since}).scalar()
+                                         "status = 'done'"), {"s": since}).scalar() or 0
+            if done and not started:
+                started = True
+                first_done()
             if done == count:
                 return
-            time.sleep(0.5)
+            time.sleep(0.1)
         raise TimeoutError(f"{done}/{count} done after {timeout} s")
     finally:
         engine.dispose()
@@ -112,12 +141,25 @@ def main() -> None:
                 workers = [procs.start(f"{mode}-{w}", [str(BIN / "relais"), "worker",
                                                        *(["--no-sweep"] if w == "b" else [])],
                                        env) for w in ("a", "b")]
-                drain(url, since, args.actions, timeout=args.actions * 2.0 + 120)
+                pids = {"prefect_server": [procs.running["prefect"].pid],
+                        "workers": [w.pid for w in workers]}
+                before: dict[str, float] = {}
+
+                def sample(into: dict[str, float], pids: dict[str, list[int]] = pids) -> None:
+                    into.update({k: sum(map(cpu_seconds, v)) for k, v in pids.items()})
+
+                drain(url, since, args.actions, timeout=args.actions * 2.0 + 120,
+                      first_done=lambda before=before: sample(before))
+                after: dict[str, float] = {}
+                sample(after)
+                cpu = {k: after[k] - before[k] for k in after}
                 for w in workers:
                     w.send_signal(signal.SIGTERM)
                 for w in workers:
                     w.wait(60)
                 results[mode] = rate(url, since)
+                results[mode]["cpu_ms_per_action"] = {  # from the first row done to the last
+                    k: round(v * 1000 / max(1, args.actions - 1)) for k, v in cpu.items()}
                 print(mode, results[mode], flush=True)
             services.engine.dispose()
         finally:

@@ -6,9 +6,9 @@ server, read back through its API, as its UI reads it."""
 
 from __future__ import annotations
 
-import itertools
 import logging
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -36,7 +36,7 @@ from relais.cases.services import CaseServices
 from relais.cases.store.tables import outbox_t
 from relais.orchestration import limits
 from relais.orchestration.batch import FLOW_NAME
-from relais.orchestration.channels import FolderMailer, FolderSms
+from relais.orchestration.channels import FolderMailer, FolderSms, Mail
 from relais.orchestration.orchestrator import Orchestrator
 from relais.orchestration.orphans import crash_orphaned_runs
 from relais.orchestration.runtime import Runtime
@@ -119,19 +119,20 @@ def test_a_batch_is_one_flow_run_whose_task_runs_are_the_actions(
         run.parameters)
     names = [f"notify_institutions · {c} · #1" for c in ids]
     runs = eventually(lambda: task_runs(run),
-                      lambda rs: sum(r.name.startswith("send_mail") for r in rs) == 9)
+                      lambda rs: set(names) <= {r.name for r in rs if r.end_time})
     by_name = {r.name: r for r in runs}
     assert set(names) <= set(by_name), sorted(by_name)
     assert all(by_name[n].state_type.value == "COMPLETED" for n in names)
-    # under each action, its three mails, each a task run of the same flow run
-    assert sum(r.name.startswith("send_mail") for r in runs) == 9
-    # the actions' own log lines (get_run_logger), on the batch's run
+    # the actions' own log lines (get_run_logger), on the batch's run: each mail, then done
     with get_client(sync_client=True) as client:
         logs = eventually(lambda: client.read_logs(log_filter=LogFilter(
             flow_run_id=LogFilterFlowRunId(any_=[run.id])), sort=LogSort.TIMESTAMP_ASC,
             limit=200, offset=0),
-            lambda ls: sum("done" in x.message for x in ls) >= 3)
-    assert sum(": fait en" in x.message and x.task_run_id is not None for x in logs) == 3
+            lambda ls: sum(": fait en" in x.message for x in ls) >= 3)
+    for name in names:
+        own = [x.message for x in logs if x.task_run_id == by_name[name].id]
+        assert sum("/mail/" in m and "@relais.invalid>" in m for m in own) == 3, own
+        assert any(": fait en" in m for m in own), own
 
 
 def test_a_failed_action_marks_its_own_row_not_the_batch(
@@ -161,26 +162,53 @@ def test_a_failed_action_marks_its_own_row_not_the_batch(
     assert failed.run_count == 3  # Prefect's two retries before the outbox's
 
 
+class WatchedMailer(FolderMailer):
+    """Real .eml files, each send taking a while: how many were being sent at once."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder, "relais@cii.ne.example")
+        self.lock, self.now, self.most = threading.Lock(), 0, 0
+
+    def send(self, mail: Mail) -> str:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+        try:
+            time.sleep(0.2)
+            return super().send(mail)
+        finally:
+            with self.lock:
+                self.now -= 1
+
+
 def test_a_concurrency_limit_per_external_system_holds_across_the_batch(
-        services: CaseServices, orchestra: Orchestrator) -> None:
+        services: CaseServices, orchestra: Orchestrator, tmp_path: Path) -> None:
+    mailer = WatchedMailer(tmp_path / "watched")
+    orchestra.runtime.mailer = mailer
+    cases(services, 3)
     orchestra.concurrency_limits = {"smtp": 1}
     try:
-        cases(services, 3)
         orchestra.tick()
         with get_client(sync_client=True) as client:
             assert client.read_global_concurrency_limit_by_name("tag:smtp").limit == 1
-        run = batch_run(orchestra.dispatcher.worker)
-        sends = eventually(lambda: [r for r in task_runs(run) if "smtp" in r.tags],
-                           lambda rs: len(rs) == 9 and all(r.end_time for r in rs))
-        assert len(sends) == 9
-        spans = sorted((r.start_time, r.end_time) for r in sends)
-        assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans)), \
-            "two smtp task runs overlapped under a limit of 1"
         assert {s for s, _ in rows(services).values()} == {"done"}
+        assert len(list((tmp_path / "watched").glob("*.eml"))) == 9
+        assert mailer.most == 1  # three actions at once, one mail at a time
     finally:
         limits.apply({})
         with get_client(sync_client=True) as client:
             client.delete_global_concurrency_limit_by_name("tag:smtp")
+
+
+def test_without_a_limit_the_actions_of_a_batch_send_side_by_side(
+        services: CaseServices, orchestra: Orchestrator, tmp_path: Path) -> None:
+    """The other side of the test above: what the limit prevents does happen without it."""
+    mailer = WatchedMailer(tmp_path / "watched")
+    orchestra.runtime.mailer = mailer
+    cases(services, 3)
+    orchestra.tick()
+    assert len(list((tmp_path / "watched").glob("*.eml"))) == 9
+    assert mailer.most > 1
 
 
 @flow(name=FLOW_NAME, flow_run_name="{batch}")

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
 
 from relais.cases.domain.case import Handoff
 from relais.cases.domain.results import TASK_PROVIDE_FILE, Document, Task
@@ -45,7 +46,7 @@ from .facts import (
     todo,
     told,
 )
-from .limits import tagged
+from .limits import slot, tagged
 from .runtime import Runtime, current
 from .sources import InstitutionFile
 
@@ -67,21 +68,27 @@ def fetch_file(code: str, avs: str) -> list[InstitutionFile]:
     return [] if source is None else source.fetch(rt.services.registry.get(code), avs)
 
 
-# a send task runs only for an effect not on record when the action started (``_deliver``)
-# tagged with the external system each reaches where a limit is set (``limits.tagged``)
-@task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE, persist_result=False)
-def send_mail(mail: Mail, case_id: str, action: str) -> dict[str, Any]:
+# a send runs only for an effect not on record when the action started (``_deliver``)
+def _send_mail(mail: Mail, case_id: str, action: str) -> dict[str, Any]:
     rt = current()
-    return rt.once(mail.key, action=action, case_id=case_id, done={},
-                   act=lambda: {"channel": "email", "to": mail.to,
-                                "message_id": rt.mailer.send(mail)})
+    with slot("smtp"):
+        return rt.once(mail.key, action=action, case_id=case_id, done={},
+                       act=lambda: {"channel": "email", "to": mail.to,
+                                    "message_id": rt.mailer.send(mail)})
 
 
-@task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE, persist_result=False)
-def send_sms(sms: Sms, case_id: str, action: str) -> dict[str, Any]:
+def _send_sms(sms: Sms, case_id: str, action: str) -> dict[str, Any]:
     rt = current()
-    return rt.once(sms.key, action=action, case_id=case_id, done={},
-                   act=lambda: {"channel": "sms", "to": sms.to, "ref": rt.sms.send(sms)})
+    with slot("sms"):
+        return rt.once(sms.key, action=action, case_id=case_id, done={},
+                       act=lambda: {"channel": "sms", "to": sms.to, "ref": rt.sms.send(sms)})
+
+
+# as task runs of their own where the action is a flow run of its own (``per_row``)
+send_mail = task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE,
+                 persist_result=False, name="send_mail")(_send_mail)
+send_sms = task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE,
+                persist_result=False, name="send_sms")(_send_sms)
 
 
 class Started:
@@ -100,13 +107,25 @@ class Started:
 
 
 def _deliver(started: Started, message: Mail | Sms) -> None:
+    """Send unless on record. Inside an action's task run (a batch), the send is a plain call
+    with a log line: a task run per mail cost ~20 ms of Prefect each, as much as the action
+    itself (docs/benchmarks.md, issue 15); a failed send fails the action's task, whose
+    retry resumes from the ledger. In a flow run of its own, a task run per send."""
     if message.key in started.done:
         return
-    work = started.work
+    case_id, action = started.work["case_id"], started.work["action"]
+    in_task = TaskRunContext.get() is not None
     if isinstance(message, Mail):
-        tagged(send_mail, "smtp")(message, work["case_id"], work["action"])
+        if not in_task:
+            send_mail(message, case_id, action)
+            return
+        sent = _send_mail(message, case_id, action)
     else:
-        tagged(send_sms, "sms")(message, work["case_id"], work["action"])
+        if not in_task:
+            send_sms(message, case_id, action)
+            return
+        sent = _send_sms(message, case_id, action)
+    get_run_logger().info("%s : %s", message.key, sent.get("message_id") or sent.get("ref"))
 
 
 # -- gather_files ------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """How many task runs may reach each external system at once, across every worker:
 Prefect's tag concurrency limits (a global concurrency limit named ``tag:<tag>``, held by
 each task run that carries the tag while it runs; ephemeral mode included, its server is a
-real one). ``send_mail`` carries ``smtp``, ``send_sms`` ``sms``, ``fetch_file``
-``source:<institution>`` (``actions``); the action's own task carries none, or it would hold
-the slot its ``send_mail`` waits for.
+real one). ``fetch_file`` task runs carry ``source:<institution>``; a mail or an SMS, sent
+inside its action's task run, holds a slot of ``smtp`` or ``sms`` while it is sent
+(``slot``: Prefect's ``concurrency`` context manager on the same limit). The action's own
+task carries no tag, or it would hold the slot its fetches wait for.
 
 Set with ``RELAIS_CONCURRENCY_LIMITS`` (JSON, tag to slots), e.g. ``{"smtp": 4,
 "source:OAI-NE": 2}``. A task carries its tag only where a limit is set: Prefect asks its
@@ -15,10 +16,12 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from prefect.client.orchestration import get_client
+from prefect.concurrency.sync import concurrency
 
 log = logging.getLogger("relais.orchestrator")
 
@@ -48,6 +51,17 @@ def tagged(task: Any, tag: str) -> Any:
     if key not in _TAGGED:
         _TAGGED[key] = task.with_options(tags=[tag])
     return _TAGGED[key]
+
+
+@contextmanager
+def slot(tag: str) -> Iterator[None]:
+    """Hold a slot of ``tag``'s limit around a call to its system, where a limit is set
+    (the same global concurrency limit as the tagged task runs': ``tag:<tag>``)."""
+    if tag not in _LIMITED:
+        yield
+        return
+    with concurrency(f"tag:{tag}", occupy=1, strict=False):
+        yield
 
 
 def apply(limits: Mapping[str, int]) -> None:
