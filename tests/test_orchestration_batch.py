@@ -30,7 +30,7 @@ from prefect.client.schemas.objects import FlowRun, TaskRun
 from prefect.client.schemas.sorting import FlowRunSort, LogSort, TaskRunSort
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 from prefect.states import Running
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from relais.cases.services import CaseServices
 from relais.cases.store.tables import outbox_t
@@ -41,7 +41,8 @@ from relais.orchestration.orchestrator import Orchestrator
 from relais.orchestration.orphans import crash_orphaned_runs
 from relais.orchestration.runtime import Runtime
 from relais.orchestration.sources import Sources
-from tests.conftest import ORP, PERSON, refer
+from tests.conftest import COORD, ORP, PERSON, refer
+from tests.test_scaled import avs as scaled_avs
 
 T = TypeVar("T")
 CONTACT = {"email": "jean.muster@example.org"}
@@ -160,6 +161,30 @@ def test_a_failed_action_marks_its_own_row_not_the_batch(
                         == "FAILED")[f"notify_institutions · {broken} · #1"]
     assert failed.state_type.value == "FAILED"
     assert failed.run_count == 3  # Prefect's two retries before the outbox's
+
+
+def test_more_gathering_actions_than_threads_in_one_batch_all_end(
+        services: CaseServices, orchestra: Orchestrator) -> None:
+    """Each ``gather_files`` fetches its institutions' files side by side: five of them in
+    a batch of four threads once hung for good, each waiting for fetches queued behind it."""
+    ids = []
+    for n in range(5):
+        case = refer(services, route="reseau-cii", actor=ORP, fields={"age": 40 + n},
+                     person={**PERSON, **CONTACT, "avs": scaled_avs(n)}).case
+        services.fire(case.id, "transmettre", actor=ORP)
+        services.fire(case.id, "retenir", actor=COORD)
+        ids.append(case.id)
+    with services.engine.begin() as conn:  # the notices sent already: the gatherings first
+        conn.execute(update(outbox_t).where(outbox_t.c.action == "notify_institutions")
+                     .values(status="done"))
+    ticking = threading.Thread(target=orchestra.tick, daemon=True)
+    ticking.start()
+    ticking.join(240)
+    assert not ticking.is_alive(), "the batch never ended"
+    assert {s for s, _ in rows(services).values()} == {"done"}
+    with services.engine.connect() as conn:
+        actions = sorted(r.action for r in conn.execute(select(outbox_t.c.action)))
+    assert actions.count("gather_files") == 5 and len(actions) == 15
 
 
 class WatchedMailer(FolderMailer):

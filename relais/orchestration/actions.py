@@ -10,6 +10,8 @@ per idempotency key. A flow never writes a case row itself, nor imports the stor
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextvars import copy_context
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -148,8 +150,7 @@ def gather_files(work: dict[str, Any]) -> dict[str, Any]:
         else:
             missing[i.code] = ("ni base légale ni consentement pour nommer la personne / no "
                                "basis to name the person")
-    futures = {i.code: tagged(fetch_file, f"source:{i.code}").submit(i.code, at.person.avs)
-               for i in asked}
+    futures = _fetch_each([i.code for i in asked], at.person.avs)
     documents: list[Document] = []
     tasks: list[Task] = []
     for code, future in futures.items():
@@ -171,6 +172,21 @@ def gather_files(work: dict[str, Any]) -> dict[str, Any]:
     rt.outbox.record_action(at, key=work["key"], action="gather_files", summary=summary,
                             documents=documents, tasks=tasks)
     return summary
+
+
+def _fetch_each(codes: list[str], avs: str) -> dict[str, Any]:
+    """A ``fetch_file`` task run per institution, side by side; their futures, resolved.
+    Inside an action's task run, in threads of its own: submitted to the batch's task runner,
+    four actions each waiting for its fetches would hold its four threads, and the fetches
+    would never start (seen: a batch of ``gather_files`` hung for good)."""
+    if TaskRunContext.get() is None:
+        return {c: tagged(fetch_file, f"source:{c}").submit(c, avs) for c in codes}
+    with ThreadPoolExecutor(max_workers=max(1, len(codes)),
+                            thread_name_prefix="relais-fetch") as pool:
+        futures = {c: pool.submit(copy_context().run, tagged(fetch_file, f"source:{c}"), c, avs)
+                   for c in codes}
+        wait(list(futures.values()))
+    return futures
 
 
 # -- convene_assessment ------------------------------------------------------------------
