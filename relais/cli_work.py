@@ -38,10 +38,9 @@ def worker(sweep: Annotated[bool, typer.Option(
         from prometheus_client import start_http_server
         start_http_server(metrics_port, addr="127.0.0.1")
     release_dead_local_workers(services.engine)
-    # one row per claim: beside other workers, a claimed batch would wait in this process
-    # while they idle, and its last rows' leases could run out before they start (another
-    # worker then runs them too, and this one loses them)
-    orchestrator = build_orchestrator(services, worker=worker_name(), sweep=sweep, batch=1)
+    # a batch of rows per claim, run as one Prefect flow run, its actions side by side
+    # (``orchestration.batch``): the leases of the batch are renewed while it runs
+    orchestrator = build_orchestrator(services, worker=worker_name(), sweep=sweep)
     done = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: done.set())

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.sorting import FlowRunSort
+from prefect.client.schemas.sorting import TaskRunSort
 from prefect.settings import (
     PREFECT_API_URL,
     PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
@@ -154,27 +154,30 @@ def test_a_file_nobody_could_fetch_becomes_a_task_that_the_institution_closes(
 def test_a_retried_action_sends_nothing_twice_and_records_once(
         services: CaseServices, orchestra: Orchestrator, mail: tuple[MailInbox, int],
         monkeypatch: pytest.MonkeyPatch, clock: Clock) -> None:
+    """Prefect retries the action's task (twice), then the outbox retries the row: what was
+    sent before each failure is on the effects ledger and is not sent again."""
     case = refer(services, route="reseau-cii", person={**PERSON, **CONTACT}, actor=ORP,
                               fields={}).case
     real = services.record_action
     calls = []
 
-    def crash_once(*args: Any, **kw: Any) -> Any:
+    def crash_thrice(*args: Any, **kw: Any) -> Any:
         calls.append(kw["key"])
-        if len(calls) == 1:
+        if len(calls) <= 3:  # the first run and Prefect's two retries
             raise ConnectionError("database went away after the mails were sent")
         return real(*args, **kw)
 
-    monkeypatch.setattr(services, "record_action", crash_once)
+    monkeypatch.setattr(services, "record_action", crash_thrice)
     orchestra.tick()
+    assert len(calls) == 3  # Prefect ran the task three times
     assert outbox(services.engine) == [("notify_institutions", "pending")]  # back, later
     sent = list(mail[0].keys())
-    assert len(sent) == 3
+    assert len(sent) == 3  # once each, though the task ran three times
     clock.advance(minutes=1)  # past the back-off
     orchestra.tick()
     assert outbox(services.engine) == [("notify_institutions", "done")]
     assert mail[0].keys() == sent  # the retry sent nothing again
-    assert len(calls) == 2
+    assert len(calls) == 4
     assert sum(e.kind == "action_done" for e in services.history(case.id)) == 1
 
 
@@ -253,8 +256,8 @@ def test_prefect_shows_every_action_run(services: CaseServices,
     case_id = to_assessment(services)
     orchestra.tick()
     with get_client(sync_client=True) as client:
-        names = {r.name for r in client.read_flow_runs(limit=200,
-                                                       sort=FlowRunSort.START_TIME_DESC)}
+        names = {r.name for r in client.read_task_runs(limit=200,
+                                                       sort=TaskRunSort.EXPECTED_START_TIME_DESC)}
     for action, seq in (("notify_institutions", 1), ("gather_files", 3),
                         ("convene_assessment", 3)):
         assert f"{action} · {case_id} · #{seq}" in names

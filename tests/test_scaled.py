@@ -4,7 +4,8 @@
 
 A client written from the HTTP contract moves cases into the joint assessment; the workers
 share the outbox, every mail reaches a real SMTP server once, the institution's file service
-is asked once per case, and Prefect's own API lists a completed run for every action."""
+is asked once per case, and Prefect's own API lists a completed task run for every action,
+in flow runs that batches of rows share."""
 
 from __future__ import annotations
 
@@ -196,7 +197,9 @@ def test_workers_on_a_prefect_server_run_every_action_once(tmp_path: Path) -> No
                           "RELAIS_SMS_FOLDER": str(tmp_path / "sms"),
                           "RELAIS_FILE_SOURCES": json.dumps({"*": "demo", "OAI-NE": oai.url}),
                           "RELAIS_POLL_S": "0.2", "RELAIS_SWEEP_EVERY_S": "5",
-                          "RELAIS_DISPATCH_THREADS": "2"}
+                          "RELAIS_DISPATCH_THREADS": "2",
+                          # small batches: 18 rows shared by both workers, not one's batch
+                          "RELAIS_DISPATCH_BATCH": "4"}
             metrics_port = free_port()
             workers = [procs.start("worker-a", [str(BIN / "relais"), "worker", "--metrics-port",
                                                 str(metrics_port)], worker_env),
@@ -229,14 +232,18 @@ def test_workers_on_a_prefect_server_run_every_action_once(tmp_path: Path) -> No
             host = socket.gethostname()
             claimers = Counter(r.claimed_by.split("#")[0] for r in rows)
             assert set(claimers) == {f"{host}:{w.pid}" for w in workers}, claimers
-            # Prefect's own API (what its UI shows): a completed run per action row
+            # Prefect's own API (what its UI shows): a completed task run per action row,
+            # in the batches' flow runs (relais-actions), each completed
             names = [f"{r.action} · {r.case_id} · #{r.seq}" for r in rows]
             assert httpx.post(f"{api}/flow_runs/filter", json={}).status_code == 401
-            runs = httpx.post(f"{api}/flow_runs/filter", timeout=30, auth=UI_USER, json={
-                "flow_runs": {"name": {"any_": names}}, "sort": "START_TIME_DESC",
-                "limit": 200}).json()
-            completed = {r["name"] for r in runs if r["state_type"] == "COMPLETED"}
+            tasks = task_runs_named(api, names)
+            completed = {r["name"] for r in tasks if r["state_type"] == "COMPLETED"}
             assert set(names) <= completed, set(names) - completed
+            batches = httpx.post(f"{api}/flow_runs/filter", timeout=30, auth=UI_USER, json={
+                "flow_runs": {"id": {"any_": sorted({r["flow_run_id"] for r in tasks})}},
+                "limit": 200}).json()
+            assert {b["state_type"] for b in batches} == {"COMPLETED"}
+            assert len(batches) < len(names)  # rows share flow runs
             sweeps = httpx.post(f"{api}/flow_runs/filter", timeout=30, auth=UI_USER, json={
                 "flow_runs": {"name": {"any_": ["sweep_deadlines"]}}, "limit": 1}).json()
             assert sweeps, "worker-a sweeps the deadlines"
@@ -252,6 +259,19 @@ def test_workers_on_a_prefect_server_run_every_action_once(tmp_path: Path) -> No
         finally:
             procs.stop_all()
     assert all(p.returncode is not None for p in procs.running.values())
+
+
+def task_runs_named(api: str, names: list[str], timeout: float = 30.0) -> list[Any]:
+    """Prefect records task runs from their events, shortly after they end."""
+    deadline = time.monotonic() + timeout
+    while True:
+        runs = httpx.post(f"{api}/task_runs/filter", timeout=30, auth=UI_USER, json={
+            "task_runs": {"name": {"any_": names}}, "sort": "EXPECTED_START_TIME_DESC",
+            "limit": 200}).json()
+        done = {r["name"] for r in runs if r["state_type"] == "COMPLETED"}
+        if set(names) <= done or time.monotonic() > deadline:
+            return list(runs)
+        time.sleep(0.5)
 
 
 def drained_outbox(url: URL, count: int, procs: Processes, timeout: float = 120.0

@@ -1,5 +1,6 @@
-"""The actions a route starts, as Prefect flows: one flow run per outbox row, named after
-the action and the case, so that Prefect's UI shows every action run.
+"""The actions a route starts. Each runs as a task run of its batch's flow run
+(``batch.run_actions``: the function of the flow below), or as a flow run of its own
+(``per_row``), named after the action and the case, so that Prefect's UI shows every action.
 
 Every action works from the event that queued it (``facts.case_at``), does its visible
 effects once each (``Runtime.once``: mails, SMS, each on record as soon as it is done), and
@@ -9,10 +10,13 @@ per idempotency key. A flow never writes a case row itself, nor imports the stor
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor, wait
+from contextvars import copy_context
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
 
 from relais.cases.domain.case import Handoff
 from relais.cases.domain.results import TASK_PROVIDE_FILE, Document, Task
@@ -45,6 +49,7 @@ from .facts import (
     todo,
     told,
 )
+from .limits import slot, tagged
 from .runtime import Runtime, current
 from .sources import InstitutionFile
 
@@ -59,27 +64,34 @@ PERSON = "personne"  # a document's addressee when it is the person, not an inst
 
 # no Prefect timeout: in a worker thread it cannot interrupt a blocking call; each source
 # bounds its own calls (HttpSource: 15 s)
-@task(retries=2, retry_delay_seconds=[1, 5], cache_policy=NO_CACHE)
+@task(retries=2, retry_delay_seconds=[1, 5], cache_policy=NO_CACHE, persist_result=False)
 def fetch_file(code: str, avs: str) -> list[InstitutionFile]:
     rt = current()
     source = rt.sources.for_institution(code)
     return [] if source is None else source.fetch(rt.services.registry.get(code), avs)
 
 
-# a send task runs only for an effect not on record when the action started (``_deliver``)
-@task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
-def send_mail(mail: Mail, case_id: str, action: str) -> dict[str, Any]:
+# a send runs only for an effect not on record when the action started (``_deliver``)
+def _send_mail(mail: Mail, case_id: str, action: str) -> dict[str, Any]:
     rt = current()
-    return rt.once(mail.key, action=action, case_id=case_id, done={},
-                   act=lambda: {"channel": "email", "to": mail.to,
-                                "message_id": rt.mailer.send(mail)})
+    with slot("smtp"):
+        return rt.once(mail.key, action=action, case_id=case_id, done={},
+                       act=lambda: {"channel": "email", "to": mail.to,
+                                    "message_id": rt.mailer.send(mail)})
 
 
-@task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE)
-def send_sms(sms: Sms, case_id: str, action: str) -> dict[str, Any]:
+def _send_sms(sms: Sms, case_id: str, action: str) -> dict[str, Any]:
     rt = current()
-    return rt.once(sms.key, action=action, case_id=case_id, done={},
-                   act=lambda: {"channel": "sms", "to": sms.to, "ref": rt.sms.send(sms)})
+    with slot("sms"):
+        return rt.once(sms.key, action=action, case_id=case_id, done={},
+                       act=lambda: {"channel": "sms", "to": sms.to, "ref": rt.sms.send(sms)})
+
+
+# as task runs of their own where the action is a flow run of its own (``per_row``)
+send_mail = task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE,
+                 persist_result=False, name="send_mail")(_send_mail)
+send_sms = task(retries=3, retry_delay_seconds=[2, 10, 30], cache_policy=NO_CACHE,
+                persist_result=False, name="send_sms")(_send_sms)
 
 
 class Started:
@@ -98,13 +110,25 @@ class Started:
 
 
 def _deliver(started: Started, message: Mail | Sms) -> None:
+    """Send unless on record. Inside an action's task run (a batch), the send is a plain call
+    with a log line: a task run per mail cost ~20 ms of Prefect each, as much as the action
+    itself (docs/benchmarks.md, issue 15); a failed send fails the action's task, whose
+    retry resumes from the ledger. In a flow run of its own, a task run per send."""
     if message.key in started.done:
         return
-    work = started.work
+    case_id, action = started.work["case_id"], started.work["action"]
+    in_task = TaskRunContext.get() is not None
     if isinstance(message, Mail):
-        send_mail(message, work["case_id"], work["action"])
+        if not in_task:
+            send_mail(message, case_id, action)
+            return
+        sent = _send_mail(message, case_id, action)
     else:
-        send_sms(message, work["case_id"], work["action"])
+        if not in_task:
+            send_sms(message, case_id, action)
+            return
+        sent = _send_sms(message, case_id, action)
+    get_run_logger().info("%s : %s", message.key, sent.get("message_id") or sent.get("ref"))
 
 
 # -- gather_files ------------------------------------------------------------------------
@@ -127,7 +151,7 @@ def gather_files(work: dict[str, Any]) -> dict[str, Any]:
         else:
             missing[i.code] = ("ni base légale ni consentement pour nommer la personne / no "
                                "basis to name the person")
-    futures = {i.code: fetch_file.submit(i.code, at.person.avs) for i in asked}
+    futures = _fetch_each([i.code for i in asked], at.person.avs)
     documents: list[Document] = []
     tasks: list[Task] = []
     for code, future in futures.items():
@@ -149,6 +173,21 @@ def gather_files(work: dict[str, Any]) -> dict[str, Any]:
     rt.outbox.record_action(at, key=work["key"], action="gather_files", summary=summary,
                             documents=documents, tasks=tasks)
     return summary
+
+
+def _fetch_each(codes: list[str], avs: str) -> dict[str, Any]:
+    """A ``fetch_file`` task run per institution, side by side; their futures, resolved.
+    Inside an action's task run, in threads of its own: submitted to the batch's task runner,
+    four actions each waiting for its fetches would hold its four threads, and the fetches
+    would never start (seen: a batch of ``gather_files`` hung for good)."""
+    if TaskRunContext.get() is None:
+        return {c: tagged(fetch_file, f"source:{c}").submit(c, avs) for c in codes}
+    with ThreadPoolExecutor(max_workers=max(1, len(codes)),
+                            thread_name_prefix="relais-fetch") as pool:
+        futures = {c: pool.submit(copy_context().run, tagged(fetch_file, f"source:{c}"), c, avs)
+                   for c in codes}
+        wait(list(futures.values()))
+    return futures
 
 
 # -- convene_assessment ------------------------------------------------------------------

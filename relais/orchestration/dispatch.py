@@ -1,5 +1,7 @@
-"""The dispatcher: takes work from the outbox under a lease and hands each row to its
-Prefect flow. Off the request path: an HTTP request only writes the outbox row.
+"""The dispatcher: takes work from the outbox under a lease and hands the batch it claimed
+to one Prefect flow run whose task runs are the actions (``batch.run_actions``). Off the
+request path: an HTTP request only writes the outbox row. ``per_row=True`` keeps the former
+way, one flow run per row, for the benchmark's comparison (bench/orchestration.py).
 
 A crash anywhere leaves the row ``dispatched`` until its lease runs out; the next claim runs
 the action again, and the action's own ledger (``Runtime.once``, ``record_action``) makes
@@ -23,6 +25,7 @@ from relais.cases.correlation import request_bound
 from relais.cases.outbox_services import OutboxServices, Work
 
 from .actions import ACTIONS
+from .batch import run_actions
 from .metrics import ACTION_SECONDS, SWEEP_SECONDS, SWEPT_EVENTS
 from .runtime import current
 
@@ -47,8 +50,9 @@ def parameters(work: Work) -> dict[str, Any]:
 
 class Dispatcher:
     def __init__(self, worker: str, *, lease: timedelta = timedelta(minutes=5),
-                 batch: int = 20) -> None:
-        self.worker, self.lease, self.batch = worker, lease, batch
+                 batch: int = 20, per_row: bool = False) -> None:
+        self.worker, self.lease, self.batch, self.per_row = worker, lease, batch, per_row
+        self.batches = 0
 
     @property
     def outbox(self) -> OutboxServices:
@@ -59,6 +63,17 @@ class Dispatcher:
         started when ``stopping`` is set are given back at once."""
         report = DispatchReport()
         claimed = self.outbox.claim(self.worker, limit=self.batch, lease=self.lease)
+        if not claimed:
+            return report
+        if not self.per_row:
+            if stopping is not None and stopping.is_set():
+                for work in claimed:
+                    self.outbox.release(work, self.worker)
+                report.released = len(claimed)
+                return report
+            with self._renewing(claimed):
+                self._run_batch(claimed, report)
+            return report
         with self._renewing(claimed):
             for n, work in enumerate(claimed):
                 if stopping is not None and stopping.is_set():
@@ -93,6 +108,28 @@ class Dispatcher:
         finally:
             done.set()
             keeper.join()
+
+    def _run_batch(self, claimed: list[Work], report: DispatchReport) -> None:
+        self.batches += 1
+        first, last = claimed[0], claimed[-1]
+        name = (f"{len(claimed)} action(s) · {self.worker} · #{first.id}"
+                + (f"–{last.id}" if last is not first else ""))
+        rows = [{**parameters(w), "request": str(w.payload.get("request") or w.key)}
+                for w in claimed]
+        try:
+            outcome = run_actions(name, self.worker, rows)
+        except Exception as exc:  # Prefect failed the run itself (went away, refused it)
+            error = f"{type(exc).__name__}: {exc}"
+            log.warning("lot / batch %s : %s", name, error)
+            for work in claimed:  # only the rows not settled yet: the others are not held
+                self.outbox.fail(work, self.worker, error)
+            report.failed += len(claimed)
+            report.errors.append(f"{name}: {error}")
+            return
+        report.done += outcome["done"]
+        report.failed += outcome["failed"]
+        report.lost += outcome["lost"]
+        report.errors.extend(outcome["errors"])
 
     def _run(self, work: Work, report: DispatchReport) -> None:
         with request_bound(str(work.payload.get("request") or work.key)):

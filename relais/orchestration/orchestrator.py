@@ -17,7 +17,9 @@ from functools import partial
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
+from . import limits
 from .dispatch import Dispatcher, sweep_deadlines, sweep_on_its_own
+from .orphans import crash_orphaned_runs
 from .runtime import Runtime, install
 
 log = logging.getLogger("relais.orchestrator")
@@ -30,14 +32,19 @@ class Orchestrator:
                  sweep_every_s: float | None = 15.0, lease: timedelta = timedelta(minutes=5),
                  batch: int = 20, threads: int = 1,
                  checkpoint: Callable[[], None] | None = None,
-                 checkpoint_every_s: float = 3600.0) -> None:
+                 checkpoint_every_s: float = 3600.0, per_row: bool = False,
+                 concurrency_limits: dict[str, int] | None = None) -> None:
         self.runtime = runtime
+        self.lease, self.concurrency_limits = lease, dict(concurrency_limits or {})
+        self._limits_applied = False
+        self._next_orphan_check = 0.0
         # the audit's signed checkpoint (relais.orchestrator_wiring): database work, no Prefect
         self.checkpoint, self.checkpoint_every_s = checkpoint, checkpoint_every_s
         # one dispatcher per thread, each under its own name: a row is completed only by
         # the thread that claimed it
         self.dispatchers = [Dispatcher(worker if threads == 1 else f"{worker}#{n}",
-                                       lease=lease, batch=batch) for n in range(threads)]
+                                       lease=lease, batch=batch, per_row=per_row)
+                            for n in range(threads)]
         self.dispatcher = self.dispatchers[0]
         self.poll_s, self.sweep_every_s = poll_s, sweep_every_s
         self._next_sweep = 0.0
@@ -84,7 +91,23 @@ class Orchestrator:
             self.sweep()
             self._next_sweep = time.monotonic() + self.sweep_every_s
 
+    def prefect_chores(self) -> None:
+        """While Prefect answers: the concurrency limits, once; the runs of dead workers
+        marked Crashed, once a lease (``orphans``). Neither may stop the dispatch."""
+        try:
+            if not self._limits_applied:
+                limits.apply(self.concurrency_limits)
+                self._limits_applied = True
+            if time.monotonic() >= self._next_orphan_check:
+                self._next_orphan_check = time.monotonic() + self.lease.total_seconds()
+                outbox = self.runtime.outbox.outbox
+                crash_orphaned_runs(lambda w: w in outbox.holders(w), self.lease)
+        except Exception:
+            log.warning("tâches Prefect reportées / Prefect chores put off", exc_info=True)
+
     def dispatch(self, dispatcher: Dispatcher | None = None) -> None:
+        if dispatcher in (None, self.dispatcher):
+            self.prefect_chores()
         for _ in range(MAX_BATCHES_PER_TICK):
             if self._stop.is_set():  # stop between batches, not after the whole queue
                 return
