@@ -105,6 +105,7 @@ def test_a_case_manager_adds_a_note_uploads_a_pdf_and_reads_a_gathered_file(
                  "Demande déposée", "oui", "Dettes annoncées", "non", "Conseiller"):
         assert said in text, said
     assert "inscription_orp" not in text and "true" not in text and "{" not in text
+    assert "dossier propre de l'institution" in text  # the basis in words, not « propre »
     shoot(page, "notes-gathered-file")
     page.set_viewport_size(PHONE)  # a phone: the record's labels go above their values
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

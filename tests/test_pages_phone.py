@@ -83,6 +83,13 @@ def test_the_case_managers_pages_hold_at_phone_width(site: Site) -> None:
             "e => e.scrollWidth <= e.clientWidth")
         font = drawing.evaluate("s => s.getBoundingClientRect().width / s.viewBox.baseVal.width")
         assert font >= 0.99, "the route drawing is shrunk below its drawn size"
+        # its scrolling box is reached and scrolled with the keyboard
+        box = page.locator(".diagram[role=region]")
+        box.focus()
+        assert box.evaluate("e => e === document.activeElement")
+        if box.evaluate("e => e.scrollWidth > e.clientWidth"):
+            page.keyboard.press("ArrowRight")
+            page.wait_for_function("() => document.querySelector('.diagram').scrollLeft > 0")
         shoot(page, f"phone-case-{institution}")
         page.goto("/dossiers/nouveau?route=" + {"ORP-NE": "reseau-cii", "OAI-NE": "cmfp",
                                                   "SSR-NE": "ne-eso"}[institution])

@@ -32,6 +32,12 @@ FORM_DEFAULTS: dict[str, Any] = {"note_error": ("", ""), "note_posted": {},
                                  "upload_error": ("", ""), "upload_posted": {}}
 
 
+def basis_words(lang: str, basis: str) -> str:
+    """A legal basis as people read it, from the catalogue in every language (French too:
+    the stored "propre / own file" reads « dossier propre de l'institution »)."""
+    return tr(lang, bilingual(basis)[1])
+
+
 def form_context(lang: str) -> dict[str, Any]:
     return {"note_categories": [(k, words(lang, *v)) for k, v in CATEGORY_WORDS.items()],
             "note_max": NOTE_MAX_CHARS}
@@ -56,7 +62,7 @@ def document_page(registry: Registry, shown: Shown, content: bytes,
     if body is None:
         return None
     source = registry.get(d.institution) if d.institution in registry else None
-    return {"document": d, "basis": words(lang, *bilingual(shown.basis)), "body": body,
+    return {"document": d, "basis": basis_words(lang, shown.basis), "body": body,
             "source": f"{d.institution} — {title_in(lang, source.name)}" if source
             else d.institution,
             "category_said": words(lang, *CATEGORY_WORDS.get(d.category,

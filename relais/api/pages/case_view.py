@@ -45,7 +45,7 @@ from .case_events import (
     keep_posted,
     state_title,
 )
-from .case_files_words import FORM_DEFAULTS, form_context, note_line
+from .case_files_words import FORM_DEFAULTS, basis_words, form_context, note_line
 from .render import lang_of, page, title_in
 from .time_left import time_left
 
@@ -237,8 +237,8 @@ def case_context(q: CaseQueries, sh: Sharing, policy: AccessPolicy, view: CaseVi
         "person_rows": rows,
         "who": f"{rows[1][1]} {rows[2][1]}" if rows else f"{pick(lang, ('Dossier', 'Case'))} "
                f"{case.id[:8]}",
-        "shown": {k: say(lang, v) for k, v in view.shown.items()},
-        "withheld": view.withheld, "basis_in": lambda basis: say(lang, basis),
+        "shown": {k: basis_words(lang, v) for k, v in view.shown.items()},
+        "withheld": view.withheld, "basis_in": lambda basis: basis_words(lang, basis),
         "category_titles": {k: pick(lang, v) for k, v in CATEGORY_TITLES.items()},
         "kind_titles": {k: pick(lang, v) for k, v in DOCUMENT_KIND_TITLES.items()},
         "fields_by_category": by_category,
