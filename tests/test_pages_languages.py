@@ -47,6 +47,10 @@ def test_a_case_manager_switches_the_pages_to_german_then_italian(site: Site) ->
     orp.goto(f"/dossiers/{case_id}")  # the choice holds on every page
     assert orp.get_by_role("heading", name="Was Sie tun können").is_visible()
     assert orp.get_by_text("Frist des Schritts").is_visible()
+    # a long label (German's are) leaves its value room to read, never a letter a line
+    narrowest = orp.locator("dl.facts dd, dl.pairs dd").evaluate_all(
+        "ds => Math.min(...ds.map(d => d.getBoundingClientRect().width))")
+    assert narrowest >= 120, narrowest
     shoot(orp, "case-page-de")
 
     orp.locator(".langs").get_by_role("link", name="Italiano").click()
