@@ -281,8 +281,7 @@ class MeasureServices:
     # -- plumbing ---------------------------------------------------------------------------
 
     def _today(self, case: CaseState) -> date:
-        zone = calendar(self.s.route_of(case).calendar).zone
-        return self.s.clock().astimezone(zone).date()
+        return calendar(self.s.route_of(case).calendar).today(self.s.clock())
 
     def _measure(self, case_id: str, measure_id: str) -> Measure:
         with self._unit() as uow:

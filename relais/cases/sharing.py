@@ -239,12 +239,12 @@ class Sharing:
                       within: UnitOfWork | None = None) -> None:
         """The day the person was told: not before the exchange, not after today (days of
         the route's calendar: an ``on`` of 0001-01-01 or 9999-12-31 was taken as it came)."""
-        zone = calendar(self.s.route_of(case).calendar).zone
+        cal = calendar(self.s.route_of(case).calendar)
         with self.s.units(within=within) as uow:
             at = uow.exchanges.at(case.id, exchange_id)
             if at is None:
                 raise NotFound("échange introuvable / exchange not found")
-            first, last = at.astimezone(zone).date(), self.s.clock().astimezone(zone).date()
+            first, last = cal.today(at), cal.today(self.s.clock())
             if not first <= on <= last:
                 raise MissingInput(bi("date d'information hors de la période possible "
                                       "(%(first)s – %(last)s)",

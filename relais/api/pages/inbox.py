@@ -51,7 +51,7 @@ class Row:
 def week_end(route: Route, now: datetime) -> datetime:
     """The end (local midnight) of the fifth working day from today, in the route's canton."""
     cal = calendar(route.calendar)
-    today = now.astimezone(cal.zone).date()
+    today = cal.today(now)
     last = cal.add_working_days(today, WEEK)
     return datetime.combine(last + timedelta(days=1), time(), tzinfo=cal.zone)
 

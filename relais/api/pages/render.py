@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from relais.api.reporting.labels import pick, words
 from relais.cases.domain.actors import Actor
 from relais.i18n import LANGS, NAMES, day, known, long_day, negotiate, number, tr, translations
-from relais.institutions.dates import ZURICH, deadline_end
+from relais.institutions.dates import ZURICH, deadline_end, local_day
 
 from .people import NAVIGATION
 from .session import csrf_token
@@ -33,7 +33,7 @@ def iso_day(d: date | datetime | None) -> str:
     """For ``<input type="date">`` values, which are ISO whatever the language."""
     if d is None:
         return ""
-    return (d.astimezone(ZURICH).date() if isinstance(d, datetime) else d).isoformat()
+    return local_day(d).isoformat()
 
 
 @lru_cache(maxsize=len(LANGS))

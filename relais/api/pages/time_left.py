@@ -30,7 +30,7 @@ def time_left(due_at: datetime | None, now: datetime, cal: WorkingCalendar, lang
     if due_at is None:
         return ""
     last = (due_at - timedelta(microseconds=1)).astimezone(cal.zone).date()
-    today = now.astimezone(cal.zone).date()
+    today = cal.today(now)
     if due_at <= now:
         late = _working_days(cal, last, today)
         if late == 0:

@@ -60,7 +60,7 @@ class PlaceRequest:
 
 
 def today(ctx: Context) -> date:
-    return ctx.now.astimezone(ctx.calendar.zone).date()
+    return ctx.calendar.today(ctx.now)
 
 
 def check_may_plan(actor: Actor, case: CaseState) -> None:
