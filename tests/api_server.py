@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,6 +77,22 @@ class People:
             c.close()
 
 
+def wait_answering(base: str, process: subprocess.Popen[bytes], what: str = "relais serve",
+                   output: Callable[[], str] = str) -> None:
+    """Until ``base/healthz`` answers 200 (ten minutes at most); fails at once, with the
+    process's ``output``, if the process has ended."""
+    deadline = time.monotonic() + 600
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not answer\n{output()}")
+        time.sleep(0.1)
+
+
 @contextmanager
 def relais_served(folder: Path, env: dict[str, str], *options: str,
                   log: Path | None = None, python: str = sys.executable) -> Iterator[str]:
@@ -90,14 +106,7 @@ def relais_served(folder: Path, env: dict[str, str], *options: str,
                               stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("relais serve did not answer")
+        wait_answering(base, server)
         yield base
     finally:
         server.send_signal(signal.SIGINT)

@@ -14,7 +14,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ from relais.cases.services import CaseServices
 from relais.cases.store.users import add_user, set_password
 from relais.db import make_engine
 from relais.wiring import load_standard_programmes, publish_standard_routes
-from tests.api_server import free_port, running
+from tests.api_server import free_port, running, wait_answering
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artefacts" / "screenshots"
 PASSWORD = "mot-de-passe-de-test"
@@ -150,17 +149,8 @@ def fresh_relais(tmp_path_factory: pytest.TempPathFactory,
                                    "--port", str(port)], env=env, cwd=folder, stdout=out,
                                   stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 600  # the demonstration loads first (under a minute)
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"relais serve --demo did not answer:\n{log.read_text()}")
-            time.sleep(0.5)
+    try:  # the demonstration loads first (under a minute)
+        wait_answering(base, server, "relais serve --demo", log.read_text)
         yield base, log.read_text("utf-8")
     finally:
         server.send_signal(signal.SIGINT)

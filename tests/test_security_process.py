@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api_server import People, free_port
+from tests.api_server import People, free_port, wait_answering
 
 MB = 1024 * 1024
 
@@ -145,14 +145,7 @@ def serve(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Serve]:
         env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     server = Serve(process, port, env, tmp_path)
     try:
-        for _ in range(600):
-            try:
-                if httpx.get(f"{server.base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("relais serve did not answer")
+        wait_answering(server.base, process)
         yield server
     finally:
         left = descendants(process.pid)
